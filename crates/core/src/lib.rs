@@ -1,0 +1,11 @@
+//! maina's pure domain: identifiers, rules and state machines. No I/O, no async.
+
+pub mod authority;
+pub mod ff1;
+pub mod id;
+pub mod person;
+pub mod resident;
+
+pub use authority::NumberAuthority;
+pub use id::{ApplicationFormId, CorporateNumber, IdError, MunicipalityCode, MyNumber, ResidentCode};
+pub use person::FieldError;
