@@ -1,0 +1,924 @@
+//! The resident registry's repository: municipalities, registration (single and in
+//! batches), changes as events, number look-up and change, history, bulk-import
+//! checkpoints and the access log.
+
+use crate::{now_micros, to_i64, to_u64, Result, Store, StoreError, ACCESS_LOG_COUNTER, REPLACEMENT_COUNTER, RESIDENT_COUNTER};
+use chrono::NaiveDate;
+use hmac::{Hmac, Mac};
+use maina_core::authority::NumberKey;
+use maina_core::person::{Citizenship, FieldError};
+use maina_core::resident::{
+    NumberChangeReason, Registration, ResidentEvent, ResidentRecord, ResidentStatus,
+};
+use maina_core::{MunicipalityCode, MyNumber, NumberAuthority, ResidentCode};
+use serde::{de::DeserializeOwned, Serialize};
+use sha2::Sha256;
+use sqlx::any::AnyRow;
+use sqlx::Row;
+use std::collections::{HashMap, HashSet};
+
+type Tx = sqlx::Transaction<'static, sqlx::Any>;
+
+/// Rows per multi-row INSERT: 4 parameters a row stays far below both back ends'
+/// parameter limits, and larger statements gain nothing measurable.
+const INSERT_CHUNK: usize = 500;
+
+/// A municipality known to the registry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Municipality {
+    pub code: MunicipalityCode,
+    pub name_ja: String,
+    pub name_en: String,
+}
+
+/// A registration that went in: its codes and whether it was a return.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Registered {
+    pub resident_key: u64,
+    pub resident_code: ResidentCode,
+    pub my_number: MyNumber,
+    /// True when the person had a record before (left Japan and came back): the
+    /// same record and the same number were taken up again.
+    pub returned: bool,
+}
+
+/// A row that was not written, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Rejection {
+    /// The line of the input file (0 outside imports).
+    pub line: u64,
+    pub field: String,
+    pub reason: String,
+}
+
+impl Rejection {
+    pub fn new(line: u64, error: &FieldError) -> Self {
+        Self {
+            line,
+            field: error.field.to_string(),
+            reason: error.reason.clone(),
+        }
+    }
+}
+
+/// The outcome of one row of a batch.
+pub type RowOutcome = std::result::Result<Registered, Rejection>;
+
+/// A registration prepared for insertion: numbered and sealed. Building these is
+/// pure computation (see [`Store::seal_registrations`]), so a caller can do it on
+/// another thread while the database inserts the previous batch.
+#[derive(Debug)]
+pub struct SealedRegistration {
+    line: u64,
+    key: u64,
+    registration: Registration,
+    sealed: Vec<u8>,
+    identity: Option<Vec<u8>>,
+    registered: Registered,
+}
+
+/// Where a bulk import stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportState {
+    pub next_line: u64,
+    pub accepted: u64,
+    pub rejected: u64,
+    pub finished: bool,
+}
+
+/// The progress an import batch commits together with its rows, so that a run
+/// killed at any point resumes exactly where its last commit ended.
+#[derive(Debug, Clone)]
+pub struct ImportProgress {
+    pub file_hash: String,
+    pub file_name: String,
+    /// The first line not yet processed once this batch commits.
+    pub next_line: u64,
+    /// Rows of this batch refused before reaching the database.
+    pub rejections: Vec<Rejection>,
+}
+
+/// A resident record as read back.
+#[derive(Debug, Clone, Serialize)]
+pub struct ResidentView {
+    pub resident_key: u64,
+    pub resident_code: ResidentCode,
+    /// The current number. `Serialize` writes it in clear: callers decide whether
+    /// to show it (and audit that they did).
+    pub my_number: MyNumber,
+    pub status: ResidentStatus,
+    pub version: u64,
+    pub record: ResidentRecord,
+    pub registration: Registration,
+    pub registered_at: i64,
+    pub updated_at: i64,
+}
+
+/// One entry of a record's history.
+#[derive(Debug, Clone, Serialize)]
+pub struct HistoryEntry {
+    pub version: u64,
+    pub kind: String,
+    pub date: NaiveDate,
+    pub recorded_at: i64,
+    pub actor: String,
+    /// `None` for version 1: the registration itself (see [`ResidentView::registration`]).
+    pub event: Option<ResidentEvent>,
+}
+
+/// What the registry knows of a My Number.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "status", rename_all = "kebab-case")]
+pub enum NumberStatus {
+    /// In use by a resident.
+    Active { resident_key: u64 },
+    /// Changed after a leak; it will never be issued again.
+    Retired {
+        resident_key: u64,
+        retired_at: i64,
+        replaced_by: MyNumber,
+    },
+    /// Valid form, but never issued by this registry.
+    NotIssued,
+}
+
+/// An entry of the access log.
+#[derive(Debug, Clone, Serialize)]
+pub struct AccessEntry {
+    pub seq: u64,
+    pub at: i64,
+    pub actor: String,
+    pub action: String,
+    pub resident_key: Option<u64>,
+    pub detail: String,
+}
+
+fn seal_json<T: Serialize>(store: &Store, place: &str, value: &T) -> Result<Vec<u8>> {
+    let plain = serde_json::to_vec(value).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    Ok(store.sealer.seal(place, &plain)?)
+}
+
+fn open_json<T: DeserializeOwned>(store: &Store, place: &str, sealed: &[u8]) -> Result<T> {
+    let plain = store.sealer.open(place, sealed)?;
+    serde_json::from_slice(&plain).map_err(|e| StoreError::Corrupt(format!("{place}: {e}")))
+}
+
+fn registration_place(key: u64) -> String {
+    format!("residents/{key}/registration")
+}
+
+fn current_place(key: u64, version: u64) -> String {
+    format!("residents/{key}/v{version}")
+}
+
+fn event_place(key: u64, version: u64) -> String {
+    format!("resident_events/{key}/v{version}")
+}
+
+fn number_place(number_key: u64) -> String {
+    format!("numbers/{number_key}")
+}
+
+/// The stored columns of a resident row.
+struct ResidentRow {
+    key: u64,
+    status: ResidentStatus,
+    version: u64,
+    number_key: u64,
+    registered_at: i64,
+    updated_at: i64,
+    registration: Vec<u8>,
+    current: Option<Vec<u8>>,
+}
+
+const RESIDENT_COLUMNS: &str =
+    "id, status, version, number_key, registered_at, updated_at, registration, current";
+
+impl ResidentRow {
+    fn decode(row: &AnyRow) -> Result<Self> {
+        let status: String = row.try_get(1)?;
+        Ok(Self {
+            key: to_u64(row.try_get(0)?)?,
+            status: status.parse().map_err(|e: FieldError| StoreError::Corrupt(e.to_string()))?,
+            version: to_u64(row.try_get(2)?)?,
+            number_key: to_u64(row.try_get(3)?)?,
+            registered_at: row.try_get(4)?,
+            updated_at: row.try_get(5)?,
+            registration: row.try_get(6)?,
+            current: row.try_get(7)?,
+        })
+    }
+}
+
+impl Store {
+    // ---- municipalities -------------------------------------------------------
+
+    /// Adds a municipality, or renames it if it exists.
+    pub async fn put_municipality(&self, municipality: &Municipality) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO municipalities (code, name_ja, name_en) VALUES ($1, $2, $3) \
+             ON CONFLICT (code) DO UPDATE SET name_ja = excluded.name_ja, name_en = excluded.name_en",
+        )
+        .bind(municipality.code.as_digits())
+        .bind(municipality.name_ja.clone())
+        .bind(municipality.name_en.clone())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// All municipalities, by code.
+    pub async fn municipalities(&self) -> Result<Vec<Municipality>> {
+        let rows = sqlx::query("SELECT code, name_ja, name_en FROM municipalities ORDER BY code")
+            .fetch_all(&self.read)
+            .await?;
+        rows.iter()
+            .map(|row| {
+                let code: String = row.try_get(0)?;
+                Ok(Municipality {
+                    code: code.parse().map_err(|e: maina_core::IdError| StoreError::Corrupt(e.to_string()))?,
+                    name_ja: row.try_get(1)?,
+                    name_en: row.try_get(2)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn known_municipalities(tx: &mut Tx, codes: &HashSet<String>) -> Result<HashSet<String>> {
+        let mut known = HashSet::new();
+        for code in codes {
+            let found = sqlx::query("SELECT 1 FROM municipalities WHERE code = $1")
+                .bind(code.clone())
+                .fetch_optional(&mut **tx)
+                .await?;
+            if found.is_some() {
+                known.insert(code.clone());
+            }
+        }
+        Ok(known)
+    }
+
+    // ---- registration ---------------------------------------------------------
+
+    /// Reserves `count` resident keys. Keys that end up unused (a crash, a rejected
+    /// row, a returning resident) are simply never issued: numbers stay unique.
+    pub async fn reserve_resident_keys(&self, count: u64) -> Result<std::ops::Range<u64>> {
+        let mut tx = self.begin_write().await?;
+        let keys = Self::take_keys(&mut tx, RESIDENT_COUNTER, count).await?;
+        tx.commit().await?;
+        Ok(keys)
+    }
+
+    fn identity_hash(&self, identity: &str) -> Vec<u8> {
+        // A keyed hash: the index finds a returning person without storing their
+        // passport number, and cannot be searched without the key file.
+        // HMAC pads a key shorter than the hash's block to the block with zeros, so
+        // the 64-byte zero-padded key is the same key, and `KeyInit::new` cannot fail.
+        let mut block_key = [0u8; 64];
+        for (slot, byte) in block_key.iter_mut().zip(self.identity_key.iter()) {
+            *slot = *byte;
+        }
+        let mut mac = <Hmac<Sha256> as hmac::digest::KeyInit>::new(&block_key.into());
+        mac.update(identity.as_bytes());
+        mac.finalize().into_bytes().to_vec()
+    }
+
+    /// Numbers and seals registrations with the keys reserved for them (pure CPU).
+    pub fn seal_registrations(
+        &self,
+        keys: std::ops::Range<u64>,
+        rows: Vec<(u64, Registration)>,
+    ) -> Result<Vec<SealedRegistration>> {
+        if (keys.end - keys.start) < rows.len() as u64 {
+            return Err(StoreError::Corrupt("fewer keys reserved than rows".into()));
+        }
+        rows.into_iter()
+            .zip(keys)
+            .map(|((line, registration), key)| {
+                let sealed = seal_json(self, &registration_place(key), &registration)?;
+                let identity = registration.person.foreign_identity().map(|id| self.identity_hash(&id));
+                let registered = Registered {
+                    resident_key: key,
+                    resident_code: self.authority.resident_code(key)?,
+                    my_number: self.authority.my_number(key)?,
+                    returned: false,
+                };
+                Ok(SealedRegistration {
+                    line,
+                    key,
+                    registration,
+                    sealed,
+                    identity,
+                    registered,
+                })
+            })
+            .collect()
+    }
+
+    /// Registers one resident.
+    pub async fn register(&self, registration: Registration, actor: &str) -> Result<Registered> {
+        let keys = self.reserve_resident_keys(1).await?;
+        let sealed = self.seal_registrations(keys, vec![(0, registration)])?;
+        let outcome = self.insert_sealed(sealed, None, actor).await?;
+        match outcome.into_iter().next() {
+            Some(Ok(registered)) => Ok(registered),
+            Some(Err(rejection)) => Err(StoreError::Rejected(
+                FieldError {
+                    field: field_name(&rejection.field),
+                    reason: rejection.reason,
+                }
+                .into(),
+            )),
+            None => Err(StoreError::Corrupt("empty batch outcome".into())),
+        }
+    }
+
+    /// Writes a sealed batch in one transaction, together with the import's progress
+    /// when given. Returns one outcome per row, in order: rows that break a rule the
+    /// database decides (unknown municipality, a return that does not match) are
+    /// rejected and leave no trace; the others are all written, or none is.
+    pub async fn insert_sealed(
+        &self,
+        batch: Vec<SealedRegistration>,
+        progress: Option<ImportProgress>,
+        actor: &str,
+    ) -> Result<Vec<RowOutcome>> {
+        let mut tx = self.begin_write().await?;
+        let codes: HashSet<String> = batch.iter().map(|r| r.registration.municipality.as_digits()).collect();
+        let known = Self::known_municipalities(&mut tx, &codes).await?;
+
+        let identities: Vec<Vec<u8>> = batch.iter().filter_map(|r| r.identity.clone()).collect();
+        let returning = self.returning_residents(&mut tx, &identities).await?;
+
+        let mut outcomes: Vec<RowOutcome> = Vec::with_capacity(batch.len());
+        let mut fresh: Vec<&SealedRegistration> = Vec::with_capacity(batch.len());
+        let mut returns: Vec<(usize, u64, &SealedRegistration)> = Vec::new();
+        for row in &batch {
+            let index = outcomes.len();
+            if !known.contains(&row.registration.municipality.as_digits()) {
+                outcomes.push(Err(Rejection::new(
+                    row.line,
+                    &FieldError::new("municipality", "is not a municipality of this registry (maina municipality add)"),
+                )));
+                continue;
+            }
+            let returning_key = match (&row.identity, &row.registration.prior_resident_code) {
+                (Some(identity), _) => returning.get(identity).copied(),
+                (None, Some(prior)) => Some(self.authority.resident_key(prior)?),
+                (None, None) => None,
+            };
+            match returning_key {
+                Some(key) => {
+                    outcomes.push(Ok(row.registered.clone()));
+                    returns.push((index, key, row));
+                }
+                None => {
+                    outcomes.push(Ok(row.registered.clone()));
+                    fresh.push(row);
+                }
+            }
+        }
+
+        let now = now_micros();
+        for chunk in fresh.chunks(INSERT_CHUNK) {
+            let mut sql = String::from(
+                "INSERT INTO residents (id, municipality, status, version, number_key, registered_at, updated_at, registration) VALUES ",
+            );
+            for i in 0..chunk.len() {
+                let p = i * 4;
+                if i > 0 {
+                    sql.push(',');
+                }
+                sql.push_str(&format!("(${a},${b},'active',1,${a},${c},${c},${d})", a = p + 1, b = p + 2, c = p + 3, d = p + 4));
+            }
+            let mut query = sqlx::query(&sql);
+            for row in chunk {
+                query = query
+                    .bind(to_i64(row.key)?)
+                    .bind(row.registration.municipality.as_digits())
+                    .bind(now)
+                    .bind(row.sealed.clone());
+            }
+            query.execute(&mut *tx).await?;
+        }
+
+        for (index, key, row) in returns {
+            let outcome = self.take_up_return(&mut tx, key, row, actor).await?;
+            if let Some(slot) = outcomes.get_mut(index) {
+                *slot = outcome;
+            }
+        }
+
+        if let Some(progress) = progress {
+            let mut rejections = progress.rejections.clone();
+            rejections.extend(outcomes.iter().filter_map(|o| o.as_ref().err().cloned()));
+            let accepted = outcomes.iter().filter(|o| o.is_ok()).count();
+            self.record_progress(&mut tx, &progress, accepted as u64, &rejections).await?;
+        }
+        tx.commit().await?;
+        Ok(outcomes)
+    }
+
+    async fn returning_residents(&self, tx: &mut Tx, identities: &[Vec<u8>]) -> Result<HashMap<Vec<u8>, u64>> {
+        let mut found = HashMap::new();
+        for chunk in identities.chunks(INSERT_CHUNK) {
+            let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "SELECT identity, resident_id FROM returning_index WHERE identity IN ({})",
+                placeholders.join(",")
+            );
+            let mut query = sqlx::query(&sql);
+            for identity in chunk {
+                query = query.bind(identity.clone());
+            }
+            for row in query.fetch_all(&mut **tx).await? {
+                found.insert(row.try_get::<Vec<u8>, _>(0)?, to_u64(row.try_get(1)?)?);
+            }
+        }
+        Ok(found)
+    }
+
+    /// A person with an earlier record registers again: the earlier record (and its
+    /// number) is taken up if it is departed and the identity matches.
+    async fn take_up_return(&self, tx: &mut Tx, key: u64, row: &SealedRegistration, actor: &str) -> Result<RowOutcome> {
+        let mismatch = |reason: &str| {
+            let field = if row.identity.is_some() { "passport" } else { "prior_resident_code" };
+            Ok(Err(Rejection::new(row.line, &FieldError::new(field, reason))))
+        };
+        let Some(stored) = Self::load_row(&mut **tx, key).await? else {
+            return mismatch("matches no earlier resident record");
+        };
+        let record = self.current_record(&stored)?;
+        if record.status != ResidentStatus::Departed {
+            return mismatch("the earlier record is not that of a resident who left Japan");
+        }
+        let same_person = record.person.birth_date == row.registration.person.birth_date
+            && (row.identity.is_some() || record.person.name.matching_key() == row.registration.person.name.matching_key());
+        if !same_person {
+            return mismatch("the name and birth date do not match the earlier record");
+        }
+        let event = ResidentEvent::Returned {
+            registration: row.registration.clone(),
+        };
+        match self.apply_in_tx(tx, stored, &event, actor).await {
+            Ok(_) => {}
+            Err(StoreError::Rejected(error)) => {
+                return Ok(Err(Rejection {
+                    line: row.line,
+                    field: "registration".into(),
+                    reason: error.to_string(),
+                }))
+            }
+            Err(other) => return Err(other),
+        }
+        Ok(Ok(Registered {
+            resident_key: key,
+            resident_code: self.authority.resident_code(key)?,
+            my_number: self.current_number(&mut **tx, key).await?,
+            returned: true,
+        }))
+    }
+
+    // ---- reads ----------------------------------------------------------------
+
+    async fn load_row<'e, E>(executor: E, key: u64) -> Result<Option<ResidentRow>>
+    where
+        E: sqlx::Executor<'e, Database = sqlx::Any>,
+    {
+        let sql = format!("SELECT {RESIDENT_COLUMNS} FROM residents WHERE id = $1");
+        sqlx::query(&sql)
+            .bind(to_i64(key)?)
+            .fetch_optional(executor)
+            .await?
+            .map(|row| ResidentRow::decode(&row))
+            .transpose()
+    }
+
+    fn current_record(&self, row: &ResidentRow) -> Result<ResidentRecord> {
+        match &row.current {
+            Some(sealed) => open_json(self, &current_place(row.key, row.version), sealed),
+            None => {
+                let registration: Registration = open_json(self, &registration_place(row.key), &row.registration)?;
+                Ok(ResidentRecord::registered(&registration))
+            }
+        }
+    }
+
+    async fn current_number<'e, E>(&self, executor: E, key: u64) -> Result<MyNumber>
+    where
+        E: sqlx::Executor<'e, Database = sqlx::Any>,
+    {
+        let number_key: i64 = sqlx::query("SELECT number_key FROM residents WHERE id = $1")
+            .bind(to_i64(key)?)
+            .fetch_one(executor)
+            .await?
+            .try_get(0)?;
+        Ok(self.authority.my_number(to_u64(number_key)?)?)
+    }
+
+    fn view(&self, row: ResidentRow) -> Result<ResidentView> {
+        let record = self.current_record(&row)?;
+        let registration = open_json(self, &registration_place(row.key), &row.registration)?;
+        Ok(ResidentView {
+            resident_key: row.key,
+            resident_code: self.authority.resident_code(row.key)?,
+            my_number: self.authority.my_number(row.number_key)?,
+            status: row.status,
+            version: row.version,
+            record,
+            registration,
+            registered_at: row.registered_at,
+            updated_at: row.updated_at,
+        })
+    }
+
+    /// The resident with this row key.
+    pub async fn resident(&self, key: u64) -> Result<ResidentView> {
+        let row = Self::load_row(&self.read, key).await?.ok_or(StoreError::NotFound("resident"))?;
+        self.view(row)
+    }
+
+    /// The resident with this resident record code.
+    pub async fn resident_by_code(&self, code: &ResidentCode) -> Result<ResidentView> {
+        let key = self.authority.resident_key(code)?;
+        self.resident(key).await
+    }
+
+    /// What the registry knows of `number`; never reveals whose it is to the caller
+    /// beyond the row key (the caller decides what to show and audits it).
+    pub async fn lookup_number(&self, number: &MyNumber) -> Result<NumberStatus> {
+        let number_key = self.authority.number_key(number)?;
+        let row = sqlx::query("SELECT resident_id, retired_at, replaced_by FROM numbers WHERE number_key = $1")
+            .bind(to_i64(number_key)?)
+            .fetch_optional(&self.read)
+            .await?;
+        if let Some(row) = row {
+            let resident_key = to_u64(row.try_get(0)?)?;
+            let retired_at: Option<i64> = row.try_get(1)?;
+            let replaced_by: Option<i64> = row.try_get(2)?;
+            return Ok(match (retired_at, replaced_by) {
+                (Some(retired_at), Some(replaced_by)) => NumberStatus::Retired {
+                    resident_key,
+                    retired_at,
+                    replaced_by: self.authority.my_number(to_u64(replaced_by)?)?,
+                },
+                _ => NumberStatus::Active { resident_key },
+            });
+        }
+        match NumberAuthority::classify(number_key) {
+            NumberKey::Original { resident_key } => {
+                let found = sqlx::query("SELECT number_key FROM residents WHERE id = $1")
+                    .bind(to_i64(resident_key)?)
+                    .fetch_optional(&self.read)
+                    .await?;
+                match found {
+                    Some(row) if to_u64(row.try_get(0)?)? == number_key => Ok(NumberStatus::Active { resident_key }),
+                    _ => Ok(NumberStatus::NotIssued),
+                }
+            }
+            NumberKey::Replacement { .. } => Ok(NumberStatus::NotIssued),
+        }
+    }
+
+    /// The resident holding `number` now (a retired number finds nobody).
+    pub async fn resident_by_number(&self, number: &MyNumber) -> Result<ResidentView> {
+        match self.lookup_number(number).await? {
+            NumberStatus::Active { resident_key } => self.resident(resident_key).await,
+            _ => Err(StoreError::NotFound("resident with this My Number")),
+        }
+    }
+
+    /// The record's history, oldest first: the registration, then every event.
+    pub async fn history(&self, key: u64) -> Result<Vec<HistoryEntry>> {
+        let view = self.resident(key).await?;
+        let mut entries = vec![HistoryEntry {
+            version: 1,
+            kind: "registered".into(),
+            date: view.registration.date,
+            recorded_at: view.registered_at,
+            actor: String::new(),
+            event: None,
+        }];
+        let rows = sqlx::query(
+            "SELECT version, kind, recorded_at, actor, event FROM resident_events WHERE resident_id = $1 ORDER BY version",
+        )
+        .bind(to_i64(key)?)
+        .fetch_all(&self.read)
+        .await?;
+        for row in rows {
+            let version = to_u64(row.try_get(0)?)?;
+            let sealed: Vec<u8> = row.try_get(4)?;
+            let event: ResidentEvent = open_json(self, &event_place(key, version), &sealed)?;
+            entries.push(HistoryEntry {
+                version,
+                kind: row.try_get(1)?,
+                date: event.date(),
+                recorded_at: row.try_get(2)?,
+                actor: row.try_get(3)?,
+                event: Some(event),
+            });
+        }
+        Ok(entries)
+    }
+
+    /// How many residents are stored.
+    pub async fn resident_count(&self) -> Result<u64> {
+        let count: i64 = sqlx::query("SELECT COUNT(*) FROM residents").fetch_one(&self.read).await?.try_get(0)?;
+        to_u64(count)
+    }
+
+    // ---- changes --------------------------------------------------------------
+
+    /// Applies a change to a resident record, as one transaction.
+    pub async fn apply(&self, key: u64, event: ResidentEvent, actor: &str) -> Result<ResidentView> {
+        if matches!(event, ResidentEvent::NumberChanged { .. } | ResidentEvent::Returned { .. }) {
+            // These carry store keys or identity checks: use change_number / register.
+            return Err(StoreError::Rejected(
+                FieldError::new("event", "use the number-change or registration operation").into(),
+            ));
+        }
+        let mut tx = self.begin_write().await?;
+        let row = Self::load_row(&mut *tx, key).await?.ok_or(StoreError::NotFound("resident"))?;
+        self.apply_in_tx(&mut tx, row, &event, actor).await?;
+        tx.commit().await?;
+        self.resident(key).await
+    }
+
+    /// Changes a resident's My Number (it leaked and fraud is feared): the old number
+    /// is retired with its reason and linked to the new one; neither is ever reused.
+    pub async fn change_number(
+        &self,
+        key: u64,
+        date: NaiveDate,
+        reason: NumberChangeReason,
+        actor: &str,
+    ) -> Result<(MyNumber, MyNumber)> {
+        let mut tx = self.begin_write().await?;
+        let row = Self::load_row(&mut *tx, key).await?.ok_or(StoreError::NotFound("resident"))?;
+        let retired_key = row.number_key;
+        let new_key = Self::take_keys(&mut tx, REPLACEMENT_COUNTER, 1).await?.start;
+        let new_number = self.authority.my_number(new_key)?;
+        let event = ResidentEvent::NumberChanged {
+            date,
+            reason: reason.clone(),
+            retired_key,
+            new_key,
+        };
+        self.apply_in_tx(&mut tx, row, &event, actor).await?;
+        let now = now_micros();
+        let sealed_reason = seal_json(self, &number_place(retired_key), &reason)?;
+        sqlx::query(
+            "INSERT INTO numbers (number_key, resident_id, issued_at, retired_at, retired_reason, replaced_by) \
+             VALUES ($1, $2, $3, $3, $4, $5) \
+             ON CONFLICT (number_key) DO UPDATE SET retired_at = excluded.retired_at, \
+             retired_reason = excluded.retired_reason, replaced_by = excluded.replaced_by",
+        )
+        .bind(to_i64(retired_key)?)
+        .bind(to_i64(key)?)
+        .bind(now)
+        .bind(sealed_reason)
+        .bind(to_i64(new_key)?)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("INSERT INTO numbers (number_key, resident_id, issued_at) VALUES ($1, $2, $3)")
+            .bind(to_i64(new_key)?)
+            .bind(to_i64(key)?)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("UPDATE residents SET number_key = $1 WHERE id = $2")
+            .bind(to_i64(new_key)?)
+            .bind(to_i64(key)?)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok((self.authority.my_number(retired_key)?, new_number))
+    }
+
+    /// The one place a resident row changes: decide with the domain, append the
+    /// event, replace the current state (optimistically, by version).
+    async fn apply_in_tx(&self, tx: &mut Tx, row: ResidentRow, event: &ResidentEvent, actor: &str) -> Result<ResidentRecord> {
+        let record = self.current_record(&row)?;
+        let next = event.apply(&record)?;
+        if let ResidentEvent::Moved { municipality, .. } = event {
+            let codes = HashSet::from([municipality.as_digits()]);
+            if Self::known_municipalities(tx, &codes).await?.is_empty() {
+                return Err(StoreError::Rejected(
+                    FieldError::new("municipality", "is not a municipality of this registry").into(),
+                ));
+            }
+        }
+        let key = row.key;
+        let version = row.version + 1;
+        let now = now_micros();
+        sqlx::query(
+            "INSERT INTO resident_events (resident_id, version, kind, effective_date, recorded_at, actor, event) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(to_i64(key)?)
+        .bind(to_i64(version)?)
+        .bind(event.kind())
+        .bind(event.date().to_string())
+        .bind(now)
+        .bind(actor.to_string())
+        .bind(seal_json(self, &event_place(key, version), event)?)
+        .execute(&mut **tx)
+        .await?;
+        let updated = sqlx::query(
+            "UPDATE residents SET status = $1, version = $2, municipality = $3, updated_at = $4, current = $5 \
+             WHERE id = $6 AND version = $7",
+        )
+        .bind(next.status.as_str())
+        .bind(to_i64(version)?)
+        .bind(next.municipality.as_digits())
+        .bind(now)
+        .bind(seal_json(self, &current_place(key, version), &next)?)
+        .bind(to_i64(key)?)
+        .bind(to_i64(row.version)?)
+        .execute(&mut **tx)
+        .await?;
+        if updated.rows_affected() != 1 {
+            return Err(StoreError::Conflict);
+        }
+        if let (ResidentEvent::Departed { .. }, Some(identity)) = (event, next.person.foreign_identity()) {
+            sqlx::query(
+                "INSERT INTO returning_index (identity, resident_id) VALUES ($1, $2) \
+                 ON CONFLICT (identity) DO UPDATE SET resident_id = excluded.resident_id",
+            )
+            .bind(self.identity_hash(&identity))
+            .bind(to_i64(key)?)
+            .execute(&mut **tx)
+            .await?;
+        }
+        if let (ResidentEvent::Returned { .. }, Citizenship::Foreign { .. }) = (event, &record.person.citizenship) {
+            if let Some(identity) = record.person.foreign_identity() {
+                sqlx::query("DELETE FROM returning_index WHERE identity = $1")
+                    .bind(self.identity_hash(&identity))
+                    .execute(&mut **tx)
+                    .await?;
+            }
+        }
+        Ok(next)
+    }
+
+    // ---- imports --------------------------------------------------------------
+
+    /// Where the import of the file with this hash stands, if it was started.
+    pub async fn import_state(&self, file_hash: &str) -> Result<Option<ImportState>> {
+        let row = sqlx::query("SELECT next_line, accepted, rejected, finished_at FROM imports WHERE file_hash = $1")
+            .bind(file_hash.to_string())
+            .fetch_optional(&self.read)
+            .await?;
+        row.map(|row| {
+            Ok(ImportState {
+                next_line: to_u64(row.try_get(0)?)?,
+                accepted: to_u64(row.try_get(1)?)?,
+                rejected: to_u64(row.try_get(2)?)?,
+                finished: row.try_get::<Option<i64>, _>(3)?.is_some(),
+            })
+        })
+        .transpose()
+    }
+
+    async fn record_progress(&self, tx: &mut Tx, progress: &ImportProgress, accepted: u64, rejections: &[Rejection]) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO imports (file_hash, file_name, started_at, next_line, accepted, rejected) \
+             VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT (file_hash) DO UPDATE SET next_line = excluded.next_line, \
+             accepted = imports.accepted + excluded.accepted, rejected = imports.rejected + excluded.rejected",
+        )
+        .bind(progress.file_hash.clone())
+        .bind(progress.file_name.clone())
+        .bind(now_micros())
+        .bind(to_i64(progress.next_line)?)
+        .bind(to_i64(accepted)?)
+        .bind(to_i64(rejections.len() as u64)?)
+        .execute(&mut **tx)
+        .await?;
+        for rejection in rejections {
+            sqlx::query(
+                "INSERT INTO import_rejections (file_hash, line, field, reason) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (file_hash, line) DO NOTHING",
+            )
+            .bind(progress.file_hash.clone())
+            .bind(to_i64(rejection.line)?)
+            .bind(rejection.field.clone())
+            .bind(rejection.reason.clone())
+            .execute(&mut **tx)
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Marks an import finished.
+    pub async fn finish_import(&self, file_hash: &str) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query("UPDATE imports SET finished_at = $1 WHERE file_hash = $2")
+            .bind(now_micros())
+            .bind(file_hash.to_string())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Every rejected row of an import, by line.
+    pub async fn import_rejections(&self, file_hash: &str) -> Result<Vec<Rejection>> {
+        let rows = sqlx::query("SELECT line, field, reason FROM import_rejections WHERE file_hash = $1 ORDER BY line")
+            .bind(file_hash.to_string())
+            .fetch_all(&self.read)
+            .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(Rejection {
+                    line: to_u64(row.try_get(0)?)?,
+                    field: row.try_get(1)?,
+                    reason: row.try_get(2)?,
+                })
+            })
+            .collect()
+    }
+
+    // ---- access log -----------------------------------------------------------
+
+    /// Records a read of personal information (who, what, whom, why).
+    pub async fn log_access(&self, actor: &str, action: &str, resident_key: Option<u64>, detail: &str) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        let seq = Self::take_keys(&mut tx, ACCESS_LOG_COUNTER, 1).await?.start;
+        sqlx::query("INSERT INTO access_log (seq, at, actor, action, resident_id, detail) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(to_i64(seq)?)
+            .bind(now_micros())
+            .bind(actor.to_string())
+            .bind(action.to_string())
+            .bind(resident_key.map(to_i64).transpose()?)
+            .bind(detail.to_string())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The access log entries about one resident, oldest first.
+    pub async fn access_log(&self, resident_key: u64) -> Result<Vec<AccessEntry>> {
+        let rows = sqlx::query("SELECT seq, at, actor, action, resident_id, detail FROM access_log WHERE resident_id = $1 ORDER BY seq")
+            .bind(to_i64(resident_key)?)
+            .fetch_all(&self.read)
+            .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(AccessEntry {
+                    seq: to_u64(row.try_get(0)?)?,
+                    at: row.try_get(1)?,
+                    actor: row.try_get(2)?,
+                    action: row.try_get(3)?,
+                    resident_key: row.try_get::<Option<i64>, _>(4)?.map(to_u64).transpose()?,
+                    detail: row.try_get(5)?,
+                })
+            })
+            .collect()
+    }
+
+    // ---- benchmark support ----------------------------------------------------
+
+    /// The ceiling for the numbering benchmark: a bare batched insert of rows of the
+    /// residents' shape, with one sequential unique key, through the same pool and
+    /// chunking, with no validation, numbering or sealing.
+    pub async fn bench_bare_insert(&self, start: u64, blobs: &[Vec<u8>], municipality: &str) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        let now = now_micros();
+        for (chunk_index, chunk) in blobs.chunks(INSERT_CHUNK).enumerate() {
+            let mut sql = String::from(
+                "INSERT INTO bench_ceiling (id, municipality, status, version, number_key, registered_at, updated_at, registration) VALUES ",
+            );
+            for i in 0..chunk.len() {
+                let p = i * 4;
+                if i > 0 {
+                    sql.push(',');
+                }
+                sql.push_str(&format!("(${a},${b},'active',1,${a},${c},${c},${d})", a = p + 1, b = p + 2, c = p + 3, d = p + 4));
+            }
+            let mut query = sqlx::query(&sql);
+            for (i, blob) in chunk.iter().enumerate() {
+                let id = start + (chunk_index * INSERT_CHUNK + i) as u64;
+                query = query.bind(to_i64(id)?).bind(municipality.to_string()).bind(now).bind(blob.clone());
+            }
+            query.execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Empties the benchmark's ceiling table.
+    pub async fn bench_reset(&self) -> Result<()> {
+        sqlx::query("DELETE FROM bench_ceiling").execute(&self.write).await?;
+        Ok(())
+    }
+}
+
+/// The field names the domain uses, as `'static` strings for [`FieldError`].
+fn field_name(name: &str) -> &'static str {
+    const FIELDS: [&str; 8] = ["municipality", "passport", "prior_resident_code", "registration", "birth_date", "address", "name", "reason"];
+    FIELDS.iter().find(|f| **f == name).copied().unwrap_or("registration")
+}

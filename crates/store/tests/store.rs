@@ -1,0 +1,285 @@
+//! The store's integration suite. Every test runs against SQLite (a temporary file)
+//! and, when MAINA_TEST_POSTGRES_URL is set (as `.ci/run` sets it), against a fresh
+//! PostgreSQL database created for that test.
+
+use chrono::NaiveDate;
+use maina_core::person::{Address, Name};
+use maina_core::resident::{NumberChangeReason, RegistrationForm, ResidentEvent, ResidentStatus};
+use maina_store::{Keys, Municipality, NumberStatus, Store, StoreError};
+use sqlx::Connection;
+
+fn today() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 11, 25).unwrap()
+}
+
+fn japanese(family: &str) -> RegistrationForm {
+    RegistrationForm {
+        municipality: Some("131016".into()),
+        reason: Some("move-in-from-abroad".into()),
+        family_name: Some(family.into()),
+        given_name: Some("花子".into()),
+        family_kana: Some("ヤマダ".into()),
+        given_kana: Some("ハナコ".into()),
+        birth_date: Some("1990-04-01".into()),
+        sex: Some("female".into()),
+        address: Some("東京都千代田区千代田1-1".into()),
+        ..Default::default()
+    }
+}
+
+fn foreign(passport: &str) -> RegistrationForm {
+    RegistrationForm {
+        municipality: Some("131016".into()),
+        reason: Some("move-in-from-abroad".into()),
+        alphabet_name: Some("NGUYEN VAN AN".into()),
+        birth_date: Some("1998-02-03".into()),
+        sex: Some("male".into()),
+        address: Some("東京都千代田区神田1-2-3".into()),
+        nationality: Some("VN".into()),
+        passport: Some(passport.into()),
+        residence_status: Some("student".into()),
+        period_of_stay: Some("2y".into()),
+        ..Default::default()
+    }
+}
+
+struct Backend {
+    name: &'static str,
+    url: String,
+    _dir: Option<tempfile::TempDir>,
+}
+
+/// The back ends every test runs against.
+async fn backends(test: &str) -> Vec<Backend> {
+    let dir = tempfile::tempdir().unwrap();
+    let mut backends = vec![Backend {
+        name: "sqlite",
+        url: maina_store::sqlite_url(&dir.path().join("maina.sqlite3")),
+        _dir: Some(dir),
+    }];
+    if let Ok(base) = std::env::var("MAINA_TEST_POSTGRES_URL") {
+        let database = format!("maina_test_{test}");
+        let mut admin = sqlx::PgConnection::connect(&base).await.unwrap();
+        sqlx::query(&format!("DROP DATABASE IF EXISTS {database}")).execute(&mut admin).await.unwrap();
+        sqlx::query(&format!("CREATE DATABASE {database}")).execute(&mut admin).await.unwrap();
+        let (prefix, _) = base.rsplit_once('/').unwrap();
+        backends.push(Backend {
+            name: "postgres",
+            url: format!("{prefix}/{database}"),
+            _dir: None,
+        });
+    }
+    backends
+}
+
+async fn open(url: &str) -> Store {
+    let store = Store::open(url, &Keys::from_bytes([42u8; 32])).await.unwrap();
+    store
+        .put_municipality(&Municipality {
+            code: "131016".parse().unwrap(),
+            name_ja: "千代田区".into(),
+            name_en: "Chiyoda City".into(),
+        })
+        .await
+        .unwrap();
+    store
+        .put_municipality(&Municipality {
+            code: "011002".parse().unwrap(),
+            name_ja: "札幌市".into(),
+            name_en: "Sapporo".into(),
+        })
+        .await
+        .unwrap();
+    store
+}
+
+#[tokio::test]
+async fn register_show_and_look_up_by_code_and_number() {
+    for backend in backends("register").await {
+        let store = open(&backend.url).await;
+        let registered = store.register(japanese("山田").parse(today()).unwrap(), "test").await.unwrap();
+        assert!(!registered.returned);
+        let by_code = store.resident_by_code(&registered.resident_code).await.unwrap();
+        assert_eq!(by_code.my_number, registered.my_number, "{}", backend.name);
+        assert_eq!(by_code.status, ResidentStatus::Active);
+        let by_number = store.resident_by_number(&registered.my_number).await.unwrap();
+        assert_eq!(by_number.resident_key, registered.resident_key);
+        assert_eq!(store.resident_count().await.unwrap(), 1);
+        // An unissued but valid number is reported as such.
+        let other = store.authority().my_number(registered.resident_key + 1000).unwrap();
+        assert_eq!(store.lookup_number(&other).await.unwrap(), NumberStatus::NotIssued);
+    }
+}
+
+#[tokio::test]
+async fn the_database_holds_no_number_and_no_name_in_clear() {
+    for backend in backends("clear").await {
+        if backend.name != "sqlite" {
+            continue;
+        }
+        let store = open(&backend.url).await;
+        let registered = store.register(japanese("鈴木").parse(today()).unwrap(), "test").await.unwrap();
+        store.close().await;
+        let path = backend.url.trim_start_matches("sqlite://").trim_end_matches("?mode=rwc");
+        let mut bytes = std::fs::read(path).unwrap();
+        if let Ok(wal) = std::fs::read(format!("{path}-wal")) {
+            bytes.extend(wal);
+        }
+        let haystack = String::from_utf8_lossy(&bytes);
+        assert!(!haystack.contains(&registered.my_number.as_digits()));
+        assert!(!haystack.contains("鈴木"));
+        assert!(!haystack.contains("1990-04-01"));
+    }
+}
+
+#[tokio::test]
+async fn changes_are_events_and_history_is_kept() {
+    for backend in backends("history").await {
+        let store = open(&backend.url).await;
+        let r = store.register(japanese("山田").parse(today()).unwrap(), "test").await.unwrap();
+        let key = r.resident_key;
+        store
+            .apply(key, ResidentEvent::AddressChanged { date: today(), address: Address::parse("千代田2-2").unwrap() }, "officer-1")
+            .await
+            .unwrap();
+        store
+            .apply(
+                key,
+                ResidentEvent::Moved { date: today(), municipality: "011002".parse().unwrap(), address: Address::parse("札幌市中央区1").unwrap() },
+                "officer-2",
+            )
+            .await
+            .unwrap();
+        let renamed = store
+            .apply(key, ResidentEvent::Renamed { date: today(), name: Name::japanese("佐藤", "花子", "サトウ", "ハナコ").unwrap() }, "officer-2")
+            .await
+            .unwrap();
+        assert_eq!(renamed.record.municipality.as_digits(), "011002");
+        let history = store.history(key).await.unwrap();
+        let kinds: Vec<&str> = history.iter().map(|h| h.kind.as_str()).collect();
+        assert_eq!(kinds, ["registered", "address-changed", "moved", "renamed"], "{}", backend.name);
+        assert_eq!(history[2].actor, "officer-2");
+        // The registration is still there as it was.
+        assert_eq!(renamed.registration.address.as_str(), "東京都千代田区千代田1-1");
+
+        // A move to an unknown municipality is refused and changes nothing.
+        let err = store
+            .apply(key, ResidentEvent::Moved { date: today(), municipality: "131130".parse().unwrap(), address: Address::parse("x").unwrap() }, "o")
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("municipality"), "{err}");
+        assert_eq!(store.history(key).await.unwrap().len(), 4);
+
+        let dead = store.apply(key, ResidentEvent::Died { date: today() }, "o").await.unwrap();
+        assert_eq!(dead.status, ResidentStatus::Deceased);
+        let err = store.apply(key, ResidentEvent::Departed { date: today() }, "o").await.unwrap_err();
+        assert!(matches!(err, StoreError::Rejected(_)), "{err}");
+        assert_eq!(store.history(key).await.unwrap().len(), 5);
+    }
+}
+
+#[tokio::test]
+async fn number_change_retires_the_old_number_for_good() {
+    for backend in backends("numberchange").await {
+        let store = open(&backend.url).await;
+        let r = store.register(japanese("山田").parse(today()).unwrap(), "test").await.unwrap();
+        let (old, new) = store
+            .change_number(r.resident_key, today(), NumberChangeReason::parse("leaked by an employer").unwrap(), "supervisor")
+            .await
+            .unwrap();
+        assert_eq!(old, r.my_number);
+        assert_ne!(old, new);
+        match store.lookup_number(&old).await.unwrap() {
+            NumberStatus::Retired { resident_key, replaced_by, .. } => {
+                assert_eq!(resident_key, r.resident_key);
+                assert_eq!(replaced_by, new);
+            }
+            other => panic!("{other:?} on {}", backend.name),
+        }
+        assert_eq!(store.lookup_number(&new).await.unwrap(), NumberStatus::Active { resident_key: r.resident_key });
+        assert_eq!(store.resident(r.resident_key).await.unwrap().my_number, new);
+        assert!(store.resident_by_number(&old).await.is_err());
+        // A second change retires the replacement too.
+        let (old2, new2) = store
+            .change_number(r.resident_key, today(), NumberChangeReason::parse("again").unwrap(), "supervisor")
+            .await
+            .unwrap();
+        assert_eq!(old2, new);
+        assert!(matches!(store.lookup_number(&new).await.unwrap(), NumberStatus::Retired { .. }));
+        assert_eq!(store.resident_by_number(&new2).await.unwrap().resident_key, r.resident_key);
+        let kinds: Vec<String> = store.history(r.resident_key).await.unwrap().into_iter().map(|h| h.kind).collect();
+        assert_eq!(kinds, ["registered", "number-changed", "number-changed"]);
+    }
+}
+
+#[tokio::test]
+async fn returning_residents_get_their_number_back() {
+    for backend in backends("returning").await {
+        let store = open(&backend.url).await;
+        // A foreign national leaves and comes back: matched on nationality, passport, birth date.
+        let first = store.register(foreign("C1234567").parse(today()).unwrap(), "t").await.unwrap();
+        store.apply(first.resident_key, ResidentEvent::Departed { date: today() }, "t").await.unwrap();
+        let again = store.register(foreign("C1234567").parse(today()).unwrap(), "t").await.unwrap();
+        assert!(again.returned, "{}", backend.name);
+        assert_eq!(again.my_number, first.my_number);
+        assert_eq!(store.resident_count().await.unwrap(), 1);
+        // Another passport is another person.
+        let other = store.register(foreign("D7654321").parse(today()).unwrap(), "t").await.unwrap();
+        assert!(!other.returned);
+
+        // A Japanese national with the earlier resident record code.
+        let jp = store.register(japanese("山田").parse(today()).unwrap(), "t").await.unwrap();
+        store.apply(jp.resident_key, ResidentEvent::Departed { date: today() }, "t").await.unwrap();
+        let mut form = japanese("山田");
+        form.prior_resident_code = Some(jp.resident_code.as_digits());
+        let back = store.register(form.parse(today()).unwrap(), "t").await.unwrap();
+        assert!(back.returned);
+        assert_eq!(back.my_number, jp.my_number);
+        // The wrong name with that code is refused, and nothing is written.
+        store.apply(jp.resident_key, ResidentEvent::Departed { date: today() }, "t").await.unwrap();
+        let mut form = japanese("田中");
+        form.prior_resident_code = Some(jp.resident_code.as_digits());
+        let count = store.resident_count().await.unwrap();
+        let err = store.register(form.parse(today()).unwrap(), "t").await.unwrap_err();
+        assert!(err.to_string().contains("prior_resident_code"), "{err}");
+        assert_eq!(store.resident_count().await.unwrap(), count);
+    }
+}
+
+#[tokio::test]
+async fn unknown_municipality_rejects_the_row_only() {
+    for backend in backends("batch").await {
+        let store = open(&backend.url).await;
+        let mut bad = japanese("山田");
+        bad.municipality = Some("131130".into());
+        let rows = vec![(2, japanese("山田").parse(today()).unwrap()), (3, bad.parse(today()).unwrap())];
+        let keys = store.reserve_resident_keys(2).await.unwrap();
+        let sealed = store.seal_registrations(keys, rows).unwrap();
+        let outcomes = store.insert_sealed(sealed, None, "t").await.unwrap();
+        assert!(outcomes[0].is_ok());
+        let rejection = outcomes[1].as_ref().unwrap_err();
+        assert_eq!((rejection.line, rejection.field.as_str()), (3, "municipality"));
+        assert_eq!(store.resident_count().await.unwrap(), 1, "{}", backend.name);
+    }
+}
+
+#[tokio::test]
+async fn another_key_file_is_refused() {
+    for backend in backends("wrongkey").await {
+        drop(open(&backend.url).await);
+        let err = Store::open(&backend.url, &Keys::from_bytes([7u8; 32])).await.unwrap_err();
+        assert!(matches!(err, StoreError::WrongKey { .. }), "{err} on {}", backend.name);
+    }
+}
+
+#[tokio::test]
+async fn access_log_records_reads() {
+    for backend in backends("access").await {
+        let store = open(&backend.url).await;
+        let r = store.register(japanese("山田").parse(today()).unwrap(), "t").await.unwrap();
+        store.log_access("officer-9", "reveal-my-number", Some(r.resident_key), "counter").await.unwrap();
+        let log = store.access_log(r.resident_key).await.unwrap();
+        assert_eq!(log.len(), 1);
+        assert_eq!(log[0].actor, "officer-9");
+    }
+}
