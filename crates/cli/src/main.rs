@@ -1,1 +1,326 @@
-fn main(){}
+//! `maina`: the command line of the My Number registry.
+
+mod bench;
+mod import;
+mod resident;
+mod synth;
+
+use anyhow::{bail, Context as _, Result};
+use clap::{Parser, Subcommand};
+use maina_core::MunicipalityCode;
+use maina_store::{Keys, Municipality, Store};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// maina — Japan's My Number system: identifiers, the resident registry, the card.
+#[derive(Parser, Debug)]
+#[command(name = "maina", version, about = "maina — Japan's My Number system: identifiers, the resident registry, the card", long_about = None)]
+struct Cli {
+    /// Data directory: key file and the embedded SQLite database.
+    #[arg(
+        long,
+        global = true,
+        env = "MAINA_DATA",
+        default_value = "./maina-data"
+    )]
+    data: PathBuf,
+    /// Database URL (sqlite://PATH or postgres://...); default: the SQLite file in the data directory.
+    #[arg(long, global = true, env = "MAINA_DATABASE_URL")]
+    db: Option<String>,
+    /// Who is acting, recorded with every change and read.
+    #[arg(long, global = true, env = "MAINA_ACTOR", default_value = "cli")]
+    actor: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Create the data directory, the key file and the database.
+    Init,
+    /// Run the HTTP server.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+    },
+    /// Create a demo registry (a municipality and a few hundred residents) and serve it.
+    Demo {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        /// How many synthetic residents to register (only into an empty registry).
+        #[arg(long, default_value_t = 300)]
+        residents: u64,
+        /// Create the demo data and exit instead of serving.
+        #[arg(long)]
+        no_serve: bool,
+    },
+    /// Municipalities of the registry.
+    #[command(subcommand)]
+    Municipality(MunicipalityCommand),
+    /// The resident registry.
+    #[command(subcommand)]
+    Resident(resident::ResidentCommand),
+    /// My Numbers.
+    #[command(subcommand)]
+    Number(resident::NumberCommand),
+    /// Benchmarks (print figures; not tests).
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum MunicipalityCommand {
+    /// Add a municipality (or rename one).
+    Add {
+        /// The 6-digit local government code, e.g. 131016.
+        code: String,
+        /// Name in Japanese, e.g. 千代田区.
+        #[arg(long)]
+        name_ja: String,
+        /// Name in English, e.g. "Chiyoda City".
+        #[arg(long)]
+        name_en: String,
+    },
+    /// List the municipalities.
+    List,
+}
+
+/// Paths and settings shared by every command.
+pub struct Context {
+    pub data: PathBuf,
+    pub db: Option<String>,
+    pub actor: String,
+}
+
+impl Context {
+    pub fn key_path(&self) -> PathBuf {
+        self.data.join("keys").join("master.key")
+    }
+
+    pub fn db_url(&self) -> String {
+        self.db
+            .clone()
+            .unwrap_or_else(|| maina_store::sqlite_url(&self.data.join("maina.sqlite3")))
+    }
+
+    /// Opens the store of an initialised data directory.
+    pub async fn open(&self) -> Result<Store> {
+        let key_path = self.key_path();
+        if !key_path.exists() {
+            bail!(
+                "no key file at {}: run `maina init` (or `maina --data DIR init`) first",
+                key_path.display()
+            );
+        }
+        let keys = Keys::load(&key_path)?;
+        Store::open(&self.db_url(), &keys)
+            .await
+            .with_context(|| format!("opening the database {}", redact_url(&self.db_url())))
+    }
+
+    /// Creates the data directory, the key file and the database.
+    pub async fn init(&self) -> Result<Store> {
+        std::fs::create_dir_all(&self.data)
+            .with_context(|| format!("creating the data directory {}", self.data.display()))?;
+        let keys = Keys::create(&self.key_path())?;
+        Ok(Store::open(&self.db_url(), &keys).await?)
+    }
+}
+
+/// A database URL without its password, for messages.
+fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let credentials = url.get(scheme + 3..at).unwrap_or("");
+            let user = credentials.split(':').next().unwrap_or("");
+            format!(
+                "{}{}@{}",
+                url.get(..scheme + 3).unwrap_or(""),
+                user,
+                url.get(at + 1..).unwrap_or("")
+            )
+        }
+        _ => url.to_string(),
+    }
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("MAINA_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,maina=info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the runtime: {error}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    let context = Context {
+        data: cli.data,
+        db: cli.db,
+        actor: cli.actor,
+    };
+    match cli.command {
+        Command::Init => {
+            let store = context.init().await?;
+            println!("initialised {}", context.data.display());
+            println!(
+                "  key file: {} (keep it safe and out of backups of the database)",
+                context.key_path().display()
+            );
+            println!(
+                "  database: {} ({})",
+                redact_url(&context.db_url()),
+                store.backend().name()
+            );
+            store.close().await;
+            Ok(())
+        }
+        Command::Serve { listen } => serve(&context.open().await?, listen).await,
+        Command::Demo {
+            listen,
+            residents,
+            no_serve,
+        } => {
+            let store = demo(&context, residents).await?;
+            if no_serve {
+                store.close().await;
+                return Ok(());
+            }
+            serve(&store, listen).await
+        }
+        Command::Municipality(command) => {
+            let store = context.open().await?;
+            match command {
+                MunicipalityCommand::Add {
+                    code,
+                    name_ja,
+                    name_en,
+                } => {
+                    let code: MunicipalityCode = code.parse().context("code")?;
+                    let name_ja = maina_core::person::clean_text("name_ja", &name_ja, 100)?;
+                    let name_en = maina_core::person::clean_text("name_en", &name_en, 100)?;
+                    store
+                        .put_municipality(&Municipality {
+                            code,
+                            name_ja,
+                            name_en,
+                        })
+                        .await?;
+                    println!("municipality {} saved", code.as_digits());
+                }
+                MunicipalityCommand::List => {
+                    for m in store.municipalities().await? {
+                        println!("{}  {}  {}", m.code.as_digits(), m.name_ja, m.name_en);
+                    }
+                }
+            }
+            store.close().await;
+            Ok(())
+        }
+        Command::Resident(command) => resident::run(&context, command).await,
+        Command::Number(command) => resident::run_number(&context, command).await,
+        Command::Bench(command) => bench::run(&context, command).await,
+    }
+}
+
+async fn serve(store: &Store, listen: SocketAddr) -> Result<()> {
+    let state = maina_server::AppState {
+        store: store.clone(),
+    };
+    let backend = store.backend().name();
+    maina_server::serve(listen, state, shutdown_signal(), |addr| {
+        println!("maina listening on http://{addr} ({backend})");
+    })
+    .await?;
+    store.close().await;
+    println!("maina stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}
+
+/// The demo municipality: Chiyoda City, Tokyo.
+pub const DEMO_MUNICIPALITY: &str = "131016";
+
+async fn demo(context: &Context, residents: u64) -> Result<Store> {
+    let store = if context.key_path().exists() {
+        context.open().await?
+    } else {
+        context.init().await?
+    };
+    let code: MunicipalityCode = DEMO_MUNICIPALITY.parse()?;
+    store
+        .put_municipality(&Municipality {
+            code,
+            name_ja: "千代田区".into(),
+            name_en: "Chiyoda City".into(),
+        })
+        .await?;
+    if store.resident_count().await? == 0 {
+        let today = chrono::Local::now().date_naive();
+        let rows = (0..residents)
+            .map(|i| {
+                synth::resident(i, DEMO_MUNICIPALITY)
+                    .parse(today)
+                    .map(|r| (i + 1, r))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let keys = store.reserve_resident_keys(rows.len() as u64).await?;
+        let sealed = store.seal_registrations(keys, rows)?;
+        let outcomes = store.insert_sealed(sealed, None, &context.actor).await?;
+        let registered = outcomes.iter().filter(|o| o.is_ok()).count();
+        println!(
+            "demo: registered {registered} residents in {} (千代田区)",
+            code.as_digits()
+        );
+    }
+    println!("demo data in {}", path_display(&context.data));
+    Ok(store)
+}
+
+fn path_display(path: &Path) -> String {
+    path.display().to_string()
+}

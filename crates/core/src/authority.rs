@@ -49,7 +49,10 @@ pub struct NumberAuthority {
 
 impl NumberAuthority {
     /// Builds the authority from its two 256-bit keys (derived from the key file).
-    pub fn new(my_number_key: &[u8; 32], resident_code_key: &[u8; 32]) -> Result<Self, AuthorityError> {
+    pub fn new(
+        my_number_key: &[u8; 32],
+        resident_code_key: &[u8; 32],
+    ) -> Result<Self, AuthorityError> {
         Ok(Self {
             my_number: DecimalFf1::new(my_number_key, 11)?,
             resident_code: DecimalFf1::new(resident_code_key, 10)?,

@@ -179,7 +179,9 @@ mod tests {
                     .encrypt(&[], &FlexibleNumeralString::from(numerals))
                     .unwrap()
                     .into();
-                let expected = expected.iter().fold(0u64, |acc, d| acc * 10 + u64::from(*d));
+                let expected = expected
+                    .iter()
+                    .fold(0u64, |acc, d| acc * 10 + u64::from(*d));
                 let got = ours.encrypt(value).unwrap();
                 assert_eq!(got, expected, "digits {digits} value {value}");
                 assert_eq!(ours.decrypt(got).unwrap(), value);
@@ -190,7 +192,13 @@ mod tests {
     #[test]
     fn refuses_values_outside_the_domain() {
         let ff1 = DecimalFf1::new(&NIST_KEY_256, 11).unwrap();
-        assert!(matches!(ff1.encrypt(100_000_000_000), Err(Ff1Error::OutOfDomain { .. })));
-        assert!(matches!(DecimalFf1::new(&NIST_KEY_256, 19), Err(Ff1Error::Length(19))));
+        assert!(matches!(
+            ff1.encrypt(100_000_000_000),
+            Err(Ff1Error::OutOfDomain { .. })
+        ));
+        assert!(matches!(
+            DecimalFf1::new(&NIST_KEY_256, 19),
+            Err(Ff1Error::Length(19))
+        ));
     }
 }

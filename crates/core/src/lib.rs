@@ -7,5 +7,7 @@ pub mod person;
 pub mod resident;
 
 pub use authority::NumberAuthority;
-pub use id::{ApplicationFormId, CorporateNumber, IdError, MunicipalityCode, MyNumber, ResidentCode};
+pub use id::{
+    ApplicationFormId, CorporateNumber, IdError, MunicipalityCode, MyNumber, ResidentCode,
+};
 pub use person::FieldError;

@@ -64,7 +64,10 @@ fn kana(field: &'static str, raw: &str) -> Result<String, FieldError> {
     if let Some((i, ch)) = text.chars().enumerate().find(|(_, c)| !is_kana(*c)) {
         return Err(FieldError::new(
             field,
-            format!("must be written in kana; {ch:?} at position {} is not kana", i + 1),
+            format!(
+                "must be written in kana; {ch:?} at position {} is not kana",
+                i + 1
+            ),
         ));
     }
     Ok(text)
@@ -110,7 +113,12 @@ pub enum Name {
 
 impl Name {
     /// A Japanese name from its four parts.
-    pub fn japanese(family: &str, given: &str, family_kana: &str, given_kana: &str) -> Result<Self, FieldError> {
+    pub fn japanese(
+        family: &str,
+        given: &str,
+        family_kana: &str,
+        given_kana: &str,
+    ) -> Result<Self, FieldError> {
         Ok(Self::Japanese {
             family: clean_text("family_name", family, MAX_NAME_CHARS)?,
             given: clean_text("given_name", given, MAX_NAME_CHARS)?,
@@ -120,10 +128,16 @@ impl Name {
     }
 
     /// A foreign national's name.
-    pub fn foreign(alphabet_name: &str, alias: Option<&str>, name_kana: Option<&str>) -> Result<Self, FieldError> {
+    pub fn foreign(
+        alphabet_name: &str,
+        alias: Option<&str>,
+        name_kana: Option<&str>,
+    ) -> Result<Self, FieldError> {
         Ok(Self::Foreign {
             alphabet: alphabet("alphabet_name", alphabet_name)?,
-            alias: alias.map(|a| clean_text("alias", a, MAX_NAME_CHARS)).transpose()?,
+            alias: alias
+                .map(|a| clean_text("alias", a, MAX_NAME_CHARS))
+                .transpose()?,
             kana: name_kana.map(|k| kana("name_kana", k)).transpose()?,
         })
     }
@@ -147,7 +161,9 @@ impl fmt::Display for Name {
                 family_kana,
                 given_kana,
             } => write!(f, "{family} {given} ({family_kana} {given_kana})"),
-            Name::Foreign { alphabet, alias, .. } => match alias {
+            Name::Foreign {
+                alphabet, alias, ..
+            } => match alias {
                 Some(alias) => write!(f, "{alphabet} (alias {alias})"),
                 None => f.write_str(alphabet),
             },
@@ -192,8 +208,12 @@ impl FromStr for Sex {
 /// Parses an ISO date (`YYYY-MM-DD`) for `field`.
 pub fn parse_date(field: &'static str, raw: &str) -> Result<NaiveDate, FieldError> {
     let text: String = raw.nfkc().collect::<String>();
-    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
-        .map_err(|_| FieldError::new(field, format!("{:?} is not a date of the form YYYY-MM-DD", raw.trim())))
+    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| {
+        FieldError::new(
+            field,
+            format!("{:?} is not a date of the form YYYY-MM-DD", raw.trim()),
+        )
+    })
 }
 
 /// A birth date: a real date, not in the future, not absurdly old.
@@ -228,7 +248,10 @@ impl FromStr for Nationality {
             [a, b] if a.is_ascii_uppercase() && b.is_ascii_uppercase() => Ok(Self([*a, *b])),
             _ => Err(FieldError::new(
                 "nationality",
-                format!("{:?} is not a two-letter ISO 3166 country code (JP, US, VN, ...)", s.trim()),
+                format!(
+                    "{:?} is not a two-letter ISO 3166 country code (JP, US, VN, ...)",
+                    s.trim()
+                ),
             )),
         }
     }
@@ -331,7 +354,10 @@ impl ResidenceStatus {
 
     /// Statuses without a period of stay.
     pub fn is_indefinite(self) -> bool {
-        matches!(self, Self::PermanentResident | Self::SpecialPermanentResident)
+        matches!(
+            self,
+            Self::PermanentResident | Self::SpecialPermanentResident
+        )
     }
 }
 
@@ -364,7 +390,9 @@ impl PeriodOfStay {
     /// The last day of the stay for a stay starting on `start`.
     pub fn ends(&self, start: NaiveDate) -> Option<NaiveDate> {
         start
-            .checked_add_months(Months::new(u32::from(self.years) * 12 + u32::from(self.months)))?
+            .checked_add_months(Months::new(
+                u32::from(self.years) * 12 + u32::from(self.months),
+            ))?
             .checked_add_days(chrono::Days::new(u64::from(self.days)))
     }
 }
@@ -378,7 +406,11 @@ impl FromStr for PeriodOfStay {
                 format!("{:?} is not a period such as 5y, 1y6m, 3m or 90d", s.trim()),
             )
         };
-        let mut period = PeriodOfStay { years: 0, months: 0, days: 0 };
+        let mut period = PeriodOfStay {
+            years: 0,
+            months: 0,
+            days: 0,
+        };
         let mut number = String::new();
         let mut any = false;
         for ch in s.trim().chars() {
@@ -469,7 +501,9 @@ pub fn check_eligibility(
     if ends <= three_months {
         return Err(FieldError::new(
             "period_of_stay",
-            format!("a stay of {period} is not more than 3 months: no resident record and no My Number"),
+            format!(
+                "a stay of {period} is not more than 3 months: no resident record and no My Number"
+            ),
         ));
     }
     Ok(Some(ends))
@@ -529,8 +563,16 @@ mod tests {
         assert!(err.reason.contains("temporary visitors"));
         assert!(check_eligibility(ResidenceStatus::Diplomat, p("3y"), start).is_err());
         assert!(check_eligibility(ResidenceStatus::Official, p("3y"), start).is_err());
-        assert_eq!(check_eligibility(ResidenceStatus::PermanentResident, None, start), Ok(None));
-        assert_eq!(check_eligibility(ResidenceStatus::Student, None, start).unwrap_err().field, "period_of_stay");
+        assert_eq!(
+            check_eligibility(ResidenceStatus::PermanentResident, None, start),
+            Ok(None)
+        );
+        assert_eq!(
+            check_eligibility(ResidenceStatus::Student, None, start)
+                .unwrap_err()
+                .field,
+            "period_of_stay"
+        );
     }
 
     #[test]
@@ -549,8 +591,18 @@ mod tests {
     fn names_are_checked_and_normalised() {
         let name = Name::japanese("山田", "太郎", "ﾔﾏﾀﾞ", "タロウ").unwrap();
         assert_eq!(name.to_string(), "山田 太郎 (ヤマダ タロウ)");
-        assert_eq!(Name::japanese("山田", "太郎", "yamada", "タロウ").unwrap_err().field, "family_kana");
-        assert_eq!(Name::japanese("", "太郎", "ヤマダ", "タロウ").unwrap_err().field, "family_name");
+        assert_eq!(
+            Name::japanese("山田", "太郎", "yamada", "タロウ")
+                .unwrap_err()
+                .field,
+            "family_kana"
+        );
+        assert_eq!(
+            Name::japanese("", "太郎", "ヤマダ", "タロウ")
+                .unwrap_err()
+                .field,
+            "family_name"
+        );
         let foreign = Name::foreign("Smith John", Some("佐藤 ジョン"), None).unwrap();
         assert_eq!(foreign.to_string(), "SMITH JOHN (alias 佐藤 ジョン)");
         assert!(Name::foreign("Sm1th", None, None).is_err());

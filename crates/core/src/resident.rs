@@ -125,7 +125,8 @@ impl RegistrationForm {
                 present(&self.alias),
                 present(&self.name_kana),
             )?;
-            let status: ResidenceStatus = required("residence_status", &self.residence_status)?.parse()?;
+            let status: ResidenceStatus =
+                required("residence_status", &self.residence_status)?.parse()?;
             let period = present(&self.period_of_stay)
                 .map(PeriodOfStay::from_str)
                 .transpose()?;
@@ -232,7 +233,10 @@ impl FromStr for ResidentStatus {
             "active" => Ok(Self::Active),
             "departed" => Ok(Self::Departed),
             "deceased" => Ok(Self::Deceased),
-            other => Err(FieldError::new("status", format!("{other:?} is not a status"))),
+            other => Err(FieldError::new(
+                "status",
+                format!("{other:?} is not a status"),
+            )),
         }
     }
 }
@@ -352,12 +356,23 @@ impl ResidentEvent {
             event: self.kind(),
         };
         if self.date() < record.since {
-            return Err(FieldError::new("date", format!("is before the record's last change ({})", record.since)).into());
+            return Err(FieldError::new(
+                "date",
+                format!("is before the record's last change ({})", record.since),
+            )
+            .into());
         }
         let mut next = record.clone();
         next.since = self.date();
         match (record.status, self) {
-            (ResidentStatus::Active, Self::Moved { municipality, address, .. }) => {
+            (
+                ResidentStatus::Active,
+                Self::Moved {
+                    municipality,
+                    address,
+                    ..
+                },
+            ) => {
                 if *municipality == record.municipality {
                     return Err(FieldError::new(
                         "municipality",
@@ -377,19 +392,28 @@ impl ResidentEvent {
             (ResidentStatus::Active, Self::Renamed { name, .. }) => {
                 let same_script = matches!(
                     (&record.person.name, name),
-                    (Name::Japanese { .. }, Name::Japanese { .. }) | (Name::Foreign { .. }, Name::Foreign { .. })
+                    (Name::Japanese { .. }, Name::Japanese { .. })
+                        | (Name::Foreign { .. }, Name::Foreign { .. })
                 );
                 if !same_script {
-                    return Err(FieldError::new("name", "a change of nationality is not a change of name").into());
+                    return Err(FieldError::new(
+                        "name",
+                        "a change of nationality is not a change of name",
+                    )
+                    .into());
                 }
                 next.person.name = name.clone();
             }
-            (ResidentStatus::Active, Self::Departed { .. }) => next.status = ResidentStatus::Departed,
+            (ResidentStatus::Active, Self::Departed { .. }) => {
+                next.status = ResidentStatus::Departed
+            }
             (ResidentStatus::Active, Self::Died { .. }) => next.status = ResidentStatus::Deceased,
             (ResidentStatus::Active | ResidentStatus::Departed, Self::NumberChanged { .. }) => {}
             (ResidentStatus::Departed, Self::Returned { registration }) => {
                 if registration.person.birth_date != record.person.birth_date {
-                    return Err(FieldError::new("birth_date", "does not match the earlier record").into());
+                    return Err(
+                        FieldError::new("birth_date", "does not match the earlier record").into(),
+                    );
                 }
                 next.municipality = registration.municipality;
                 next.address = registration.address.clone();
@@ -447,7 +471,11 @@ mod tests {
         let registration = japanese_form().parse(today()).unwrap();
         assert_eq!(registration.person.citizenship, Citizenship::Japanese);
         let registration = foreign_form().parse(today()).unwrap();
-        assert!(registration.person.foreign_identity().unwrap().starts_with("foreign|VN|C1234567|"));
+        assert!(registration
+            .person
+            .foreign_identity()
+            .unwrap()
+            .starts_with("foreign|VN|C1234567|"));
     }
 
     #[test]
@@ -464,7 +492,10 @@ mod tests {
 
         let mut form = foreign_form();
         form.passport = None;
-        assert_eq!(form.parse(today()).unwrap_err().to_string(), "passport: is required");
+        assert_eq!(
+            form.parse(today()).unwrap_err().to_string(),
+            "passport: is required"
+        );
 
         let mut form = japanese_form();
         form.passport = Some("X1".into());
@@ -494,7 +525,10 @@ mod tests {
         }
         .apply(&departed)
         .unwrap_err();
-        assert_eq!(err.to_string(), "the resident is departed: address-changed is not possible");
+        assert_eq!(
+            err.to_string(),
+            "the resident is departed: address-changed is not possible"
+        );
         let back = ResidentEvent::Returned {
             registration: japanese_form().parse(today()).unwrap(),
         }
@@ -502,27 +536,37 @@ mod tests {
         .unwrap();
         assert_eq!(back.status, ResidentStatus::Active);
         let dead = ResidentEvent::Died { date: today() }.apply(&back).unwrap();
-        assert!(ResidentEvent::Departed { date: today() }.apply(&dead).is_err());
+        assert!(ResidentEvent::Departed { date: today() }
+            .apply(&dead)
+            .is_err());
     }
 
     fn any_event() -> impl Strategy<Value = ResidentEvent> {
         let date = (0u64..400).prop_map(|d| today() + chrono::Days::new(d));
         prop_oneof![
-            date.clone().prop_map(|date| ResidentEvent::Departed { date }),
+            date.clone()
+                .prop_map(|date| ResidentEvent::Departed { date }),
             date.clone().prop_map(|date| ResidentEvent::Died { date }),
             (date.clone(), "[a-z]{1,8}").prop_map(|(date, a)| ResidentEvent::AddressChanged {
                 date,
                 address: Address::parse(&a).unwrap()
             }),
-            (date.clone(), prop::sample::select(vec!["011002", "131130", "131016"])).prop_map(|(date, m)| {
-                ResidentEvent::Moved {
-                    date,
-                    municipality: m.parse().unwrap(),
-                    address: Address::parse("somewhere").unwrap(),
-                }
-            }),
+            (
+                date.clone(),
+                prop::sample::select(vec!["011002", "131130", "131016"])
+            )
+                .prop_map(|(date, m)| {
+                    ResidentEvent::Moved {
+                        date,
+                        municipality: m.parse().unwrap(),
+                        address: Address::parse("somewhere").unwrap(),
+                    }
+                }),
             date.clone().prop_map(|date| ResidentEvent::Returned {
-                registration: Registration { date, ..japanese_form().parse(today()).unwrap() }
+                registration: Registration {
+                    date,
+                    ..japanese_form().parse(today()).unwrap()
+                }
             }),
             date.prop_map(|date| ResidentEvent::NumberChanged {
                 date,

@@ -74,10 +74,13 @@ impl Keys {
 
     /// Loads an existing key file.
     pub fn load(path: &Path) -> Result<Self, KeyError> {
-        let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|source| KeyError::Io {
-            path: path.into(),
-            source,
-        })?);
+        let text =
+            Zeroizing::new(
+                std::fs::read_to_string(path).map_err(|source| KeyError::Io {
+                    path: path.into(),
+                    source,
+                })?,
+            );
         let mut master = Zeroizing::new([0u8; 32]);
         hex::decode_to_slice(text.trim(), master.as_mut())
             .map_err(|_| KeyError::Malformed { path: path.into() })?;

@@ -31,7 +31,9 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("unsupported database URL {0:?}: use sqlite://PATH or postgres://...")]
     UnsupportedUrl(String),
-    #[error("this database was sealed with another key file (fingerprint {stored}, key file {given})")]
+    #[error(
+        "this database was sealed with another key file (fingerprint {stored}, key file {given})"
+    )]
     WrongKey { stored: String, given: String },
     #[error(transparent)]
     Seal(#[from] SealError),
@@ -96,7 +98,9 @@ pub struct Store {
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store").field("backend", &self.backend).finish_non_exhaustive()
+        f.debug_struct("Store")
+            .field("backend", &self.backend)
+            .finish_non_exhaustive()
     }
 }
 
@@ -189,11 +193,12 @@ impl Store {
 
     async fn check_fingerprint(&self, given: &str) -> Result<()> {
         let mut tx = self.begin_write().await?;
-        let stored: Option<String> = sqlx::query("SELECT value FROM meta WHERE name = 'key_fingerprint'")
-            .fetch_optional(&mut *tx)
-            .await?
-            .map(|row: AnyRow| row.try_get(0))
-            .transpose()?;
+        let stored: Option<String> =
+            sqlx::query("SELECT value FROM meta WHERE name = 'key_fingerprint'")
+                .fetch_optional(&mut *tx)
+                .await?
+                .map(|row: AnyRow| row.try_get(0))
+                .transpose()?;
         match stored {
             Some(stored) if stored != given => {
                 return Err(StoreError::WrongKey {
@@ -217,7 +222,10 @@ impl Store {
         let mut tx = self.begin_write().await?;
         for (name, start) in [
             (RESIDENT_COUNTER, 1i64),
-            (REPLACEMENT_COUNTER, maina_core::authority::REPLACEMENT_NUMBER_BASE as i64),
+            (
+                REPLACEMENT_COUNTER,
+                maina_core::authority::REPLACEMENT_NUMBER_BASE as i64,
+            ),
             (ACCESS_LOG_COUNTER, 1),
         ] {
             sqlx::query("INSERT INTO counters (name, next_value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING")
@@ -249,13 +257,16 @@ impl Store {
         counter: &str,
         count: u64,
     ) -> Result<std::ops::Range<u64>> {
-        let count_i64 = i64::try_from(count).map_err(|_| StoreError::Corrupt("key count".into()))?;
-        let next: i64 = sqlx::query("UPDATE counters SET next_value = next_value + $1 WHERE name = $2 RETURNING next_value")
-            .bind(count_i64)
-            .bind(counter.to_string())
-            .fetch_one(&mut **tx)
-            .await?
-            .try_get(0)?;
+        let count_i64 =
+            i64::try_from(count).map_err(|_| StoreError::Corrupt("key count".into()))?;
+        let next: i64 = sqlx::query(
+            "UPDATE counters SET next_value = next_value + $1 WHERE name = $2 RETURNING next_value",
+        )
+        .bind(count_i64)
+        .bind(counter.to_string())
+        .fetch_one(&mut **tx)
+        .await?
+        .try_get(0)?;
         let end = u64::try_from(next).map_err(|_| StoreError::Corrupt("counter".into()))?;
         Ok(end.saturating_sub(count)..end)
     }

@@ -2,7 +2,10 @@
 //! batches), changes as events, number look-up and change, history, bulk-import
 //! checkpoints and the access log.
 
-use crate::{now_micros, to_i64, to_u64, Result, Store, StoreError, ACCESS_LOG_COUNTER, REPLACEMENT_COUNTER, RESIDENT_COUNTER};
+use crate::{
+    now_micros, to_i64, to_u64, Result, Store, StoreError, ACCESS_LOG_COUNTER, REPLACEMENT_COUNTER,
+    RESIDENT_COUNTER,
+};
 use chrono::NaiveDate;
 use hmac::{Hmac, Mac};
 use maina_core::authority::NumberKey;
@@ -111,6 +114,7 @@ pub struct ResidentView {
     pub record: ResidentRecord,
     pub registration: Registration,
     pub registered_at: i64,
+    pub registered_by: String,
     pub updated_at: i64,
 }
 
@@ -186,26 +190,30 @@ struct ResidentRow {
     version: u64,
     number_key: u64,
     registered_at: i64,
+    registered_by: String,
     updated_at: i64,
     registration: Vec<u8>,
     current: Option<Vec<u8>>,
 }
 
 const RESIDENT_COLUMNS: &str =
-    "id, status, version, number_key, registered_at, updated_at, registration, current";
+    "id, status, version, number_key, registered_at, registered_by, updated_at, registration, current";
 
 impl ResidentRow {
     fn decode(row: &AnyRow) -> Result<Self> {
         let status: String = row.try_get(1)?;
         Ok(Self {
             key: to_u64(row.try_get(0)?)?,
-            status: status.parse().map_err(|e: FieldError| StoreError::Corrupt(e.to_string()))?,
+            status: status
+                .parse()
+                .map_err(|e: FieldError| StoreError::Corrupt(e.to_string()))?,
             version: to_u64(row.try_get(2)?)?,
             number_key: to_u64(row.try_get(3)?)?,
             registered_at: row.try_get(4)?,
-            updated_at: row.try_get(5)?,
-            registration: row.try_get(6)?,
-            current: row.try_get(7)?,
+            registered_by: row.try_get(5)?,
+            updated_at: row.try_get(6)?,
+            registration: row.try_get(7)?,
+            current: row.try_get(8)?,
         })
     }
 }
@@ -238,7 +246,9 @@ impl Store {
             .map(|row| {
                 let code: String = row.try_get(0)?;
                 Ok(Municipality {
-                    code: code.parse().map_err(|e: maina_core::IdError| StoreError::Corrupt(e.to_string()))?,
+                    code: code
+                        .parse()
+                        .map_err(|e: maina_core::IdError| StoreError::Corrupt(e.to_string()))?,
                     name_ja: row.try_get(1)?,
                     name_en: row.try_get(2)?,
                 })
@@ -298,7 +308,10 @@ impl Store {
             .zip(keys)
             .map(|((line, registration), key)| {
                 let sealed = seal_json(self, &registration_place(key), &registration)?;
-                let identity = registration.person.foreign_identity().map(|id| self.identity_hash(&id));
+                let identity = registration
+                    .person
+                    .foreign_identity()
+                    .map(|id| self.identity_hash(&id));
                 let registered = Registered {
                     resident_key: key,
                     resident_code: self.authority.resident_code(key)?,
@@ -346,7 +359,10 @@ impl Store {
         actor: &str,
     ) -> Result<Vec<RowOutcome>> {
         let mut tx = self.begin_write().await?;
-        let codes: HashSet<String> = batch.iter().map(|r| r.registration.municipality.as_digits()).collect();
+        let codes: HashSet<String> = batch
+            .iter()
+            .map(|r| r.registration.municipality.as_digits())
+            .collect();
         let known = Self::known_municipalities(&mut tx, &codes).await?;
 
         let identities: Vec<Vec<u8>> = batch.iter().filter_map(|r| r.identity.clone()).collect();
@@ -360,7 +376,10 @@ impl Store {
             if !known.contains(&row.registration.municipality.as_digits()) {
                 outcomes.push(Err(Rejection::new(
                     row.line,
-                    &FieldError::new("municipality", "is not a municipality of this registry (maina municipality add)"),
+                    &FieldError::new(
+                        "municipality",
+                        "is not a municipality of this registry (maina municipality add)",
+                    ),
                 )));
                 continue;
             }
@@ -384,16 +403,12 @@ impl Store {
         let now = now_micros();
         for chunk in fresh.chunks(INSERT_CHUNK) {
             let mut sql = String::from(
-                "INSERT INTO residents (id, municipality, status, version, number_key, registered_at, updated_at, registration) VALUES ",
+                "INSERT INTO residents (id, municipality, status, version, number_key, registered_at, registered_by, updated_at, registration) VALUES ",
             );
             for i in 0..chunk.len() {
-                let p = i * 4;
-                if i > 0 {
-                    sql.push(',');
-                }
-                sql.push_str(&format!("(${a},${b},'active',1,${a},${c},${c},${d})", a = p + 1, b = p + 2, c = p + 3, d = p + 4));
+                push_row_values(&mut sql, i);
             }
-            let mut query = sqlx::query(&sql);
+            let mut query = sqlx::query(&sql).bind(actor.to_string());
             for row in chunk {
                 query = query
                     .bind(to_i64(row.key)?)
@@ -415,13 +430,18 @@ impl Store {
             let mut rejections = progress.rejections.clone();
             rejections.extend(outcomes.iter().filter_map(|o| o.as_ref().err().cloned()));
             let accepted = outcomes.iter().filter(|o| o.is_ok()).count();
-            self.record_progress(&mut tx, &progress, accepted as u64, &rejections).await?;
+            self.record_progress(&mut tx, &progress, accepted as u64, &rejections)
+                .await?;
         }
         tx.commit().await?;
         Ok(outcomes)
     }
 
-    async fn returning_residents(&self, tx: &mut Tx, identities: &[Vec<u8>]) -> Result<HashMap<Vec<u8>, u64>> {
+    async fn returning_residents(
+        &self,
+        tx: &mut Tx,
+        identities: &[Vec<u8>],
+    ) -> Result<HashMap<Vec<u8>, u64>> {
         let mut found = HashMap::new();
         for chunk in identities.chunks(INSERT_CHUNK) {
             let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
@@ -442,10 +462,23 @@ impl Store {
 
     /// A person with an earlier record registers again: the earlier record (and its
     /// number) is taken up if it is departed and the identity matches.
-    async fn take_up_return(&self, tx: &mut Tx, key: u64, row: &SealedRegistration, actor: &str) -> Result<RowOutcome> {
+    async fn take_up_return(
+        &self,
+        tx: &mut Tx,
+        key: u64,
+        row: &SealedRegistration,
+        actor: &str,
+    ) -> Result<RowOutcome> {
         let mismatch = |reason: &str| {
-            let field = if row.identity.is_some() { "passport" } else { "prior_resident_code" };
-            Ok(Err(Rejection::new(row.line, &FieldError::new(field, reason))))
+            let field = if row.identity.is_some() {
+                "passport"
+            } else {
+                "prior_resident_code"
+            };
+            Ok(Err(Rejection::new(
+                row.line,
+                &FieldError::new(field, reason),
+            )))
         };
         let Some(stored) = Self::load_row(&mut **tx, key).await? else {
             return mismatch("matches no earlier resident record");
@@ -455,7 +488,9 @@ impl Store {
             return mismatch("the earlier record is not that of a resident who left Japan");
         }
         let same_person = record.person.birth_date == row.registration.person.birth_date
-            && (row.identity.is_some() || record.person.name.matching_key() == row.registration.person.name.matching_key());
+            && (row.identity.is_some()
+                || record.person.name.matching_key()
+                    == row.registration.person.name.matching_key());
         if !same_person {
             return mismatch("the name and birth date do not match the earlier record");
         }
@@ -500,7 +535,8 @@ impl Store {
         match &row.current {
             Some(sealed) => open_json(self, &current_place(row.key, row.version), sealed),
             None => {
-                let registration: Registration = open_json(self, &registration_place(row.key), &row.registration)?;
+                let registration: Registration =
+                    open_json(self, &registration_place(row.key), &row.registration)?;
                 Ok(ResidentRecord::registered(&registration))
             }
         }
@@ -530,13 +566,16 @@ impl Store {
             record,
             registration,
             registered_at: row.registered_at,
+            registered_by: row.registered_by,
             updated_at: row.updated_at,
         })
     }
 
     /// The resident with this row key.
     pub async fn resident(&self, key: u64) -> Result<ResidentView> {
-        let row = Self::load_row(&self.read, key).await?.ok_or(StoreError::NotFound("resident"))?;
+        let row = Self::load_row(&self.read, key)
+            .await?
+            .ok_or(StoreError::NotFound("resident"))?;
         self.view(row)
     }
 
@@ -550,10 +589,12 @@ impl Store {
     /// beyond the row key (the caller decides what to show and audits it).
     pub async fn lookup_number(&self, number: &MyNumber) -> Result<NumberStatus> {
         let number_key = self.authority.number_key(number)?;
-        let row = sqlx::query("SELECT resident_id, retired_at, replaced_by FROM numbers WHERE number_key = $1")
-            .bind(to_i64(number_key)?)
-            .fetch_optional(&self.read)
-            .await?;
+        let row = sqlx::query(
+            "SELECT resident_id, retired_at, replaced_by FROM numbers WHERE number_key = $1",
+        )
+        .bind(to_i64(number_key)?)
+        .fetch_optional(&self.read)
+        .await?;
         if let Some(row) = row {
             let resident_key = to_u64(row.try_get(0)?)?;
             let retired_at: Option<i64> = row.try_get(1)?;
@@ -574,7 +615,9 @@ impl Store {
                     .fetch_optional(&self.read)
                     .await?;
                 match found {
-                    Some(row) if to_u64(row.try_get(0)?)? == number_key => Ok(NumberStatus::Active { resident_key }),
+                    Some(row) if to_u64(row.try_get(0)?)? == number_key => {
+                        Ok(NumberStatus::Active { resident_key })
+                    }
                     _ => Ok(NumberStatus::NotIssued),
                 }
             }
@@ -598,7 +641,7 @@ impl Store {
             kind: "registered".into(),
             date: view.registration.date,
             recorded_at: view.registered_at,
-            actor: String::new(),
+            actor: view.registered_by.clone(),
             event: None,
         }];
         let rows = sqlx::query(
@@ -625,7 +668,10 @@ impl Store {
 
     /// How many residents are stored.
     pub async fn resident_count(&self) -> Result<u64> {
-        let count: i64 = sqlx::query("SELECT COUNT(*) FROM residents").fetch_one(&self.read).await?.try_get(0)?;
+        let count: i64 = sqlx::query("SELECT COUNT(*) FROM residents")
+            .fetch_one(&self.read)
+            .await?
+            .try_get(0)?;
         to_u64(count)
     }
 
@@ -633,14 +679,19 @@ impl Store {
 
     /// Applies a change to a resident record, as one transaction.
     pub async fn apply(&self, key: u64, event: ResidentEvent, actor: &str) -> Result<ResidentView> {
-        if matches!(event, ResidentEvent::NumberChanged { .. } | ResidentEvent::Returned { .. }) {
+        if matches!(
+            event,
+            ResidentEvent::NumberChanged { .. } | ResidentEvent::Returned { .. }
+        ) {
             // These carry store keys or identity checks: use change_number / register.
             return Err(StoreError::Rejected(
                 FieldError::new("event", "use the number-change or registration operation").into(),
             ));
         }
         let mut tx = self.begin_write().await?;
-        let row = Self::load_row(&mut *tx, key).await?.ok_or(StoreError::NotFound("resident"))?;
+        let row = Self::load_row(&mut *tx, key)
+            .await?
+            .ok_or(StoreError::NotFound("resident"))?;
         self.apply_in_tx(&mut tx, row, &event, actor).await?;
         tx.commit().await?;
         self.resident(key).await
@@ -656,9 +707,13 @@ impl Store {
         actor: &str,
     ) -> Result<(MyNumber, MyNumber)> {
         let mut tx = self.begin_write().await?;
-        let row = Self::load_row(&mut *tx, key).await?.ok_or(StoreError::NotFound("resident"))?;
+        let row = Self::load_row(&mut *tx, key)
+            .await?
+            .ok_or(StoreError::NotFound("resident"))?;
         let retired_key = row.number_key;
-        let new_key = Self::take_keys(&mut tx, REPLACEMENT_COUNTER, 1).await?.start;
+        let new_key = Self::take_keys(&mut tx, REPLACEMENT_COUNTER, 1)
+            .await?
+            .start;
         let new_number = self.authority.my_number(new_key)?;
         let event = ResidentEvent::NumberChanged {
             date,
@@ -699,14 +754,21 @@ impl Store {
 
     /// The one place a resident row changes: decide with the domain, append the
     /// event, replace the current state (optimistically, by version).
-    async fn apply_in_tx(&self, tx: &mut Tx, row: ResidentRow, event: &ResidentEvent, actor: &str) -> Result<ResidentRecord> {
+    async fn apply_in_tx(
+        &self,
+        tx: &mut Tx,
+        row: ResidentRow,
+        event: &ResidentEvent,
+        actor: &str,
+    ) -> Result<ResidentRecord> {
         let record = self.current_record(&row)?;
         let next = event.apply(&record)?;
         if let ResidentEvent::Moved { municipality, .. } = event {
             let codes = HashSet::from([municipality.as_digits()]);
             if Self::known_municipalities(tx, &codes).await?.is_empty() {
                 return Err(StoreError::Rejected(
-                    FieldError::new("municipality", "is not a municipality of this registry").into(),
+                    FieldError::new("municipality", "is not a municipality of this registry")
+                        .into(),
                 ));
             }
         }
@@ -742,7 +804,9 @@ impl Store {
         if updated.rows_affected() != 1 {
             return Err(StoreError::Conflict);
         }
-        if let (ResidentEvent::Departed { .. }, Some(identity)) = (event, next.person.foreign_identity()) {
+        if let (ResidentEvent::Departed { .. }, Some(identity)) =
+            (event, next.person.foreign_identity())
+        {
             sqlx::query(
                 "INSERT INTO returning_index (identity, resident_id) VALUES ($1, $2) \
                  ON CONFLICT (identity) DO UPDATE SET resident_id = excluded.resident_id",
@@ -752,7 +816,9 @@ impl Store {
             .execute(&mut **tx)
             .await?;
         }
-        if let (ResidentEvent::Returned { .. }, Citizenship::Foreign { .. }) = (event, &record.person.citizenship) {
+        if let (ResidentEvent::Returned { .. }, Citizenship::Foreign { .. }) =
+            (event, &record.person.citizenship)
+        {
             if let Some(identity) = record.person.foreign_identity() {
                 sqlx::query("DELETE FROM returning_index WHERE identity = $1")
                     .bind(self.identity_hash(&identity))
@@ -767,10 +833,12 @@ impl Store {
 
     /// Where the import of the file with this hash stands, if it was started.
     pub async fn import_state(&self, file_hash: &str) -> Result<Option<ImportState>> {
-        let row = sqlx::query("SELECT next_line, accepted, rejected, finished_at FROM imports WHERE file_hash = $1")
-            .bind(file_hash.to_string())
-            .fetch_optional(&self.read)
-            .await?;
+        let row = sqlx::query(
+            "SELECT next_line, accepted, rejected, finished_at FROM imports WHERE file_hash = $1",
+        )
+        .bind(file_hash.to_string())
+        .fetch_optional(&self.read)
+        .await?;
         row.map(|row| {
             Ok(ImportState {
                 next_line: to_u64(row.try_get(0)?)?,
@@ -782,7 +850,13 @@ impl Store {
         .transpose()
     }
 
-    async fn record_progress(&self, tx: &mut Tx, progress: &ImportProgress, accepted: u64, rejections: &[Rejection]) -> Result<()> {
+    async fn record_progress(
+        &self,
+        tx: &mut Tx,
+        progress: &ImportProgress,
+        accepted: u64,
+        rejections: &[Rejection],
+    ) -> Result<()> {
         sqlx::query(
             "INSERT INTO imports (file_hash, file_name, started_at, next_line, accepted, rejected) \
              VALUES ($1, $2, $3, $4, $5, $6) \
@@ -826,10 +900,12 @@ impl Store {
 
     /// Every rejected row of an import, by line.
     pub async fn import_rejections(&self, file_hash: &str) -> Result<Vec<Rejection>> {
-        let rows = sqlx::query("SELECT line, field, reason FROM import_rejections WHERE file_hash = $1 ORDER BY line")
-            .bind(file_hash.to_string())
-            .fetch_all(&self.read)
-            .await?;
+        let rows = sqlx::query(
+            "SELECT line, field, reason FROM import_rejections WHERE file_hash = $1 ORDER BY line",
+        )
+        .bind(file_hash.to_string())
+        .fetch_all(&self.read)
+        .await?;
         rows.iter()
             .map(|row| {
                 Ok(Rejection {
@@ -844,7 +920,13 @@ impl Store {
     // ---- access log -----------------------------------------------------------
 
     /// Records a read of personal information (who, what, whom, why).
-    pub async fn log_access(&self, actor: &str, action: &str, resident_key: Option<u64>, detail: &str) -> Result<()> {
+    pub async fn log_access(
+        &self,
+        actor: &str,
+        action: &str,
+        resident_key: Option<u64>,
+        detail: &str,
+    ) -> Result<()> {
         let mut tx = self.begin_write().await?;
         let seq = Self::take_keys(&mut tx, ACCESS_LOG_COUNTER, 1).await?.start;
         sqlx::query("INSERT INTO access_log (seq, at, actor, action, resident_id, detail) VALUES ($1, $2, $3, $4, $5, $6)")
@@ -885,24 +967,29 @@ impl Store {
     /// The ceiling for the numbering benchmark: a bare batched insert of rows of the
     /// residents' shape, with one sequential unique key, through the same pool and
     /// chunking, with no validation, numbering or sealing.
-    pub async fn bench_bare_insert(&self, start: u64, blobs: &[Vec<u8>], municipality: &str) -> Result<()> {
+    pub async fn bench_bare_insert(
+        &self,
+        start: u64,
+        blobs: &[Vec<u8>],
+        municipality: &str,
+    ) -> Result<()> {
         let mut tx = self.begin_write().await?;
         let now = now_micros();
         for (chunk_index, chunk) in blobs.chunks(INSERT_CHUNK).enumerate() {
             let mut sql = String::from(
-                "INSERT INTO bench_ceiling (id, municipality, status, version, number_key, registered_at, updated_at, registration) VALUES ",
+                "INSERT INTO bench_ceiling (id, municipality, status, version, number_key, registered_at, registered_by, updated_at, registration) VALUES ",
             );
             for i in 0..chunk.len() {
-                let p = i * 4;
-                if i > 0 {
-                    sql.push(',');
-                }
-                sql.push_str(&format!("(${a},${b},'active',1,${a},${c},${c},${d})", a = p + 1, b = p + 2, c = p + 3, d = p + 4));
+                push_row_values(&mut sql, i);
             }
-            let mut query = sqlx::query(&sql);
+            let mut query = sqlx::query(&sql).bind("bench");
             for (i, blob) in chunk.iter().enumerate() {
                 let id = start + (chunk_index * INSERT_CHUNK + i) as u64;
-                query = query.bind(to_i64(id)?).bind(municipality.to_string()).bind(now).bind(blob.clone());
+                query = query
+                    .bind(to_i64(id)?)
+                    .bind(municipality.to_string())
+                    .bind(now)
+                    .bind(blob.clone());
             }
             query.execute(&mut *tx).await?;
         }
@@ -912,13 +999,52 @@ impl Store {
 
     /// Empties the benchmark's ceiling table.
     pub async fn bench_reset(&self) -> Result<()> {
-        sqlx::query("DELETE FROM bench_ceiling").execute(&self.write).await?;
+        sqlx::query("DELETE FROM bench_ceiling")
+            .execute(&self.write)
+            .await?;
         Ok(())
     }
 }
 
+/// Appends the VALUES tuple of row `i` of a multi-row insert. `$1` is the actor,
+/// shared by every row; each row binds id, municipality, time and sealed record, and
+/// reuses its id as its number key and its time as its update time.
+fn push_row_values(sql: &mut String, i: usize) {
+    let p = 1 + i * 4;
+    if i > 0 {
+        sql.push(',');
+    }
+    sql.push_str(&format!(
+        "(${a},${b},'active',1,${a},${c},$1,${c},${d})",
+        a = p + 1,
+        b = p + 2,
+        c = p + 3,
+        d = p + 4
+    ));
+}
+
 /// The field names the domain uses, as `'static` strings for [`FieldError`].
 fn field_name(name: &str) -> &'static str {
-    const FIELDS: [&str; 8] = ["municipality", "passport", "prior_resident_code", "registration", "birth_date", "address", "name", "reason"];
-    FIELDS.iter().find(|f| **f == name).copied().unwrap_or("registration")
+    const FIELDS: [&str; 8] = [
+        "municipality",
+        "passport",
+        "prior_resident_code",
+        "registration",
+        "birth_date",
+        "address",
+        "name",
+        "reason",
+    ];
+    FIELDS
+        .iter()
+        .find(|f| **f == name)
+        .copied()
+        .unwrap_or("registration")
+}
+
+impl SealedRegistration {
+    /// Size of the sealed record in bytes.
+    pub fn sealed_len(&self) -> usize {
+        self.sealed.len()
+    }
 }

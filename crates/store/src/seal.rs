@@ -41,7 +41,9 @@ impl Sealer {
                     aad: place.as_bytes(),
                 },
             )
-            .map_err(|_| SealError { place: place.into() })?;
+            .map_err(|_| SealError {
+                place: place.into(),
+            })?;
         let mut out = Vec::with_capacity(NONCE_LEN + sealed.len());
         out.extend_from_slice(&nonce);
         out.extend_from_slice(&sealed);
@@ -50,7 +52,9 @@ impl Sealer {
 
     /// Opens a value sealed at `place`.
     pub fn open(&self, place: &str, sealed: &[u8]) -> Result<Vec<u8>, SealError> {
-        let error = || SealError { place: place.into() };
+        let error = || SealError {
+            place: place.into(),
+        };
         if sealed.len() < NONCE_LEN {
             return Err(error());
         }
@@ -77,7 +81,9 @@ mod tests {
         let sealed = sealer.seal("residents/1/1", b"Yamada").unwrap();
         assert_eq!(sealer.open("residents/1/1", &sealed).unwrap(), b"Yamada");
         assert!(sealer.open("residents/2/1", &sealed).is_err());
-        assert!(Sealer::new(&[2u8; 32]).open("residents/1/1", &sealed).is_err());
+        assert!(Sealer::new(&[2u8; 32])
+            .open("residents/1/1", &sealed)
+            .is_err());
         let mut tampered = sealed.clone();
         if let Some(last) = tampered.last_mut() {
             *last ^= 1;

@@ -60,8 +60,14 @@ async fn backends(test: &str) -> Vec<Backend> {
     if let Ok(base) = std::env::var("MAINA_TEST_POSTGRES_URL") {
         let database = format!("maina_test_{test}");
         let mut admin = sqlx::PgConnection::connect(&base).await.unwrap();
-        sqlx::query(&format!("DROP DATABASE IF EXISTS {database}")).execute(&mut admin).await.unwrap();
-        sqlx::query(&format!("CREATE DATABASE {database}")).execute(&mut admin).await.unwrap();
+        sqlx::query(&format!("DROP DATABASE IF EXISTS {database}"))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+        sqlx::query(&format!("CREATE DATABASE {database}"))
+            .execute(&mut admin)
+            .await
+            .unwrap();
         let (prefix, _) = base.rsplit_once('/').unwrap();
         backends.push(Backend {
             name: "postgres",
@@ -73,7 +79,9 @@ async fn backends(test: &str) -> Vec<Backend> {
 }
 
 async fn open(url: &str) -> Store {
-    let store = Store::open(url, &Keys::from_bytes([42u8; 32])).await.unwrap();
+    let store = Store::open(url, &Keys::from_bytes([42u8; 32]))
+        .await
+        .unwrap();
     store
         .put_municipality(&Municipality {
             code: "131016".parse().unwrap(),
@@ -97,17 +105,32 @@ async fn open(url: &str) -> Store {
 async fn register_show_and_look_up_by_code_and_number() {
     for backend in backends("register").await {
         let store = open(&backend.url).await;
-        let registered = store.register(japanese("山田").parse(today()).unwrap(), "test").await.unwrap();
+        let registered = store
+            .register(japanese("山田").parse(today()).unwrap(), "test")
+            .await
+            .unwrap();
         assert!(!registered.returned);
-        let by_code = store.resident_by_code(&registered.resident_code).await.unwrap();
+        let by_code = store
+            .resident_by_code(&registered.resident_code)
+            .await
+            .unwrap();
         assert_eq!(by_code.my_number, registered.my_number, "{}", backend.name);
         assert_eq!(by_code.status, ResidentStatus::Active);
-        let by_number = store.resident_by_number(&registered.my_number).await.unwrap();
+        let by_number = store
+            .resident_by_number(&registered.my_number)
+            .await
+            .unwrap();
         assert_eq!(by_number.resident_key, registered.resident_key);
         assert_eq!(store.resident_count().await.unwrap(), 1);
         // An unissued but valid number is reported as such.
-        let other = store.authority().my_number(registered.resident_key + 1000).unwrap();
-        assert_eq!(store.lookup_number(&other).await.unwrap(), NumberStatus::NotIssued);
+        let other = store
+            .authority()
+            .my_number(registered.resident_key + 1000)
+            .unwrap();
+        assert_eq!(
+            store.lookup_number(&other).await.unwrap(),
+            NumberStatus::NotIssued
+        );
     }
 }
 
@@ -118,9 +141,15 @@ async fn the_database_holds_no_number_and_no_name_in_clear() {
             continue;
         }
         let store = open(&backend.url).await;
-        let registered = store.register(japanese("鈴木").parse(today()).unwrap(), "test").await.unwrap();
+        let registered = store
+            .register(japanese("鈴木").parse(today()).unwrap(), "test")
+            .await
+            .unwrap();
         store.close().await;
-        let path = backend.url.trim_start_matches("sqlite://").trim_end_matches("?mode=rwc");
+        let path = backend
+            .url
+            .trim_start_matches("sqlite://")
+            .trim_end_matches("?mode=rwc");
         let mut bytes = std::fs::read(path).unwrap();
         if let Ok(wal) = std::fs::read(format!("{path}-wal")) {
             bytes.extend(wal);
@@ -136,43 +165,86 @@ async fn the_database_holds_no_number_and_no_name_in_clear() {
 async fn changes_are_events_and_history_is_kept() {
     for backend in backends("history").await {
         let store = open(&backend.url).await;
-        let r = store.register(japanese("山田").parse(today()).unwrap(), "test").await.unwrap();
+        let r = store
+            .register(japanese("山田").parse(today()).unwrap(), "test")
+            .await
+            .unwrap();
         let key = r.resident_key;
         store
-            .apply(key, ResidentEvent::AddressChanged { date: today(), address: Address::parse("千代田2-2").unwrap() }, "officer-1")
+            .apply(
+                key,
+                ResidentEvent::AddressChanged {
+                    date: today(),
+                    address: Address::parse("千代田2-2").unwrap(),
+                },
+                "officer-1",
+            )
             .await
             .unwrap();
         store
             .apply(
                 key,
-                ResidentEvent::Moved { date: today(), municipality: "011002".parse().unwrap(), address: Address::parse("札幌市中央区1").unwrap() },
+                ResidentEvent::Moved {
+                    date: today(),
+                    municipality: "011002".parse().unwrap(),
+                    address: Address::parse("札幌市中央区1").unwrap(),
+                },
                 "officer-2",
             )
             .await
             .unwrap();
         let renamed = store
-            .apply(key, ResidentEvent::Renamed { date: today(), name: Name::japanese("佐藤", "花子", "サトウ", "ハナコ").unwrap() }, "officer-2")
+            .apply(
+                key,
+                ResidentEvent::Renamed {
+                    date: today(),
+                    name: Name::japanese("佐藤", "花子", "サトウ", "ハナコ").unwrap(),
+                },
+                "officer-2",
+            )
             .await
             .unwrap();
         assert_eq!(renamed.record.municipality.as_digits(), "011002");
         let history = store.history(key).await.unwrap();
         let kinds: Vec<&str> = history.iter().map(|h| h.kind.as_str()).collect();
-        assert_eq!(kinds, ["registered", "address-changed", "moved", "renamed"], "{}", backend.name);
+        assert_eq!(
+            kinds,
+            ["registered", "address-changed", "moved", "renamed"],
+            "{}",
+            backend.name
+        );
         assert_eq!(history[2].actor, "officer-2");
         // The registration is still there as it was.
-        assert_eq!(renamed.registration.address.as_str(), "東京都千代田区千代田1-1");
+        assert_eq!(
+            renamed.registration.address.as_str(),
+            "東京都千代田区千代田1-1"
+        );
 
         // A move to an unknown municipality is refused and changes nothing.
         let err = store
-            .apply(key, ResidentEvent::Moved { date: today(), municipality: "131130".parse().unwrap(), address: Address::parse("x").unwrap() }, "o")
+            .apply(
+                key,
+                ResidentEvent::Moved {
+                    date: today(),
+                    municipality: "131130".parse().unwrap(),
+                    address: Address::parse("x").unwrap(),
+                },
+                "o",
+            )
             .await
             .unwrap_err();
         assert!(err.to_string().contains("municipality"), "{err}");
         assert_eq!(store.history(key).await.unwrap().len(), 4);
 
-        let dead = store.apply(key, ResidentEvent::Died { date: today() }, "o").await.unwrap();
+        let dead = store
+            .apply(key, ResidentEvent::Died { date: today() }, "o")
+            .await
+            .unwrap();
         assert_eq!(dead.status, ResidentStatus::Deceased);
-        let err = store.apply(key, ResidentEvent::Departed { date: today() }, "o").await.unwrap_err();
+        let err = store
+            .apply(key, ResidentEvent::Departed { date: today() }, "o")
+            .await
+            .unwrap_err();
         assert!(matches!(err, StoreError::Rejected(_)), "{err}");
         assert_eq!(store.history(key).await.unwrap().len(), 5);
     }
@@ -182,32 +254,66 @@ async fn changes_are_events_and_history_is_kept() {
 async fn number_change_retires_the_old_number_for_good() {
     for backend in backends("numberchange").await {
         let store = open(&backend.url).await;
-        let r = store.register(japanese("山田").parse(today()).unwrap(), "test").await.unwrap();
+        let r = store
+            .register(japanese("山田").parse(today()).unwrap(), "test")
+            .await
+            .unwrap();
         let (old, new) = store
-            .change_number(r.resident_key, today(), NumberChangeReason::parse("leaked by an employer").unwrap(), "supervisor")
+            .change_number(
+                r.resident_key,
+                today(),
+                NumberChangeReason::parse("leaked by an employer").unwrap(),
+                "supervisor",
+            )
             .await
             .unwrap();
         assert_eq!(old, r.my_number);
         assert_ne!(old, new);
         match store.lookup_number(&old).await.unwrap() {
-            NumberStatus::Retired { resident_key, replaced_by, .. } => {
+            NumberStatus::Retired {
+                resident_key,
+                replaced_by,
+                ..
+            } => {
                 assert_eq!(resident_key, r.resident_key);
                 assert_eq!(replaced_by, new);
             }
             other => panic!("{other:?} on {}", backend.name),
         }
-        assert_eq!(store.lookup_number(&new).await.unwrap(), NumberStatus::Active { resident_key: r.resident_key });
+        assert_eq!(
+            store.lookup_number(&new).await.unwrap(),
+            NumberStatus::Active {
+                resident_key: r.resident_key
+            }
+        );
         assert_eq!(store.resident(r.resident_key).await.unwrap().my_number, new);
         assert!(store.resident_by_number(&old).await.is_err());
         // A second change retires the replacement too.
         let (old2, new2) = store
-            .change_number(r.resident_key, today(), NumberChangeReason::parse("again").unwrap(), "supervisor")
+            .change_number(
+                r.resident_key,
+                today(),
+                NumberChangeReason::parse("again").unwrap(),
+                "supervisor",
+            )
             .await
             .unwrap();
         assert_eq!(old2, new);
-        assert!(matches!(store.lookup_number(&new).await.unwrap(), NumberStatus::Retired { .. }));
-        assert_eq!(store.resident_by_number(&new2).await.unwrap().resident_key, r.resident_key);
-        let kinds: Vec<String> = store.history(r.resident_key).await.unwrap().into_iter().map(|h| h.kind).collect();
+        assert!(matches!(
+            store.lookup_number(&new).await.unwrap(),
+            NumberStatus::Retired { .. }
+        ));
+        assert_eq!(
+            store.resident_by_number(&new2).await.unwrap().resident_key,
+            r.resident_key
+        );
+        let kinds: Vec<String> = store
+            .history(r.resident_key)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|h| h.kind)
+            .collect();
         assert_eq!(kinds, ["registered", "number-changed", "number-changed"]);
     }
 }
@@ -217,30 +323,69 @@ async fn returning_residents_get_their_number_back() {
     for backend in backends("returning").await {
         let store = open(&backend.url).await;
         // A foreign national leaves and comes back: matched on nationality, passport, birth date.
-        let first = store.register(foreign("C1234567").parse(today()).unwrap(), "t").await.unwrap();
-        store.apply(first.resident_key, ResidentEvent::Departed { date: today() }, "t").await.unwrap();
-        let again = store.register(foreign("C1234567").parse(today()).unwrap(), "t").await.unwrap();
+        let first = store
+            .register(foreign("C1234567").parse(today()).unwrap(), "t")
+            .await
+            .unwrap();
+        store
+            .apply(
+                first.resident_key,
+                ResidentEvent::Departed { date: today() },
+                "t",
+            )
+            .await
+            .unwrap();
+        let again = store
+            .register(foreign("C1234567").parse(today()).unwrap(), "t")
+            .await
+            .unwrap();
         assert!(again.returned, "{}", backend.name);
         assert_eq!(again.my_number, first.my_number);
         assert_eq!(store.resident_count().await.unwrap(), 1);
         // Another passport is another person.
-        let other = store.register(foreign("D7654321").parse(today()).unwrap(), "t").await.unwrap();
+        let other = store
+            .register(foreign("D7654321").parse(today()).unwrap(), "t")
+            .await
+            .unwrap();
         assert!(!other.returned);
 
         // A Japanese national with the earlier resident record code.
-        let jp = store.register(japanese("山田").parse(today()).unwrap(), "t").await.unwrap();
-        store.apply(jp.resident_key, ResidentEvent::Departed { date: today() }, "t").await.unwrap();
+        let jp = store
+            .register(japanese("山田").parse(today()).unwrap(), "t")
+            .await
+            .unwrap();
+        store
+            .apply(
+                jp.resident_key,
+                ResidentEvent::Departed { date: today() },
+                "t",
+            )
+            .await
+            .unwrap();
         let mut form = japanese("山田");
         form.prior_resident_code = Some(jp.resident_code.as_digits());
-        let back = store.register(form.parse(today()).unwrap(), "t").await.unwrap();
+        let back = store
+            .register(form.parse(today()).unwrap(), "t")
+            .await
+            .unwrap();
         assert!(back.returned);
         assert_eq!(back.my_number, jp.my_number);
         // The wrong name with that code is refused, and nothing is written.
-        store.apply(jp.resident_key, ResidentEvent::Departed { date: today() }, "t").await.unwrap();
+        store
+            .apply(
+                jp.resident_key,
+                ResidentEvent::Departed { date: today() },
+                "t",
+            )
+            .await
+            .unwrap();
         let mut form = japanese("田中");
         form.prior_resident_code = Some(jp.resident_code.as_digits());
         let count = store.resident_count().await.unwrap();
-        let err = store.register(form.parse(today()).unwrap(), "t").await.unwrap_err();
+        let err = store
+            .register(form.parse(today()).unwrap(), "t")
+            .await
+            .unwrap_err();
         assert!(err.to_string().contains("prior_resident_code"), "{err}");
         assert_eq!(store.resident_count().await.unwrap(), count);
     }
@@ -252,13 +397,19 @@ async fn unknown_municipality_rejects_the_row_only() {
         let store = open(&backend.url).await;
         let mut bad = japanese("山田");
         bad.municipality = Some("131130".into());
-        let rows = vec![(2, japanese("山田").parse(today()).unwrap()), (3, bad.parse(today()).unwrap())];
+        let rows = vec![
+            (2, japanese("山田").parse(today()).unwrap()),
+            (3, bad.parse(today()).unwrap()),
+        ];
         let keys = store.reserve_resident_keys(2).await.unwrap();
         let sealed = store.seal_registrations(keys, rows).unwrap();
         let outcomes = store.insert_sealed(sealed, None, "t").await.unwrap();
         assert!(outcomes[0].is_ok());
         let rejection = outcomes[1].as_ref().unwrap_err();
-        assert_eq!((rejection.line, rejection.field.as_str()), (3, "municipality"));
+        assert_eq!(
+            (rejection.line, rejection.field.as_str()),
+            (3, "municipality")
+        );
         assert_eq!(store.resident_count().await.unwrap(), 1, "{}", backend.name);
     }
 }
@@ -267,8 +418,14 @@ async fn unknown_municipality_rejects_the_row_only() {
 async fn another_key_file_is_refused() {
     for backend in backends("wrongkey").await {
         drop(open(&backend.url).await);
-        let err = Store::open(&backend.url, &Keys::from_bytes([7u8; 32])).await.unwrap_err();
-        assert!(matches!(err, StoreError::WrongKey { .. }), "{err} on {}", backend.name);
+        let err = Store::open(&backend.url, &Keys::from_bytes([7u8; 32]))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, StoreError::WrongKey { .. }),
+            "{err} on {}",
+            backend.name
+        );
     }
 }
 
@@ -276,8 +433,19 @@ async fn another_key_file_is_refused() {
 async fn access_log_records_reads() {
     for backend in backends("access").await {
         let store = open(&backend.url).await;
-        let r = store.register(japanese("山田").parse(today()).unwrap(), "t").await.unwrap();
-        store.log_access("officer-9", "reveal-my-number", Some(r.resident_key), "counter").await.unwrap();
+        let r = store
+            .register(japanese("山田").parse(today()).unwrap(), "t")
+            .await
+            .unwrap();
+        store
+            .log_access(
+                "officer-9",
+                "reveal-my-number",
+                Some(r.resident_key),
+                "counter",
+            )
+            .await
+            .unwrap();
         let log = store.access_log(r.resident_key).await.unwrap();
         assert_eq!(log.len(), 1);
         assert_eq!(log[0].actor, "officer-9");

@@ -129,10 +129,7 @@ mod tests {
 
     #[test]
     fn accepts_separators_and_full_width_digits() {
-        assert_eq!(
-            parse_digits::<4>("１2-３ 4", "x"),
-            Ok([1, 2, 3, 4])
-        );
+        assert_eq!(parse_digits::<4>("１2-３ 4", "x"), Ok([1, 2, 3, 4]));
     }
 
     #[test]
@@ -149,7 +146,10 @@ mod tests {
 
     #[test]
     fn masks_all_but_the_last_four() {
-        assert_eq!(masked(&[6, 2, 1, 4, 9, 8, 3, 2, 0, 2, 5, 7], &[4, 4, 4]), "**** **** 0257");
+        assert_eq!(
+            masked(&[6, 2, 1, 4, 9, 8, 3, 2, 0, 2, 5, 7], &[4, 4, 4]),
+            "**** **** 0257"
+        );
     }
 
     #[test]

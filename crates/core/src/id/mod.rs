@@ -273,7 +273,10 @@ mod tests {
     #[test]
     fn my_number_reference_vectors() {
         for number in VALID {
-            assert!(number.parse::<MyNumber>().is_ok(), "{number} should be valid");
+            assert!(
+                number.parse::<MyNumber>().is_ok(),
+                "{number} should be valid"
+            );
         }
         for number in INVALID {
             assert!(
@@ -322,7 +325,10 @@ mod tests {
             assert!(code.parse::<MunicipalityCode>().is_ok(), "{code}");
         }
         assert!("131017".parse::<MunicipalityCode>().is_err());
-        assert_eq!("131016".parse::<MunicipalityCode>().unwrap().prefecture(), 13);
+        assert_eq!(
+            "131016".parse::<MunicipalityCode>().unwrap().prefecture(),
+            13
+        );
     }
 
     #[test]
@@ -332,7 +338,10 @@ mod tests {
         }
         for n in ["2835678256246", "4835678256246", "6123456789012"] {
             assert!(
-                matches!(n.parse::<CorporateNumber>(), Err(IdError::CheckDigit { .. })),
+                matches!(
+                    n.parse::<CorporateNumber>(),
+                    Err(IdError::CheckDigit { .. })
+                ),
                 "{n}"
             );
         }
@@ -360,7 +369,10 @@ mod tests {
                 found: 4
             })
         );
-        assert_eq!("  ".parse::<MyNumber>(), Err(IdError::Empty { what: "My Number" }));
+        assert_eq!(
+            "  ".parse::<MyNumber>(),
+            Err(IdError::Empty { what: "My Number" })
+        );
         let err = "6214x8320257".parse::<MyNumber>().unwrap_err();
         assert_eq!(
             err.to_string(),

@@ -14,6 +14,7 @@ CREATE TABLE residents (
     version BIGINT NOT NULL,
     number_key BIGINT NOT NULL,
     registered_at BIGINT NOT NULL,
+    registered_by TEXT NOT NULL,
     updated_at BIGINT NOT NULL,
     registration BYTEA NOT NULL,
     current BYTEA
@@ -68,6 +69,7 @@ CREATE TABLE bench_ceiling (
     version BIGINT NOT NULL,
     number_key BIGINT NOT NULL,
     registered_at BIGINT NOT NULL,
+    registered_by TEXT NOT NULL,
     updated_at BIGINT NOT NULL,
     registration BYTEA NOT NULL,
     current BYTEA

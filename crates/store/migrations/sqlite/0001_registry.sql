@@ -14,6 +14,7 @@ CREATE TABLE residents (
     version INTEGER NOT NULL,
     number_key INTEGER NOT NULL,
     registered_at INTEGER NOT NULL,
+    registered_by TEXT NOT NULL,
     updated_at INTEGER NOT NULL,
     registration BLOB NOT NULL,
     current BLOB
@@ -68,6 +69,7 @@ CREATE TABLE bench_ceiling (
     version INTEGER NOT NULL,
     number_key INTEGER NOT NULL,
     registered_at INTEGER NOT NULL,
+    registered_by TEXT NOT NULL,
     updated_at INTEGER NOT NULL,
     registration BLOB NOT NULL,
     current BLOB

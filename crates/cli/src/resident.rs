@@ -1,0 +1,537 @@
+//! `maina resident ...` and `maina number ...`.
+
+use crate::Context;
+use anyhow::{bail, Context as _, Result};
+use chrono::NaiveDate;
+use clap::{Args, Subcommand};
+use maina_core::person::{parse_date, Address, Citizenship, Name};
+use maina_core::resident::{NumberChangeReason, RegistrationForm, ResidentEvent};
+use maina_core::{IdError, MyNumber, ResidentCode};
+use maina_store::{NumberStatus, ResidentView, Store};
+
+#[derive(Subcommand, Debug)]
+pub enum ResidentCommand {
+    /// Register a resident (birth or move-in from abroad) and assign a My Number.
+    Register(RegisterArgs),
+    /// Show a resident record (by resident record code, or by My Number: audited).
+    Show {
+        /// Resident record code (11 digits) or My Number (12 digits).
+        resident: String,
+        /// Print the My Number in clear (the read is recorded in the access log).
+        #[arg(long)]
+        reveal_number: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Move to another municipality (転出・転入).
+    Move {
+        resident: String,
+        /// The new municipality's 6-digit code.
+        #[arg(long)]
+        municipality: String,
+        /// The new address.
+        #[arg(long)]
+        address: String,
+        /// Effective date (YYYY-MM-DD; default today).
+        #[arg(long)]
+        date: Option<String>,
+    },
+    /// Change the address within the municipality (転居).
+    Address {
+        resident: String,
+        #[arg(long)]
+        address: String,
+        #[arg(long)]
+        date: Option<String>,
+    },
+    /// Change the name; parts not given stay as they are.
+    Rename(RenameArgs),
+    /// Record a departure abroad (国外転出).
+    Depart {
+        resident: String,
+        #[arg(long)]
+        date: Option<String>,
+    },
+    /// Record a death.
+    Die {
+        resident: String,
+        #[arg(long)]
+        date: Option<String>,
+    },
+    /// Show the record's history: the registration and every change.
+    History {
+        resident: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Import residents from a CSV file (a bulk job: resumable, reports rejected rows).
+    Import(crate::import::ImportArgs),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum NumberCommand {
+    /// Check a My Number's form and check digit (and, with a registry, its status).
+    Check {
+        /// The number, as typed (spaces, hyphens and full-width digits are fine).
+        number: String,
+    },
+    /// Change a resident's My Number after a leak; the old one is retired for good.
+    Change {
+        /// Resident record code or current My Number.
+        resident: String,
+        /// Why (kept sealed with the retired number).
+        #[arg(long)]
+        reason: String,
+        #[arg(long)]
+        date: Option<String>,
+    },
+}
+
+/// The registration form as flags (the same fields as the CSV columns).
+#[derive(Args, Debug)]
+pub struct RegisterArgs {
+    /// 6-digit local government code of the municipality.
+    #[arg(long)]
+    municipality: String,
+    /// birth | move-in-from-abroad
+    #[arg(long, default_value = "move-in-from-abroad")]
+    reason: String,
+    /// Family name (Japanese nationals), in kanji or kana.
+    #[arg(long)]
+    family_name: Option<String>,
+    /// Given name (Japanese nationals).
+    #[arg(long)]
+    given_name: Option<String>,
+    /// Family name in kana (Japanese nationals).
+    #[arg(long)]
+    family_kana: Option<String>,
+    /// Given name in kana (Japanese nationals).
+    #[arg(long)]
+    given_kana: Option<String>,
+    /// Name in the Latin alphabet as on the passport (foreign nationals).
+    #[arg(long)]
+    alphabet_name: Option<String>,
+    /// Registered alias, 通称 (foreign nationals, optional).
+    #[arg(long)]
+    alias: Option<String>,
+    /// Reading of the name in kana (foreign nationals, optional).
+    #[arg(long)]
+    name_kana: Option<String>,
+    /// YYYY-MM-DD
+    #[arg(long)]
+    birth_date: String,
+    /// male | female | not-applicable
+    #[arg(long)]
+    sex: String,
+    #[arg(long)]
+    address: String,
+    /// ISO 3166 alpha-2 code; JP (the default) for Japanese nationals.
+    #[arg(long)]
+    nationality: Option<String>,
+    /// Passport number (foreign nationals).
+    #[arg(long)]
+    passport: Option<String>,
+    /// Residence status, e.g. student, engineer-humanities-international, permanent-resident.
+    #[arg(long)]
+    residence_status: Option<String>,
+    /// Period of stay as granted: 5y, 1y6m, 3m, 90d.
+    #[arg(long)]
+    period_of_stay: Option<String>,
+    /// For a Japanese national returning from abroad: the earlier resident record code.
+    #[arg(long)]
+    prior_resident_code: Option<String>,
+    /// Print the new My Number in clear (recorded in the access log).
+    #[arg(long)]
+    reveal_number: bool,
+}
+
+impl RegisterArgs {
+    fn form(&self) -> RegistrationForm {
+        RegistrationForm {
+            municipality: Some(self.municipality.clone()),
+            reason: Some(self.reason.clone()),
+            family_name: self.family_name.clone(),
+            given_name: self.given_name.clone(),
+            family_kana: self.family_kana.clone(),
+            given_kana: self.given_kana.clone(),
+            alphabet_name: self.alphabet_name.clone(),
+            alias: self.alias.clone(),
+            name_kana: self.name_kana.clone(),
+            birth_date: Some(self.birth_date.clone()),
+            sex: Some(self.sex.clone()),
+            address: Some(self.address.clone()),
+            nationality: self.nationality.clone(),
+            passport: self.passport.clone(),
+            residence_status: self.residence_status.clone(),
+            period_of_stay: self.period_of_stay.clone(),
+            prior_resident_code: self.prior_resident_code.clone(),
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct RenameArgs {
+    resident: String,
+    #[arg(long)]
+    family_name: Option<String>,
+    #[arg(long)]
+    given_name: Option<String>,
+    #[arg(long)]
+    family_kana: Option<String>,
+    #[arg(long)]
+    given_kana: Option<String>,
+    #[arg(long)]
+    alphabet_name: Option<String>,
+    /// New alias (通称); use --alias "" to remove it.
+    #[arg(long)]
+    alias: Option<String>,
+    #[arg(long)]
+    name_kana: Option<String>,
+    #[arg(long)]
+    date: Option<String>,
+}
+
+pub fn today() -> NaiveDate {
+    chrono::Local::now().date_naive()
+}
+
+fn date_or_today(date: &Option<String>) -> Result<NaiveDate> {
+    match date {
+        Some(date) => Ok(parse_date("date", date)?),
+        None => Ok(today()),
+    }
+}
+
+/// Finds a resident by resident record code (11 digits) or My Number (12 digits).
+/// A look-up by My Number is recorded in the access log.
+async fn find(store: &Store, context: &Context, who: &str) -> Result<ResidentView> {
+    match who.parse::<ResidentCode>() {
+        Ok(code) => {
+            return Ok(store
+                .resident_by_code(&code)
+                .await
+                .context("resident record code")?)
+        }
+        Err(IdError::WrongLength { found: 12, .. }) => {}
+        Err(error) => return Err(error.into()),
+    }
+    let number: MyNumber = who.parse()?;
+    let view = store
+        .resident_by_number(&number)
+        .await
+        .context("My Number")?;
+    store
+        .log_access(
+            &context.actor,
+            "lookup-by-my-number",
+            Some(view.resident_key),
+            "cli",
+        )
+        .await?;
+    Ok(view)
+}
+
+fn print_view(view: &ResidentView, reveal: bool) {
+    let record = &view.record;
+    let number = if reveal {
+        view.my_number.to_string()
+    } else {
+        view.my_number.masked()
+    };
+    println!("resident record code  {}", view.resident_code);
+    println!("My Number             {number}");
+    println!("status                {}", view.status.as_str());
+    println!("name                  {}", record.person.name);
+    println!("birth date            {}", record.person.birth_date);
+    println!("sex                   {:?}", record.person.sex);
+    println!("municipality          {}", record.municipality.as_digits());
+    println!("address               {}", record.address);
+    match &record.person.citizenship {
+        Citizenship::Japanese => println!("nationality           JP"),
+        Citizenship::Foreign {
+            nationality,
+            residence_status,
+            stay_until,
+            ..
+        } => {
+            println!("nationality           {}", nationality.as_str());
+            println!("residence status      {}", residence_status.name());
+            if let Some(until) = stay_until {
+                println!("stay until            {until}");
+            }
+        }
+    }
+    println!("since                 {}", record.since);
+    println!("version               {}", view.version);
+}
+
+pub async fn run(context: &Context, command: ResidentCommand) -> Result<()> {
+    if let ResidentCommand::Import(args) = command {
+        return crate::import::run(context, args).await;
+    }
+    let store = context.open().await?;
+    let result = run_with(&store, context, command).await;
+    store.close().await;
+    result
+}
+
+async fn run_with(store: &Store, context: &Context, command: ResidentCommand) -> Result<()> {
+    let actor = context.actor.as_str();
+    match command {
+        ResidentCommand::Register(args) => {
+            let registration = args.form().parse(today())?;
+            let registered = store.register(registration, actor).await?;
+            println!("resident record code  {}", registered.resident_code);
+            if args.reveal_number {
+                store
+                    .log_access(
+                        actor,
+                        "reveal-my-number",
+                        Some(registered.resident_key),
+                        "registration",
+                    )
+                    .await?;
+                println!("My Number             {}", registered.my_number);
+            } else {
+                println!("My Number             {}", registered.my_number.masked());
+            }
+            if registered.returned {
+                println!(
+                    "returning resident: the earlier record and its My Number were taken up again"
+                );
+            }
+        }
+        ResidentCommand::Show {
+            resident,
+            reveal_number,
+            json,
+        } => {
+            let view = find(store, context, &resident).await?;
+            if reveal_number {
+                store
+                    .log_access(actor, "reveal-my-number", Some(view.resident_key), "show")
+                    .await?;
+            }
+            if json {
+                let mut value = serde_json::to_value(&view)?;
+                if !reveal_number {
+                    value["my_number"] = serde_json::Value::String(view.my_number.masked());
+                }
+                println!("{}", serde_json::to_string_pretty(&value)?);
+            } else {
+                print_view(&view, reveal_number);
+            }
+        }
+        ResidentCommand::Move {
+            resident,
+            municipality,
+            address,
+            date,
+        } => {
+            let view = find(store, context, &resident).await?;
+            let event = ResidentEvent::Moved {
+                date: date_or_today(&date)?,
+                municipality: municipality.parse().context("municipality")?,
+                address: Address::parse(&address)?,
+            };
+            changed(store.apply(view.resident_key, event, actor).await?);
+        }
+        ResidentCommand::Address {
+            resident,
+            address,
+            date,
+        } => {
+            let view = find(store, context, &resident).await?;
+            let event = ResidentEvent::AddressChanged {
+                date: date_or_today(&date)?,
+                address: Address::parse(&address)?,
+            };
+            changed(store.apply(view.resident_key, event, actor).await?);
+        }
+        ResidentCommand::Rename(args) => {
+            let view = find(store, context, &args.resident).await?;
+            let name = renamed(&view.record.person.name, &args)?;
+            let event = ResidentEvent::Renamed {
+                date: date_or_today(&args.date)?,
+                name,
+            };
+            changed(store.apply(view.resident_key, event, actor).await?);
+        }
+        ResidentCommand::Depart { resident, date } => {
+            let view = find(store, context, &resident).await?;
+            let event = ResidentEvent::Departed {
+                date: date_or_today(&date)?,
+            };
+            changed(store.apply(view.resident_key, event, actor).await?);
+        }
+        ResidentCommand::Die { resident, date } => {
+            let view = find(store, context, &resident).await?;
+            let event = ResidentEvent::Died {
+                date: date_or_today(&date)?,
+            };
+            changed(store.apply(view.resident_key, event, actor).await?);
+        }
+        ResidentCommand::History { resident, json } => {
+            let view = find(store, context, &resident).await?;
+            let history = store.history(view.resident_key).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&history)?);
+            } else {
+                for entry in history {
+                    let recorded = chrono::DateTime::from_timestamp_micros(entry.recorded_at)
+                        .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
+                        .unwrap_or_default();
+                    let actor = if entry.actor.is_empty() {
+                        "-"
+                    } else {
+                        entry.actor.as_str()
+                    };
+                    println!(
+                        "v{:<3} {}  {:<16} recorded {}  by {}",
+                        entry.version, entry.date, entry.kind, recorded, actor
+                    );
+                }
+            }
+        }
+        ResidentCommand::Import(_) => bail!("import is handled separately"),
+    }
+    Ok(())
+}
+
+fn changed(view: ResidentView) {
+    println!(
+        "resident {} is now version {} ({}, {}, {})",
+        view.resident_code,
+        view.version,
+        view.status.as_str(),
+        view.record.municipality.as_digits(),
+        view.record.address
+    );
+}
+
+fn renamed(current: &Name, args: &RenameArgs) -> Result<Name> {
+    let pick = |new: &Option<String>, old: &str| new.clone().unwrap_or_else(|| old.to_string());
+    Ok(match current {
+        Name::Japanese {
+            family,
+            given,
+            family_kana,
+            given_kana,
+        } => {
+            if args.alphabet_name.is_some() || args.alias.is_some() || args.name_kana.is_some() {
+                bail!("alphabet_name, alias and name_kana apply only to foreign nationals");
+            }
+            Name::japanese(
+                &pick(&args.family_name, family),
+                &pick(&args.given_name, given),
+                &pick(&args.family_kana, family_kana),
+                &pick(&args.given_kana, given_kana),
+            )?
+        }
+        Name::Foreign {
+            alphabet,
+            alias,
+            kana,
+        } => {
+            if args.family_name.is_some()
+                || args.given_name.is_some()
+                || args.family_kana.is_some()
+                || args.given_kana.is_some()
+            {
+                bail!("family_name, given_name and their kana apply only to Japanese nationals");
+            }
+            let alias = match &args.alias {
+                Some(new) if new.trim().is_empty() => None,
+                Some(new) => Some(new.clone()),
+                None => alias.clone(),
+            };
+            let kana = args.name_kana.clone().or_else(|| kana.clone());
+            Name::foreign(
+                &pick(&args.alphabet_name, alphabet),
+                alias.as_deref(),
+                kana.as_deref(),
+            )?
+        }
+    })
+}
+
+pub async fn run_number(context: &Context, command: NumberCommand) -> Result<()> {
+    match command {
+        NumberCommand::Check { number } => {
+            let number: MyNumber = match number.parse() {
+                Ok(number) => number,
+                Err(error) => bail!("invalid: {error}"),
+            };
+            println!("valid My Number {}", number.masked());
+            if context.key_path().exists() {
+                let store = context.open().await?;
+                let status = store.lookup_number(&number).await?;
+                let line = match &status {
+                    NumberStatus::Active { resident_key } => {
+                        store
+                            .log_access(
+                                &context.actor,
+                                "number-check",
+                                Some(*resident_key),
+                                "active",
+                            )
+                            .await?;
+                        "issued and in use".to_string()
+                    }
+                    NumberStatus::Retired {
+                        resident_key,
+                        replaced_by,
+                        ..
+                    } => {
+                        store
+                            .log_access(
+                                &context.actor,
+                                "number-check",
+                                Some(*resident_key),
+                                "retired",
+                            )
+                            .await?;
+                        format!(
+                            "retired (changed after a leak; replaced by {})",
+                            replaced_by.masked()
+                        )
+                    }
+                    NumberStatus::NotIssued => "not issued by this registry".to_string(),
+                };
+                println!("registry: {line}");
+                store.close().await;
+            }
+            Ok(())
+        }
+        NumberCommand::Change {
+            resident,
+            reason,
+            date,
+        } => {
+            let store = context.open().await?;
+            let view = find(&store, context, &resident).await?;
+            let reason = NumberChangeReason::parse(&reason)?;
+            let (old, new) = store
+                .change_number(
+                    view.resident_key,
+                    date_or_today(&date)?,
+                    reason,
+                    &context.actor,
+                )
+                .await?;
+            store
+                .log_access(
+                    &context.actor,
+                    "reveal-my-number",
+                    Some(view.resident_key),
+                    "number change",
+                )
+                .await?;
+            println!("retired   {}", old.masked());
+            println!("new       {new}");
+            store.close().await;
+            Ok(())
+        }
+    }
+}
