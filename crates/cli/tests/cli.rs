@@ -1,0 +1,487 @@
+//! End-to-end tests: they run the real `maina` binary.
+
+use std::io::{Read, Write};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const MAINA: &str = env!("CARGO_BIN_EXE_maina");
+
+fn maina(data: &Path, args: &[&str]) -> Output {
+    Command::new(MAINA)
+        .arg("--data")
+        .arg(data)
+        .args(args)
+        .env_remove("MAINA_DATABASE_URL")
+        .output()
+        .unwrap()
+}
+
+fn ok(output: Output) -> String {
+    assert!(
+        output.status.success(),
+        "maina failed: {}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+fn fails(output: Output) -> String {
+    assert!(
+        !output.status.success(),
+        "maina should have failed: {}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    String::from_utf8(output.stderr).unwrap()
+}
+
+fn field<'a>(out: &'a str, label: &str) -> &'a str {
+    out.lines().find(|l| l.starts_with(label)).unwrap()[label.len()..].trim()
+}
+
+fn initialised() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    ok(maina(dir.path(), &["init"]));
+    ok(maina(
+        dir.path(),
+        &[
+            "municipality",
+            "add",
+            "131016",
+            "--name-ja",
+            "千代田区",
+            "--name-en",
+            "Chiyoda City",
+        ],
+    ));
+    ok(maina(
+        dir.path(),
+        &[
+            "municipality",
+            "add",
+            "011002",
+            "--name-ja",
+            "札幌市",
+            "--name-en",
+            "Sapporo",
+        ],
+    ));
+    dir
+}
+
+const YAMADA: [&str; 16] = [
+    "resident",
+    "register",
+    "--municipality",
+    "131016",
+    "--family-name",
+    "山田",
+    "--given-name",
+    "太郎",
+    "--family-kana",
+    "ヤマダ",
+    "--given-kana",
+    "タロウ",
+    "--birth-date",
+    "1985-06-15",
+    "--sex",
+    "male",
+];
+
+#[test]
+fn register_show_change_and_history() {
+    let dir = initialised();
+    let data = dir.path();
+    let mut args = YAMADA.to_vec();
+    args.extend(["--address", "東京都千代田区一番町1"]);
+    let out = ok(maina(data, &args));
+    let code = field(&out, "resident record code").replace(' ', "");
+    let masked = field(&out, "My Number").to_string();
+    assert!(masked.starts_with("**** **** "), "{masked}");
+
+    let shown = ok(maina(data, &["resident", "show", &code]));
+    assert!(shown.contains("山田 太郎 (ヤマダ タロウ)"));
+    assert_eq!(field(&shown, "My Number"), masked);
+
+    let revealed = ok(maina(
+        data,
+        &[
+            "--actor",
+            "officer-7",
+            "resident",
+            "show",
+            &code,
+            "--reveal-number",
+        ],
+    ));
+    let number = field(&revealed, "My Number").replace(' ', "");
+    assert_eq!(number.len(), 12);
+    assert!(ok(maina(data, &["number", "check", &number])).contains("issued and in use"));
+    // The same record is found by its number.
+    assert!(ok(maina(data, &["resident", "show", &number])).contains(&code[..4]));
+
+    ok(maina(
+        data,
+        &[
+            "resident",
+            "address",
+            &code,
+            "--address",
+            "東京都千代田区二番町2",
+        ],
+    ));
+    ok(maina(
+        data,
+        &[
+            "resident",
+            "move",
+            &code,
+            "--municipality",
+            "011002",
+            "--address",
+            "札幌市中央区北1条西2丁目",
+        ],
+    ));
+    ok(maina(
+        data,
+        &[
+            "resident",
+            "rename",
+            &code,
+            "--family-name",
+            "佐藤",
+            "--family-kana",
+            "サトウ",
+        ],
+    ));
+    let shown = ok(maina(data, &["resident", "show", &code]));
+    assert!(shown.contains("佐藤 太郎"));
+    assert_eq!(field(&shown, "municipality"), "011002");
+    let history = ok(maina(data, &["resident", "history", &code]));
+    let kinds: Vec<&str> = history
+        .lines()
+        .map(|l| l.split_whitespace().nth(2).unwrap())
+        .collect();
+    assert_eq!(kinds, ["registered", "address-changed", "moved", "renamed"]);
+
+    ok(maina(data, &["resident", "depart", &code]));
+    let err = fails(maina(
+        data,
+        &["resident", "address", &code, "--address", "どこか"],
+    ));
+    assert!(
+        err.contains("departed: address-changed is not possible"),
+        "{err}"
+    );
+
+    // Returning with the earlier code takes the same number back.
+    let mut back = YAMADA.to_vec();
+    back[5] = "佐藤";
+    back[9] = "サトウ";
+    back.extend([
+        "--address",
+        "東京都千代田区三番町3",
+        "--prior-resident-code",
+        &code,
+        "--reveal-number",
+    ]);
+    let out = ok(maina(data, &back));
+    assert!(out.contains("returning resident"));
+    assert_eq!(field(&out, "My Number").replace(' ', ""), number);
+
+    // Number change: the old number is retired, the new one works.
+    let out = ok(maina(
+        data,
+        &[
+            "number",
+            "change",
+            &code,
+            "--reason",
+            "leaked by a former employer",
+        ],
+    ));
+    let new_number = field(&out, "new").replace(' ', "");
+    assert_ne!(new_number, number);
+    assert!(ok(maina(data, &["number", "check", &number])).contains("retired"));
+    assert!(ok(maina(data, &["number", "check", &new_number])).contains("issued and in use"));
+}
+
+#[test]
+fn bad_input_names_the_field_and_changes_nothing() {
+    let dir = initialised();
+    let data = dir.path();
+    let mut args = YAMADA.to_vec();
+    args.extend(["--address", "東京都千代田区一番町1"]);
+    args[3] = "131017";
+    let err = fails(maina(data, &args));
+    assert!(
+        err.contains(
+            "municipality: local government code has a wrong check digit: expected 6, found 7"
+        ),
+        "{err}"
+    );
+
+    let err = fails(maina(
+        data,
+        &[
+            "resident",
+            "register",
+            "--municipality",
+            "131016",
+            "--alphabet-name",
+            "DOE JANE",
+            "--nationality",
+            "US",
+            "--passport",
+            "X123",
+            "--residence-status",
+            "temporary-visitor",
+            "--period-of-stay",
+            "90d",
+            "--birth-date",
+            "1990-01-01",
+            "--sex",
+            "female",
+            "--address",
+            "東京都千代田区",
+        ],
+    ));
+    assert!(
+        err.contains("residence_status: temporary visitors"),
+        "{err}"
+    );
+    let err = fails(maina(
+        data,
+        &[
+            "resident",
+            "register",
+            "--municipality",
+            "131016",
+            "--alphabet-name",
+            "DOE JANE",
+            "--nationality",
+            "US",
+            "--passport",
+            "X123",
+            "--residence-status",
+            "student",
+            "--period-of-stay",
+            "3m",
+            "--birth-date",
+            "1990-01-01",
+            "--sex",
+            "female",
+            "--address",
+            "東京都千代田区",
+        ],
+    ));
+    assert!(
+        err.contains("period_of_stay: a stay of 3m is not more than 3 months"),
+        "{err}"
+    );
+
+    let err = fails(maina(data, &["number", "check", "6214-9832-025x"]));
+    assert!(err.contains("'x' at position 14"), "{err}");
+    let err = fails(maina(data, &["resident", "show", "1234"]));
+    assert!(err.contains("must have 11 digits, found 4"), "{err}");
+    // Nothing was registered by any of that.
+    let listing = ok(maina(data, &["resident", "import", "--help"]));
+    assert!(listing.contains("CSV"));
+    let other = tempfile::tempdir().unwrap();
+    let err = fails(maina(other.path(), &["resident", "show", "24727059608"]));
+    assert!(err.contains("run `maina init`"), "{err}");
+    let err = fails(maina(data, &["init"]));
+    assert!(err.contains("already exists"), "{err}");
+}
+
+const HEADER: &str = "municipality,reason,family_name,given_name,family_kana,given_kana,alphabet_name,nationality,passport,residence_status,period_of_stay,birth_date,sex,address\n";
+
+fn csv_row(i: usize) -> String {
+    match i % 50 {
+        7 => format!("131016,move-in-from-abroad,,,,,NGUYEN VAN AN,VN,P{i:07},student,2y,1999-01-01,male,東京都千代田区{i}\n"),
+        13 => format!("131016,move-in-from-abroad,山田,{i},ヤマダ,タロウ,,,,,,1980-02-30,male,東京都千代田区{i}\n"),
+        29 => format!("131017,move-in-from-abroad,山田,太郎,ヤマダ,タロウ,,,,,,1980-02-03,male,東京都千代田区{i}\n"),
+        41 => format!("131016,move-in-from-abroad,,,,,DOE JANE,US,X{i:07},temporary-visitor,90d,1990-01-01,female,東京都千代田区{i}\n"),
+        _ => format!("131016,move-in-from-abroad,山田,太郎,ヤマダ,タロウ,,,,,,1980-02-03,male,東京都千代田区{i}\n"),
+    }
+}
+
+/// The number of residents, as the server's landing page reports it.
+fn resident_count(data: &Path) -> u64 {
+    let body = with_server(data, |addr| http_get(addr, "/"));
+    let text = body.split("<p>").nth(1).unwrap();
+    text.split_whitespace().next().unwrap().parse().unwrap()
+}
+
+#[test]
+fn import_reports_rejections_and_resumes_after_a_kill() {
+    let dir = initialised();
+    let data = dir.path();
+    let rows = 40_000;
+    let file = data.join("residents.csv");
+    let mut text = String::from(HEADER);
+    for i in 0..rows {
+        text.push_str(&csv_row(i));
+    }
+    std::fs::write(&file, text).unwrap();
+    let bad_per_50 = 3;
+    let expected_rejected = rows / 50 * bad_per_50;
+    let expected_accepted = rows - expected_rejected;
+
+    // Start the import and kill it part-way through.
+    let mut child = Command::new(MAINA)
+        .arg("--data")
+        .arg(data)
+        .args(["resident", "import", "--quiet", "--batch", "500"])
+        .arg(&file)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Kill it as soon as its first batch has committed.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while committed_line(data) == 0 && child.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "the import made no progress");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let killed_early = child.try_wait().unwrap().is_none();
+    let _ = child.kill();
+    let _ = child.wait();
+
+    let out = ok(maina(
+        data,
+        &["resident", "import", "--quiet"]
+            .into_iter()
+            .chain([file.to_str().unwrap()])
+            .collect::<Vec<_>>(),
+    ));
+    assert!(
+        killed_early,
+        "the import finished before it could be killed: make the file larger"
+    );
+    assert!(out.contains("resuming"), "{out}");
+    assert!(
+        out.contains(&format!(
+            "{expected_accepted} accepted, {expected_rejected} rejected"
+        )),
+        "{out}"
+    );
+    assert_eq!(resident_count(data), expected_accepted as u64);
+
+    let report = std::fs::read_to_string(format!("{}.rejects.csv", file.display())).unwrap();
+    assert_eq!(report.lines().count(), expected_rejected + 1);
+    assert!(
+        report.contains("15,birth_date,"),
+        "{}",
+        &report[..300.min(report.len())]
+    );
+    assert!(report.contains("31,municipality,"));
+    assert!(report.contains("43,residence_status,"));
+
+    // Running it again changes nothing.
+    let again = ok(maina(
+        data,
+        &["resident", "import", "--quiet", file.to_str().unwrap()],
+    ));
+    assert!(again.contains("imported before"), "{again}");
+    assert_eq!(resident_count(data), expected_accepted as u64);
+
+    // A file with an unknown column is refused before any row goes in.
+    let bad = data.join("bad.csv");
+    std::fs::write(&bad, "municipality,surname\n131016,x\n").unwrap();
+    let err = fails(maina(data, &["resident", "import", bad.to_str().unwrap()]));
+    assert!(err.contains("unknown field `surname`"), "{err}");
+}
+
+/// The import checkpoint committed so far (0 before the first batch).
+fn committed_line(data: &Path) -> i64 {
+    use sqlx::{Connection, Row};
+    let url = format!("sqlite://{}?mode=ro", data.join("maina.sqlite3").display());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let Ok(mut conn) = sqlx::SqliteConnection::connect(&url).await else {
+            return 0;
+        };
+        match sqlx::query("SELECT next_line FROM imports")
+            .fetch_optional(&mut conn)
+            .await
+        {
+            Ok(Some(row)) => row.get::<i64, _>(0),
+            _ => 0,
+        }
+    })
+}
+
+/// Runs `maina serve` on a free port for the duration of `f`.
+fn with_server<T>(data: &Path, f: impl FnOnce(&str) -> T) -> T {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut child = Command::new(MAINA)
+        .arg("--data")
+        .arg(data)
+        .args(["serve", "--listen", &addr])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(&addr).is_err() {
+        assert!(Instant::now() < deadline, "server did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let result = f(&addr);
+    let _ = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status();
+    let status = child.wait().unwrap();
+    assert!(
+        status.success(),
+        "server did not shut down cleanly: {status:?}"
+    );
+    result
+}
+
+fn http_get(addr: &str, path: &str) -> String {
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response
+}
+
+#[test]
+fn demo_and_serve() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("demo");
+    let out = ok(maina(&data, &["demo", "--no-serve", "--residents", "300"]));
+    assert!(out.contains("registered 300 residents"), "{out}");
+    let (health, ready, index) = with_server(&data, |addr| {
+        (
+            http_get(addr, "/healthz"),
+            http_get(addr, "/readyz"),
+            http_get(addr, "/"),
+        )
+    });
+    assert!(
+        health.starts_with("HTTP/1.1 200") && health.ends_with("ok"),
+        "{health}"
+    );
+    assert!(ready.contains("\"status\":\"ready\""), "{ready}");
+    assert!(
+        index.contains("300 residents") && index.contains("千代田区"),
+        "{index}"
+    );
+}
