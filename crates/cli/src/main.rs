@@ -61,7 +61,7 @@ enum Command {
     Municipality(MunicipalityCommand),
     /// The resident registry.
     #[command(subcommand)]
-    Resident(resident::ResidentCommand),
+    Resident(Box<resident::ResidentCommand>),
     /// My Numbers.
     #[command(subcommand)]
     Number(resident::NumberCommand),
@@ -241,7 +241,7 @@ async fn run(cli: Cli) -> Result<()> {
             store.close().await;
             Ok(())
         }
-        Command::Resident(command) => resident::run(&context, command).await,
+        Command::Resident(command) => resident::run(&context, *command).await,
         Command::Number(command) => resident::run_number(&context, command).await,
         Command::Bench(command) => bench::run(&context, command).await,
     }

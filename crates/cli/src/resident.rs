@@ -208,10 +208,10 @@ fn date_or_today(date: &Option<String>) -> Result<NaiveDate> {
 async fn find(store: &Store, context: &Context, who: &str) -> Result<ResidentView> {
     match who.parse::<ResidentCode>() {
         Ok(code) => {
-            return Ok(store
+            return store
                 .resident_by_code(&code)
                 .await
-                .context("resident record code")?)
+                .context("resident record code")
         }
         Err(IdError::WrongLength { found: 12, .. }) => {}
         Err(error) => return Err(error.into()),
@@ -316,7 +316,9 @@ async fn run_with(store: &Store, context: &Context, command: ResidentCommand) ->
             if json {
                 let mut value = serde_json::to_value(&view)?;
                 if !reveal_number {
-                    value["my_number"] = serde_json::Value::String(view.my_number.masked());
+                    if let Some(number) = value.get_mut("my_number") {
+                        *number = serde_json::Value::String(view.my_number.masked());
+                    }
                 }
                 println!("{}", serde_json::to_string_pretty(&value)?);
             } else {

@@ -70,7 +70,14 @@ pub fn resident(index: u64, municipality: &str) -> RegistrationForm {
         } else {
             "3y".into()
         });
-        form.sex = Some(if index % 2 == 0 { "male" } else { "female" }.into());
+        form.sex = Some(
+            if index.is_multiple_of(2) {
+                "male"
+            } else {
+                "female"
+            }
+            .into(),
+        );
     } else {
         let (family, family_kana) = FAMILY
             .get(index as usize % FAMILY.len())

@@ -1,4 +1,11 @@
 //! End-to-end tests: they run the real `maina` binary.
+// Tests may panic: a failed assertion is how they fail.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::io::{Read, Write};
 use std::path::Path;

@@ -1,5 +1,12 @@
 //! maina-core's integration suite: property tests of the identifiers, and the
 //! oracle test against python-stdnum.
+// Tests may panic: a failed assertion is how they fail.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use maina_core::{ApplicationFormId, IdError, MunicipalityCode, MyNumber, ResidentCode};
 use proptest::prelude::*;

@@ -99,6 +99,7 @@ impl Keys {
     /// A short fingerprint stored in the database, so that opening it with another
     /// key file fails loudly instead of producing garbage.
     pub fn fingerprint(&self) -> String {
-        hex::encode(&self.derive("maina key check")[..8])
+        let key = self.derive("maina key check");
+        hex::encode(key.get(..8).unwrap_or(&[]))
     }
 }

@@ -1,6 +1,13 @@
 //! The store's integration suite. Every test runs against SQLite (a temporary file)
 //! and, when MAINA_TEST_POSTGRES_URL is set (as `.ci/run` sets it), against a fresh
 //! PostgreSQL database created for that test.
+// Tests may panic: a failed assertion is how they fail.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use chrono::NaiveDate;
 use maina_core::person::{Address, Name};
