@@ -146,7 +146,11 @@ async fn numbering(context: &Context, residents: u64, batch: u64, no_ceiling: bo
     }
 
     if !no_ceiling {
-        let mut blobs = vec![vec![0u8; average_sealed.max(1)]; batch as usize];
+        let blob_len = std::env::var("MAINA_BENCH_BLOB")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(average_sealed.max(1));
+        let mut blobs = vec![vec![0u8; blob_len]; batch as usize];
         for blob in &mut blobs {
             rand::thread_rng().fill_bytes(blob);
         }

@@ -403,24 +403,14 @@ fn import_reports_rejections_and_resumes_after_a_kill() {
 
 /// The import checkpoint committed so far (0 before the first batch).
 fn committed_line(data: &Path) -> i64 {
-    use sqlx::{Connection, Row};
-    let url = format!("sqlite://{}?mode=ro", data.join("maina.sqlite3").display());
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(async {
-        let Ok(mut conn) = sqlx::SqliteConnection::connect(&url).await else {
-            return 0;
-        };
-        match sqlx::query("SELECT next_line FROM imports")
-            .fetch_optional(&mut conn)
-            .await
-        {
-            Ok(Some(row)) => row.get::<i64, _>(0),
-            _ => 0,
-        }
-    })
+    let Ok(conn) = rusqlite::Connection::open_with_flags(
+        data.join("maina.sqlite3"),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    ) else {
+        return 0;
+    };
+    conn.query_row("SELECT next_line FROM imports", [], |row| row.get(0))
+        .unwrap_or(0)
 }
 
 /// Runs `maina serve` on a free port for the duration of `f`.

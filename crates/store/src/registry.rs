@@ -2,6 +2,7 @@
 //! batches), changes as events, number look-up and change, history, bulk-import
 //! checkpoints and the access log.
 
+use crate::db::{Reader, Row, Tx, Value};
 use crate::{
     now_micros, to_i64, to_u64, Result, Store, StoreError, ACCESS_LOG_COUNTER, REPLACEMENT_COUNTER,
     RESIDENT_COUNTER,
@@ -16,15 +17,7 @@ use maina_core::resident::{
 use maina_core::{MunicipalityCode, MyNumber, NumberAuthority, ResidentCode};
 use serde::{de::DeserializeOwned, Serialize};
 use sha2::Sha256;
-use sqlx::any::AnyRow;
-use sqlx::Row;
 use std::collections::{HashMap, HashSet};
-
-type Tx = sqlx::Transaction<'static, sqlx::Any>;
-
-/// Rows per multi-row INSERT: 4 parameters a row stays far below both back ends'
-/// parameter limits, and larger statements gain nothing measurable.
-const INSERT_CHUNK: usize = 500;
 
 /// A municipality known to the registry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -200,68 +193,103 @@ const RESIDENT_COLUMNS: &str =
     "id, status, version, number_key, registered_at, registered_by, updated_at, registration, current";
 
 impl ResidentRow {
-    fn decode(row: &AnyRow) -> Result<Self> {
-        let status: String = row.try_get(1)?;
+    fn decode(row: &Row) -> Result<Self> {
         Ok(Self {
-            key: to_u64(row.try_get(0)?)?,
-            status: status
+            key: to_u64(row.int(0)?)?,
+            status: row
+                .text(1)?
                 .parse()
                 .map_err(|e: FieldError| StoreError::Corrupt(e.to_string()))?,
-            version: to_u64(row.try_get(2)?)?,
-            number_key: to_u64(row.try_get(3)?)?,
-            registered_at: row.try_get(4)?,
-            registered_by: row.try_get(5)?,
-            updated_at: row.try_get(6)?,
-            registration: row.try_get(7)?,
-            current: row.try_get(8)?,
+            version: to_u64(row.int(2)?)?,
+            number_key: to_u64(row.int(3)?)?,
+            registered_at: row.int(4)?,
+            registered_by: row.text(5)?,
+            updated_at: row.int(6)?,
+            registration: row.bytes(7)?,
+            current: row.opt_bytes(8)?,
         })
     }
 }
 
+const RESIDENT_INSERT: &str =
+    "INSERT INTO residents (id, municipality, status, version, number_key, \
+     registered_at, registered_by, updated_at, registration) VALUES";
+const CEILING_INSERT: &str =
+    "INSERT INTO bench_ceiling (id, municipality, status, version, number_key, \
+     registered_at, registered_by, updated_at, registration) VALUES";
+/// One new resident row: id, municipality, time, actor, sealed registration; the
+/// id doubles as the first number's key and the time as the update time.
+const RESIDENT_TUPLE: &str = "($1, $2, 'active', 1, $1, $3, $4, $3, $5)";
+
+/// Loads a resident row through a transaction or a reader.
+macro_rules! load_row {
+    ($conn:expr, $key:expr) => {{
+        let sql = format!("SELECT {RESIDENT_COLUMNS} FROM residents WHERE id = $1");
+        match $conn.fetch_optional(&sql, &[to_i64($key)?.into()]).await? {
+            Some(row) => Some(ResidentRow::decode(&row)?),
+            None => None,
+        }
+    }};
+}
+
 impl Store {
+    async fn reader(&self) -> Reader<'_> {
+        self.pool.reader().await
+    }
+
     // ---- municipalities -------------------------------------------------------
 
     /// Adds a municipality, or renames it if it exists.
     pub async fn put_municipality(&self, municipality: &Municipality) -> Result<()> {
-        let mut tx = self.begin_write().await?;
-        sqlx::query(
+        let mut tx = self.pool.begin().await?;
+        tx.execute(
             "INSERT INTO municipalities (code, name_ja, name_en) VALUES ($1, $2, $3) \
              ON CONFLICT (code) DO UPDATE SET name_ja = excluded.name_ja, name_en = excluded.name_en",
+            &[
+                municipality.code.as_digits().into(),
+                municipality.name_ja.as_str().into(),
+                municipality.name_en.as_str().into(),
+            ],
         )
-        .bind(municipality.code.as_digits())
-        .bind(municipality.name_ja.clone())
-        .bind(municipality.name_en.clone())
-        .execute(&mut *tx)
         .await?;
-        tx.commit().await?;
-        Ok(())
+        tx.commit().await
     }
 
     /// All municipalities, by code.
     pub async fn municipalities(&self) -> Result<Vec<Municipality>> {
-        let rows = sqlx::query("SELECT code, name_ja, name_en FROM municipalities ORDER BY code")
-            .fetch_all(&self.read)
+        let rows = self
+            .reader()
+            .await
+            .fetch_all(
+                "SELECT code, name_ja, name_en FROM municipalities ORDER BY code",
+                &[],
+            )
             .await?;
         rows.iter()
             .map(|row| {
-                let code: String = row.try_get(0)?;
                 Ok(Municipality {
-                    code: code
+                    code: row
+                        .text(0)?
                         .parse()
                         .map_err(|e: maina_core::IdError| StoreError::Corrupt(e.to_string()))?,
-                    name_ja: row.try_get(1)?,
-                    name_en: row.try_get(2)?,
+                    name_ja: row.text(1)?,
+                    name_en: row.text(2)?,
                 })
             })
             .collect()
     }
 
-    async fn known_municipalities(tx: &mut Tx, codes: &HashSet<String>) -> Result<HashSet<String>> {
+    async fn known_municipalities(
+        tx: &mut Tx<'_>,
+        codes: &HashSet<String>,
+    ) -> Result<HashSet<String>> {
         let mut known = HashSet::new();
         for code in codes {
-            let found = sqlx::query("SELECT 1 FROM municipalities WHERE code = $1")
-                .bind(code.clone())
-                .fetch_optional(&mut **tx)
+            let found = tx
+                .fetch_optional(
+                    "SELECT 1 FROM municipalities WHERE code = $1",
+                    &[code.as_str().into()],
+                )
                 .await?;
             if found.is_some() {
                 known.insert(code.clone());
@@ -275,7 +303,7 @@ impl Store {
     /// Reserves `count` resident keys. Keys that end up unused (a crash, a rejected
     /// row, a returning resident) are simply never issued: numbers stay unique.
     pub async fn reserve_resident_keys(&self, count: u64) -> Result<std::ops::Range<u64>> {
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.pool.begin().await?;
         let keys = Self::take_keys(&mut tx, RESIDENT_COUNTER, count).await?;
         tx.commit().await?;
         Ok(keys)
@@ -358,7 +386,7 @@ impl Store {
         progress: Option<ImportProgress>,
         actor: &str,
     ) -> Result<Vec<RowOutcome>> {
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.pool.begin().await?;
         let codes: HashSet<String> = batch
             .iter()
             .map(|r| r.registration.municipality.as_digits())
@@ -366,10 +394,11 @@ impl Store {
         let known = Self::known_municipalities(&mut tx, &codes).await?;
 
         let identities: Vec<Vec<u8>> = batch.iter().filter_map(|r| r.identity.clone()).collect();
-        let returning = self.returning_residents(&mut tx, &identities).await?;
+        let returning = Self::returning_residents(&mut tx, &identities).await?;
 
+        let now = now_micros();
         let mut outcomes: Vec<RowOutcome> = Vec::with_capacity(batch.len());
-        let mut fresh: Vec<&SealedRegistration> = Vec::with_capacity(batch.len());
+        let mut fresh: Vec<Vec<Value>> = Vec::with_capacity(batch.len());
         let mut returns: Vec<(usize, u64, &SealedRegistration)> = Vec::new();
         for row in &batch {
             let index = outcomes.len();
@@ -388,36 +417,20 @@ impl Store {
                 (None, Some(prior)) => Some(self.authority.resident_key(prior)?),
                 (None, None) => None,
             };
+            outcomes.push(Ok(row.registered.clone()));
             match returning_key {
-                Some(key) => {
-                    outcomes.push(Ok(row.registered.clone()));
-                    returns.push((index, key, row));
-                }
-                None => {
-                    outcomes.push(Ok(row.registered.clone()));
-                    fresh.push(row);
-                }
+                Some(key) => returns.push((index, key, row)),
+                None => fresh.push(vec![
+                    to_i64(row.key)?.into(),
+                    row.registration.municipality.as_digits().into(),
+                    now.into(),
+                    actor.into(),
+                    row.sealed.clone().into(),
+                ]),
             }
         }
-
-        let now = now_micros();
-        for chunk in fresh.chunks(INSERT_CHUNK) {
-            let mut sql = String::from(
-                "INSERT INTO residents (id, municipality, status, version, number_key, registered_at, registered_by, updated_at, registration) VALUES ",
-            );
-            for i in 0..chunk.len() {
-                push_row_values(&mut sql, i);
-            }
-            let mut query = sqlx::query(&sql).bind(actor.to_string());
-            for row in chunk {
-                query = query
-                    .bind(to_i64(row.key)?)
-                    .bind(row.registration.municipality.as_digits())
-                    .bind(now)
-                    .bind(row.sealed.clone());
-            }
-            query.execute(&mut *tx).await?;
-        }
+        tx.insert_many(RESIDENT_INSERT, RESIDENT_TUPLE, &fresh)
+            .await?;
 
         for (index, key, row) in returns {
             let outcome = self.take_up_return(&mut tx, key, row, actor).await?;
@@ -430,31 +443,26 @@ impl Store {
             let mut rejections = progress.rejections.clone();
             rejections.extend(outcomes.iter().filter_map(|o| o.as_ref().err().cloned()));
             let accepted = outcomes.iter().filter(|o| o.is_ok()).count();
-            self.record_progress(&mut tx, &progress, accepted as u64, &rejections)
-                .await?;
+            Self::record_progress(&mut tx, &progress, accepted as u64, &rejections).await?;
         }
         tx.commit().await?;
         Ok(outcomes)
     }
 
     async fn returning_residents(
-        &self,
-        tx: &mut Tx,
+        tx: &mut Tx<'_>,
         identities: &[Vec<u8>],
     ) -> Result<HashMap<Vec<u8>, u64>> {
         let mut found = HashMap::new();
-        for chunk in identities.chunks(INSERT_CHUNK) {
-            let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-            let sql = format!(
-                "SELECT identity, resident_id FROM returning_index WHERE identity IN ({})",
-                placeholders.join(",")
-            );
-            let mut query = sqlx::query(&sql);
-            for identity in chunk {
-                query = query.bind(identity.clone());
-            }
-            for row in query.fetch_all(&mut **tx).await? {
-                found.insert(row.try_get::<Vec<u8>, _>(0)?, to_u64(row.try_get(1)?)?);
+        for identity in identities {
+            let row = tx
+                .fetch_optional(
+                    "SELECT resident_id FROM returning_index WHERE identity = $1",
+                    &[identity.clone().into()],
+                )
+                .await?;
+            if let Some(row) = row {
+                found.insert(identity.clone(), to_u64(row.int(0)?)?);
             }
         }
         Ok(found)
@@ -464,7 +472,7 @@ impl Store {
     /// number) is taken up if it is departed and the identity matches.
     async fn take_up_return(
         &self,
-        tx: &mut Tx,
+        tx: &mut Tx<'_>,
         key: u64,
         row: &SealedRegistration,
         actor: &str,
@@ -480,7 +488,7 @@ impl Store {
                 &FieldError::new(field, reason),
             )))
         };
-        let Some(stored) = Self::load_row(&mut **tx, key).await? else {
+        let Some(stored) = load_row!(tx, key) else {
             return mismatch("matches no earlier resident record");
         };
         let record = self.current_record(&stored)?;
@@ -497,6 +505,7 @@ impl Store {
         let event = ResidentEvent::Returned {
             registration: row.registration.clone(),
         };
+        let number_key = stored.number_key;
         match self.apply_in_tx(tx, stored, &event, actor).await {
             Ok(_) => {}
             Err(StoreError::Rejected(error)) => {
@@ -511,25 +520,12 @@ impl Store {
         Ok(Ok(Registered {
             resident_key: key,
             resident_code: self.authority.resident_code(key)?,
-            my_number: self.current_number(&mut **tx, key).await?,
+            my_number: self.authority.my_number(number_key)?,
             returned: true,
         }))
     }
 
     // ---- reads ----------------------------------------------------------------
-
-    async fn load_row<'e, E>(executor: E, key: u64) -> Result<Option<ResidentRow>>
-    where
-        E: sqlx::Executor<'e, Database = sqlx::Any>,
-    {
-        let sql = format!("SELECT {RESIDENT_COLUMNS} FROM residents WHERE id = $1");
-        sqlx::query(&sql)
-            .bind(to_i64(key)?)
-            .fetch_optional(executor)
-            .await?
-            .map(|row| ResidentRow::decode(&row))
-            .transpose()
-    }
 
     fn current_record(&self, row: &ResidentRow) -> Result<ResidentRecord> {
         match &row.current {
@@ -540,18 +536,6 @@ impl Store {
                 Ok(ResidentRecord::registered(&registration))
             }
         }
-    }
-
-    async fn current_number<'e, E>(&self, executor: E, key: u64) -> Result<MyNumber>
-    where
-        E: sqlx::Executor<'e, Database = sqlx::Any>,
-    {
-        let number_key: i64 = sqlx::query("SELECT number_key FROM residents WHERE id = $1")
-            .bind(to_i64(key)?)
-            .fetch_one(executor)
-            .await?
-            .try_get(0)?;
-        Ok(self.authority.my_number(to_u64(number_key)?)?)
     }
 
     fn view(&self, row: ResidentRow) -> Result<ResidentView> {
@@ -573,9 +557,9 @@ impl Store {
 
     /// The resident with this row key.
     pub async fn resident(&self, key: u64) -> Result<ResidentView> {
-        let row = Self::load_row(&self.read, key)
-            .await?
-            .ok_or(StoreError::NotFound("resident"))?;
+        let mut reader = self.reader().await;
+        let row = load_row!(reader, key).ok_or(StoreError::NotFound("resident"))?;
+        drop(reader);
         self.view(row)
     }
 
@@ -589,17 +573,16 @@ impl Store {
     /// beyond the row key (the caller decides what to show and audits it).
     pub async fn lookup_number(&self, number: &MyNumber) -> Result<NumberStatus> {
         let number_key = self.authority.number_key(number)?;
-        let row = sqlx::query(
-            "SELECT resident_id, retired_at, replaced_by FROM numbers WHERE number_key = $1",
-        )
-        .bind(to_i64(number_key)?)
-        .fetch_optional(&self.read)
-        .await?;
+        let mut reader = self.reader().await;
+        let row = reader
+            .fetch_optional(
+                "SELECT resident_id, retired_at, replaced_by FROM numbers WHERE number_key = $1",
+                &[to_i64(number_key)?.into()],
+            )
+            .await?;
         if let Some(row) = row {
-            let resident_key = to_u64(row.try_get(0)?)?;
-            let retired_at: Option<i64> = row.try_get(1)?;
-            let replaced_by: Option<i64> = row.try_get(2)?;
-            return Ok(match (retired_at, replaced_by) {
+            let resident_key = to_u64(row.int(0)?)?;
+            return Ok(match (row.opt_int(1)?, row.opt_int(2)?) {
                 (Some(retired_at), Some(replaced_by)) => NumberStatus::Retired {
                     resident_key,
                     retired_at,
@@ -610,12 +593,14 @@ impl Store {
         }
         match NumberAuthority::classify(number_key) {
             NumberKey::Original { resident_key } => {
-                let found = sqlx::query("SELECT number_key FROM residents WHERE id = $1")
-                    .bind(to_i64(resident_key)?)
-                    .fetch_optional(&self.read)
+                let found = reader
+                    .fetch_optional(
+                        "SELECT number_key FROM residents WHERE id = $1",
+                        &[to_i64(resident_key)?.into()],
+                    )
                     .await?;
                 match found {
-                    Some(row) if to_u64(row.try_get(0)?)? == number_key => {
+                    Some(row) if to_u64(row.int(0)?)? == number_key => {
                         Ok(NumberStatus::Active { resident_key })
                     }
                     _ => Ok(NumberStatus::NotIssued),
@@ -644,22 +629,24 @@ impl Store {
             actor: view.registered_by.clone(),
             event: None,
         }];
-        let rows = sqlx::query(
-            "SELECT version, kind, recorded_at, actor, event FROM resident_events WHERE resident_id = $1 ORDER BY version",
-        )
-        .bind(to_i64(key)?)
-        .fetch_all(&self.read)
-        .await?;
+        let rows = self
+            .reader()
+            .await
+            .fetch_all(
+                "SELECT version, kind, recorded_at, actor, event FROM resident_events \
+                 WHERE resident_id = $1 ORDER BY version",
+                &[to_i64(key)?.into()],
+            )
+            .await?;
         for row in rows {
-            let version = to_u64(row.try_get(0)?)?;
-            let sealed: Vec<u8> = row.try_get(4)?;
-            let event: ResidentEvent = open_json(self, &event_place(key, version), &sealed)?;
+            let version = to_u64(row.int(0)?)?;
+            let event: ResidentEvent = open_json(self, &event_place(key, version), &row.bytes(4)?)?;
             entries.push(HistoryEntry {
                 version,
-                kind: row.try_get(1)?,
+                kind: row.text(1)?,
                 date: event.date(),
-                recorded_at: row.try_get(2)?,
-                actor: row.try_get(3)?,
+                recorded_at: row.int(2)?,
+                actor: row.text(3)?,
                 event: Some(event),
             });
         }
@@ -668,11 +655,12 @@ impl Store {
 
     /// How many residents are stored.
     pub async fn resident_count(&self) -> Result<u64> {
-        let count: i64 = sqlx::query("SELECT COUNT(*) FROM residents")
-            .fetch_one(&self.read)
-            .await?
-            .try_get(0)?;
-        to_u64(count)
+        let row = self
+            .reader()
+            .await
+            .fetch_one("SELECT COUNT(*) FROM residents", &[])
+            .await?;
+        to_u64(row.int(0)?)
     }
 
     // ---- changes --------------------------------------------------------------
@@ -688,10 +676,8 @@ impl Store {
                 FieldError::new("event", "use the number-change or registration operation").into(),
             ));
         }
-        let mut tx = self.begin_write().await?;
-        let row = Self::load_row(&mut *tx, key)
-            .await?
-            .ok_or(StoreError::NotFound("resident"))?;
+        let mut tx = self.pool.begin().await?;
+        let row = load_row!(tx, key).ok_or(StoreError::NotFound("resident"))?;
         self.apply_in_tx(&mut tx, row, &event, actor).await?;
         tx.commit().await?;
         self.resident(key).await
@@ -706,10 +692,8 @@ impl Store {
         reason: NumberChangeReason,
         actor: &str,
     ) -> Result<(MyNumber, MyNumber)> {
-        let mut tx = self.begin_write().await?;
-        let row = Self::load_row(&mut *tx, key)
-            .await?
-            .ok_or(StoreError::NotFound("resident"))?;
+        let mut tx = self.pool.begin().await?;
+        let row = load_row!(tx, key).ok_or(StoreError::NotFound("resident"))?;
         let retired_key = row.number_key;
         let new_key = Self::take_keys(&mut tx, REPLACEMENT_COUNTER, 1)
             .await?
@@ -724,30 +708,30 @@ impl Store {
         self.apply_in_tx(&mut tx, row, &event, actor).await?;
         let now = now_micros();
         let sealed_reason = seal_json(self, &number_place(retired_key), &reason)?;
-        sqlx::query(
+        tx.execute(
             "INSERT INTO numbers (number_key, resident_id, issued_at, retired_at, retired_reason, replaced_by) \
              VALUES ($1, $2, $3, $3, $4, $5) \
              ON CONFLICT (number_key) DO UPDATE SET retired_at = excluded.retired_at, \
              retired_reason = excluded.retired_reason, replaced_by = excluded.replaced_by",
+            &[
+                to_i64(retired_key)?.into(),
+                to_i64(key)?.into(),
+                now.into(),
+                sealed_reason.into(),
+                to_i64(new_key)?.into(),
+            ],
         )
-        .bind(to_i64(retired_key)?)
-        .bind(to_i64(key)?)
-        .bind(now)
-        .bind(sealed_reason)
-        .bind(to_i64(new_key)?)
-        .execute(&mut *tx)
         .await?;
-        sqlx::query("INSERT INTO numbers (number_key, resident_id, issued_at) VALUES ($1, $2, $3)")
-            .bind(to_i64(new_key)?)
-            .bind(to_i64(key)?)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("UPDATE residents SET number_key = $1 WHERE id = $2")
-            .bind(to_i64(new_key)?)
-            .bind(to_i64(key)?)
-            .execute(&mut *tx)
-            .await?;
+        tx.execute(
+            "INSERT INTO numbers (number_key, resident_id, issued_at) VALUES ($1, $2, $3)",
+            &[to_i64(new_key)?.into(), to_i64(key)?.into(), now.into()],
+        )
+        .await?;
+        tx.execute(
+            "UPDATE residents SET number_key = $1 WHERE id = $2",
+            &[to_i64(new_key)?.into(), to_i64(key)?.into()],
+        )
+        .await?;
         tx.commit().await?;
         Ok((self.authority.my_number(retired_key)?, new_number))
     }
@@ -756,7 +740,7 @@ impl Store {
     /// event, replace the current state (optimistically, by version).
     async fn apply_in_tx(
         &self,
-        tx: &mut Tx,
+        tx: &mut Tx<'_>,
         row: ResidentRow,
         event: &ResidentEvent,
         actor: &str,
@@ -775,55 +759,57 @@ impl Store {
         let key = row.key;
         let version = row.version + 1;
         let now = now_micros();
-        sqlx::query(
+        tx.execute(
             "INSERT INTO resident_events (resident_id, version, kind, effective_date, recorded_at, actor, event) \
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            &[
+                to_i64(key)?.into(),
+                to_i64(version)?.into(),
+                event.kind().into(),
+                event.date().to_string().into(),
+                now.into(),
+                actor.into(),
+                seal_json(self, &event_place(key, version), event)?.into(),
+            ],
         )
-        .bind(to_i64(key)?)
-        .bind(to_i64(version)?)
-        .bind(event.kind())
-        .bind(event.date().to_string())
-        .bind(now)
-        .bind(actor.to_string())
-        .bind(seal_json(self, &event_place(key, version), event)?)
-        .execute(&mut **tx)
         .await?;
-        let updated = sqlx::query(
-            "UPDATE residents SET status = $1, version = $2, municipality = $3, updated_at = $4, current = $5 \
-             WHERE id = $6 AND version = $7",
-        )
-        .bind(next.status.as_str())
-        .bind(to_i64(version)?)
-        .bind(next.municipality.as_digits())
-        .bind(now)
-        .bind(seal_json(self, &current_place(key, version), &next)?)
-        .bind(to_i64(key)?)
-        .bind(to_i64(row.version)?)
-        .execute(&mut **tx)
-        .await?;
-        if updated.rows_affected() != 1 {
+        let updated = tx
+            .execute(
+                "UPDATE residents SET status = $1, version = $2, municipality = $3, updated_at = $4, current = $5 \
+                 WHERE id = $6 AND version = $7",
+                &[
+                    next.status.as_str().into(),
+                    to_i64(version)?.into(),
+                    next.municipality.as_digits().into(),
+                    now.into(),
+                    seal_json(self, &current_place(key, version), &next)?.into(),
+                    to_i64(key)?.into(),
+                    to_i64(row.version)?.into(),
+                ],
+            )
+            .await?;
+        if updated != 1 {
             return Err(StoreError::Conflict);
         }
         if let (ResidentEvent::Departed { .. }, Some(identity)) =
             (event, next.person.foreign_identity())
         {
-            sqlx::query(
+            tx.execute(
                 "INSERT INTO returning_index (identity, resident_id) VALUES ($1, $2) \
                  ON CONFLICT (identity) DO UPDATE SET resident_id = excluded.resident_id",
+                &[self.identity_hash(&identity).into(), to_i64(key)?.into()],
             )
-            .bind(self.identity_hash(&identity))
-            .bind(to_i64(key)?)
-            .execute(&mut **tx)
             .await?;
         }
         if let (ResidentEvent::Returned { .. }, Citizenship::Foreign { .. }) =
             (event, &record.person.citizenship)
         {
             if let Some(identity) = record.person.foreign_identity() {
-                sqlx::query("DELETE FROM returning_index WHERE identity = $1")
-                    .bind(self.identity_hash(&identity))
-                    .execute(&mut **tx)
-                    .await?;
+                tx.execute(
+                    "DELETE FROM returning_index WHERE identity = $1",
+                    &[self.identity_hash(&identity).into()],
+                )
+                .await?;
             }
         }
         Ok(next)
@@ -833,54 +819,57 @@ impl Store {
 
     /// Where the import of the file with this hash stands, if it was started.
     pub async fn import_state(&self, file_hash: &str) -> Result<Option<ImportState>> {
-        let row = sqlx::query(
-            "SELECT next_line, accepted, rejected, finished_at FROM imports WHERE file_hash = $1",
-        )
-        .bind(file_hash.to_string())
-        .fetch_optional(&self.read)
-        .await?;
+        let row = self
+            .reader()
+            .await
+            .fetch_optional(
+                "SELECT next_line, accepted, rejected, finished_at FROM imports WHERE file_hash = $1",
+                &[file_hash.into()],
+            )
+            .await?;
         row.map(|row| {
             Ok(ImportState {
-                next_line: to_u64(row.try_get(0)?)?,
-                accepted: to_u64(row.try_get(1)?)?,
-                rejected: to_u64(row.try_get(2)?)?,
-                finished: row.try_get::<Option<i64>, _>(3)?.is_some(),
+                next_line: to_u64(row.int(0)?)?,
+                accepted: to_u64(row.int(1)?)?,
+                rejected: to_u64(row.int(2)?)?,
+                finished: row.opt_int(3)?.is_some(),
             })
         })
         .transpose()
     }
 
     async fn record_progress(
-        &self,
-        tx: &mut Tx,
+        tx: &mut Tx<'_>,
         progress: &ImportProgress,
         accepted: u64,
         rejections: &[Rejection],
     ) -> Result<()> {
-        sqlx::query(
+        tx.execute(
             "INSERT INTO imports (file_hash, file_name, started_at, next_line, accepted, rejected) \
              VALUES ($1, $2, $3, $4, $5, $6) \
              ON CONFLICT (file_hash) DO UPDATE SET next_line = excluded.next_line, \
              accepted = imports.accepted + excluded.accepted, rejected = imports.rejected + excluded.rejected",
+            &[
+                progress.file_hash.as_str().into(),
+                progress.file_name.as_str().into(),
+                now_micros().into(),
+                to_i64(progress.next_line)?.into(),
+                to_i64(accepted)?.into(),
+                to_i64(rejections.len() as u64)?.into(),
+            ],
         )
-        .bind(progress.file_hash.clone())
-        .bind(progress.file_name.clone())
-        .bind(now_micros())
-        .bind(to_i64(progress.next_line)?)
-        .bind(to_i64(accepted)?)
-        .bind(to_i64(rejections.len() as u64)?)
-        .execute(&mut **tx)
         .await?;
         for rejection in rejections {
-            sqlx::query(
+            tx.execute(
                 "INSERT INTO import_rejections (file_hash, line, field, reason) VALUES ($1, $2, $3, $4) \
                  ON CONFLICT (file_hash, line) DO NOTHING",
+                &[
+                    progress.file_hash.as_str().into(),
+                    to_i64(rejection.line)?.into(),
+                    rejection.field.as_str().into(),
+                    rejection.reason.as_str().into(),
+                ],
             )
-            .bind(progress.file_hash.clone())
-            .bind(to_i64(rejection.line)?)
-            .bind(rejection.field.clone())
-            .bind(rejection.reason.clone())
-            .execute(&mut **tx)
             .await?;
         }
         Ok(())
@@ -888,30 +877,31 @@ impl Store {
 
     /// Marks an import finished.
     pub async fn finish_import(&self, file_hash: &str) -> Result<()> {
-        let mut tx = self.begin_write().await?;
-        sqlx::query("UPDATE imports SET finished_at = $1 WHERE file_hash = $2")
-            .bind(now_micros())
-            .bind(file_hash.to_string())
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(())
+        let mut tx = self.pool.begin().await?;
+        tx.execute(
+            "UPDATE imports SET finished_at = $1 WHERE file_hash = $2",
+            &[now_micros().into(), file_hash.into()],
+        )
+        .await?;
+        tx.commit().await
     }
 
     /// Every rejected row of an import, by line.
     pub async fn import_rejections(&self, file_hash: &str) -> Result<Vec<Rejection>> {
-        let rows = sqlx::query(
-            "SELECT line, field, reason FROM import_rejections WHERE file_hash = $1 ORDER BY line",
-        )
-        .bind(file_hash.to_string())
-        .fetch_all(&self.read)
-        .await?;
+        let rows = self
+            .reader()
+            .await
+            .fetch_all(
+                "SELECT line, field, reason FROM import_rejections WHERE file_hash = $1 ORDER BY line",
+                &[file_hash.into()],
+            )
+            .await?;
         rows.iter()
             .map(|row| {
                 Ok(Rejection {
-                    line: to_u64(row.try_get(0)?)?,
-                    field: row.try_get(1)?,
-                    reason: row.try_get(2)?,
+                    line: to_u64(row.int(0)?)?,
+                    field: row.text(1)?,
+                    reason: row.text(2)?,
                 })
             })
             .collect()
@@ -927,36 +917,43 @@ impl Store {
         resident_key: Option<u64>,
         detail: &str,
     ) -> Result<()> {
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.pool.begin().await?;
         let seq = Self::take_keys(&mut tx, ACCESS_LOG_COUNTER, 1).await?.start;
-        sqlx::query("INSERT INTO access_log (seq, at, actor, action, resident_id, detail) VALUES ($1, $2, $3, $4, $5, $6)")
-            .bind(to_i64(seq)?)
-            .bind(now_micros())
-            .bind(actor.to_string())
-            .bind(action.to_string())
-            .bind(resident_key.map(to_i64).transpose()?)
-            .bind(detail.to_string())
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(())
+        tx.execute(
+            "INSERT INTO access_log (seq, at, actor, action, resident_id, detail) VALUES ($1, $2, $3, $4, $5, $6)",
+            &[
+                to_i64(seq)?.into(),
+                now_micros().into(),
+                actor.into(),
+                action.into(),
+                resident_key.map(to_i64).transpose()?.into(),
+                detail.into(),
+            ],
+        )
+        .await?;
+        tx.commit().await
     }
 
     /// The access log entries about one resident, oldest first.
     pub async fn access_log(&self, resident_key: u64) -> Result<Vec<AccessEntry>> {
-        let rows = sqlx::query("SELECT seq, at, actor, action, resident_id, detail FROM access_log WHERE resident_id = $1 ORDER BY seq")
-            .bind(to_i64(resident_key)?)
-            .fetch_all(&self.read)
+        let rows = self
+            .reader()
+            .await
+            .fetch_all(
+                "SELECT seq, at, actor, action, resident_id, detail FROM access_log \
+                 WHERE resident_id = $1 ORDER BY seq",
+                &[to_i64(resident_key)?.into()],
+            )
             .await?;
         rows.iter()
             .map(|row| {
                 Ok(AccessEntry {
-                    seq: to_u64(row.try_get(0)?)?,
-                    at: row.try_get(1)?,
-                    actor: row.try_get(2)?,
-                    action: row.try_get(3)?,
-                    resident_key: row.try_get::<Option<i64>, _>(4)?.map(to_u64).transpose()?,
-                    detail: row.try_get(5)?,
+                    seq: to_u64(row.int(0)?)?,
+                    at: row.int(1)?,
+                    actor: row.text(2)?,
+                    action: row.text(3)?,
+                    resident_key: row.opt_int(4)?.map(to_u64).transpose()?,
+                    detail: row.text(5)?,
                 })
             })
             .collect()
@@ -965,62 +962,40 @@ impl Store {
     // ---- benchmark support ----------------------------------------------------
 
     /// The ceiling for the numbering benchmark: a bare batched insert of rows of the
-    /// residents' shape, with one sequential unique key, through the same pool and
-    /// chunking, with no validation, numbering or sealing.
+    /// residents' shape, with one sequential unique key, through the same connection
+    /// and the same insert path, with no validation, numbering or sealing.
     pub async fn bench_bare_insert(
         &self,
         start: u64,
         blobs: &[Vec<u8>],
         municipality: &str,
     ) -> Result<()> {
-        let mut tx = self.begin_write().await?;
         let now = now_micros();
-        for (chunk_index, chunk) in blobs.chunks(INSERT_CHUNK).enumerate() {
-            let mut sql = String::from(
-                "INSERT INTO bench_ceiling (id, municipality, status, version, number_key, registered_at, registered_by, updated_at, registration) VALUES ",
-            );
-            for i in 0..chunk.len() {
-                push_row_values(&mut sql, i);
-            }
-            let mut query = sqlx::query(&sql).bind("bench");
-            for (i, blob) in chunk.iter().enumerate() {
-                let id = start + (chunk_index * INSERT_CHUNK + i) as u64;
-                query = query
-                    .bind(to_i64(id)?)
-                    .bind(municipality.to_string())
-                    .bind(now)
-                    .bind(blob.clone());
-            }
-            query.execute(&mut *tx).await?;
-        }
-        tx.commit().await?;
-        Ok(())
+        let rows = blobs
+            .iter()
+            .zip(start..)
+            .map(|(blob, id)| {
+                Ok(vec![
+                    to_i64(id)?.into(),
+                    municipality.into(),
+                    now.into(),
+                    "bench".into(),
+                    blob.clone().into(),
+                ])
+            })
+            .collect::<Result<Vec<Vec<Value>>>>()?;
+        let mut tx = self.pool.begin().await?;
+        tx.insert_many(CEILING_INSERT, RESIDENT_TUPLE, &rows)
+            .await?;
+        tx.commit().await
     }
 
     /// Empties the benchmark's ceiling table.
     pub async fn bench_reset(&self) -> Result<()> {
-        sqlx::query("DELETE FROM bench_ceiling")
-            .execute(&self.write)
-            .await?;
-        Ok(())
+        let mut tx = self.pool.begin().await?;
+        tx.execute("DELETE FROM bench_ceiling", &[]).await?;
+        tx.commit().await
     }
-}
-
-/// Appends the VALUES tuple of row `i` of a multi-row insert. `$1` is the actor,
-/// shared by every row; each row binds id, municipality, time and sealed record, and
-/// reuses its id as its number key and its time as its update time.
-fn push_row_values(sql: &mut String, i: usize) {
-    let p = 1 + i * 4;
-    if i > 0 {
-        sql.push(',');
-    }
-    sql.push_str(&format!(
-        "(${a},${b},'active',1,${a},${c},$1,${c},${d})",
-        a = p + 1,
-        b = p + 2,
-        c = p + 3,
-        d = p + 4
-    ));
 }
 
 /// The field names the domain uses, as `'static` strings for [`FieldError`].
