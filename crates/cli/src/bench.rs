@@ -29,6 +29,28 @@ pub enum BenchCommand {
 
 const MUNICIPALITY: &str = "131016";
 
+/// Threads that validate, number and seal (the database writes on another).
+const PRODUCERS: u64 = 2;
+
+/// Validates, numbers and seals synthetic residents `range`.
+fn seal_batch(
+    store: &Store,
+    range: std::ops::Range<u64>,
+    first_key: u64,
+    today: chrono::NaiveDate,
+) -> Result<Vec<SealedRegistration>, String> {
+    let keys = first_key + range.start..first_key + range.end;
+    let rows = range
+        .map(|i| {
+            synth::resident(i, MUNICIPALITY)
+                .parse(today)
+                .map(|r| (i, r))
+                .map_err(|e| e.to_string())
+        })
+        .collect::<Result<Vec<(u64, Registration)>, String>>()?;
+    store.seal_registrations(keys, rows).map_err(|e| e.to_string())
+}
+
 pub async fn run(context: &Context, command: BenchCommand) -> Result<()> {
     match command {
         BenchCommand::Numbering {
@@ -76,48 +98,41 @@ async fn numbering(context: &Context, residents: u64, batch: u64, no_ceiling: bo
     store.bench_reset().await?;
     println!("bench numbering: {residents} residents, batches of {batch}, {backend}");
 
-    // Keys are reserved up front, so the producer thread can number and seal batch
-    // i+1 while the database writes batch i: the two cores work side by side.
+    // Keys are reserved up front, so producer threads can validate, number and
+    // seal the next batches while the database writes the current one: the
+    // machine's cores work side by side. Each producer takes every n-th batch.
     let keys = store.reserve_resident_keys(residents).await?;
     let (sender, mut receiver) =
         tokio::sync::mpsc::channel::<Result<Vec<SealedRegistration>, String>>(4);
-    let producer_store = store.clone();
     let today = crate::resident::today();
     let started = Instant::now();
-    let producer = std::thread::spawn(move || {
-        let mut next = 0u64;
-        let mut sealed_bytes = 0usize;
-        while next < residents {
-            let end = (next + batch).min(residents);
-            let rows: Result<Vec<(u64, Registration)>, String> = (next..end)
-                .map(|i| {
-                    synth::resident(i, MUNICIPALITY)
-                        .parse(today)
-                        .map(|r| (i, r))
-                        .map_err(|e| e.to_string())
-                })
-                .collect();
-            let sealed = rows.and_then(|rows| {
-                producer_store
-                    .seal_registrations(keys.start + next..keys.start + end, rows)
-                    .map_err(|e| e.to_string())
-            });
-            if let Ok(sealed) = &sealed {
-                if sealed_bytes == 0 {
-                    sealed_bytes = sealed
-                        .iter()
-                        .map(SealedRegistration::sealed_len)
-                        .sum::<usize>()
-                        / sealed.len().max(1);
+    let producers: Vec<_> = (0..PRODUCERS)
+        .map(|producer| {
+            let store = store.clone();
+            let sender = sender.clone();
+            let keys = keys.clone();
+            std::thread::spawn(move || {
+                let mut sealed_bytes = 0usize;
+                let mut next = producer * batch;
+                while next < residents {
+                    let end = (next + batch).min(residents);
+                    let sealed = seal_batch(&store, next..end, keys.start, today);
+                    if let Ok(sealed) = &sealed {
+                        if sealed_bytes == 0 && !sealed.is_empty() {
+                            sealed_bytes = sealed.iter().map(SealedRegistration::sealed_len).sum::<usize>()
+                                / sealed.len();
+                        }
+                    }
+                    if sender.blocking_send(sealed).is_err() {
+                        break;
+                    }
+                    next += PRODUCERS * batch;
                 }
-            }
-            if sender.blocking_send(sealed).is_err() {
-                break;
-            }
-            next = end;
-        }
-        sealed_bytes
-    });
+                sealed_bytes
+            })
+        })
+        .collect();
+    drop(sender);
     let progress = indicatif::ProgressBar::new(residents);
     let mut written = 0u64;
     while let Some(sealed) = receiver.recv().await {
@@ -131,10 +146,13 @@ async fn numbering(context: &Context, residents: u64, batch: u64, no_ceiling: bo
     }
     let elapsed = started.elapsed();
     progress.finish_and_clear();
-    let average_sealed = match producer.join() {
-        Ok(bytes) => bytes,
-        Err(_) => bail!("the producer thread failed"),
-    };
+    let mut average_sealed = 0;
+    for producer in producers {
+        match producer.join() {
+            Ok(bytes) => average_sealed = average_sealed.max(bytes),
+            Err(_) => bail!("a producer thread failed"),
+        }
+    }
     let rate = written as f64 / elapsed.as_secs_f64();
     println!(
         "registered  {written} residents in {:.2} s: {:.0} residents/s (sealed record {average_sealed} bytes)",
