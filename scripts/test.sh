@@ -2,7 +2,8 @@
 # maina's test command: installs what the tests need, then runs every test suite
 # on the embedded default (SQLite). What it installs, and where:
 #   - a Python virtual environment in ./.venv with python-stdnum from PyPI (the
-#     independent oracle for My Number check digits);
+#     independent oracle for My Number check digits); Debian's python3-venv first,
+#     when run as root on a machine whose python3 lacks venv;
 # Nothing is installed system-wide. `.ci/run` runs this and, in addition, the store
 # suite against PostgreSQL, clippy and rustfmt.
 set -euo pipefail
@@ -10,7 +11,15 @@ cd "$(dirname "$0")/.."
 
 echo "== test.sh: Python venv .venv with python-stdnum (oracle for check digits)"
 if [ ! -x .venv/bin/python ]; then
-    python3 -m venv .venv
+    if ! python3 -m venv .venv 2>/dev/null; then
+        # Debian splits venv out of python3; install it when we may.
+        if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+            echo "== test.sh: installing Debian's python3-venv"
+            apt-get update -qq && apt-get install -y -qq python3-venv
+        fi
+        rm -rf .venv
+        python3 -m venv .venv
+    fi
 fi
 if ! .venv/bin/python -c 'import stdnum.jp.in_' 2>/dev/null; then
     .venv/bin/pip install --quiet --disable-pip-version-check 'python-stdnum>=2'
