@@ -48,7 +48,9 @@ fn seal_batch(
                 .map_err(|e| e.to_string())
         })
         .collect::<Result<Vec<(u64, Registration)>, String>>()?;
-    store.seal_registrations(keys, rows).map_err(|e| e.to_string())
+    store
+        .seal_registrations(keys, rows)
+        .map_err(|e| e.to_string())
 }
 
 pub async fn run(context: &Context, command: BenchCommand) -> Result<()> {
@@ -119,7 +121,10 @@ async fn numbering(context: &Context, residents: u64, batch: u64, no_ceiling: bo
                     let sealed = seal_batch(&store, next..end, keys.start, today);
                     if let Ok(sealed) = &sealed {
                         if sealed_bytes == 0 && !sealed.is_empty() {
-                            sealed_bytes = sealed.iter().map(SealedRegistration::sealed_len).sum::<usize>()
+                            sealed_bytes = sealed
+                                .iter()
+                                .map(SealedRegistration::sealed_len)
+                                .sum::<usize>()
                                 / sealed.len();
                         }
                     }

@@ -93,7 +93,7 @@ fn alphabet(field: &'static str, raw: &str) -> Result<String, FieldError> {
 
 /// A registered name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "script", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum Name {
     /// A Japanese national's name: kanji (or kana) and its reading in kana.
     Japanese {
@@ -448,7 +448,7 @@ impl fmt::Display for PeriodOfStay {
 
 /// Citizenship and, for foreign nationals, the facts that decide registration.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum Citizenship {
     Japanese,
     Foreign {

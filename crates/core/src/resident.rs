@@ -281,7 +281,7 @@ impl NumberChangeReason {
 /// A change to a resident record. Every change is an event; the record's history
 /// is the registration followed by its events, never overwritten.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "event", rename_all = "kebab-case")]
+#[serde(rename_all = "kebab-case")]
 pub enum ResidentEvent {
     /// Moved to another municipality (転出・転入).
     Moved {

@@ -150,14 +150,28 @@ pub struct AccessEntry {
     pub detail: String,
 }
 
-fn seal_json<T: Serialize>(store: &Store, place: &str, value: &T) -> Result<Vec<u8>> {
-    let plain = serde_json::to_vec(value).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+/// The stored encoding of sealed records: this byte, then postcard. Postcard is
+/// compact (a synthetic registration: about 110 bytes against 360 as JSON), which
+/// at national scale is a third of the I/O and of the disk; the version byte is
+/// where a later change of the records' shape is told apart.
+const RECORD_FORMAT: u8 = 1;
+
+fn seal_record<T: Serialize>(store: &Store, place: &str, value: &T) -> Result<Vec<u8>> {
+    let plain = postcard::to_extend(value, vec![RECORD_FORMAT])
+        .map_err(|e| StoreError::Corrupt(format!("{place}: {e}")))?;
     Ok(store.sealer.seal(place, &plain)?)
 }
 
-fn open_json<T: DeserializeOwned>(store: &Store, place: &str, sealed: &[u8]) -> Result<T> {
+fn open_record<T: DeserializeOwned>(store: &Store, place: &str, sealed: &[u8]) -> Result<T> {
     let plain = store.sealer.open(place, sealed)?;
-    serde_json::from_slice(&plain).map_err(|e| StoreError::Corrupt(format!("{place}: {e}")))
+    match plain.split_first() {
+        Some((&RECORD_FORMAT, body)) => {
+            postcard::from_bytes(body).map_err(|e| StoreError::Corrupt(format!("{place}: {e}")))
+        }
+        _ => Err(StoreError::Corrupt(format!(
+            "{place}: unknown record format"
+        ))),
+    }
 }
 
 fn registration_place(key: u64) -> String {
@@ -335,7 +349,7 @@ impl Store {
         rows.into_iter()
             .zip(keys)
             .map(|((line, registration), key)| {
-                let sealed = seal_json(self, &registration_place(key), &registration)?;
+                let sealed = seal_record(self, &registration_place(key), &registration)?;
                 let identity = registration
                     .person
                     .foreign_identity()
@@ -529,10 +543,10 @@ impl Store {
 
     fn current_record(&self, row: &ResidentRow) -> Result<ResidentRecord> {
         match &row.current {
-            Some(sealed) => open_json(self, &current_place(row.key, row.version), sealed),
+            Some(sealed) => open_record(self, &current_place(row.key, row.version), sealed),
             None => {
                 let registration: Registration =
-                    open_json(self, &registration_place(row.key), &row.registration)?;
+                    open_record(self, &registration_place(row.key), &row.registration)?;
                 Ok(ResidentRecord::registered(&registration))
             }
         }
@@ -540,7 +554,7 @@ impl Store {
 
     fn view(&self, row: ResidentRow) -> Result<ResidentView> {
         let record = self.current_record(&row)?;
-        let registration = open_json(self, &registration_place(row.key), &row.registration)?;
+        let registration = open_record(self, &registration_place(row.key), &row.registration)?;
         Ok(ResidentView {
             resident_key: row.key,
             resident_code: self.authority.resident_code(row.key)?,
@@ -640,7 +654,8 @@ impl Store {
             .await?;
         for row in rows {
             let version = to_u64(row.int(0)?)?;
-            let event: ResidentEvent = open_json(self, &event_place(key, version), &row.bytes(4)?)?;
+            let event: ResidentEvent =
+                open_record(self, &event_place(key, version), &row.bytes(4)?)?;
             entries.push(HistoryEntry {
                 version,
                 kind: row.text(1)?,
@@ -707,7 +722,7 @@ impl Store {
         };
         self.apply_in_tx(&mut tx, row, &event, actor).await?;
         let now = now_micros();
-        let sealed_reason = seal_json(self, &number_place(retired_key), &reason)?;
+        let sealed_reason = seal_record(self, &number_place(retired_key), &reason)?;
         tx.execute(
             "INSERT INTO numbers (number_key, resident_id, issued_at, retired_at, retired_reason, replaced_by) \
              VALUES ($1, $2, $3, $3, $4, $5) \
@@ -769,7 +784,7 @@ impl Store {
                 event.date().to_string().into(),
                 now.into(),
                 actor.into(),
-                seal_json(self, &event_place(key, version), event)?.into(),
+                seal_record(self, &event_place(key, version), event)?.into(),
             ],
         )
         .await?;
@@ -782,7 +797,7 @@ impl Store {
                     to_i64(version)?.into(),
                     next.municipality.as_digits().into(),
                     now.into(),
-                    seal_json(self, &current_place(key, version), &next)?.into(),
+                    seal_record(self, &current_place(key, version), &next)?.into(),
                     to_i64(key)?.into(),
                     to_i64(row.version)?.into(),
                 ],
