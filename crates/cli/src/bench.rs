@@ -138,6 +138,7 @@ async fn numbering(context: &Context, residents: u64, batch: u64, no_ceiling: bo
         })
         .collect();
     drop(sender);
+    let actor = maina_core::officer::Actor::administrator("bench", "benchmark");
     let progress = indicatif::ProgressBar::new(residents);
     let mut written = 0u64;
     while let Some(sealed) = receiver.recv().await {
@@ -145,7 +146,7 @@ async fn numbering(context: &Context, residents: u64, batch: u64, no_ceiling: bo
             Ok(sealed) => sealed,
             Err(error) => bail!("synthetic resident refused: {error}"),
         };
-        let outcomes = store.insert_sealed(sealed, None, "bench").await?;
+        let outcomes = store.insert_sealed(sealed, None, &actor).await?;
         written += outcomes.iter().filter(|o| o.is_ok()).count() as u64;
         progress.set_position(written);
     }

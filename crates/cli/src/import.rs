@@ -166,6 +166,9 @@ async fn import(store: &Store, context: &Context, args: &ImportArgs) -> Result<(
                     ));
                     next_line = line + 1;
                 }
+                // The reader leaves the bad row's fields in `record`: drop them, so
+                // the row is only rejected, never also parsed.
+                record.clear();
                 true
             }
         };
@@ -205,7 +208,7 @@ async fn import(store: &Store, context: &Context, args: &ImportArgs) -> Result<(
                         next_line,
                         rejections: parse_rejections,
                     }),
-                    &context.actor,
+                    &context.who(),
                 )
                 .await?;
             for outcome in outcomes {

@@ -2,6 +2,7 @@
 
 mod bench;
 mod import;
+mod officer;
 mod resident;
 mod synth;
 
@@ -30,6 +31,14 @@ struct Cli {
     /// Who is acting, recorded with every change and read.
     #[arg(long, global = true, env = "MAINA_ACTOR", default_value = "cli")]
     actor: String,
+    /// Why (recorded in the audit trail with every change and read).
+    #[arg(
+        long,
+        global = true,
+        env = "MAINA_PURPOSE",
+        default_value = "administration"
+    )]
+    purpose: String,
     #[command(subcommand)]
     command: Command,
 }
@@ -65,6 +74,12 @@ enum Command {
     /// My Numbers.
     #[command(subcommand)]
     Number(resident::NumberCommand),
+    /// Officer accounts (bound to a municipality, with a role).
+    #[command(subcommand)]
+    Officer(officer::OfficerCommand),
+    /// The hash-chained audit trail.
+    #[command(subcommand)]
+    Audit(officer::AuditCommand),
     /// Benchmarks (print figures; not tests).
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -92,9 +107,15 @@ pub struct Context {
     pub data: PathBuf,
     pub db: Option<String>,
     pub actor: String,
+    pub purpose: String,
 }
 
 impl Context {
+    /// The command line's actor: the local administrator (who holds the key file).
+    pub fn who(&self) -> maina_core::officer::Actor {
+        maina_core::officer::Actor::administrator(&self.actor, &self.purpose)
+    }
+
     pub fn key_path(&self) -> PathBuf {
         self.data.join("keys").join("master.key")
     }
@@ -182,6 +203,7 @@ async fn run(cli: Cli) -> Result<()> {
         data: cli.data,
         db: cli.db,
         actor: cli.actor,
+        purpose: cli.purpose,
     };
     match cli.command {
         Command::Init => {
@@ -243,6 +265,8 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Command::Resident(command) => resident::run(&context, *command).await,
         Command::Number(command) => resident::run_number(&context, command).await,
+        Command::Officer(command) => officer::run(&context, command).await,
+        Command::Audit(command) => officer::run_audit(&context, command).await,
         Command::Bench(command) => bench::run(&context, command).await,
     }
 }
@@ -310,7 +334,7 @@ async fn demo(context: &Context, residents: u64) -> Result<Store> {
             .collect::<Result<Vec<_>, _>>()?;
         let keys = store.reserve_resident_keys(rows.len() as u64).await?;
         let sealed = store.seal_registrations(keys, rows)?;
-        let outcomes = store.insert_sealed(sealed, None, &context.actor).await?;
+        let outcomes = store.insert_sealed(sealed, None, &context.who()).await?;
         let registered = outcomes.iter().filter(|o| o.is_ok()).count();
         println!(
             "demo: registered {registered} residents in {} (千代田区)",

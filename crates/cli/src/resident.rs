@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 use clap::{Args, Subcommand};
 use maina_core::person::{parse_date, Address, Citizenship, Name};
 use maina_core::resident::{NumberChangeReason, RegistrationForm, ResidentEvent};
-use maina_core::{IdError, MyNumber, ResidentCode};
+use maina_core::{MyNumber, ResidentCode};
 use maina_store::{NumberStatus, ResidentView, Store};
 
 #[derive(Subcommand, Debug)]
@@ -206,28 +206,26 @@ fn date_or_today(date: &Option<String>) -> Result<NaiveDate> {
 /// Finds a resident by resident record code (11 digits) or My Number (12 digits).
 /// A look-up by My Number is recorded in the access log.
 async fn find(store: &Store, context: &Context, who: &str) -> Result<ResidentView> {
-    match who.parse::<ResidentCode>() {
-        Ok(code) => {
-            return store
-                .resident_by_code(&code)
-                .await
-                .context("resident record code")
-        }
-        Err(IdError::WrongLength { found: 12, .. }) => {}
-        Err(error) => return Err(error.into()),
-    }
-    let number: MyNumber = who.parse()?;
-    let view = store
-        .resident_by_number(&number)
-        .await
-        .context("My Number")?;
+    // Twelve digits (as typed, separators aside) are a My Number; anything else is
+    // read as a resident record code, so errors speak of the identifier meant.
+    let digits = who.chars().filter(|c| c.is_numeric()).count();
+    let (view, action) = if digits == MyNumber::LEN {
+        let number: MyNumber = who.parse()?;
+        let view = store
+            .resident_by_number(&number)
+            .await
+            .context("My Number")?;
+        (view, "read-by-my-number")
+    } else {
+        let code: ResidentCode = who.parse()?;
+        let view = store
+            .resident_by_code(&code)
+            .await
+            .context("resident record code")?;
+        (view, "read")
+    };
     store
-        .log_access(
-            &context.actor,
-            "lookup-by-my-number",
-            Some(view.resident_key),
-            "cli",
-        )
+        .audit(&context.who(), action, Some(view.resident_key))
         .await?;
     Ok(view)
 }
@@ -277,7 +275,8 @@ pub async fn run(context: &Context, command: ResidentCommand) -> Result<()> {
 }
 
 async fn run_with(store: &Store, context: &Context, command: ResidentCommand) -> Result<()> {
-    let actor = context.actor.as_str();
+    let who = context.who();
+    let actor = &who;
     match command {
         ResidentCommand::Register(args) => {
             let registration = args.form().parse(today())?;
@@ -285,11 +284,10 @@ async fn run_with(store: &Store, context: &Context, command: ResidentCommand) ->
             println!("resident record code  {}", registered.resident_code);
             if args.reveal_number {
                 store
-                    .log_access(
-                        actor,
+                    .audit(
+                        &context.who(),
                         "reveal-my-number",
                         Some(registered.resident_key),
-                        "registration",
                     )
                     .await?;
                 println!("My Number             {}", registered.my_number);
@@ -310,7 +308,7 @@ async fn run_with(store: &Store, context: &Context, command: ResidentCommand) ->
             let view = find(store, context, &resident).await?;
             if reveal_number {
                 store
-                    .log_access(actor, "reveal-my-number", Some(view.resident_key), "show")
+                    .audit(&context.who(), "reveal-my-number", Some(view.resident_key))
                     .await?;
             }
             if json {
@@ -472,12 +470,7 @@ pub async fn run_number(context: &Context, command: NumberCommand) -> Result<()>
                 let line = match &status {
                     NumberStatus::Active { resident_key } => {
                         store
-                            .log_access(
-                                &context.actor,
-                                "number-check",
-                                Some(*resident_key),
-                                "active",
-                            )
+                            .audit(&context.who(), "number-check", Some(*resident_key))
                             .await?;
                         "issued and in use".to_string()
                     }
@@ -487,12 +480,7 @@ pub async fn run_number(context: &Context, command: NumberCommand) -> Result<()>
                         ..
                     } => {
                         store
-                            .log_access(
-                                &context.actor,
-                                "number-check",
-                                Some(*resident_key),
-                                "retired",
-                            )
+                            .audit(&context.who(), "number-check", Some(*resident_key))
                             .await?;
                         format!(
                             "retired (changed after a leak; replaced by {})",
@@ -519,16 +507,11 @@ pub async fn run_number(context: &Context, command: NumberCommand) -> Result<()>
                     view.resident_key,
                     date_or_today(&date)?,
                     reason,
-                    &context.actor,
+                    &context.who(),
                 )
                 .await?;
             store
-                .log_access(
-                    &context.actor,
-                    "reveal-my-number",
-                    Some(view.resident_key),
-                    "number change",
-                )
+                .audit(&context.who(), "reveal-my-number", Some(view.resident_key))
                 .await?;
             println!("retired   {}", old.masked());
             println!("new       {new}");

@@ -3,6 +3,7 @@
 pub mod authority;
 pub mod ff1;
 pub mod id;
+pub mod officer;
 pub mod person;
 pub mod resident;
 

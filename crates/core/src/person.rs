@@ -197,9 +197,11 @@ impl FromStr for Sex {
             "male" | "m" | "1" | "男" => Ok(Sex::Male),
             "female" | "f" | "2" | "女" => Ok(Sex::Female),
             "not_applicable" | "not-applicable" | "9" => Ok(Sex::NotApplicable),
-            other => Err(FieldError::new(
+            // Personal values are never echoed in errors: they end up in logs and
+            // import reports.
+            _ => Err(FieldError::new(
                 "sex",
-                format!("{other:?} is not one of male, female, not-applicable (or 1, 2, 9)"),
+                "must be one of male, female, not-applicable (or 1, 2, 9)",
             )),
         }
     }
@@ -208,12 +210,8 @@ impl FromStr for Sex {
 /// Parses an ISO date (`YYYY-MM-DD`) for `field`.
 pub fn parse_date(field: &'static str, raw: &str) -> Result<NaiveDate, FieldError> {
     let text: String = raw.nfkc().collect::<String>();
-    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| {
-        FieldError::new(
-            field,
-            format!("{:?} is not a date of the form YYYY-MM-DD", raw.trim()),
-        )
-    })
+    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+        .map_err(|_| FieldError::new(field, "is not a real date of the form YYYY-MM-DD"))
 }
 
 /// A birth date: a real date, not in the future, not absurdly old.
@@ -248,10 +246,7 @@ impl FromStr for Nationality {
             [a, b] if a.is_ascii_uppercase() && b.is_ascii_uppercase() => Ok(Self([*a, *b])),
             _ => Err(FieldError::new(
                 "nationality",
-                format!(
-                    "{:?} is not a two-letter ISO 3166 country code (JP, US, VN, ...)",
-                    s.trim()
-                ),
+                "must be a two-letter ISO 3166 country code (JP, US, VN, ...)",
             )),
         }
     }
@@ -281,7 +276,9 @@ pub enum ResidenceStatus {
     Artist,
     ReligiousActivities,
     Journalist,
+    #[serde(rename = "highly-skilled-professional-1")]
     HighlySkilledProfessional1,
+    #[serde(rename = "highly-skilled-professional-2")]
     HighlySkilledProfessional2,
     BusinessManager,
     LegalAccountingServices,
@@ -293,7 +290,9 @@ pub enum ResidenceStatus {
     NursingCare,
     Entertainer,
     SkilledLabor,
+    #[serde(rename = "specified-skilled-worker-1")]
     SpecifiedSkilledWorker1,
+    #[serde(rename = "specified-skilled-worker-2")]
     SpecifiedSkilledWorker2,
     TechnicalInternTraining,
     CulturalActivities,
@@ -354,9 +353,12 @@ impl ResidenceStatus {
 
     /// Statuses without a period of stay.
     pub fn is_indefinite(self) -> bool {
+        // Highly Skilled Professional (ii) has an unlimited period of stay.
         matches!(
             self,
-            Self::PermanentResident | Self::SpecialPermanentResident
+            Self::PermanentResident
+                | Self::SpecialPermanentResident
+                | Self::HighlySkilledProfessional2
         )
     }
 }
@@ -372,7 +374,7 @@ impl FromStr for ResidenceStatus {
             .ok_or_else(|| {
                 FieldError::new(
                     "residence_status",
-                    format!("{:?} is not a residence status (e.g. student, engineer-humanities-international, permanent-resident)", s.trim()),
+                    "is not a residence status (e.g. student, engineer-humanities-international, permanent-resident)",
                 )
             })
     }
@@ -403,7 +405,7 @@ impl FromStr for PeriodOfStay {
         let bad = || {
             FieldError::new(
                 "period_of_stay",
-                format!("{:?} is not a period such as 5y, 1y6m, 3m or 90d", s.trim()),
+                "must be a period such as 5y, 1y6m, 3m or 90d",
             )
         };
         let mut period = PeriodOfStay {
@@ -623,5 +625,18 @@ mod tests {
         assert!("x".parse::<Sex>().is_err());
         assert_eq!("vn".parse::<Nationality>().unwrap().as_str(), "VN");
         assert!("VNM".parse::<Nationality>().is_err());
+    }
+
+    #[test]
+    fn highly_skilled_professional_2_has_no_period_of_stay() {
+        let start = day("2026-04-01");
+        assert_eq!(
+            check_eligibility(ResidenceStatus::HighlySkilledProfessional2, None, start),
+            Ok(None)
+        );
+        assert_eq!(
+            "highly-skilled-professional-2".parse::<ResidenceStatus>(),
+            Ok(ResidenceStatus::HighlySkilledProfessional2)
+        );
     }
 }

@@ -9,10 +9,12 @@
 
 mod db;
 mod keys;
+mod officers;
 mod registry;
 mod seal;
 
 pub use keys::{KeyError, Keys};
+pub use officers::{AuditReport, LoginFailure, Officer, LOCKOUT_THRESHOLD};
 pub use registry::*;
 pub use seal::{SealError, Sealer};
 
@@ -72,11 +74,18 @@ pub fn sqlite_url(path: &std::path::Path) -> String {
 }
 
 /// The schema, in order; each entry is applied once, in one transaction.
-const MIGRATIONS: [(i64, &str, &str); 1] = [(
-    1,
-    include_str!("../migrations/sqlite/0001_registry.sql"),
-    include_str!("../migrations/postgres/0001_registry.sql"),
-)];
+const MIGRATIONS: [(i64, &str, &str); 2] = [
+    (
+        1,
+        include_str!("../migrations/sqlite/0001_registry.sql"),
+        include_str!("../migrations/postgres/0001_registry.sql"),
+    ),
+    (
+        2,
+        include_str!("../migrations/sqlite/0002_officers_audit.sql"),
+        include_str!("../migrations/postgres/0002_officers_audit.sql"),
+    ),
+];
 
 /// The repository. Cheap to clone.
 #[derive(Clone)]
@@ -209,7 +218,7 @@ impl Store {
                 REPLACEMENT_COUNTER,
                 maina_core::authority::REPLACEMENT_NUMBER_BASE as i64,
             ),
-            (ACCESS_LOG_COUNTER, 1),
+            (OFFICER_COUNTER, 1),
         ] {
             tx.execute(
                 "INSERT INTO counters (name, next_value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
@@ -236,7 +245,7 @@ impl Store {
 
 pub(crate) const RESIDENT_COUNTER: &str = "resident";
 pub(crate) const REPLACEMENT_COUNTER: &str = "replacement_number";
-pub(crate) const ACCESS_LOG_COUNTER: &str = "access_log";
+pub(crate) const OFFICER_COUNTER: &str = "officer";
 
 /// Microseconds since the Unix epoch.
 pub fn now_micros() -> i64 {

@@ -4,15 +4,16 @@
 
 use crate::db::{Reader, Row, Tx, Value};
 use crate::{
-    now_micros, to_i64, to_u64, Result, Store, StoreError, ACCESS_LOG_COUNTER, REPLACEMENT_COUNTER,
-    RESIDENT_COUNTER,
+    now_micros, to_i64, to_u64, Result, Store, StoreError, REPLACEMENT_COUNTER, RESIDENT_COUNTER,
 };
 use chrono::NaiveDate;
 use hmac::{Hmac, Mac};
 use maina_core::authority::NumberKey;
-use maina_core::person::{Citizenship, FieldError};
+use maina_core::officer::Actor;
+use maina_core::person::FieldError;
 use maina_core::resident::{
     NumberChangeReason, Registration, ResidentEvent, ResidentRecord, ResidentStatus,
+    TransitionError,
 };
 use maina_core::{MunicipalityCode, MyNumber, NumberAuthority, ResidentCode};
 use serde::{de::DeserializeOwned, Serialize};
@@ -139,17 +140,6 @@ pub enum NumberStatus {
     NotIssued,
 }
 
-/// An entry of the access log.
-#[derive(Debug, Clone, Serialize)]
-pub struct AccessEntry {
-    pub seq: u64,
-    pub at: i64,
-    pub actor: String,
-    pub action: String,
-    pub resident_key: Option<u64>,
-    pub detail: String,
-}
-
 /// The stored encoding of sealed records: this byte, then postcard. Postcard is
 /// compact (a synthetic registration: about 110 bytes against 360 as JSON), which
 /// at national scale is a third of the I/O and of the disk; the version byte is
@@ -225,6 +215,7 @@ impl ResidentRow {
     }
 }
 
+const IDENTITY_INSERT: &str = "INSERT INTO identity_index (identity, resident_id) VALUES";
 const RESIDENT_INSERT: &str =
     "INSERT INTO residents (id, municipality, status, version, number_key, \
      registered_at, registered_by, updated_at, registration) VALUES";
@@ -343,7 +334,7 @@ impl Store {
         keys: std::ops::Range<u64>,
         rows: Vec<(u64, Registration)>,
     ) -> Result<Vec<SealedRegistration>> {
-        if (keys.end - keys.start) < rows.len() as u64 {
+        if keys.end.saturating_sub(keys.start) < rows.len() as u64 {
             return Err(StoreError::Corrupt("fewer keys reserved than rows".into()));
         }
         rows.into_iter()
@@ -373,7 +364,7 @@ impl Store {
     }
 
     /// Registers one resident.
-    pub async fn register(&self, registration: Registration, actor: &str) -> Result<Registered> {
+    pub async fn register(&self, registration: Registration, actor: &Actor) -> Result<Registered> {
         let keys = self.reserve_resident_keys(1).await?;
         let sealed = self.seal_registrations(keys, vec![(0, registration)])?;
         let outcome = self.insert_sealed(sealed, None, actor).await?;
@@ -398,7 +389,7 @@ impl Store {
         &self,
         batch: Vec<SealedRegistration>,
         progress: Option<ImportProgress>,
-        actor: &str,
+        actor: &Actor,
     ) -> Result<Vec<RowOutcome>> {
         let mut tx = self.pool.begin().await?;
         let codes: HashSet<String> = batch
@@ -408,11 +399,13 @@ impl Store {
         let known = Self::known_municipalities(&mut tx, &codes).await?;
 
         let identities: Vec<Vec<u8>> = batch.iter().filter_map(|r| r.identity.clone()).collect();
-        let returning = Self::returning_residents(&mut tx, &identities).await?;
+        let known_people = Self::identity_matches(&mut tx, &identities).await?;
 
         let now = now_micros();
         let mut outcomes: Vec<RowOutcome> = Vec::with_capacity(batch.len());
         let mut fresh: Vec<Vec<Value>> = Vec::with_capacity(batch.len());
+        let mut fresh_identities: Vec<Vec<Value>> = Vec::new();
+        let mut seen_in_batch: HashSet<&[u8]> = HashSet::new();
         let mut returns: Vec<(usize, u64, &SealedRegistration)> = Vec::new();
         for row in &batch {
             let index = outcomes.len();
@@ -426,23 +419,51 @@ impl Store {
                 )));
                 continue;
             }
-            let returning_key = match (&row.identity, &row.registration.prior_resident_code) {
-                (Some(identity), _) => returning.get(identity).copied(),
+            if let Some(identity) = &row.identity {
+                if !seen_in_batch.insert(identity.as_slice()) {
+                    outcomes.push(Err(Rejection::new(
+                        row.line,
+                        &FieldError::new(
+                            "passport",
+                            "the same person (nationality, passport, birth date) appears twice in this batch",
+                        ),
+                    )));
+                    continue;
+                }
+            }
+            // An earlier record of the same person: found by identity (foreign
+            // nationals), else by the earlier resident record code they bring
+            // (Japanese nationals, or a foreign national with a renewed passport).
+            let earlier = match (
+                row.identity
+                    .as_ref()
+                    .and_then(|identity| known_people.get(identity)),
+                &row.registration.prior_resident_code,
+            ) {
+                (Some(key), _) => Some(*key),
                 (None, Some(prior)) => Some(self.authority.resident_key(prior)?),
                 (None, None) => None,
             };
             outcomes.push(Ok(row.registered.clone()));
-            match returning_key {
+            match earlier {
                 Some(key) => returns.push((index, key, row)),
-                None => fresh.push(vec![
-                    to_i64(row.key)?.into(),
-                    row.registration.municipality.as_digits().into(),
-                    now.into(),
-                    actor.into(),
-                    row.sealed.clone().into(),
-                ]),
+                None => {
+                    fresh.push(vec![
+                        to_i64(row.key)?.into(),
+                        row.registration.municipality.as_digits().into(),
+                        now.into(),
+                        actor.officer.as_str().into(),
+                        row.sealed.clone().into(),
+                    ]);
+                    if let Some(identity) = &row.identity {
+                        fresh_identities
+                            .push(vec![identity.clone().into(), to_i64(row.key)?.into()]);
+                    }
+                }
             }
         }
+        tx.insert_many(IDENTITY_INSERT, "($1, $2)", &fresh_identities)
+            .await?;
         tx.insert_many(RESIDENT_INSERT, RESIDENT_TUPLE, &fresh)
             .await?;
 
@@ -453,6 +474,18 @@ impl Store {
             }
         }
 
+        let registered: Vec<u64> = outcomes
+            .iter()
+            .filter_map(|o| o.as_ref().ok().map(|r| r.resident_key))
+            .collect();
+        match registered.as_slice() {
+            [] => {}
+            [one] => Self::audit_in(&mut tx, actor, "register", Some(*one)).await?,
+            many => {
+                let action = format!("register-batch {} residents", many.len());
+                Self::audit_in(&mut tx, actor, &action, None).await?;
+            }
+        }
         if let Some(progress) = progress {
             let mut rejections = progress.rejections.clone();
             rejections.extend(outcomes.iter().filter_map(|o| o.as_ref().err().cloned()));
@@ -463,7 +496,7 @@ impl Store {
         Ok(outcomes)
     }
 
-    async fn returning_residents(
+    async fn identity_matches(
         tx: &mut Tx<'_>,
         identities: &[Vec<u8>],
     ) -> Result<HashMap<Vec<u8>, u64>> {
@@ -471,7 +504,7 @@ impl Store {
         for identity in identities {
             let row = tx
                 .fetch_optional(
-                    "SELECT resident_id FROM returning_index WHERE identity = $1",
+                    "SELECT resident_id FROM identity_index WHERE identity = $1",
                     &[identity.clone().into()],
                 )
                 .await?;
@@ -489,7 +522,7 @@ impl Store {
         tx: &mut Tx<'_>,
         key: u64,
         row: &SealedRegistration,
-        actor: &str,
+        actor: &Actor,
     ) -> Result<RowOutcome> {
         let mismatch = |reason: &str| {
             let field = if row.identity.is_some() {
@@ -506,11 +539,17 @@ impl Store {
             return mismatch("matches no earlier resident record");
         };
         let record = self.current_record(&stored)?;
-        if record.status != ResidentStatus::Departed {
-            return mismatch("the earlier record is not that of a resident who left Japan");
+        match record.status {
+            ResidentStatus::Departed => {}
+            ResidentStatus::Active => {
+                return mismatch("this person is already registered as a resident")
+            }
+            ResidentStatus::Deceased => return mismatch("the earlier record is closed (deceased)"),
         }
+        let found_by_identity =
+            row.identity.is_some() && row.registration.prior_resident_code.is_none();
         let same_person = record.person.birth_date == row.registration.person.birth_date
-            && (row.identity.is_some()
+            && (found_by_identity
                 || record.person.name.matching_key()
                     == row.registration.person.name.matching_key());
         if !same_person {
@@ -522,6 +561,9 @@ impl Store {
         let number_key = stored.number_key;
         match self.apply_in_tx(tx, stored, &event, actor).await {
             Ok(_) => {}
+            Err(StoreError::Rejected(TransitionError::Field(error))) => {
+                return Ok(Err(Rejection::new(row.line, &error)))
+            }
             Err(StoreError::Rejected(error)) => {
                 return Ok(Err(Rejection {
                     line: row.line,
@@ -530,6 +572,14 @@ impl Store {
                 }))
             }
             Err(other) => return Err(other),
+        }
+        if let Some(identity) = &row.identity {
+            // A renewed passport: index the new identity too.
+            tx.execute(
+                "INSERT INTO identity_index (identity, resident_id) VALUES ($1, $2) ON CONFLICT (identity) DO NOTHING",
+                &[identity.clone().into(), to_i64(key)?.into()],
+            )
+            .await?;
         }
         Ok(Ok(Registered {
             resident_key: key,
@@ -681,7 +731,12 @@ impl Store {
     // ---- changes --------------------------------------------------------------
 
     /// Applies a change to a resident record, as one transaction.
-    pub async fn apply(&self, key: u64, event: ResidentEvent, actor: &str) -> Result<ResidentView> {
+    pub async fn apply(
+        &self,
+        key: u64,
+        event: ResidentEvent,
+        actor: &Actor,
+    ) -> Result<ResidentView> {
         if matches!(
             event,
             ResidentEvent::NumberChanged { .. } | ResidentEvent::Returned { .. }
@@ -705,7 +760,7 @@ impl Store {
         key: u64,
         date: NaiveDate,
         reason: NumberChangeReason,
-        actor: &str,
+        actor: &Actor,
     ) -> Result<(MyNumber, MyNumber)> {
         let mut tx = self.pool.begin().await?;
         let row = load_row!(tx, key).ok_or(StoreError::NotFound("resident"))?;
@@ -758,7 +813,7 @@ impl Store {
         tx: &mut Tx<'_>,
         row: ResidentRow,
         event: &ResidentEvent,
-        actor: &str,
+        actor: &Actor,
     ) -> Result<ResidentRecord> {
         let record = self.current_record(&row)?;
         let next = event.apply(&record)?;
@@ -774,20 +829,8 @@ impl Store {
         let key = row.key;
         let version = row.version + 1;
         let now = now_micros();
-        tx.execute(
-            "INSERT INTO resident_events (resident_id, version, kind, effective_date, recorded_at, actor, event) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            &[
-                to_i64(key)?.into(),
-                to_i64(version)?.into(),
-                event.kind().into(),
-                event.date().to_string().into(),
-                now.into(),
-                actor.into(),
-                seal_record(self, &event_place(key, version), event)?.into(),
-            ],
-        )
-        .await?;
+        // The version-checked update first: a concurrent change matches no row (a
+        // Conflict to retry) before any event is appended.
         let updated = tx
             .execute(
                 "UPDATE residents SET status = $1, version = $2, municipality = $3, updated_at = $4, current = $5 \
@@ -806,27 +849,21 @@ impl Store {
         if updated != 1 {
             return Err(StoreError::Conflict);
         }
-        if let (ResidentEvent::Departed { .. }, Some(identity)) =
-            (event, next.person.foreign_identity())
-        {
-            tx.execute(
-                "INSERT INTO returning_index (identity, resident_id) VALUES ($1, $2) \
-                 ON CONFLICT (identity) DO UPDATE SET resident_id = excluded.resident_id",
-                &[self.identity_hash(&identity).into(), to_i64(key)?.into()],
-            )
-            .await?;
-        }
-        if let (ResidentEvent::Returned { .. }, Citizenship::Foreign { .. }) =
-            (event, &record.person.citizenship)
-        {
-            if let Some(identity) = record.person.foreign_identity() {
-                tx.execute(
-                    "DELETE FROM returning_index WHERE identity = $1",
-                    &[self.identity_hash(&identity).into()],
-                )
-                .await?;
-            }
-        }
+        tx.execute(
+            "INSERT INTO resident_events (resident_id, version, kind, effective_date, recorded_at, actor, event) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            &[
+                to_i64(key)?.into(),
+                to_i64(version)?.into(),
+                event.kind().into(),
+                event.date().to_string().into(),
+                now.into(),
+                actor.officer.as_str().into(),
+                seal_record(self, &event_place(key, version), event)?.into(),
+            ],
+        )
+        .await?;
+        Self::audit_in(tx, actor, event.kind(), Some(key)).await?;
         Ok(next)
     }
 
@@ -917,58 +954,6 @@ impl Store {
                     line: to_u64(row.int(0)?)?,
                     field: row.text(1)?,
                     reason: row.text(2)?,
-                })
-            })
-            .collect()
-    }
-
-    // ---- access log -----------------------------------------------------------
-
-    /// Records a read of personal information (who, what, whom, why).
-    pub async fn log_access(
-        &self,
-        actor: &str,
-        action: &str,
-        resident_key: Option<u64>,
-        detail: &str,
-    ) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
-        let seq = Self::take_keys(&mut tx, ACCESS_LOG_COUNTER, 1).await?.start;
-        tx.execute(
-            "INSERT INTO access_log (seq, at, actor, action, resident_id, detail) VALUES ($1, $2, $3, $4, $5, $6)",
-            &[
-                to_i64(seq)?.into(),
-                now_micros().into(),
-                actor.into(),
-                action.into(),
-                resident_key.map(to_i64).transpose()?.into(),
-                detail.into(),
-            ],
-        )
-        .await?;
-        tx.commit().await
-    }
-
-    /// The access log entries about one resident, oldest first.
-    pub async fn access_log(&self, resident_key: u64) -> Result<Vec<AccessEntry>> {
-        let rows = self
-            .reader()
-            .await
-            .fetch_all(
-                "SELECT seq, at, actor, action, resident_id, detail FROM access_log \
-                 WHERE resident_id = $1 ORDER BY seq",
-                &[to_i64(resident_key)?.into()],
-            )
-            .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(AccessEntry {
-                    seq: to_u64(row.int(0)?)?,
-                    at: row.int(1)?,
-                    actor: row.text(2)?,
-                    action: row.text(3)?,
-                    resident_key: row.opt_int(4)?.map(to_u64).transpose()?,
-                    detail: row.text(5)?,
                 })
             })
             .collect()

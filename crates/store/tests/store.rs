@@ -10,9 +10,14 @@
 )]
 
 use chrono::NaiveDate;
+use maina_core::officer::Actor;
 use maina_core::person::{Address, Name};
 use maina_core::resident::{NumberChangeReason, RegistrationForm, ResidentEvent, ResidentStatus};
 use maina_store::{Keys, Municipality, NumberStatus, Store, StoreError};
+
+fn admin(name: &str) -> Actor {
+    Actor::administrator(name, "test")
+}
 use sqlx::Connection;
 
 fn today() -> NaiveDate {
@@ -113,7 +118,7 @@ async fn register_show_and_look_up_by_code_and_number() {
     for backend in backends("register").await {
         let store = open(&backend.url).await;
         let registered = store
-            .register(japanese("山田").parse(today()).unwrap(), "test")
+            .register(japanese("山田").parse(today()).unwrap(), &admin("test"))
             .await
             .unwrap();
         assert!(!registered.returned);
@@ -149,7 +154,7 @@ async fn the_database_holds_no_number_and_no_name_in_clear() {
         }
         let store = open(&backend.url).await;
         let registered = store
-            .register(japanese("鈴木").parse(today()).unwrap(), "test")
+            .register(japanese("鈴木").parse(today()).unwrap(), &admin("test"))
             .await
             .unwrap();
         store.close().await;
@@ -173,7 +178,7 @@ async fn changes_are_events_and_history_is_kept() {
     for backend in backends("history").await {
         let store = open(&backend.url).await;
         let r = store
-            .register(japanese("山田").parse(today()).unwrap(), "test")
+            .register(japanese("山田").parse(today()).unwrap(), &admin("test"))
             .await
             .unwrap();
         let key = r.resident_key;
@@ -184,7 +189,7 @@ async fn changes_are_events_and_history_is_kept() {
                     date: today(),
                     address: Address::parse("千代田2-2").unwrap(),
                 },
-                "officer-1",
+                &admin("officer-1"),
             )
             .await
             .unwrap();
@@ -196,7 +201,7 @@ async fn changes_are_events_and_history_is_kept() {
                     municipality: "011002".parse().unwrap(),
                     address: Address::parse("札幌市中央区1").unwrap(),
                 },
-                "officer-2",
+                &admin("officer-2"),
             )
             .await
             .unwrap();
@@ -207,7 +212,7 @@ async fn changes_are_events_and_history_is_kept() {
                     date: today(),
                     name: Name::japanese("佐藤", "花子", "サトウ", "ハナコ").unwrap(),
                 },
-                "officer-2",
+                &admin("officer-2"),
             )
             .await
             .unwrap();
@@ -236,7 +241,7 @@ async fn changes_are_events_and_history_is_kept() {
                     municipality: "131130".parse().unwrap(),
                     address: Address::parse("x").unwrap(),
                 },
-                "o",
+                &admin("o"),
             )
             .await
             .unwrap_err();
@@ -244,12 +249,12 @@ async fn changes_are_events_and_history_is_kept() {
         assert_eq!(store.history(key).await.unwrap().len(), 4);
 
         let dead = store
-            .apply(key, ResidentEvent::Died { date: today() }, "o")
+            .apply(key, ResidentEvent::Died { date: today() }, &admin("o"))
             .await
             .unwrap();
         assert_eq!(dead.status, ResidentStatus::Deceased);
         let err = store
-            .apply(key, ResidentEvent::Departed { date: today() }, "o")
+            .apply(key, ResidentEvent::Departed { date: today() }, &admin("o"))
             .await
             .unwrap_err();
         assert!(matches!(err, StoreError::Rejected(_)), "{err}");
@@ -262,7 +267,7 @@ async fn number_change_retires_the_old_number_for_good() {
     for backend in backends("numberchange").await {
         let store = open(&backend.url).await;
         let r = store
-            .register(japanese("山田").parse(today()).unwrap(), "test")
+            .register(japanese("山田").parse(today()).unwrap(), &admin("test"))
             .await
             .unwrap();
         let (old, new) = store
@@ -270,7 +275,7 @@ async fn number_change_retires_the_old_number_for_good() {
                 r.resident_key,
                 today(),
                 NumberChangeReason::parse("leaked by an employer").unwrap(),
-                "supervisor",
+                &admin("supervisor"),
             )
             .await
             .unwrap();
@@ -301,7 +306,7 @@ async fn number_change_retires_the_old_number_for_good() {
                 r.resident_key,
                 today(),
                 NumberChangeReason::parse("again").unwrap(),
-                "supervisor",
+                &admin("supervisor"),
             )
             .await
             .unwrap();
@@ -331,19 +336,19 @@ async fn returning_residents_get_their_number_back() {
         let store = open(&backend.url).await;
         // A foreign national leaves and comes back: matched on nationality, passport, birth date.
         let first = store
-            .register(foreign("C1234567").parse(today()).unwrap(), "t")
+            .register(foreign("C1234567").parse(today()).unwrap(), &admin("t"))
             .await
             .unwrap();
         store
             .apply(
                 first.resident_key,
                 ResidentEvent::Departed { date: today() },
-                "t",
+                &admin("t"),
             )
             .await
             .unwrap();
         let again = store
-            .register(foreign("C1234567").parse(today()).unwrap(), "t")
+            .register(foreign("C1234567").parse(today()).unwrap(), &admin("t"))
             .await
             .unwrap();
         assert!(again.returned, "{}", backend.name);
@@ -351,28 +356,28 @@ async fn returning_residents_get_their_number_back() {
         assert_eq!(store.resident_count().await.unwrap(), 1);
         // Another passport is another person.
         let other = store
-            .register(foreign("D7654321").parse(today()).unwrap(), "t")
+            .register(foreign("D7654321").parse(today()).unwrap(), &admin("t"))
             .await
             .unwrap();
         assert!(!other.returned);
 
         // A Japanese national with the earlier resident record code.
         let jp = store
-            .register(japanese("山田").parse(today()).unwrap(), "t")
+            .register(japanese("山田").parse(today()).unwrap(), &admin("t"))
             .await
             .unwrap();
         store
             .apply(
                 jp.resident_key,
                 ResidentEvent::Departed { date: today() },
-                "t",
+                &admin("t"),
             )
             .await
             .unwrap();
         let mut form = japanese("山田");
         form.prior_resident_code = Some(jp.resident_code.as_digits());
         let back = store
-            .register(form.parse(today()).unwrap(), "t")
+            .register(form.parse(today()).unwrap(), &admin("t"))
             .await
             .unwrap();
         assert!(back.returned);
@@ -382,7 +387,7 @@ async fn returning_residents_get_their_number_back() {
             .apply(
                 jp.resident_key,
                 ResidentEvent::Departed { date: today() },
-                "t",
+                &admin("t"),
             )
             .await
             .unwrap();
@@ -390,7 +395,7 @@ async fn returning_residents_get_their_number_back() {
         form.prior_resident_code = Some(jp.resident_code.as_digits());
         let count = store.resident_count().await.unwrap();
         let err = store
-            .register(form.parse(today()).unwrap(), "t")
+            .register(form.parse(today()).unwrap(), &admin("t"))
             .await
             .unwrap_err();
         assert!(err.to_string().contains("prior_resident_code"), "{err}");
@@ -410,7 +415,10 @@ async fn unknown_municipality_rejects_the_row_only() {
         ];
         let keys = store.reserve_resident_keys(2).await.unwrap();
         let sealed = store.seal_registrations(keys, rows).unwrap();
-        let outcomes = store.insert_sealed(sealed, None, "t").await.unwrap();
+        let outcomes = store
+            .insert_sealed(sealed, None, &admin("t"))
+            .await
+            .unwrap();
         assert!(outcomes[0].is_ok());
         let rejection = outcomes[1].as_ref().unwrap_err();
         assert_eq!(
@@ -437,24 +445,145 @@ async fn another_key_file_is_refused() {
 }
 
 #[tokio::test]
-async fn access_log_records_reads() {
-    for backend in backends("access").await {
+async fn audit_trail_is_a_verifiable_chain() {
+    for backend in backends("audit").await {
         let store = open(&backend.url).await;
         let r = store
-            .register(japanese("山田").parse(today()).unwrap(), "t")
+            .register(japanese("山田").parse(today()).unwrap(), &admin("t"))
             .await
             .unwrap();
         store
-            .log_access(
-                "officer-9",
+            .audit(
+                &admin("officer-9"),
                 "reveal-my-number",
                 Some(r.resident_key),
-                "counter",
             )
             .await
             .unwrap();
-        let log = store.access_log(r.resident_key).await.unwrap();
-        assert_eq!(log.len(), 1);
-        assert_eq!(log[0].actor, "officer-9");
+        store
+            .apply(
+                r.resident_key,
+                ResidentEvent::Departed { date: today() },
+                &admin("officer-9"),
+            )
+            .await
+            .unwrap();
+        let events = store.audit_events(Some(r.resident_key)).await.unwrap();
+        let actions: Vec<&str> = events.iter().map(|e| e.action.as_str()).collect();
+        assert_eq!(
+            actions,
+            ["register", "reveal-my-number", "departed"],
+            "{}",
+            backend.name
+        );
+        let report = store.verify_audit().await.unwrap();
+        assert_eq!(report.problem, None);
+        assert!(report.events >= 3);
+    }
+}
+
+/// Edits, removals and reorderings of the audit trail are found by `verify_audit`.
+#[tokio::test]
+async fn audit_tampering_is_detected() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("maina.sqlite3");
+    let url = maina_store::sqlite_url(&path);
+    let tamper = |sql: &str| {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(sql).unwrap();
+    };
+    let fresh = || async {
+        let _ = std::fs::remove_file(&path);
+        let _ = std::fs::remove_file(path.with_extension("sqlite3-wal"));
+        let _ = std::fs::remove_file(path.with_extension("sqlite3-shm"));
+        let store = open(&url).await;
+        for i in 0..5 {
+            store
+                .audit(&admin("officer"), &format!("read-{i}"), Some(i))
+                .await
+                .unwrap();
+        }
+        assert_eq!(store.verify_audit().await.unwrap().problem, None);
+        store
+    };
+    let cases = [
+        ("UPDATE audit_events SET purpose = 'nothing to see' WHERE seq = 2", "event 2 was altered"),
+        ("DELETE FROM audit_events WHERE seq = 3", "event 3 is missing"),
+        (
+            "UPDATE audit_events SET seq = 100 WHERE seq = 2; UPDATE audit_events SET seq = 2 WHERE seq = 3; \
+             UPDATE audit_events SET seq = 3 WHERE seq = 100",
+            "event 2 does not follow event 1",
+        ),
+        ("DELETE FROM audit_events WHERE seq = (SELECT MAX(seq) FROM audit_events)", "removed at the end"),
+    ];
+    for (sql, expected) in cases {
+        let store = fresh().await;
+        store.close().await;
+        drop(store);
+        tamper(sql);
+        let store = Store::open(&url, &Keys::from_bytes([42u8; 32]))
+            .await
+            .unwrap();
+        let problem = store
+            .verify_audit()
+            .await
+            .unwrap()
+            .problem
+            .unwrap_or_default();
+        assert!(problem.contains(expected), "{sql}: {problem}");
+    }
+}
+
+#[tokio::test]
+async fn the_same_foreign_national_is_not_registered_twice() {
+    for backend in backends("duplicates").await {
+        let store = open(&backend.url).await;
+        let first = store
+            .register(foreign("C1234567").parse(today()).unwrap(), &admin("t"))
+            .await
+            .unwrap();
+        let err = store
+            .register(foreign("C1234567").parse(today()).unwrap(), &admin("t"))
+            .await
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("already registered"),
+            "{err} on {}",
+            backend.name
+        );
+        // Twice in one batch: the second row is refused.
+        let rows = vec![
+            (2, foreign("E1").parse(today()).unwrap()),
+            (3, foreign("E1").parse(today()).unwrap()),
+        ];
+        let keys = store.reserve_resident_keys(2).await.unwrap();
+        let outcomes = store
+            .insert_sealed(
+                store.seal_registrations(keys, rows).unwrap(),
+                None,
+                &admin("t"),
+            )
+            .await
+            .unwrap();
+        assert!(outcomes[0].is_ok());
+        assert_eq!(outcomes[1].as_ref().unwrap_err().field, "passport");
+        // Departed, back with a renewed passport and the earlier code: the same record.
+        store
+            .apply(
+                first.resident_key,
+                ResidentEvent::Departed { date: today() },
+                &admin("t"),
+            )
+            .await
+            .unwrap();
+        let mut renewed = foreign("F7777777");
+        renewed.prior_resident_code = Some(first.resident_code.as_digits());
+        let back = store
+            .register(renewed.parse(today()).unwrap(), &admin("t"))
+            .await
+            .unwrap();
+        assert!(back.returned);
+        assert_eq!(back.my_number, first.my_number);
+        assert_eq!(store.resident_count().await.unwrap(), 2);
     }
 }

@@ -6,10 +6,10 @@ use super::IdError;
 
 /// Characters that separate groups of digits and are dropped.
 fn is_separator(ch: char) -> bool {
-    matches!(
+    ch.is_whitespace() // spaces, the full-width space U+3000, tabs
+        || matches!(
         ch,
-        ' ' | '\u{3000}' // ideographic (full-width) space
-            | '-'
+        '-'
             | '\u{2010}' // hyphen
             | '\u{2011}' // non-breaking hyphen
             | '\u{2012}' // figure dash
@@ -38,7 +38,7 @@ pub(crate) fn parse_digits<const N: usize>(
 ) -> Result<[u8; N], IdError> {
     let mut digits = [0u8; N];
     let mut count = 0usize;
-    for (index, ch) in input.trim().chars().enumerate() {
+    for (index, ch) in input.chars().enumerate() {
         if is_separator(ch) {
             continue;
         }

@@ -37,7 +37,9 @@ CREATE TABLE numbers (
     retired_reason BYTEA,
     replaced_by BIGINT
 );
-CREATE TABLE returning_index (identity BYTEA PRIMARY KEY, resident_id BIGINT NOT NULL);
+-- Keyed hashes (HMAC) of foreign residents' nationality + passport + birth date:
+-- finds the same person again (a return, a duplicate) without storing the passport.
+CREATE TABLE identity_index (identity BYTEA PRIMARY KEY, resident_id BIGINT NOT NULL);
 CREATE TABLE imports (
     file_hash TEXT PRIMARY KEY,
     file_name TEXT NOT NULL,
@@ -53,14 +55,6 @@ CREATE TABLE import_rejections (
     field TEXT NOT NULL,
     reason TEXT NOT NULL,
     PRIMARY KEY (file_hash, line)
-);
-CREATE TABLE access_log (
-    seq BIGINT PRIMARY KEY,
-    at BIGINT NOT NULL,
-    actor TEXT NOT NULL,
-    action TEXT NOT NULL,
-    resident_id BIGINT,
-    detail TEXT NOT NULL
 );
 CREATE TABLE bench_ceiling (
     id BIGINT PRIMARY KEY,

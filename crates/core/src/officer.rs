@@ -1,0 +1,316 @@
+//! Officers, their roles and what each role may do; the audit trail's events and
+//! their hash chain. Pure: the store keeps them, the server enforces them.
+
+use crate::id::MunicipalityCode;
+use crate::person::FieldError;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::fmt;
+use std::str::FromStr;
+
+/// What an officer does at the municipal office.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Role {
+    /// Resident registry desk: registers residents and records changes.
+    Registrar,
+    /// Card pickup desk: reads records to identify residents.
+    Counter,
+    /// Supervises a municipality's desks: everything a registrar does, plus
+    /// number changes and the audit trail.
+    Supervisor,
+    /// Reads the audit trail, and nothing else.
+    Auditor,
+    /// The local administrator at the command line (holds the key file); not an
+    /// officer role that can be given to an account.
+    Administrator,
+}
+
+/// Something an officer may be allowed to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Permission {
+    ReadResident,
+    RegisterResident,
+    ChangeResident,
+    ChangeNumber,
+    RevealNumber,
+    ReadAudit,
+}
+
+impl Role {
+    pub const OFFICER_ROLES: [Role; 4] = [
+        Role::Registrar,
+        Role::Counter,
+        Role::Supervisor,
+        Role::Auditor,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Registrar => "registrar",
+            Role::Counter => "counter",
+            Role::Supervisor => "supervisor",
+            Role::Auditor => "auditor",
+            Role::Administrator => "administrator",
+        }
+    }
+
+    /// The role's permissions: one table, used by the API and the pages alike.
+    pub fn allows(self, permission: Permission) -> bool {
+        use Permission::*;
+        match self {
+            Role::Administrator | Role::Supervisor => true,
+            Role::Registrar => matches!(
+                permission,
+                ReadResident | RegisterResident | ChangeResident | RevealNumber
+            ),
+            Role::Counter => matches!(permission, ReadResident | RevealNumber),
+            Role::Auditor => matches!(permission, ReadAudit),
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Role {
+    type Err = FieldError;
+    fn from_str(s: &str) -> Result<Self, FieldError> {
+        Role::OFFICER_ROLES
+            .into_iter()
+            .chain([Role::Administrator])
+            .find(|role| role.as_str() == s.trim())
+            .ok_or_else(|| {
+                FieldError::new(
+                    "role",
+                    format!(
+                        "{:?} is not one of registrar, counter, supervisor, auditor",
+                        s.trim()
+                    ),
+                )
+            })
+    }
+}
+
+/// An officer's user name: 3 to 32 of a-z, 0-9, '.', '_' and '-'.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Username(String);
+
+impl Username {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl FromStr for Username {
+    type Err = FieldError;
+    fn from_str(s: &str) -> Result<Self, FieldError> {
+        let name = s.trim().to_ascii_lowercase();
+        if !(3..=32).contains(&name.len()) {
+            return Err(FieldError::new(
+                "username",
+                "must be 3 to 32 characters long",
+            ));
+        }
+        if let Some(ch) = name.chars().find(|c| {
+            !(c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'))
+        }) {
+            return Err(FieldError::new(
+                "username",
+                format!("{ch:?} is not allowed: use a-z, 0-9, '.', '_' and '-'"),
+            ));
+        }
+        Ok(Self(name))
+    }
+}
+
+impl TryFrom<String> for Username {
+    type Error = FieldError;
+    fn try_from(s: String) -> Result<Self, FieldError> {
+        s.parse()
+    }
+}
+
+impl From<Username> for String {
+    fn from(u: Username) -> String {
+        u.0
+    }
+}
+
+impl fmt::Display for Username {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The password policy: 12 to 128 characters, not all the same kind.
+pub fn check_password(password: &str) -> Result<(), FieldError> {
+    let count = password.chars().count();
+    if count < 12 {
+        return Err(FieldError::new(
+            "password",
+            "must be at least 12 characters long",
+        ));
+    }
+    if count > 128 {
+        return Err(FieldError::new(
+            "password",
+            "must be at most 128 characters long",
+        ));
+    }
+    let kinds = [
+        password.chars().any(|c| c.is_lowercase()),
+        password.chars().any(|c| c.is_uppercase()),
+        password.chars().any(|c| c.is_numeric()),
+        password.chars().any(|c| !c.is_alphanumeric()),
+    ];
+    if kinds.iter().filter(|k| **k).count() < 2 {
+        return Err(FieldError::new(
+            "password",
+            "must mix at least two of: lower case, upper case, digits, symbols",
+        ));
+    }
+    Ok(())
+}
+
+/// Who acts, in what capacity, and why: recorded with every change and every read
+/// of personal information.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Actor {
+    pub officer: String,
+    pub role: Role,
+    /// The municipality the officer works for; `None` for the administrator.
+    pub municipality: Option<MunicipalityCode>,
+    pub purpose: String,
+}
+
+impl Actor {
+    /// The local administrator at the command line.
+    pub fn administrator(name: &str, purpose: &str) -> Self {
+        Self {
+            officer: name.to_string(),
+            role: Role::Administrator,
+            municipality: None,
+            purpose: purpose.to_string(),
+        }
+    }
+
+    /// May this actor do `permission` on a resident of `municipality`?
+    pub fn may(&self, permission: Permission, municipality: Option<&MunicipalityCode>) -> bool {
+        self.role.allows(permission)
+            && match (&self.municipality, municipality) {
+                (None, _) => true,
+                (Some(own), Some(theirs)) => own == theirs,
+                (Some(_), None) => true,
+            }
+    }
+}
+
+/// One event of the audit trail.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AuditEvent {
+    pub seq: u64,
+    /// Microseconds since the Unix epoch.
+    pub at: i64,
+    pub officer: String,
+    pub role: String,
+    pub municipality: String,
+    pub action: String,
+    pub resident: Option<u64>,
+    pub purpose: String,
+}
+
+/// The hash of the chain's start.
+pub const GENESIS_HASH: [u8; 32] = [0u8; 32];
+
+impl AuditEvent {
+    /// This event's link: SHA-256 over the previous link and every field, each
+    /// length-prefixed so that no two different events hash alike.
+    pub fn chain_hash(&self, previous: &[u8; 32]) -> [u8; 32] {
+        let mut hasher = Sha256::new();
+        hasher.update(b"maina audit v1");
+        hasher.update(previous);
+        hasher.update(self.seq.to_be_bytes());
+        hasher.update(self.at.to_be_bytes());
+        for field in [
+            &self.officer,
+            &self.role,
+            &self.municipality,
+            &self.action,
+            &self.purpose,
+        ] {
+            hasher.update((field.len() as u64).to_be_bytes());
+            hasher.update(field.as_bytes());
+        }
+        match self.resident {
+            Some(resident) => {
+                hasher.update([1]);
+                hasher.update(resident.to_be_bytes());
+            }
+            None => hasher.update([0]),
+        }
+        hasher.finalize().into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_and_municipalities() {
+        let chiyoda: MunicipalityCode = "131016".parse().unwrap();
+        let sapporo: MunicipalityCode = "011002".parse().unwrap();
+        let counter = Actor {
+            officer: "suzuki".into(),
+            role: Role::Counter,
+            municipality: Some(chiyoda),
+            purpose: "pickup".into(),
+        };
+        assert!(counter.may(Permission::ReadResident, Some(&chiyoda)));
+        assert!(!counter.may(Permission::ReadResident, Some(&sapporo)));
+        assert!(!counter.may(Permission::ChangeResident, Some(&chiyoda)));
+        assert!(!Role::Auditor.allows(Permission::ReadResident));
+        assert!(Role::Supervisor.allows(Permission::ChangeNumber));
+        assert!(!Role::Registrar.allows(Permission::ChangeNumber));
+        assert_eq!("auditor".parse::<Role>(), Ok(Role::Auditor));
+        assert!("root".parse::<Role>().is_err());
+    }
+
+    #[test]
+    fn usernames_and_passwords() {
+        assert!("sato.k".parse::<Username>().is_ok());
+        assert_eq!("ab".parse::<Username>().unwrap_err().field, "username");
+        assert!("sato k".parse::<Username>().is_err());
+        assert!(check_password("short").is_err());
+        assert!(check_password("aaaaaaaaaaaaaaaa").is_err());
+        assert!(check_password("correct horse battery").is_ok());
+    }
+
+    #[test]
+    fn chain_hash_covers_every_field() {
+        let event = AuditEvent {
+            seq: 1,
+            at: 5,
+            officer: "a".into(),
+            role: "registrar".into(),
+            municipality: "131016".into(),
+            action: "read".into(),
+            resident: Some(3),
+            purpose: "x".into(),
+        };
+        let base = event.chain_hash(&GENESIS_HASH);
+        let mut other = event.clone();
+        other.resident = Some(4);
+        assert_ne!(other.chain_hash(&GENESIS_HASH), base);
+        let mut other = event.clone();
+        other.officer = "ar".into();
+        other.role = "egistrar".into();
+        assert_ne!(other.chain_hash(&GENESIS_HASH), base);
+        assert_ne!(event.chain_hash(&[1u8; 32]), base);
+    }
+}
