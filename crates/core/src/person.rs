@@ -142,6 +142,30 @@ impl Name {
         })
     }
 
+    /// Every written form of the name, normalised for search (see [`search_form`]).
+    pub fn search_forms(&self) -> Vec<String> {
+        match self {
+            Name::Japanese {
+                family,
+                given,
+                family_kana,
+                given_kana,
+            } => vec![
+                search_form(&format!("{family}{given}")),
+                search_form(&format!("{family_kana}{given_kana}")),
+            ],
+            Name::Foreign {
+                alphabet,
+                alias,
+                kana,
+            } => [Some(alphabet), alias.as_ref(), kana.as_ref()]
+                .into_iter()
+                .flatten()
+                .map(|s| search_form(s))
+                .collect(),
+        }
+    }
+
     /// A key that identifies the name for matching (whitespace-insensitive).
     pub fn matching_key(&self) -> String {
         let joined = match self {
@@ -169,6 +193,19 @@ impl fmt::Display for Name {
             },
         }
     }
+}
+
+/// Text as compared in searches: NFKC, upper case, no spaces, hiragana as katakana.
+pub fn search_form(text: &str) -> String {
+    text.nfkc()
+        .filter(|c| !c.is_whitespace())
+        .map(|c| match c {
+            // Hiragana and katakana differ by 0x60 in this range.
+            '\u{3041}'..='\u{3096}' => char::from_u32(c as u32 + 0x60).unwrap_or(c),
+            other => other,
+        })
+        .flat_map(char::to_uppercase)
+        .collect()
 }
 
 /// Sex as recorded, with its ISO/IEC 5218 code (the chip uses 1, 2 and 9).

@@ -38,6 +38,7 @@ impl FromStr for RegistrationReason {
 /// [`RegistrationForm::parse`] turns it into a [`Registration`] or names the first
 /// field at fault. Flags, CSV rows and (later) JSON bodies all come through here.
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RegistrationForm {
     pub municipality: Option<String>,

@@ -74,7 +74,7 @@ pub fn sqlite_url(path: &std::path::Path) -> String {
 }
 
 /// The schema, in order; each entry is applied once, in one transaction.
-const MIGRATIONS: [(i64, &str, &str); 2] = [
+const MIGRATIONS: [(i64, &str, &str); 3] = [
     (
         1,
         include_str!("../migrations/sqlite/0001_registry.sql"),
@@ -84,6 +84,11 @@ const MIGRATIONS: [(i64, &str, &str); 2] = [
         2,
         include_str!("../migrations/sqlite/0002_officers_audit.sql"),
         include_str!("../migrations/postgres/0002_officers_audit.sql"),
+    ),
+    (
+        3,
+        include_str!("../migrations/sqlite/0003_search.sql"),
+        include_str!("../migrations/postgres/0003_search.sql"),
     ),
 ];
 

@@ -215,6 +215,8 @@ impl ResidentRow {
     }
 }
 
+const BIRTH_INDEX_INSERT: &str = "INSERT INTO birth_index (key, resident_id) VALUES";
+const BIRTH_INDEX_TUPLE: &str = "($1, $2)";
 const IDENTITY_INSERT: &str = "INSERT INTO identity_index (identity, resident_id) VALUES";
 const RESIDENT_INSERT: &str =
     "INSERT INTO residents (id, municipality, status, version, number_key, \
@@ -328,6 +330,55 @@ impl Store {
         mac.finalize().into_bytes().to_vec()
     }
 
+    /// The blind-index key of a municipality and a birth date.
+    fn birth_key(&self, municipality: &MunicipalityCode, birth_date: NaiveDate) -> i64 {
+        let hash = self.identity_hash(&format!("birth|{}|{birth_date}", municipality.as_digits()));
+        let mut bytes = [0u8; 8];
+        for (slot, byte) in bytes.iter_mut().zip(hash.iter()) {
+            *slot = *byte;
+        }
+        i64::from_be_bytes(bytes)
+    }
+
+    /// Residents of `municipality` born on `birth_date` whose name (kanji, kana,
+    /// alphabet or alias; spaces ignored) contains `name`, at most `limit`.
+    pub async fn search(
+        &self,
+        municipality: &MunicipalityCode,
+        birth_date: NaiveDate,
+        name: &str,
+        limit: usize,
+    ) -> Result<Vec<ResidentView>> {
+        let wanted: String = maina_core::person::search_form(name);
+        let keys = self
+            .reader()
+            .await
+            .fetch_all(
+                "SELECT resident_id FROM birth_index WHERE key = $1 ORDER BY resident_id",
+                &[self.birth_key(municipality, birth_date).into()],
+            )
+            .await?;
+        let mut found = Vec::new();
+        for row in keys {
+            let view = self.resident(to_u64(row.int(0)?)?).await?;
+            let person = &view.record.person;
+            if view.record.municipality == *municipality
+                && person.birth_date == birth_date
+                && person
+                    .name
+                    .search_forms()
+                    .iter()
+                    .any(|form| form.contains(&wanted))
+            {
+                found.push(view);
+                if found.len() >= limit {
+                    break;
+                }
+            }
+        }
+        Ok(found)
+    }
+
     /// Numbers and seals registrations with the keys reserved for them (pure CPU).
     pub fn seal_registrations(
         &self,
@@ -405,6 +456,7 @@ impl Store {
         let mut outcomes: Vec<RowOutcome> = Vec::with_capacity(batch.len());
         let mut fresh: Vec<Vec<Value>> = Vec::with_capacity(batch.len());
         let mut fresh_identities: Vec<Vec<Value>> = Vec::new();
+        let mut birth_keys: Vec<Vec<Value>> = Vec::with_capacity(batch.len());
         let mut seen_in_batch: HashSet<&[u8]> = HashSet::new();
         let mut returns: Vec<(usize, u64, &SealedRegistration)> = Vec::new();
         for row in &batch {
@@ -455,6 +507,14 @@ impl Store {
                         actor.officer.as_str().into(),
                         row.sealed.clone().into(),
                     ]);
+                    birth_keys.push(vec![
+                        self.birth_key(
+                            &row.registration.municipality,
+                            row.registration.person.birth_date,
+                        )
+                        .into(),
+                        to_i64(row.key)?.into(),
+                    ]);
                     if let Some(identity) = &row.identity {
                         fresh_identities
                             .push(vec![identity.clone().into(), to_i64(row.key)?.into()]);
@@ -465,6 +525,8 @@ impl Store {
         tx.insert_many(IDENTITY_INSERT, "($1, $2)", &fresh_identities)
             .await?;
         tx.insert_many(RESIDENT_INSERT, RESIDENT_TUPLE, &fresh)
+            .await?;
+        tx.insert_many(BIRTH_INDEX_INSERT, BIRTH_INDEX_TUPLE, &birth_keys)
             .await?;
 
         for (index, key, row) in returns {
@@ -864,6 +926,21 @@ impl Store {
         )
         .await?;
         Self::audit_in(tx, actor, event.kind(), Some(key)).await?;
+        if next.municipality != record.municipality
+            || next.person.birth_date != record.person.birth_date
+        {
+            // Old keys stay (they only cost a filtered false match); the new one finds
+            // the resident in the new municipality.
+            tx.execute(
+                "INSERT INTO birth_index (key, resident_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                &[
+                    self.birth_key(&next.municipality, next.person.birth_date)
+                        .into(),
+                    to_i64(key)?.into(),
+                ],
+            )
+            .await?;
+        }
         Ok(next)
     }
 

@@ -587,3 +587,67 @@ async fn the_same_foreign_national_is_not_registered_twice() {
         assert_eq!(store.resident_count().await.unwrap(), 2);
     }
 }
+
+#[tokio::test]
+async fn search_by_birth_date_and_name_within_a_municipality() {
+    for backend in backends("search").await {
+        let store = open(&backend.url).await;
+        let yamada = store
+            .register(japanese("山田").parse(today()).unwrap(), &admin("t"))
+            .await
+            .unwrap();
+        store
+            .register(japanese("田中").parse(today()).unwrap(), &admin("t"))
+            .await
+            .unwrap();
+        let chiyoda = "131016".parse().unwrap();
+        let born = NaiveDate::from_ymd_opt(1990, 4, 1).unwrap();
+        let found = store.search(&chiyoda, born, "山田", 10).await.unwrap();
+        assert_eq!(found.len(), 1, "{}", backend.name);
+        assert_eq!(found[0].resident_key, yamada.resident_key);
+        // Kana in either script, and no name: everyone born that day.
+        assert_eq!(
+            store
+                .search(&chiyoda, born, "はなこ", 10)
+                .await
+                .unwrap()
+                .len(),
+            2
+        );
+        assert_eq!(store.search(&chiyoda, born, "", 10).await.unwrap().len(), 2);
+        assert!(store
+            .search(&chiyoda, born.succ_opt().unwrap(), "", 10)
+            .await
+            .unwrap()
+            .is_empty());
+        // After a move the resident is found in the new municipality only.
+        store
+            .apply(
+                yamada.resident_key,
+                ResidentEvent::Moved {
+                    date: today(),
+                    municipality: "011002".parse().unwrap(),
+                    address: Address::parse("札幌").unwrap(),
+                },
+                &admin("t"),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            store
+                .search(&chiyoda, born, "山田", 10)
+                .await
+                .unwrap()
+                .len(),
+            0
+        );
+        assert_eq!(
+            store
+                .search(&"011002".parse().unwrap(), born, "山田", 10)
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+    }
+}
