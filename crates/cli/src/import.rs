@@ -225,6 +225,7 @@ async fn import(store: &Store, context: &Context, args: &ImportArgs) -> Result<(
     }
     progress.finish_and_clear();
     store.finish_import(&hash).await?;
+    store.merge_search_index().await?;
     let state = store.import_state(&hash).await?;
     let (total_accepted, total_rejected) = state
         .map(|s| (s.accepted, s.rejected))

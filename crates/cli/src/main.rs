@@ -48,16 +48,11 @@ enum Command {
     /// Create the data directory, the key file and the database.
     Init,
     /// Run the HTTP server.
-    Serve {
-        /// Address to listen on.
-        #[arg(long, default_value = "127.0.0.1:8080")]
-        listen: SocketAddr,
-    },
+    Serve(ServeArgs),
     /// Create a demo registry (a municipality and a few hundred residents) and serve it.
     Demo {
-        /// Address to listen on.
-        #[arg(long, default_value = "127.0.0.1:8080")]
-        listen: SocketAddr,
+        #[command(flatten)]
+        serve: ServeArgs,
         /// How many synthetic residents to register (only into an empty registry).
         #[arg(long, default_value_t = 300)]
         residents: u64,
@@ -83,6 +78,49 @@ enum Command {
     /// Benchmarks (print figures; not tests).
     #[command(subcommand)]
     Bench(bench::BenchCommand),
+}
+
+/// Server settings: flags and environment override the TOML file, which overrides
+/// the defaults.
+#[derive(clap::Args, Debug)]
+struct ServeArgs {
+    /// TOML configuration file (keys: listen, log_format, max_body_bytes,
+    /// session_minutes, secure_cookies, login_attempts_per_minute).
+    #[arg(long, env = "MAINA_CONFIG")]
+    config: Option<PathBuf>,
+    /// Address to listen on [default: 127.0.0.1:8080].
+    #[arg(long, env = "MAINA_LISTEN")]
+    listen: Option<SocketAddr>,
+    /// Log format: text or json [default: text].
+    #[arg(long, env = "MAINA_LOG_FORMAT", value_parser = ["text", "json"])]
+    log_format: Option<String>,
+    /// Send cookies without the Secure flag (plain-HTTP testing only).
+    #[arg(long)]
+    insecure_cookies: bool,
+}
+
+impl ServeArgs {
+    fn config(&self) -> Result<maina_server::ServerConfig> {
+        let mut config = match &self.config {
+            Some(path) => maina_server::ServerConfig::from_file(path)?,
+            None => maina_server::ServerConfig::default(),
+        };
+        if let Some(listen) = self.listen {
+            config.listen = listen;
+        }
+        match self.log_format.as_deref() {
+            Some("json") => config.log_format = maina_server::LogFormat::Json,
+            Some("text") => config.log_format = maina_server::LogFormat::Text,
+            _ => {}
+        }
+        if self.insecure_cookies {
+            config.secure_cookies = false;
+        }
+        config
+            .check()
+            .map_err(|message| anyhow::anyhow!("{message}"))?;
+        Ok(config)
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -167,18 +205,21 @@ fn redact_url(url: &str) -> String {
     }
 }
 
-fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("MAINA_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,maina=info"));
-    let _ = tracing_subscriber::fmt()
+fn init_logging(format: maina_server::LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("MAINA_LOG").unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new("warn,maina=info,maina_server=info,tower_http=info")
+    });
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        maina_server::LogFormat::Json => builder.json().try_init(),
+        maina_server::LogFormat::Text => builder.try_init(),
+    };
 }
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    init_logging();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -199,6 +240,9 @@ fn main() -> std::process::ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<()> {
+    if !matches!(cli.command, Command::Serve(_) | Command::Demo { .. }) {
+        init_logging(maina_server::LogFormat::Text);
+    }
     let context = Context {
         data: cli.data,
         db: cli.db,
@@ -221,18 +265,22 @@ async fn run(cli: Cli) -> Result<()> {
             store.close().await;
             Ok(())
         }
-        Command::Serve { listen } => serve(&context.open().await?, listen).await,
+        Command::Serve(args) => {
+            let config = args.config()?;
+            serve(&context.open().await?, config).await
+        }
         Command::Demo {
-            listen,
+            serve: args,
             residents,
             no_serve,
         } => {
+            let config = args.config()?;
             let store = demo(&context, residents).await?;
             if no_serve {
                 store.close().await;
                 return Ok(());
             }
-            serve(&store, listen).await
+            serve(&store, config).await
         }
         Command::Municipality(command) => {
             let store = context.open().await?;
@@ -271,10 +319,10 @@ async fn run(cli: Cli) -> Result<()> {
     }
 }
 
-async fn serve(store: &Store, listen: SocketAddr) -> Result<()> {
-    let state = maina_server::AppState {
-        store: store.clone(),
-    };
+async fn serve(store: &Store, config: maina_server::ServerConfig) -> Result<()> {
+    init_logging(config.log_format);
+    let listen = config.listen;
+    let state = maina_server::AppState::new(store.clone(), config);
     let backend = store.backend().name();
     maina_server::serve(listen, state, shutdown_signal(), |addr| {
         println!("maina listening on http://{addr} ({backend})");
@@ -336,6 +384,7 @@ async fn demo(context: &Context, residents: u64) -> Result<Store> {
         let sealed = store.seal_registrations(keys, rows)?;
         let outcomes = store.insert_sealed(sealed, None, &context.who()).await?;
         let registered = outcomes.iter().filter(|o| o.is_ok()).count();
+        store.merge_search_index().await?;
         println!(
             "demo: registered {registered} residents in {} (千代田区)",
             code.as_digits()

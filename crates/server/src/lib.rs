@@ -1,28 +1,121 @@
 //! maina's HTTP server. For now: health and readiness probes and a landing page;
 //! the JSON API and the officer console build on this router.
 
-use axum::extract::State;
-use axum::http::StatusCode;
+pub mod api;
+pub mod auth;
+pub mod config;
+pub mod error;
+
+pub use config::{LogFormat, ServerConfig};
+
+use crate::auth::LoginThrottle;
+use crate::error::ApiError;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{Request, StatusCode};
 use axum::response::{Html, IntoResponse};
 use axum::routing::get;
 use axum::{Json, Router};
-use maina_store::Store;
+use maina_store::{LoginFailure, Officer, Store};
 use std::future::Future;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
 
 /// Shared state of every handler.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct AppState {
     pub store: Store,
+    pub config: Arc<ServerConfig>,
+    pub throttle: Arc<LoginThrottle>,
+    pub openapi: Arc<utoipa::openapi::OpenApi>,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("store", &self.store)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AppState {
+    pub fn new(store: Store, config: ServerConfig) -> Self {
+        let (_, openapi) = api::routes();
+        Self {
+            store,
+            throttle: Arc::new(LoginThrottle::new(config.login_attempts_per_minute)),
+            config: Arc::new(config),
+            openapi: Arc::new(openapi),
+        }
+    }
+}
+
+/// Checks a log-in against the address throttle and the account lockout; the one
+/// path used by the API and the pages.
+pub async fn log_in(
+    state: &AppState,
+    address: IpAddr,
+    username: &str,
+    password: &str,
+) -> Result<(Officer, String), ApiError> {
+    if !state.throttle.allowed(address) {
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_attempts",
+            "too many failed log-ins from this address; wait a minute",
+        ));
+    }
+    let ttl = state.config.session_minutes * 60 * 1_000_000;
+    match state.store.login(username, password, ttl).await? {
+        Ok(session) => Ok(session),
+        Err(LoginFailure::BadCredentials) => {
+            state.throttle.failed(address);
+            Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "bad_credentials",
+                "unknown user name or wrong password",
+            ))
+        }
+        Err(LoginFailure::Locked { .. }) => {
+            state.throttle.failed(address);
+            Err(ApiError::new(
+                StatusCode::LOCKED,
+                "account_locked",
+                "too many failed log-ins: the account is locked for 15 minutes (a supervisor can reset the password)",
+            ))
+        }
+    }
 }
 
 /// The application's routes.
 pub fn router(state: AppState) -> Router {
+    let (api, _) = api::routes();
+    let max_body = state.config.max_body_bytes;
     Router::new()
         .route("/", get(index))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/api/v1/openapi.json", get(api::openapi_json))
+        .merge(api)
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(max_body))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
+            let id = request
+                .headers()
+                .get("x-request-id")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("-");
+            // The path only: query strings could carry personal data.
+            tracing::info_span!("request", id, method = %request.method(), path = %request.uri().path())
+        }))
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .with_state(state)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found("page or endpoint")
 }
 
 /// Liveness: the process answers.
@@ -101,8 +194,11 @@ pub async fn serve(
         .await
         .map_err(|source| ServeError::Bind { addr, source })?;
     on_ready(listener.local_addr()?);
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await?;
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await?;
     Ok(())
 }

@@ -212,16 +212,20 @@ pub(crate) enum Pool {
     Postgres(sqlx::PgPool),
 }
 
-fn open_sqlite(path: &str) -> Result<rusqlite::Connection> {
+fn open_sqlite(path: &str, cache_mib: i64) -> Result<rusqlite::Connection> {
     let conn = rusqlite::Connection::open(path).map_err(sqlite_error)?;
     // WAL: readers never block the writer. synchronous=NORMAL: a commit survives a
     // process crash; after power loss the last commits may be lost but the database
     // stays consistent (SQLite's recommended setting with WAL).
     conn.execute_batch(
         "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 10000; \
-         PRAGMA foreign_keys = ON; PRAGMA cache_size = -16000;",
+         PRAGMA foreign_keys = ON;",
     )
     .map_err(sqlite_error)?;
+    // The writer's cache holds the hot pages of the random-order indexes (identity,
+    // search) at national scale; readers need less.
+    conn.execute_batch(&format!("PRAGMA cache_size = -{};", cache_mib * 1024))
+        .map_err(sqlite_error)?;
     conn.set_prepared_statement_cache_capacity(64);
     Ok(conn)
 }
@@ -229,9 +233,9 @@ fn open_sqlite(path: &str) -> Result<rusqlite::Connection> {
 impl Pool {
     /// Opens a SQLite file (created if missing) with one writer and `readers` readers.
     pub(crate) fn sqlite(path: &str, readers: usize) -> Result<Self> {
-        let writer = open_sqlite(path)?;
+        let writer = open_sqlite(path, 64)?;
         let readers = (0..readers.max(1))
-            .map(|_| open_sqlite(path).map(Mutex::new))
+            .map(|_| open_sqlite(path, 16).map(Mutex::new))
             .collect::<Result<Vec<_>>>()?;
         Ok(Pool::Sqlite {
             writer: Arc::new(Mutex::new(writer)),

@@ -10,7 +10,7 @@ use chrono::NaiveDate;
 use hmac::{Hmac, Mac};
 use maina_core::authority::NumberKey;
 use maina_core::officer::Actor;
-use maina_core::person::FieldError;
+use maina_core::person::{Citizenship, FieldError};
 use maina_core::resident::{
     NumberChangeReason, Registration, ResidentEvent, ResidentRecord, ResidentStatus,
     TransitionError,
@@ -70,7 +70,8 @@ pub struct SealedRegistration {
     key: u64,
     registration: Registration,
     sealed: Vec<u8>,
-    identity: Option<Vec<u8>>,
+    identity: Option<i64>,
+    birth_key: i64,
     registered: Registered,
 }
 
@@ -215,7 +216,7 @@ impl ResidentRow {
     }
 }
 
-const BIRTH_INDEX_INSERT: &str = "INSERT INTO birth_index (key, resident_id) VALUES";
+const BIRTH_INDEX_INSERT: &str = "INSERT INTO birth_index_pending (key, resident_id) VALUES";
 const BIRTH_INDEX_TUPLE: &str = "($1, $2)";
 const IDENTITY_INSERT: &str = "INSERT INTO identity_index (identity, resident_id) VALUES";
 const RESIDENT_INSERT: &str =
@@ -330,14 +331,41 @@ impl Store {
         mac.finalize().into_bytes().to_vec()
     }
 
-    /// The blind-index key of a municipality and a birth date.
-    fn birth_key(&self, municipality: &MunicipalityCode, birth_date: NaiveDate) -> i64 {
-        let hash = self.identity_hash(&format!("birth|{}|{birth_date}", municipality.as_digits()));
+    /// A 64-bit keyed hash: index keys stay small (the index stays in cache at
+    /// national scale); every match is confirmed against the sealed record.
+    fn short_hash(&self, text: &str) -> i64 {
+        let hash = self.identity_hash(text);
         let mut bytes = [0u8; 8];
         for (slot, byte) in bytes.iter_mut().zip(hash.iter()) {
             *slot = *byte;
         }
         i64::from_be_bytes(bytes)
+    }
+
+    /// The blind-index key of a municipality and a birth date.
+    fn birth_key(&self, municipality: &MunicipalityCode, birth_date: NaiveDate) -> i64 {
+        self.short_hash(&format!("birth|{}|{birth_date}", municipality.as_digits()))
+    }
+
+    /// Merges the pending search-index entries into the index, in key order. Bulk
+    /// jobs call it when they finish and the server every half minute; searches read
+    /// the pending entries too, so a merge changes speed, never answers.
+    pub async fn merge_search_index(&self) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        Self::merge_search_index_in(&mut tx).await?;
+        tx.commit().await
+    }
+
+    async fn merge_search_index_in(tx: &mut Tx<'_>) -> Result<()> {
+        tx.execute(
+            "INSERT INTO birth_index (key, resident_id) \
+             SELECT key, resident_id FROM birth_index_pending WHERE true ORDER BY key, resident_id \
+             ON CONFLICT DO NOTHING",
+            &[],
+        )
+        .await?;
+        tx.execute("DELETE FROM birth_index_pending", &[]).await?;
+        Ok(())
     }
 
     /// Residents of `municipality` born on `birth_date` whose name (kanji, kana,
@@ -354,8 +382,12 @@ impl Store {
             .reader()
             .await
             .fetch_all(
-                "SELECT resident_id FROM birth_index WHERE key = $1 ORDER BY resident_id",
-                &[self.birth_key(municipality, birth_date).into()],
+                "SELECT resident_id FROM birth_index WHERE key = $1 \
+                 UNION SELECT resident_id FROM birth_index_pending WHERE key = $2 ORDER BY 1",
+                &[
+                    self.birth_key(municipality, birth_date).into(),
+                    self.birth_key(municipality, birth_date).into(),
+                ],
             )
             .await?;
         let mut found = Vec::new();
@@ -395,16 +427,20 @@ impl Store {
                 let identity = registration
                     .person
                     .foreign_identity()
-                    .map(|id| self.identity_hash(&id));
+                    .map(|id| self.short_hash(&id));
                 let registered = Registered {
                     resident_key: key,
                     resident_code: self.authority.resident_code(key)?,
                     my_number: self.authority.my_number(key)?,
                     returned: false,
                 };
+                // Computed here, on the caller's (producer's) thread, not the writer's.
+                let birth_key =
+                    self.birth_key(&registration.municipality, registration.person.birth_date);
                 Ok(SealedRegistration {
                     line,
                     key,
+                    birth_key,
                     registration,
                     sealed,
                     identity,
@@ -449,7 +485,7 @@ impl Store {
             .collect();
         let known = Self::known_municipalities(&mut tx, &codes).await?;
 
-        let identities: Vec<Vec<u8>> = batch.iter().filter_map(|r| r.identity.clone()).collect();
+        let identities: Vec<i64> = batch.iter().filter_map(|r| r.identity).collect();
         let known_people = Self::identity_matches(&mut tx, &identities).await?;
 
         let now = now_micros();
@@ -457,7 +493,7 @@ impl Store {
         let mut fresh: Vec<Vec<Value>> = Vec::with_capacity(batch.len());
         let mut fresh_identities: Vec<Vec<Value>> = Vec::new();
         let mut birth_keys: Vec<Vec<Value>> = Vec::with_capacity(batch.len());
-        let mut seen_in_batch: HashSet<&[u8]> = HashSet::new();
+        let mut seen_in_batch: HashSet<i64> = HashSet::new();
         let mut returns: Vec<(usize, u64, &SealedRegistration)> = Vec::new();
         for row in &batch {
             let index = outcomes.len();
@@ -472,7 +508,7 @@ impl Store {
                 continue;
             }
             if let Some(identity) = &row.identity {
-                if !seen_in_batch.insert(identity.as_slice()) {
+                if !seen_in_batch.insert(*identity) {
                     outcomes.push(Err(Rejection::new(
                         row.line,
                         &FieldError::new(
@@ -507,17 +543,9 @@ impl Store {
                         actor.officer.as_str().into(),
                         row.sealed.clone().into(),
                     ]);
-                    birth_keys.push(vec![
-                        self.birth_key(
-                            &row.registration.municipality,
-                            row.registration.person.birth_date,
-                        )
-                        .into(),
-                        to_i64(row.key)?.into(),
-                    ]);
+                    birth_keys.push(vec![row.birth_key.into(), to_i64(row.key)?.into()]);
                     if let Some(identity) = &row.identity {
-                        fresh_identities
-                            .push(vec![identity.clone().into(), to_i64(row.key)?.into()]);
+                        fresh_identities.push(vec![(*identity).into(), to_i64(row.key)?.into()]);
                     }
                 }
             }
@@ -558,20 +586,17 @@ impl Store {
         Ok(outcomes)
     }
 
-    async fn identity_matches(
-        tx: &mut Tx<'_>,
-        identities: &[Vec<u8>],
-    ) -> Result<HashMap<Vec<u8>, u64>> {
+    async fn identity_matches(tx: &mut Tx<'_>, identities: &[i64]) -> Result<HashMap<i64, u64>> {
         let mut found = HashMap::new();
         for identity in identities {
             let row = tx
                 .fetch_optional(
                     "SELECT resident_id FROM identity_index WHERE identity = $1",
-                    &[identity.clone().into()],
+                    &[(*identity).into()],
                 )
                 .await?;
             if let Some(row) = row {
-                found.insert(identity.clone(), to_u64(row.int(0)?)?);
+                found.insert(*identity, to_u64(row.int(0)?)?);
             }
         }
         Ok(found)
@@ -610,6 +635,22 @@ impl Store {
         }
         let found_by_identity =
             row.identity.is_some() && row.registration.prior_resident_code.is_none();
+        // The index key is a 64-bit truncated hash: confirm the candidate against the
+        // sealed record, so that even a hash collision can never join two people.
+        let same_nationality = match (
+            &record.person.citizenship,
+            &row.registration.person.citizenship,
+        ) {
+            (
+                Citizenship::Foreign { nationality: a, .. },
+                Citizenship::Foreign { nationality: b, .. },
+            ) => a == b,
+            (Citizenship::Japanese, Citizenship::Japanese) => true,
+            _ => false,
+        };
+        if found_by_identity && !same_nationality {
+            return mismatch("matches no earlier resident record");
+        }
         let same_person = record.person.birth_date == row.registration.person.birth_date
             && (found_by_identity
                 || record.person.name.matching_key()
@@ -639,7 +680,7 @@ impl Store {
             // A renewed passport: index the new identity too.
             tx.execute(
                 "INSERT INTO identity_index (identity, resident_id) VALUES ($1, $2) ON CONFLICT (identity) DO NOTHING",
-                &[identity.clone().into(), to_i64(key)?.into()],
+                &[(*identity).into(), to_i64(key)?.into()],
             )
             .await?;
         }
@@ -932,7 +973,7 @@ impl Store {
             // Old keys stay (they only cost a filtered false match); the new one finds
             // the resident in the new municipality.
             tx.execute(
-                "INSERT INTO birth_index (key, resident_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                "INSERT INTO birth_index_pending (key, resident_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
                 &[
                     self.birth_key(&next.municipality, next.person.birth_date)
                         .into(),

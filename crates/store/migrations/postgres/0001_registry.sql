@@ -39,7 +39,7 @@ CREATE TABLE numbers (
 );
 -- Keyed hashes (HMAC) of foreign residents' nationality + passport + birth date:
 -- finds the same person again (a return, a duplicate) without storing the passport.
-CREATE TABLE identity_index (identity BYTEA PRIMARY KEY, resident_id BIGINT NOT NULL);
+CREATE TABLE identity_index (identity BIGINT PRIMARY KEY, resident_id BIGINT NOT NULL);
 CREATE TABLE imports (
     file_hash TEXT PRIMARY KEY,
     file_name TEXT NOT NULL,

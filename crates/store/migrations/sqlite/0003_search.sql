@@ -6,3 +6,12 @@ CREATE TABLE birth_index (
     resident_id INTEGER NOT NULL,
     PRIMARY KEY (key, resident_id)
 ) WITHOUT ROWID;
+-- New entries land here first, in resident order (an append, like the residents
+-- table), and are merged into birth_index in key order in bulk: random inserts
+-- into a large index would dirty one page per resident (the "pending list" of
+-- PostgreSQL's GIN indexes, for the same reason). Searches read both.
+CREATE TABLE birth_index_pending (
+    resident_id INTEGER NOT NULL,
+    key INTEGER NOT NULL,
+    PRIMARY KEY (resident_id, key)
+) WITHOUT ROWID;

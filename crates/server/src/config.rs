@@ -1,0 +1,108 @@
+//! Server configuration: defaults, then a TOML file, then environment and flags
+//! (the command line applies the last two).
+
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::Path;
+
+/// Settings of `maina serve`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// `text` or `json` logs.
+    pub log_format: LogFormat,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// How long a session lasts, in minutes.
+    pub session_minutes: i64,
+    /// Send cookies with the Secure flag (keep on except for plain-HTTP testing).
+    pub secure_cookies: bool,
+    /// Failed log-ins allowed per client address per minute.
+    pub login_attempts_per_minute: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            log_format: LogFormat::Text,
+            max_body_bytes: 64 * 1024,
+            session_minutes: 8 * 60,
+            secure_cookies: true,
+            login_attempts_per_minute: 10,
+        }
+    }
+}
+
+/// A configuration file that could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("config file {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("config file {path}: {message}")]
+    Parse { path: String, message: String },
+}
+
+impl ServerConfig {
+    /// Reads a TOML file; unknown keys and bad values are errors naming the key.
+    pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        let config: Self = toml::from_str(&text).map_err(|e| ConfigError::Parse {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        })?;
+        config.check().map_err(|message| ConfigError::Parse {
+            path: path.display().to_string(),
+            message,
+        })?;
+        Ok(config)
+    }
+
+    /// Range checks that types alone do not give.
+    pub fn check(&self) -> Result<(), String> {
+        if !(1024..=16 * 1024 * 1024).contains(&self.max_body_bytes) {
+            return Err("max_body_bytes: must be between 1024 and 16777216".into());
+        }
+        if !(1..=7 * 24 * 60).contains(&self.session_minutes) {
+            return Err("session_minutes: must be between 1 and 10080".into());
+        }
+        if self.login_attempts_per_minute == 0 {
+            return Err("login_attempts_per_minute: must be at least 1".into());
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_keys_and_bad_values_name_the_key() {
+        let error = toml::from_str::<ServerConfig>("listne = \"127.0.0.1:1\"").unwrap_err();
+        assert!(error.to_string().contains("listne"), "{error}");
+        let error = toml::from_str::<ServerConfig>("listen = \"nowhere\"").unwrap_err();
+        assert!(error.to_string().contains("listen"), "{error}");
+        let config: ServerConfig = toml::from_str("max_body_bytes = 10").unwrap();
+        assert!(config.check().unwrap_err().starts_with("max_body_bytes"));
+        let config: ServerConfig =
+            toml::from_str("log_format = \"json\"\nsession_minutes = 30").unwrap();
+        assert_eq!(config.log_format, LogFormat::Json);
+        assert!(config.check().is_ok());
+    }
+}

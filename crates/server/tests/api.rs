@@ -1,0 +1,599 @@
+//! The API's integration suite: a real server, started in-process on a free port
+//! over a temporary SQLite store (the kanidm test-kit way), driven over HTTP.
+
+// Tests may panic: a failed assertion is how they fail.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use maina_core::officer::{Actor, Role};
+use maina_server::{AppState, ServerConfig};
+use maina_store::{Keys, Municipality, Store};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+const PASSWORD: &str = "correct horse battery";
+
+struct Kit {
+    base: String,
+    store: Store,
+    client: reqwest::Client,
+    _dir: tempfile::TempDir,
+    _shutdown: tokio::sync::oneshot::Sender<()>,
+}
+
+impl Kit {
+    async fn start() -> Self {
+        Self::start_with(ServerConfig::default()).await
+    }
+
+    async fn start_with(mut config: ServerConfig) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(
+            &maina_store::sqlite_url(&dir.path().join("db.sqlite3")),
+            &Keys::from_bytes([5u8; 32]),
+        )
+        .await
+        .unwrap();
+        for (code, ja, en) in [
+            ("131016", "千代田区", "Chiyoda"),
+            ("011002", "札幌市", "Sapporo"),
+        ] {
+            store
+                .put_municipality(&Municipality {
+                    code: code.parse().unwrap(),
+                    name_ja: ja.into(),
+                    name_en: en.into(),
+                })
+                .await
+                .unwrap();
+        }
+        let admin = Actor::administrator("setup", "test");
+        for (name, role, municipality) in [
+            ("registrar", Role::Registrar, "131016"),
+            ("counter", Role::Counter, "131016"),
+            ("supervisor", Role::Supervisor, "131016"),
+            ("auditor", Role::Auditor, "131016"),
+            ("sapporo", Role::Registrar, "011002"),
+        ] {
+            store
+                .add_officer(
+                    &name.parse().unwrap(),
+                    role,
+                    municipality.parse().unwrap(),
+                    PASSWORD,
+                    &admin,
+                )
+                .await
+                .unwrap();
+        }
+        config.listen = "127.0.0.1:0".parse().unwrap();
+        let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
+        let (shutdown_tx, shutdown_rx) = tokio::sync::oneshot::channel::<()>();
+        let state = AppState::new(store.clone(), config.clone());
+        tokio::spawn(async move {
+            maina_server::serve(
+                config.listen,
+                state,
+                async {
+                    let _ = shutdown_rx.await;
+                },
+                move |addr| {
+                    let _ = ready_tx.send(addr);
+                },
+            )
+            .await
+            .unwrap();
+        });
+        let addr = ready_rx.await.unwrap();
+        Self {
+            base: format!("http://{addr}"),
+            store,
+            client: reqwest::Client::new(),
+            _dir: dir,
+            _shutdown: shutdown_tx,
+        }
+    }
+
+    async fn login(&self, user: &str) -> String {
+        let response = self
+            .client
+            .post(format!("{}/api/v1/login", self.base))
+            .json(&json!({"username": user, "password": PASSWORD}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        response.json::<Value>().await.unwrap()["token"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let url = format!("{}{path}", self.base);
+        let mut request = match method {
+            "GET" => self.client.get(url),
+            _ => self.client.post(url),
+        };
+        if let Some(token) = token {
+            request = request
+                .bearer_auth(token)
+                .header("x-purpose", "integration test");
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+}
+
+fn yamada() -> Value {
+    json!({
+        "municipality": "131016", "reason": "move-in-from-abroad",
+        "family_name": "山田", "given_name": "花子", "family_kana": "ヤマダ", "given_kana": "ハナコ",
+        "birth_date": "1990-04-01", "sex": "female", "address": "東京都千代田区千代田1-1"
+    })
+}
+
+#[tokio::test]
+async fn register_read_change_and_audit() {
+    let kit = Kit::start().await;
+    let registrar = kit.login("registrar").await;
+    let (status, body) = kit
+        .call(
+            "POST",
+            "/api/v1/residents",
+            Some(&registrar),
+            Some(yamada()),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let code = body["resident_code"].as_str().unwrap().to_string();
+    assert!(body["my_number_masked"]
+        .as_str()
+        .unwrap()
+        .starts_with("**** **** "));
+
+    let (status, shown) = kit
+        .call(
+            "GET",
+            &format!("/api/v1/residents/{code}"),
+            Some(&registrar),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(shown["family_name"], "山田");
+    assert!(
+        !shown.to_string().contains("my_number\""),
+        "no clear number in a read"
+    );
+
+    let (status, revealed) = kit
+        .call(
+            "POST",
+            &format!("/api/v1/residents/{code}/my-number"),
+            Some(&registrar),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let number = revealed["my_number"].as_str().unwrap().to_string();
+    let (status, found) = kit
+        .call(
+            "POST",
+            "/api/v1/residents/lookup",
+            Some(&registrar),
+            Some(json!({"my_number": number})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(found["resident_code"], code.as_str());
+
+    let (status, found) = kit
+        .call(
+            "GET",
+            "/api/v1/residents?birth_date=1990-04-01&name=%E3%82%84%E3%81%BE%E3%81%A0",
+            Some(&registrar),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{found}");
+    assert_eq!(found.as_array().unwrap().len(), 1);
+
+    let (status, moved) = kit
+        .call(
+            "POST",
+            &format!("/api/v1/residents/{code}/address"),
+            Some(&registrar),
+            Some(json!({"address": "東京都千代田区二番町2"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{moved}");
+    assert_eq!(moved["version"], 2);
+    let (_, history) = kit
+        .call(
+            "GET",
+            &format!("/api/v1/residents/{code}/history"),
+            Some(&registrar),
+            None,
+        )
+        .await;
+    let kinds: Vec<&str> = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["registered", "address-changed"]);
+
+    // Roles: a registrar cannot change numbers, a supervisor can; an auditor reads
+    // the trail and nothing else; a counter reads but does not change.
+    let (status, _) = kit
+        .call(
+            "POST",
+            &format!("/api/v1/residents/{code}/number-change"),
+            Some(&registrar),
+            Some(json!({"reason": "leak"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let supervisor = kit.login("supervisor").await;
+    let (status, changed) = kit
+        .call(
+            "POST",
+            &format!("/api/v1/residents/{code}/number-change"),
+            Some(&supervisor),
+            Some(json!({"reason": "leak"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{changed}");
+    assert_ne!(changed["my_number"].as_str().unwrap(), number);
+    let counter = kit.login("counter").await;
+    let (status, _) = kit
+        .call(
+            "GET",
+            &format!("/api/v1/residents/{code}"),
+            Some(&counter),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, body) = kit
+        .call(
+            "POST",
+            &format!("/api/v1/residents/{code}/departure"),
+            Some(&counter),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    let auditor = kit.login("auditor").await;
+    let (status, _) = kit
+        .call(
+            "GET",
+            &format!("/api/v1/residents/{code}"),
+            Some(&auditor),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, trail) = kit
+        .call(
+            "GET",
+            &format!("/api/v1/audit?resident={code}"),
+            Some(&auditor),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{trail}");
+    let actions: Vec<(&str, &str)> = trail
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["officer"].as_str().unwrap(),
+                e["action"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    for expected in [
+        ("registrar", "register"),
+        ("registrar", "read"),
+        ("registrar", "reveal-my-number"),
+        ("registrar", "read-by-my-number"),
+        ("supervisor", "number-changed"),
+        ("counter", "read"),
+    ] {
+        assert!(
+            actions.contains(&expected),
+            "{expected:?} missing from {actions:?}"
+        );
+    }
+    assert!(trail
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|e| e["purpose"] == "integration test"));
+    assert_eq!(kit.store.verify_audit().await.unwrap().problem, None);
+}
+
+#[tokio::test]
+async fn officers_see_only_their_own_municipality() {
+    let kit = Kit::start().await;
+    let registrar = kit.login("registrar").await;
+    let (_, body) = kit
+        .call(
+            "POST",
+            "/api/v1/residents",
+            Some(&registrar),
+            Some(yamada()),
+        )
+        .await;
+    let code = body["resident_code"].as_str().unwrap().to_string();
+    let sapporo = kit.login("sapporo").await;
+    for (method, path, body) in [
+        ("GET", format!("/api/v1/residents/{code}"), None),
+        ("GET", format!("/api/v1/residents/{code}/history"), None),
+        ("POST", format!("/api/v1/residents/{code}/my-number"), None),
+        (
+            "POST",
+            format!("/api/v1/residents/{code}/address"),
+            Some(json!({"address": "札幌"})),
+        ),
+        (
+            "POST",
+            format!("/api/v1/residents/{code}/death"),
+            Some(json!({})),
+        ),
+    ] {
+        let (status, answer) = kit.call(method, &path, Some(&sapporo), body).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{method} {path}: {answer}");
+    }
+    // Registering into another municipality is refused, and a search sees nothing.
+    let (status, _) = kit
+        .call("POST", "/api/v1/residents", Some(&sapporo), Some(yamada()))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (_, found) = kit
+        .call(
+            "GET",
+            "/api/v1/residents?birth_date=1990-04-01",
+            Some(&sapporo),
+            None,
+        )
+        .await;
+    assert_eq!(found, json!([]));
+    assert_eq!(
+        kit.store
+            .resident(
+                kit.store
+                    .authority()
+                    .resident_key(&code.parse().unwrap())
+                    .unwrap()
+            )
+            .await
+            .unwrap()
+            .version,
+        1
+    );
+}
+
+#[tokio::test]
+async fn log_in_lockout_and_throttle() {
+    let kit = Kit::start_with(ServerConfig {
+        login_attempts_per_minute: 8,
+        ..ServerConfig::default()
+    })
+    .await;
+    let wrong = |user: &str| json!({"username": user, "password": "wrong password 1"});
+    let (status, body) = kit
+        .call("POST", "/api/v1/login", None, Some(wrong("nobody")))
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(body["code"], "bad_credentials");
+    for _ in 0..4 {
+        let (status, _) = kit
+            .call("POST", "/api/v1/login", None, Some(wrong("counter")))
+            .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    // The fifth failure locks the account; the right password no longer works.
+    let (status, body) = kit
+        .call("POST", "/api/v1/login", None, Some(wrong("counter")))
+        .await;
+    assert_eq!(status, StatusCode::LOCKED, "{body}");
+    let (status, _) = kit
+        .call(
+            "POST",
+            "/api/v1/login",
+            None,
+            Some(json!({"username": "counter", "password": PASSWORD})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::LOCKED);
+    // This address has now failed 7 times; the limit is 8 a minute.
+    kit.call("POST", "/api/v1/login", None, Some(wrong("auditor")))
+        .await;
+    let (status, body) = kit
+        .call(
+            "POST",
+            "/api/v1/login",
+            None,
+            Some(json!({"username": "auditor", "password": PASSWORD})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    // No token, a made-up token, and a logged-out token are all refused.
+    let (status, body) = kit
+        .call("GET", "/api/v1/residents/24727059608", None, None)
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("unauthenticated"))
+    );
+    let (status, _) = kit
+        .call(
+            "GET",
+            "/api/v1/residents/24727059608",
+            Some("made-up"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn bad_input_gets_a_stable_error_and_changes_nothing() {
+    let kit = Kit::start_with(ServerConfig {
+        max_body_bytes: 4096,
+        ..ServerConfig::default()
+    })
+    .await;
+    let registrar = kit.login("registrar").await;
+    let post = |body: String| {
+        kit.client
+            .post(format!("{}/api/v1/residents", kit.base))
+            .bearer_auth(&registrar)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+    };
+    let check = |status: StatusCode,
+                 body: Value,
+                 expected_status: StatusCode,
+                 code: &str,
+                 field: Option<&str>| {
+        assert_eq!(status, expected_status, "{body}");
+        assert_eq!(body["code"], code, "{body}");
+        if let Some(field) = field {
+            assert_eq!(body["field"], field, "{body}");
+        }
+        assert!(!body.to_string().contains("621498320257"));
+    };
+    let response = post("{\"municipality\": ".into()).await.unwrap();
+    check(
+        response.status(),
+        response.json().await.unwrap(),
+        StatusCode::BAD_REQUEST,
+        "malformed_json",
+        None,
+    );
+    let mut unknown = yamada();
+    unknown["surname"] = json!("x");
+    let response = post(unknown.to_string()).await.unwrap();
+    check(
+        response.status(),
+        response.json().await.unwrap(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_json",
+        Some("surname"),
+    );
+    let mut wrong_type = yamada();
+    wrong_type["birth_date"] = json!(621498320257u64);
+    let response = post(wrong_type.to_string()).await.unwrap();
+    check(
+        response.status(),
+        response.json().await.unwrap(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_json",
+        Some("birth_date"),
+    );
+    let mut bad_field = yamada();
+    bad_field["municipality"] = json!("131017");
+    let response = post(bad_field.to_string()).await.unwrap();
+    check(
+        response.status(),
+        response.json().await.unwrap(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_field",
+        Some("municipality"),
+    );
+    let mut huge = yamada();
+    huge["address"] = json!("x".repeat(10_000));
+    let response = post(huge.to_string()).await.unwrap();
+    check(
+        response.status(),
+        response.json().await.unwrap(),
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "body_too_large",
+        None,
+    );
+    let (status, body) = kit
+        .call("GET", "/api/v1/residents/12345", Some(&registrar), None)
+        .await;
+    check(
+        status,
+        body,
+        StatusCode::BAD_REQUEST,
+        "invalid_identifier",
+        Some("code"),
+    );
+    let (status, body) = kit
+        .call(
+            "POST",
+            "/api/v1/residents/lookup",
+            Some(&registrar),
+            Some(json!({"my_number": "621498320258"})),
+        )
+        .await;
+    check(
+        status,
+        body,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_field",
+        Some("my_number"),
+    );
+    let (status, body) = kit
+        .call("GET", "/api/v1/nothing-here", Some(&registrar), None)
+        .await;
+    check(status, body, StatusCode::NOT_FOUND, "not_found", None);
+    assert_eq!(kit.store.resident_count().await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn openapi_document_and_probes() {
+    let kit = Kit::start().await;
+    let (status, doc) = kit.call("GET", "/api/v1/openapi.json", None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    for path in [
+        "/api/v1/residents",
+        "/api/v1/residents/{code}",
+        "/api/v1/residents/{code}/history",
+        "/api/v1/login",
+        "/api/v1/audit",
+    ] {
+        assert!(doc["paths"][path].is_object(), "{path} missing");
+    }
+    let response = kit
+        .client
+        .get(format!("{}/healthz", kit.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response.headers().get("x-request-id").is_some());
+    let (status, ready) = kit.call("GET", "/readyz", None, None).await;
+    assert_eq!(
+        (status, ready["status"].as_str()),
+        (StatusCode::OK, Some("ready"))
+    );
+}
