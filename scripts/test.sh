@@ -4,6 +4,8 @@
 #   - a Python virtual environment in ./.venv with python-stdnum from PyPI (the
 #     independent oracle for My Number check digits); Debian's python3-venv first,
 #     when run as root on a machine whose python3 lacks venv;
+#   - schemathesis (PyPI, pinned) in the same .venv, to fuzz the API from its
+#     OpenAPI document (scripts/fuzz-api.sh);
 # Nothing is installed system-wide. `.ci/run` runs this and, in addition, the store
 # suite against PostgreSQL, clippy and rustfmt.
 set -euo pipefail
@@ -28,3 +30,6 @@ export MAINA_PYTHON="$PWD/.venv/bin/python"
 
 echo "== test.sh: cargo test --workspace (unit, property, oracle, store on SQLite, end-to-end)"
 cargo test --workspace --locked "$@"
+
+echo "== test.sh: API fuzzing from the OpenAPI document (no 5xx allowed)"
+bash scripts/fuzz-api.sh

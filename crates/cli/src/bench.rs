@@ -25,6 +25,20 @@ pub enum BenchCommand {
         #[arg(long)]
         no_ceiling: bool,
     },
+    /// Store N residents, then load `GET /api/v1/residents/{code}` with wrk (every
+    /// request authenticated, read, decrypted and audited) and a bare axum handler
+    /// returning a constant (the framework's ceiling); print requests/s, p50, p99.
+    Http {
+        /// How many residents to store first.
+        #[arg(long, default_value_t = 1_000_000)]
+        residents: u64,
+        /// Seconds of load for each target.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// Concurrent connections.
+        #[arg(long, default_value_t = 32)]
+        connections: u32,
+    },
 }
 
 const MUNICIPALITY: &str = "131016";
@@ -60,6 +74,11 @@ pub async fn run(context: &Context, command: BenchCommand) -> Result<()> {
             batch,
             no_ceiling,
         } => numbering(context, residents, batch.max(1), no_ceiling).await,
+        BenchCommand::Http {
+            residents,
+            seconds,
+            connections,
+        } => http(context, residents, seconds.max(1), connections.max(1)).await,
     }
 }
 
@@ -213,6 +232,225 @@ async fn numbering(context: &Context, residents: u64, batch: u64, no_ceiling: bo
         println!("peak RSS    {rss:.0} MB");
     }
     store.bench_reset().await?;
+    store.close().await;
+    Ok(())
+}
+
+/// Registers `residents` synthetic residents quickly (the numbering path, one
+/// thread) and returns a sample of their resident record codes.
+async fn fill(store: &Store, residents: u64, batch: u64, sample: usize) -> Result<Vec<String>> {
+    let today = crate::resident::today();
+    let actor = maina_core::officer::Actor::administrator("bench", "benchmark");
+    let keys = store.reserve_resident_keys(residents).await?;
+    let progress = indicatif::ProgressBar::new(residents);
+    let mut codes = Vec::with_capacity(sample);
+    let step = (residents / sample.max(1) as u64).max(1);
+    let mut next = 0u64;
+    while next < residents {
+        let end = (next + batch).min(residents);
+        let sealed = match seal_batch(store, next..end, keys.start, today) {
+            Ok(sealed) => sealed,
+            Err(error) => bail!("synthetic resident refused: {error}"),
+        };
+        for outcome in store
+            .insert_sealed(sealed, None, &actor)
+            .await?
+            .into_iter()
+            .flatten()
+        {
+            if outcome.resident_key % step == 0 && codes.len() < sample {
+                codes.push(outcome.resident_code.as_digits());
+            }
+        }
+        next = end;
+        progress.set_position(next);
+    }
+    progress.finish_and_clear();
+    store.merge_search_index().await?;
+    Ok(codes)
+}
+
+/// One wrk run's figures.
+struct LoadFigures {
+    requests_per_second: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    non_2xx: u64,
+}
+
+fn wrk_duration_ms(text: &str) -> Option<f64> {
+    let text = text.trim();
+    let (number, factor) = if let Some(n) = text.strip_suffix("us") {
+        (n, 0.001)
+    } else if let Some(n) = text.strip_suffix("ms") {
+        (n, 1.0)
+    } else if let Some(n) = text.strip_suffix('s') {
+        (n, 1000.0)
+    } else {
+        (text, 1.0)
+    };
+    number.parse::<f64>().ok().map(|n| n * factor)
+}
+
+/// Runs wrk (Debian's `wrk`) against `url` with a Lua script, parses its report.
+fn run_wrk(
+    url: &str,
+    script: &std::path::Path,
+    seconds: u64,
+    connections: u32,
+) -> Result<LoadFigures> {
+    let output = std::process::Command::new("wrk")
+        .args([
+            "-t1",
+            &format!("-c{connections}"),
+            &format!("-d{seconds}s"),
+            "--latency",
+            "-s",
+        ])
+        .arg(script)
+        .arg(url)
+        .output()
+        .map_err(|e| {
+            anyhow::anyhow!("cannot run wrk ({e}): install it with `apt-get install wrk`")
+        })?;
+    let text = String::from_utf8_lossy(&output.stdout).to_string();
+    if !output.status.success() {
+        bail!(
+            "wrk failed: {}{}",
+            text,
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let value_after = |label: &str| -> Option<String> {
+        text.lines()
+            .find(|l| l.trim_start().starts_with(label))
+            .and_then(|l| l.trim_start().strip_prefix(label))
+            .map(|v| v.split_whitespace().next().unwrap_or("").to_string())
+    };
+    let requests_per_second = value_after("Requests/sec:")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0);
+    let p50_ms = value_after("50%")
+        .and_then(|v| wrk_duration_ms(&v))
+        .unwrap_or(f64::NAN);
+    let p99_ms = value_after("99%")
+        .and_then(|v| wrk_duration_ms(&v))
+        .unwrap_or(f64::NAN);
+    let non_2xx = value_after("Non-2xx or 3xx responses:")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    Ok(LoadFigures {
+        requests_per_second,
+        p50_ms,
+        p99_ms,
+        non_2xx,
+    })
+}
+
+async fn http(context: &Context, residents: u64, seconds: u64, connections: u32) -> Result<()> {
+    let scratch = tempfile::Builder::new().prefix("bench-http-").tempdir()?;
+    let url = match &context.db {
+        Some(url) if url.starts_with("postgres") => url.clone(),
+        Some(url) => bail!(
+            "bench http makes its own SQLite file; --db takes a PostgreSQL URL here, not {url}"
+        ),
+        None => maina_store::sqlite_url(&scratch.path().join("bench.sqlite3")),
+    };
+    let mut master = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut master);
+    let store = Store::open(&url, &Keys::from_bytes(master)).await?;
+    if store.resident_count().await? > 0 {
+        bail!("the benchmark database already holds residents: give an empty database");
+    }
+    let backend = store.backend().name();
+    store
+        .put_municipality(&Municipality {
+            code: MUNICIPALITY.parse()?,
+            name_ja: "千代田区".into(),
+            name_en: "Chiyoda City".into(),
+        })
+        .await?;
+    println!("bench http: storing {residents} residents ({backend}) ...");
+    let codes = fill(&store, residents, 5000, 10_000).await?;
+    let password = "bench password 2026";
+    let admin = maina_core::officer::Actor::administrator("bench", "benchmark");
+    store
+        .add_officer(
+            &"bench".parse()?,
+            maina_core::officer::Role::Counter,
+            MUNICIPALITY.parse()?,
+            password,
+            &admin,
+        )
+        .await?;
+    let (_, token) = match store.login("bench", password, 3_600_000_000).await? {
+        Ok(session) => session,
+        Err(failure) => bail!("bench officer cannot log in: {failure:?}"),
+    };
+
+    let config = maina_server::ServerConfig {
+        listen: "127.0.0.1:0".parse()?,
+        ..Default::default()
+    };
+    let state = maina_server::AppState::new(store.clone(), config.clone());
+    let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(maina_server::serve(
+        config.listen,
+        state,
+        async {
+            let _ = stop_rx.await;
+        },
+        move |addr| {
+            let _ = ready_tx.send(addr);
+        },
+    ));
+    let addr = ready_rx.await?;
+    let bare_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let bare_addr = bare_listener.local_addr()?;
+    let (bare_stop_tx, bare_stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let bare = tokio::spawn(maina_server::serve_bare(bare_listener, async {
+        let _ = bare_stop_rx.await;
+    }));
+
+    let script = scratch.path().join("residents.lua");
+    let list: Vec<String> = codes.iter().map(|c| format!("\"{c}\"")).collect();
+    std::fs::write(
+        &script,
+        format!(
+            "codes = {{{}}}\nrequest = function()\n  return wrk.format(\"GET\", \"/api/v1/residents/\" .. codes[math.random(#codes)], {{[\"Authorization\"] = \"Bearer {token}\"}})\nend\n",
+            list.join(",")
+        ),
+    )?;
+    println!("load: wrk, 1 thread, {connections} connections, {seconds} s each, random residents from a sample of {}", codes.len());
+    let ours = tokio::task::spawn_blocking({
+        let script = script.clone();
+        let url = format!("http://{addr}");
+        move || run_wrk(&url, &script, seconds, connections)
+    })
+    .await??;
+    let ceiling = tokio::task::spawn_blocking({
+        let script = script.clone();
+        let url = format!("http://{bare_addr}");
+        move || run_wrk(&url, &script, seconds, connections)
+    })
+    .await??;
+    let _ = stop_tx.send(());
+    let _ = bare_stop_tx.send(());
+    let _ = server.await;
+    let _ = bare.await;
+    println!(
+        "GET /api/v1/residents/{{code}}  {:.0} requests/s  p50 {:.2} ms  p99 {:.2} ms  (non-2xx: {})",
+        ours.requests_per_second, ours.p50_ms, ours.p99_ms, ours.non_2xx
+    );
+    println!(
+        "bare axum constant handler     {:.0} requests/s  p50 {:.2} ms  p99 {:.2} ms",
+        ceiling.requests_per_second, ceiling.p50_ms, ceiling.p99_ms
+    );
+    println!(
+        "ratio                          {:.0}% of the ceiling",
+        100.0 * ours.requests_per_second / ceiling.requests_per_second.max(1.0)
+    );
     store.close().await;
     Ok(())
 }

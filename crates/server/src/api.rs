@@ -390,6 +390,7 @@ async fn logout(
     State(state): State<AppState>,
     auth: Authenticated,
 ) -> Result<StatusCode, ApiError> {
+    state.sessions.forget(&auth.token);
     state.store.logout(&auth.token).await?;
     Ok(StatusCode::NO_CONTENT)
 }

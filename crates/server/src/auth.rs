@@ -57,11 +57,18 @@ impl FromRequestParts<AppState> for Authenticated {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let token = request_token(parts).ok_or_else(ApiError::unauthenticated)?;
-        let officer = state
-            .store
-            .session(&token)
-            .await?
-            .ok_or_else(ApiError::unauthenticated)?;
+        let officer = match state.sessions.get(&token) {
+            Some(officer) => officer,
+            None => {
+                let officer = state
+                    .store
+                    .session(&token)
+                    .await?
+                    .ok_or_else(ApiError::unauthenticated)?;
+                state.sessions.put(&token, &officer);
+                officer
+            }
+        };
         let purpose = parts
             .headers
             .get("x-purpose")
@@ -117,6 +124,45 @@ impl LoginThrottle {
         if let Ok(mut failures) = self.failures.lock() {
             let entry = failures.entry(address).or_insert((0, Instant::now()));
             entry.0 += 1;
+        }
+    }
+}
+
+/// Live sessions seen in the last few seconds, so that a busy officer's requests do
+/// not each read the sessions table. Short-lived on purpose: a session ended or an
+/// account disabled elsewhere (the command line) stops working within `TTL`;
+/// log-outs through this server take effect at once.
+#[derive(Debug, Default)]
+pub struct SessionCache {
+    entries: Mutex<HashMap<String, (Officer, Instant)>>,
+}
+
+impl SessionCache {
+    const TTL: Duration = Duration::from_secs(5);
+    const CAPACITY: usize = 10_000;
+
+    pub fn get(&self, token: &str) -> Option<Officer> {
+        let entries = self.entries.lock().ok()?;
+        entries
+            .get(token)
+            .filter(|(_, at)| at.elapsed() < Self::TTL)
+            .map(|(officer, _)| officer.clone())
+    }
+
+    pub fn put(&self, token: &str, officer: &Officer) {
+        if let Ok(mut entries) = self.entries.lock() {
+            if entries.len() >= Self::CAPACITY {
+                entries.retain(|_, (_, at)| at.elapsed() < Self::TTL);
+            }
+            if entries.len() < Self::CAPACITY {
+                entries.insert(token.to_string(), (officer.clone(), Instant::now()));
+            }
+        }
+    }
+
+    pub fn forget(&self, token: &str) {
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.remove(token);
         }
     }
 }

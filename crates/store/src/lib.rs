@@ -48,6 +48,8 @@ pub enum StoreError {
     Corrupt(String),
     #[error("the record was changed by someone else meanwhile; try again")]
     Conflict,
+    #[error("the audit trail could not be written: {0}")]
+    Audit(String),
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -100,6 +102,7 @@ pub struct Store {
     sealer: Sealer,
     identity_key: [u8; 32],
     authority: NumberAuthority,
+    audit_queue: std::sync::Arc<std::sync::Mutex<Vec<officers::QueuedAudit>>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -134,6 +137,7 @@ impl Store {
             sealer: Sealer::new(&keys.derive("maina seal aes-256-gcm")),
             identity_key: *keys.derive("maina identity hmac"),
             authority,
+            audit_queue: Default::default(),
         };
         store.migrate().await?;
         store.check_fingerprint(&keys.fingerprint()).await?;

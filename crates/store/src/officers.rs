@@ -48,6 +48,15 @@ pub enum LoginFailure {
     Locked { until: i64 },
 }
 
+/// An audit event waiting for the next group commit.
+#[derive(Debug)]
+pub(crate) struct QueuedAudit {
+    actor: Actor,
+    action: String,
+    resident: Option<u64>,
+    done: tokio::sync::oneshot::Sender<std::result::Result<(), String>>,
+}
+
 /// The result of [`Store::verify_audit`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AuditReport {
@@ -413,11 +422,55 @@ impl Store {
         Ok(())
     }
 
-    /// Records a read of personal information (or any other audited action).
+    /// Records a read of personal information (or any other audited action), and
+    /// returns once it is committed.
+    ///
+    /// Group commit: concurrent callers queue their events; whoever next holds the
+    /// write transaction appends every queued event and commits them together. A
+    /// read is never answered before its audit event is durable, and a busy server
+    /// pays one commit per batch instead of one per read.
     pub async fn audit(&self, actor: &Actor, action: &str, resident: Option<u64>) -> Result<()> {
+        let (done_tx, done_rx) = tokio::sync::oneshot::channel();
+        if let Ok(mut queue) = self.audit_queue.lock() {
+            queue.push(QueuedAudit {
+                actor: actor.clone(),
+                action: action.to_string(),
+                resident,
+                done: done_tx,
+            });
+        }
         let mut tx = self.pool.begin().await?;
-        Self::audit_in(&mut tx, actor, action, resident).await?;
-        tx.commit().await
+        let batch = self
+            .audit_queue
+            .lock()
+            .map(|mut q| std::mem::take(&mut *q))
+            .unwrap_or_default();
+        if !batch.is_empty() {
+            let mut result = Ok(());
+            for event in &batch {
+                if let Err(error) =
+                    Self::audit_in(&mut tx, &event.actor, &event.action, event.resident).await
+                {
+                    result = Err(error.to_string());
+                    break;
+                }
+            }
+            if result.is_ok() {
+                result = tx.commit().await.map_err(|e| e.to_string());
+            } else {
+                drop(tx);
+            }
+            for event in batch {
+                let _ = event.done.send(result.clone());
+            }
+        } else {
+            drop(tx);
+        }
+        match done_rx.await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(error)) => Err(StoreError::Audit(error)),
+            Err(_) => Err(StoreError::Audit("the audit batch was dropped".into())),
+        }
     }
 
     /// The audit events about one resident (or all, with `None`), oldest first.
