@@ -6,6 +6,8 @@
 #     when run as root on a machine whose python3 lacks venv;
 #   - schemathesis (PyPI, pinned) in the same .venv, to fuzz the API from its
 #     OpenAPI document (scripts/fuzz-api.sh);
+#   - Debian's chromium package (when missing and run as root) and playwright-core
+#     from npm in tests/e2e/node_modules, for the page tests in headless Chromium;
 # Nothing is installed system-wide. `.ci/run` runs this and, in addition, the store
 # suite against PostgreSQL, clippy and rustfmt.
 set -euo pipefail
@@ -33,3 +35,16 @@ cargo test --workspace --locked "$@"
 
 echo "== test.sh: API fuzzing from the OpenAPI document (no 5xx allowed)"
 bash scripts/fuzz-api.sh
+
+echo "== test.sh: pages in headless Chromium (tests/e2e, playwright-core from npm)"
+if ! command -v chromium >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        echo "== test.sh: installing Debian's chromium"
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+    else
+        echo "chromium is missing: install Debian's chromium package (apt-get install chromium)" >&2
+        exit 1
+    fi
+fi
+(cd tests/e2e && npm ci --no-audit --no-fund --silent)
+MAINA="$PWD/target/debug/maina" node tests/e2e/console.test.mjs

@@ -354,6 +354,9 @@ async fn shutdown_signal() {
     }
 }
 
+/// The demo officers' password (demo data only).
+const DEMO_PASSWORD: &str = "demo password 2026";
+
 /// The demo municipality: Chiyoda City, Tokyo.
 pub const DEMO_MUNICIPALITY: &str = "131016";
 
@@ -389,6 +392,19 @@ async fn demo(context: &Context, residents: u64) -> Result<Store> {
             "demo: registered {registered} residents in {} (千代田区)",
             code.as_digits()
         );
+    }
+    if store.officers().await?.is_empty() {
+        let who = context.who();
+        for (name, role) in [
+            ("demo-registrar", maina_core::officer::Role::Registrar),
+            ("demo-supervisor", maina_core::officer::Role::Supervisor),
+            ("demo-auditor", maina_core::officer::Role::Auditor),
+        ] {
+            store
+                .add_officer(&name.parse()?, role, code, DEMO_PASSWORD, &who)
+                .await?;
+        }
+        println!("demo officers: demo-registrar, demo-supervisor, demo-auditor (password: {DEMO_PASSWORD})");
     }
     println!("demo data in {}", path_display(&context.data));
     Ok(store)

@@ -5,6 +5,7 @@ pub mod api;
 pub mod auth;
 pub mod config;
 pub mod error;
+pub mod pages;
 
 pub use config::{LogFormat, ServerConfig};
 
@@ -29,6 +30,7 @@ pub struct AppState {
     pub config: Arc<ServerConfig>,
     pub throttle: Arc<LoginThrottle>,
     pub sessions: Arc<auth::SessionCache>,
+    pub pages: Arc<pages::Pages>,
     pub openapi: Arc<utoipa::openapi::OpenApi>,
 }
 
@@ -47,6 +49,7 @@ impl AppState {
             store,
             throttle: Arc::new(LoginThrottle::new(config.login_attempts_per_minute)),
             sessions: Arc::new(auth::SessionCache::default()),
+            pages: pages::shared(),
             config: Arc::new(config),
             openapi: Arc::new(openapi),
         }
@@ -100,6 +103,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(readyz))
         .route("/api/v1/openapi.json", get(api::openapi_json))
         .merge(api)
+        .merge(pages::routes())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(max_body))
         .layer(PropagateRequestIdLayer::x_request_id())
