@@ -117,8 +117,8 @@ test('search by name and birth date, open, change the address, see the history',
   await page.getByRole('textbox', { name: 'Birth date' }).fill('1991-05-06');
   await page.getByRole('button', { name: 'Find' }).first().click();
   await page.getByRole('link', { name: registeredCode }).click();
-  await page.getByLabel('Address', { exact: true }).fill('東京都千代田区永田町1-7-1');
-  await page.getByRole('button', { name: 'Save' }).click();
+  await page.locator('#address-input').fill('東京都千代田区永田町1-7-1');
+  await page.locator('form[action$="/address"] button').click();
   await page.getByRole('status').waitFor();
   assert.equal((await page.locator('#address').innerText()).trim(), '東京都千代田区永田町1-7-1');
   const rows = await page.locator('#history tbody tr').allInnerTexts();
@@ -130,6 +130,26 @@ test('search by name and birth date, open, change the address, see the history',
   await page.getByRole('heading', { name: '履歴' }).waitFor();
   assert.match((await page.locator('#history tbody tr').allInnerTexts())[1], /転居/);
   if (process.env.SCREENSHOT_DIR) await page.screenshot({ path: join(process.env.SCREENSHOT_DIR, 'record-ja.png'), fullPage: true });
+});
+
+test('change the name, then record a departure; the history shows both', async (context) => {
+  const page = await context.newPage();
+  await login(page, 'demo-registrar');
+  await page.goto(`${base}/console/residents/${registeredCode}?lang=en`);
+  await page.locator('#rn_family_name').fill('改姓');
+  await page.locator('#rn_family_kana').fill('カイセイ');
+  await page.locator('form[action$="/rename"] button').click();
+  await page.getByRole('status').waitFor();
+  assert.match(await page.locator('h1').innerText(), /改姓 花子/);
+  await page.getByRole('button', { name: 'Record the departure' }).click();
+  await page.getByRole('status').waitFor();
+  const rows = await page.locator('#history tbody tr').allInnerTexts();
+  assert.match(rows.at(-2), /change of name/);
+  assert.match(rows.at(-1), /departure abroad/);
+  // A departed resident's address can no longer change: the refusal says why.
+  await page.locator('#address-input').fill('どこか');
+  await page.locator('form[action$="/address"] button').click();
+  assert.match(await page.getByRole('alert').innerText(), /departed/);
 });
 
 test('keyboard and labels: skip link first, every field labelled', async (context) => {

@@ -546,25 +546,23 @@ async fn resident_page(
     with_lang_cookie(page, query.lang.as_deref())
 }
 
-#[derive(Debug, Deserialize)]
-pub struct AddressForm {
-    address: String,
-    #[serde(default)]
-    date: String,
-}
-
-async fn address_submit(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(code): Path<String>,
-    Form(form): Form<AddressForm>,
+/// Applies a change from a console form: the same domain path as the API.
+async fn change_submit(
+    state: &AppState,
+    headers: &HeaderMap,
+    code: &str,
+    fields: &HashMap<String, String>,
+    event: impl FnOnce(
+        &maina_store::ResidentView,
+        &HashMap<String, String>,
+    ) -> Result<ResidentEvent, ApiError>,
 ) -> Response {
-    let lang = language(&headers, None);
-    let auth = match officer(&state, &headers).await {
+    let lang = language(headers, None);
+    let auth = match officer(state, headers).await {
         Ok(auth) => auth,
         Err(redirect) => return redirect,
     };
-    if !same_origin(&headers) {
+    if !same_origin(headers) {
         return (StatusCode::FORBIDDEN, "cross-origin form post refused").into_response();
     }
     let outcome = async {
@@ -581,17 +579,13 @@ async fn address_submit(
             .actor()
             .may(Permission::ChangeResident, Some(&view.record.municipality))
         {
-            return Err(ApiError::forbidden());
+            return Err(if auth.officer.role.allows(Permission::ChangeResident) {
+                ApiError::not_found("resident")
+            } else {
+                ApiError::forbidden()
+            });
         }
-        let date = if form.date.trim().is_empty() {
-            chrono::Local::now().date_naive()
-        } else {
-            parse_date("date", &form.date)?
-        };
-        let event = ResidentEvent::AddressChanged {
-            date,
-            address: Address::parse(&form.address)?,
-        };
+        let event = event(&view, fields)?;
         state
             .store
             .apply(view.resident_key, event, &auth.actor())
@@ -618,6 +612,109 @@ async fn address_submit(
             page
         }
     }
+}
+
+fn form_date(fields: &HashMap<String, String>) -> Result<chrono::NaiveDate, ApiError> {
+    match fields
+        .get("date")
+        .map(|d| d.trim())
+        .filter(|d| !d.is_empty())
+    {
+        Some(date) => Ok(parse_date("date", date)?),
+        None => Ok(chrono::Local::now().date_naive()),
+    }
+}
+
+fn form_field<'a>(
+    fields: &'a HashMap<String, String>,
+    name: &'static str,
+) -> Result<&'a str, ApiError> {
+    fields
+        .get(name)
+        .map(String::as_str)
+        .filter(|v| !v.trim().is_empty())
+        .ok_or_else(|| maina_core::person::FieldError::new(name, "is required").into())
+}
+
+async fn address_submit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(code): Path<String>,
+    Form(fields): Form<HashMap<String, String>>,
+) -> Response {
+    change_submit(&state, &headers, &code, &fields, |_, f| {
+        Ok(ResidentEvent::AddressChanged {
+            date: form_date(f)?,
+            address: Address::parse(form_field(f, "address")?)?,
+        })
+    })
+    .await
+}
+
+async fn move_submit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(code): Path<String>,
+    Form(fields): Form<HashMap<String, String>>,
+) -> Response {
+    change_submit(&state, &headers, &code, &fields, |_, f| {
+        let municipality =
+            form_field(f, "municipality")?
+                .parse()
+                .map_err(|e: maina_core::IdError| {
+                    maina_core::person::FieldError::new("municipality", e.to_string())
+                })?;
+        Ok(ResidentEvent::Moved {
+            date: form_date(f)?,
+            municipality,
+            address: Address::parse(form_field(f, "address")?)?,
+        })
+    })
+    .await
+}
+
+async fn rename_submit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(code): Path<String>,
+    Form(fields): Form<HashMap<String, String>>,
+) -> Response {
+    change_submit(&state, &headers, &code, &fields, |view, f| {
+        let name = match &view.record.person.name {
+            maina_core::person::Name::Japanese { .. } => maina_core::person::Name::japanese(
+                form_field(f, "family_name")?,
+                form_field(f, "given_name")?,
+                form_field(f, "family_kana")?,
+                form_field(f, "given_kana")?,
+            )?,
+            maina_core::person::Name::Foreign { kana, .. } => maina_core::person::Name::foreign(
+                form_field(f, "alphabet_name")?,
+                f.get("alias")
+                    .map(String::as_str)
+                    .filter(|a| !a.trim().is_empty()),
+                kana.as_deref(),
+            )?,
+        };
+        Ok(ResidentEvent::Renamed {
+            date: form_date(f)?,
+            name,
+        })
+    })
+    .await
+}
+
+async fn departure_submit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(code): Path<String>,
+    Form(fields): Form<HashMap<String, String>>,
+) -> Response {
+    change_submit(&state, &headers, &code, &fields, |_, f| {
+        Ok(ResidentEvent::Departed {
+            date: form_date(f)?,
+        })
+    })
+    .await
 }
 
 async fn register_page(
@@ -713,6 +810,12 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/console/residents/{code}", get(resident_page))
         .route("/console/residents/{code}/address", post(address_submit))
+        .route("/console/residents/{code}/move", post(move_submit))
+        .route("/console/residents/{code}/rename", post(rename_submit))
+        .route(
+            "/console/residents/{code}/departure",
+            post(departure_submit),
+        )
 }
 
 /// Shared, immutable page machinery.

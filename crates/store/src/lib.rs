@@ -102,7 +102,7 @@ pub struct Store {
     sealer: Sealer,
     identity_key: [u8; 32],
     authority: NumberAuthority,
-    audit_queue: std::sync::Arc<std::sync::Mutex<Vec<officers::QueuedAudit>>>,
+    audit_sender: tokio::sync::mpsc::Sender<officers::QueuedAudit>,
 }
 
 impl std::fmt::Debug for Store {
@@ -131,13 +131,15 @@ impl Store {
             &keys.derive("maina my-number ff1"),
             &keys.derive("maina resident-code ff1"),
         )?;
+        let (audit_sender, audit_events) = tokio::sync::mpsc::channel(4096);
+        tokio::spawn(officers::audit_writer(pool.clone(), audit_events));
         let store = Self {
             backend,
             pool,
             sealer: Sealer::new(&keys.derive("maina seal aes-256-gcm")),
             identity_key: *keys.derive("maina identity hmac"),
             authority,
-            audit_queue: Default::default(),
+            audit_sender,
         };
         store.migrate().await?;
         store.check_fingerprint(&keys.fingerprint()).await?;

@@ -57,6 +57,38 @@ pub(crate) struct QueuedAudit {
     done: tokio::sync::oneshot::Sender<std::result::Result<(), String>>,
 }
 
+/// Largest group commit.
+const AUDIT_BATCH: usize = 512;
+
+/// The audit writer: waits for an event, takes every other queued event too, and
+/// commits them in one transaction. Ends when the last `Store` is dropped.
+pub(crate) async fn audit_writer(
+    pool: crate::db::Pool,
+    mut events: tokio::sync::mpsc::Receiver<QueuedAudit>,
+) {
+    while let Some(first) = events.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < AUDIT_BATCH {
+            match events.try_recv() {
+                Ok(event) => batch.push(event),
+                Err(_) => break,
+            }
+        }
+        let result = async {
+            let mut tx = pool.begin().await?;
+            for event in &batch {
+                Store::audit_in(&mut tx, &event.actor, &event.action, event.resident).await?;
+            }
+            tx.commit().await
+        }
+        .await
+        .map_err(|e| e.to_string());
+        for event in batch {
+            let _ = event.done.send(result.clone());
+        }
+    }
+}
+
 /// The result of [`Store::verify_audit`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AuditReport {
@@ -425,46 +457,20 @@ impl Store {
     /// Records a read of personal information (or any other audited action), and
     /// returns once it is committed.
     ///
-    /// Group commit: concurrent callers queue their events; whoever next holds the
-    /// write transaction appends every queued event and commits them together. A
-    /// read is never answered before its audit event is durable, and a busy server
-    /// pays one commit per batch instead of one per read.
+    /// Group commit: events go to one writer task, which appends everything queued
+    /// in one transaction and then answers every caller. A read is never answered
+    /// before its audit event is durable, and a busy server pays one commit per
+    /// batch instead of one per read.
     pub async fn audit(&self, actor: &Actor, action: &str, resident: Option<u64>) -> Result<()> {
         let (done_tx, done_rx) = tokio::sync::oneshot::channel();
-        if let Ok(mut queue) = self.audit_queue.lock() {
-            queue.push(QueuedAudit {
-                actor: actor.clone(),
-                action: action.to_string(),
-                resident,
-                done: done_tx,
-            });
-        }
-        let mut tx = self.pool.begin().await?;
-        let batch = self
-            .audit_queue
-            .lock()
-            .map(|mut q| std::mem::take(&mut *q))
-            .unwrap_or_default();
-        if !batch.is_empty() {
-            let mut result = Ok(());
-            for event in &batch {
-                if let Err(error) =
-                    Self::audit_in(&mut tx, &event.actor, &event.action, event.resident).await
-                {
-                    result = Err(error.to_string());
-                    break;
-                }
-            }
-            if result.is_ok() {
-                result = tx.commit().await.map_err(|e| e.to_string());
-            } else {
-                drop(tx);
-            }
-            for event in batch {
-                let _ = event.done.send(result.clone());
-            }
-        } else {
-            drop(tx);
+        let event = QueuedAudit {
+            actor: actor.clone(),
+            action: action.to_string(),
+            resident,
+            done: done_tx,
+        };
+        if self.audit_sender.send(event).await.is_err() {
+            return Err(StoreError::Audit("the audit writer has stopped".into()));
         }
         match done_rx.await {
             Ok(Ok(())) => Ok(()),
