@@ -76,9 +76,11 @@ pub(crate) async fn audit_writer(
         }
         let result = async {
             let mut tx = pool.begin().await?;
-            for event in &batch {
-                Store::audit_in(&mut tx, &event.actor, &event.action, event.resident).await?;
-            }
+            let events: Vec<(&Actor, &str, Option<u64>)> = batch
+                .iter()
+                .map(|e| (&e.actor, e.action.as_str(), e.resident))
+                .collect();
+            Store::audit_batch_in(&mut tx, &events).await?;
             tx.commit().await
         }
         .await
@@ -391,6 +393,18 @@ impl Store {
         action: &str,
         resident: Option<u64>,
     ) -> Result<()> {
+        Self::audit_batch_in(tx, &[(actor, action, resident)]).await
+    }
+
+    /// Appends several events: the head is read and written once, the links are
+    /// computed in memory, the rows go in with one insert path.
+    pub(crate) async fn audit_batch_in(
+        tx: &mut Tx<'_>,
+        events: &[(&Actor, &str, Option<u64>)],
+    ) -> Result<()> {
+        if events.is_empty() {
+            return Ok(());
+        }
         // Locks the chain head (a row lock on PostgreSQL; SQLite has one writer).
         let head = tx
             .fetch_optional(
@@ -398,7 +412,7 @@ impl Store {
                 &[],
             )
             .await?;
-        let (seq, previous) = match head {
+        let (mut seq, mut previous) = match head {
             Some(row) => {
                 let hash: [u8; 32] = row
                     .bytes(1)?
@@ -415,40 +429,47 @@ impl Store {
                 (0, GENESIS_HASH)
             }
         };
-        let event = AuditEvent {
-            seq: seq + 1,
-            at: now_micros(),
-            officer: actor.officer.clone(),
-            role: actor.role.as_str().to_string(),
-            municipality: actor
-                .municipality
-                .map(|m| m.as_digits())
-                .unwrap_or_default(),
-            action: action.to_string(),
-            resident,
-            purpose: actor.purpose.clone(),
-        };
-        let hash = event.chain_hash(&previous);
-        tx.execute(
-            "INSERT INTO audit_events (seq, at, officer, role, municipality, action, resident_id, purpose, prev_hash, hash) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-            &[
+        let at = now_micros();
+        let mut rows = Vec::with_capacity(events.len());
+        for (actor, action, resident) in events {
+            seq += 1;
+            let event = AuditEvent {
+                seq,
+                at,
+                officer: actor.officer.clone(),
+                role: actor.role.as_str().to_string(),
+                municipality: actor
+                    .municipality
+                    .map(|m| m.as_digits())
+                    .unwrap_or_default(),
+                action: action.to_string(),
+                resident: *resident,
+                purpose: actor.purpose.clone(),
+            };
+            let hash = event.chain_hash(&previous);
+            rows.push(vec![
                 to_i64(event.seq)?.into(),
                 event.at.into(),
-                event.officer.as_str().into(),
-                event.role.as_str().into(),
-                event.municipality.as_str().into(),
-                event.action.as_str().into(),
+                event.officer.into(),
+                event.role.into(),
+                event.municipality.into(),
+                event.action.into(),
                 event.resident.map(to_i64).transpose()?.into(),
-                event.purpose.as_str().into(),
+                event.purpose.into(),
                 previous.to_vec().into(),
                 hash.to_vec().into(),
-            ],
+            ]);
+            previous = hash;
+        }
+        tx.insert_many(
+            "INSERT INTO audit_events (seq, at, officer, role, municipality, action, resident_id, purpose, prev_hash, hash) VALUES",
+            "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            &rows,
         )
         .await?;
         tx.execute(
             "UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1",
-            &[to_i64(event.seq)?.into(), hash.to_vec().into()],
+            &[to_i64(seq)?.into(), previous.to_vec().into()],
         )
         .await?;
         Ok(())

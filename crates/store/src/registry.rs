@@ -588,15 +588,17 @@ impl Store {
 
     async fn identity_matches(tx: &mut Tx<'_>, identities: &[i64]) -> Result<HashMap<i64, u64>> {
         let mut found = HashMap::new();
-        for identity in identities {
-            let row = tx
-                .fetch_optional(
-                    "SELECT resident_id FROM identity_index WHERE identity = $1",
-                    &[(*identity).into()],
-                )
-                .await?;
-            if let Some(row) = row {
-                found.insert(*identity, to_u64(row.int(0)?)?);
+        // One query per chunk: an IN list walks the primary key once per value
+        // without a round trip each.
+        for chunk in identities.chunks(500) {
+            let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "SELECT identity, resident_id FROM identity_index WHERE identity IN ({})",
+                placeholders.join(",")
+            );
+            let params: Vec<Value> = chunk.iter().map(|i| (*i).into()).collect();
+            for row in tx.fetch_all(&sql, &params).await? {
+                found.insert(row.int(0)?, to_u64(row.int(1)?)?);
             }
         }
         Ok(found)
