@@ -119,7 +119,7 @@ fn date_or_today(date: &Option<String>) -> Result<NaiveDate, ApiError> {
 
 /// Loads a resident the caller may act on: another municipality's residents are
 /// "not found", so their codes reveal nothing.
-async fn authorized_resident(
+pub(crate) async fn authorized_resident(
     state: &AppState,
     auth: &Authenticated,
     code: &str,

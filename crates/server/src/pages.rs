@@ -227,6 +227,22 @@ fn error_message(pages: &Pages, lang: &str, error: &ApiError) -> String {
     }
 }
 
+/// The console page with an error in the page's language and the error's status.
+fn console_error(state: &AppState, lang: &str, auth: &Authenticated, error: &ApiError) -> Response {
+    let mut page = state.pages.render(
+        "console.html",
+        lang,
+        minijinja::context! {
+            title => state.pages.message(lang, "console"),
+            officer => officer_context(auth),
+            query => minijinja::Value::from_serialize(SearchForm::default()),
+            error => error_message(&state.pages, lang, error),
+        },
+    );
+    *page.status_mut() = error.status;
+    page
+}
+
 async fn static_tokens() -> impl IntoResponse {
     (
         [(CONTENT_TYPE, "text/css; charset=utf-8")],
@@ -446,19 +462,7 @@ async fn lookup(
     .await;
     match outcome {
         Ok(code) => Redirect::to(&format!("/console/residents/{code}")).into_response(),
-        Err(error) => {
-            let message = error_message(&state.pages, lang, &error);
-            state.pages.render(
-                "console.html",
-                lang,
-                minijinja::context! {
-                    title => state.pages.message(lang, "console"),
-                    officer => officer_context(&auth),
-                    query => minijinja::Value::from_serialize(SearchForm::default()),
-                    error => message,
-                },
-            )
-        }
+        Err(error) => console_error(&state, lang, &auth, &error),
     }
 }
 
@@ -474,21 +478,8 @@ async fn resident_page(
         Err(redirect) => return redirect,
     };
     let outcome = async {
-        let code: ResidentCode = code.parse().map_err(|e: maina_core::IdError| {
-            ApiError::field(
-                StatusCode::BAD_REQUEST,
-                "invalid_identifier",
-                "code",
-                e.to_string(),
-            )
-        })?;
-        let view = state.store.resident_by_code(&code).await?;
-        if !auth
-            .actor()
-            .may(Permission::ReadResident, Some(&view.record.municipality))
-        {
-            return Err(ApiError::not_found("resident"));
-        }
+        let view =
+            crate::api::authorized_resident(&state, &auth, &code, Permission::ReadResident).await?;
         state
             .store
             .audit(&auth.actor(), "read", Some(view.resident_key))
@@ -528,20 +519,7 @@ async fn resident_page(
                 },
             )
         }
-        Err(error) => {
-            let mut page = state.pages.render(
-                "console.html",
-                lang,
-                minijinja::context! {
-                    title => state.pages.message(lang, "console"),
-                    officer => officer_context(&auth),
-                    query => minijinja::Value::from_serialize(SearchForm::default()),
-                    error => error_message(&state.pages, lang, &error),
-                },
-            );
-            *page.status_mut() = error.status;
-            page
-        }
+        Err(error) => console_error(&state, lang, &auth, &error),
     };
     with_lang_cookie(page, query.lang.as_deref())
 }
@@ -566,51 +544,21 @@ async fn change_submit(
         return (StatusCode::FORBIDDEN, "cross-origin form post refused").into_response();
     }
     let outcome = async {
-        let code: ResidentCode = code.parse().map_err(|e: maina_core::IdError| {
-            ApiError::field(
-                StatusCode::BAD_REQUEST,
-                "invalid_identifier",
-                "code",
-                e.to_string(),
-            )
-        })?;
-        let view = state.store.resident_by_code(&code).await?;
-        if !auth
-            .actor()
-            .may(Permission::ChangeResident, Some(&view.record.municipality))
-        {
-            return Err(if auth.officer.role.allows(Permission::ChangeResident) {
-                ApiError::not_found("resident")
-            } else {
-                ApiError::forbidden()
-            });
-        }
+        let view =
+            crate::api::authorized_resident(state, &auth, code, Permission::ChangeResident).await?;
         let event = event(&view, fields)?;
         state
             .store
             .apply(view.resident_key, event, &auth.actor())
             .await?;
-        Ok::<_, ApiError>(code.as_digits())
+        Ok::<_, ApiError>(view.resident_code.as_digits())
     }
     .await;
     match outcome {
         Ok(code) => {
             Redirect::to(&format!("/console/residents/{code}?notice=saved")).into_response()
         }
-        Err(error) => {
-            let mut page = state.pages.render(
-                "console.html",
-                lang,
-                minijinja::context! {
-                    title => state.pages.message(lang, "console"),
-                    officer => officer_context(&auth),
-                    query => minijinja::Value::from_serialize(SearchForm::default()),
-                    error => error_message(&state.pages, lang, &error),
-                },
-            );
-            *page.status_mut() = error.status;
-            page
-        }
+        Err(error) => console_error(state, lang, &auth, &error),
     }
 }
 
