@@ -124,7 +124,7 @@ async fn numbering(context: &Context, residents: u64, batch: u64, no_ceiling: bo
     // machine's cores work side by side. Each producer takes every n-th batch.
     let keys = store.reserve_resident_keys(residents).await?;
     let (sender, mut receiver) =
-        tokio::sync::mpsc::channel::<Result<Vec<SealedRegistration>, String>>(4);
+        tokio::sync::mpsc::channel::<Result<Vec<SealedRegistration>, String>>(2);
     let today = crate::resident::today();
     let started = Instant::now();
     let producers: Vec<_> = (0..PRODUCERS)

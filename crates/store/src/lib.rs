@@ -100,7 +100,7 @@ pub struct Store {
     backend: Backend,
     pool: Pool,
     sealer: Sealer,
-    identity_key: [u8; 32],
+    identity_mac: hmac::Hmac<sha2::Sha256>,
     authority: NumberAuthority,
     audit_sender: tokio::sync::mpsc::Sender<officers::QueuedAudit>,
 }
@@ -137,7 +137,7 @@ impl Store {
             backend,
             pool,
             sealer: Sealer::new(&keys.derive("maina seal aes-256-gcm")),
-            identity_key: *keys.derive("maina identity hmac"),
+            identity_mac: identity_mac(&keys.derive("maina identity hmac")),
             authority,
             audit_sender,
         };
@@ -257,6 +257,17 @@ impl Store {
 pub(crate) const RESIDENT_COUNTER: &str = "resident";
 pub(crate) const REPLACEMENT_COUNTER: &str = "replacement_number";
 pub(crate) const OFFICER_COUNTER: &str = "officer";
+
+/// The HMAC-SHA256 state keyed for the blind indexes. HMAC pads a key shorter than
+/// the hash's block with zeros, so the 64-byte zero-padded key is the same key, and
+/// `KeyInit::new` on a whole block cannot fail.
+fn identity_mac(key: &[u8; 32]) -> hmac::Hmac<sha2::Sha256> {
+    let mut block_key = [0u8; 64];
+    for (slot, byte) in block_key.iter_mut().zip(key.iter()) {
+        *slot = *byte;
+    }
+    <hmac::Hmac<sha2::Sha256> as hmac::digest::KeyInit>::new(&block_key.into())
+}
 
 /// Microseconds since the Unix epoch.
 pub fn now_micros() -> i64 {

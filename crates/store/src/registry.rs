@@ -7,7 +7,7 @@ use crate::{
     now_micros, to_i64, to_u64, Result, Store, StoreError, REPLACEMENT_COUNTER, RESIDENT_COUNTER,
 };
 use chrono::NaiveDate;
-use hmac::{Hmac, Mac};
+use hmac::Mac;
 use maina_core::authority::NumberKey;
 use maina_core::officer::Actor;
 use maina_core::person::{Citizenship, FieldError};
@@ -17,7 +17,6 @@ use maina_core::resident::{
 };
 use maina_core::{MunicipalityCode, MyNumber, NumberAuthority, ResidentCode};
 use serde::{de::DeserializeOwned, Serialize};
-use sha2::Sha256;
 use std::collections::{HashMap, HashSet};
 
 /// A municipality known to the registry.
@@ -319,14 +318,9 @@ impl Store {
 
     fn identity_hash(&self, identity: &str) -> Vec<u8> {
         // A keyed hash: the index finds a returning person without storing their
-        // passport number, and cannot be searched without the key file.
-        // HMAC pads a key shorter than the hash's block to the block with zeros, so
-        // the 64-byte zero-padded key is the same key, and `KeyInit::new` cannot fail.
-        let mut block_key = [0u8; 64];
-        for (slot, byte) in block_key.iter_mut().zip(self.identity_key.iter()) {
-            *slot = *byte;
-        }
-        let mut mac = <Hmac<Sha256> as hmac::digest::KeyInit>::new(&block_key.into());
+        // passport number, and cannot be searched without the key file. The keyed
+        // state is prepared once (at open) and cloned: half the hashing work.
+        let mut mac = self.identity_mac.clone();
         mac.update(identity.as_bytes());
         mac.finalize().into_bytes().to_vec()
     }
@@ -474,7 +468,7 @@ impl Store {
     /// rejected and leave no trace; the others are all written, or none is.
     pub async fn insert_sealed(
         &self,
-        batch: Vec<SealedRegistration>,
+        mut batch: Vec<SealedRegistration>,
         progress: Option<ImportProgress>,
         actor: &Actor,
     ) -> Result<Vec<RowOutcome>> {
@@ -494,8 +488,9 @@ impl Store {
         let mut fresh_identities: Vec<Vec<Value>> = Vec::new();
         let mut birth_keys: Vec<Vec<Value>> = Vec::with_capacity(batch.len());
         let mut seen_in_batch: HashSet<i64> = HashSet::new();
-        let mut returns: Vec<(usize, u64, &SealedRegistration)> = Vec::new();
-        for row in &batch {
+        // (outcome index, earlier resident's key, row index in the batch)
+        let mut returns: Vec<(usize, u64, usize)> = Vec::new();
+        for (row_index, row) in batch.iter_mut().enumerate() {
             let index = outcomes.len();
             if !known.contains(&row.registration.municipality.as_digits()) {
                 outcomes.push(Err(Rejection::new(
@@ -534,14 +529,15 @@ impl Store {
             };
             outcomes.push(Ok(row.registered.clone()));
             match earlier {
-                Some(key) => returns.push((index, key, row)),
+                Some(key) => returns.push((index, key, row_index)),
                 None => {
                     fresh.push(vec![
                         to_i64(row.key)?.into(),
                         row.registration.municipality.as_digits().into(),
                         now.into(),
                         actor.officer.as_str().into(),
-                        row.sealed.clone().into(),
+                        // Moved, not copied: the sealed blob is not needed again.
+                        std::mem::take(&mut row.sealed).into(),
                     ]);
                     birth_keys.push(vec![row.birth_key.into(), to_i64(row.key)?.into()]);
                     if let Some(identity) = &row.identity {
@@ -557,7 +553,10 @@ impl Store {
         tx.insert_many(BIRTH_INDEX_INSERT, BIRTH_INDEX_TUPLE, &birth_keys)
             .await?;
 
-        for (index, key, row) in returns {
+        for (index, key, row_index) in returns {
+            let Some(row) = batch.get(row_index) else {
+                continue;
+            };
             let outcome = self.take_up_return(&mut tx, key, row, actor).await?;
             if let Some(slot) = outcomes.get_mut(index) {
                 *slot = outcome;
