@@ -59,6 +59,8 @@ pub(crate) struct QueuedAudit {
 
 /// Largest group commit.
 const AUDIT_BATCH: usize = 512;
+/// Scheduler yields before a batch is taken.
+const AUDIT_GATHER_YIELDS: usize = 4;
 
 /// The audit writer: waits for an event, takes every other queued event too, and
 /// commits them in one transaction. Ends when the last `Store` is dropped.
@@ -68,6 +70,11 @@ pub(crate) async fn audit_writer(
 ) {
     while let Some(first) = events.recv().await {
         let mut batch = vec![first];
+        // Let the requests already running reach their audit call first: a few
+        // yields turn a stream of one-event commits into batches.
+        for _ in 0..AUDIT_GATHER_YIELDS {
+            tokio::task::yield_now().await;
+        }
         while batch.len() < AUDIT_BATCH {
             match events.try_recv() {
                 Ok(event) => batch.push(event),
