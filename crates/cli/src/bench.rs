@@ -122,6 +122,7 @@ async fn numbering(context: &Context, residents: u64, batch: u64, no_ceiling: bo
     // Keys are reserved up front, so producer threads can validate, number and
     // seal the next batches while the database writes the current one: the
     // machine's cores work side by side. Each producer takes every n-th batch.
+    store.set_bulk_mode(true).await?;
     let keys = store.reserve_resident_keys(residents).await?;
     let (sender, mut receiver) =
         tokio::sync::mpsc::channel::<Result<Vec<SealedRegistration>, String>>(2);
@@ -241,6 +242,7 @@ async fn numbering(context: &Context, residents: u64, batch: u64, no_ceiling: bo
 async fn fill(store: &Store, residents: u64, batch: u64, sample: usize) -> Result<Vec<String>> {
     let today = crate::resident::today();
     let actor = maina_core::officer::Actor::administrator("bench", "benchmark");
+    store.set_bulk_mode(true).await?;
     let keys = store.reserve_resident_keys(residents).await?;
     let progress = indicatif::ProgressBar::new(residents);
     let mut codes = Vec::with_capacity(sample);
@@ -267,6 +269,7 @@ async fn fill(store: &Store, residents: u64, batch: u64, sample: usize) -> Resul
     }
     progress.finish_and_clear();
     store.merge_search_index().await?;
+    store.set_bulk_mode(false).await?;
     Ok(codes)
 }
 

