@@ -213,7 +213,9 @@ fn redact_url(url: &str) -> String {
 
 fn init_logging(format: maina_server::LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("MAINA_LOG").unwrap_or_else(|_| {
-        tracing_subscriber::EnvFilter::new("warn,maina=info,maina_server=info,tower_http=info")
+        tracing_subscriber::EnvFilter::new(
+            "warn,sqlx=error,maina=info,maina_server=info,tower_http=info",
+        )
     });
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)

@@ -3,8 +3,9 @@
 
 use crate::id::MunicipalityCode;
 use crate::person::FieldError;
+use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
 use std::fmt;
 use std::str::FromStr;
 
@@ -228,14 +229,21 @@ pub struct AuditEvent {
 pub const GENESIS_HASH: [u8; 32] = [0u8; 32];
 
 impl AuditEvent {
-    /// This event's link: SHA-256 over the previous link and every field, each
-    /// length-prefixed so that no two different events hash alike.
-    pub fn chain_hash(&self, previous: &[u8; 32]) -> [u8; 32] {
-        let mut hasher = Sha256::new();
+    /// This event's link: HMAC-SHA256, under the audit key from the key file, over
+    /// the previous link and every field, each length-prefixed so that no two
+    /// different events hash alike. Keyed, so that someone who can write the
+    /// database but lacks the key file cannot forge a consistent chain.
+    pub fn chain_hash(&self, previous: &[u8; 32], key: &[u8; 32]) -> [u8; 32] {
+        // A 32-byte key is shorter than SHA-256's block, so HMAC accepts it as is.
+        let mut block_key = [0u8; 64];
+        for (slot, byte) in block_key.iter_mut().zip(key.iter()) {
+            *slot = *byte;
+        }
+        let mut hasher = <Hmac<Sha256> as hmac::digest::KeyInit>::new(&block_key.into());
         hasher.update(b"maina audit v1");
         hasher.update(previous);
-        hasher.update(self.seq.to_be_bytes());
-        hasher.update(self.at.to_be_bytes());
+        hasher.update(&self.seq.to_be_bytes());
+        hasher.update(&self.at.to_be_bytes());
         for field in [
             &self.officer,
             &self.role,
@@ -243,17 +251,17 @@ impl AuditEvent {
             &self.action,
             &self.purpose,
         ] {
-            hasher.update((field.len() as u64).to_be_bytes());
+            hasher.update(&(field.len() as u64).to_be_bytes());
             hasher.update(field.as_bytes());
         }
         match self.resident {
             Some(resident) => {
-                hasher.update([1]);
-                hasher.update(resident.to_be_bytes());
+                hasher.update(&[1]);
+                hasher.update(&resident.to_be_bytes());
             }
-            None => hasher.update([0]),
+            None => hasher.update(&[0]),
         }
-        hasher.finalize().into()
+        hasher.finalize().into_bytes().into()
     }
 }
 
@@ -291,6 +299,8 @@ mod tests {
         assert!(check_password("correct horse battery").is_ok());
     }
 
+    const KEY: [u8; 32] = [7u8; 32];
+
     #[test]
     fn chain_hash_covers_every_field() {
         let event = AuditEvent {
@@ -303,14 +313,19 @@ mod tests {
             resident: Some(3),
             purpose: "x".into(),
         };
-        let base = event.chain_hash(&GENESIS_HASH);
+        let base = event.chain_hash(&GENESIS_HASH, &KEY);
         let mut other = event.clone();
         other.resident = Some(4);
-        assert_ne!(other.chain_hash(&GENESIS_HASH), base);
+        assert_ne!(other.chain_hash(&GENESIS_HASH, &KEY), base);
         let mut other = event.clone();
         other.officer = "ar".into();
         other.role = "egistrar".into();
-        assert_ne!(other.chain_hash(&GENESIS_HASH), base);
-        assert_ne!(event.chain_hash(&[1u8; 32]), base);
+        assert_ne!(other.chain_hash(&GENESIS_HASH, &KEY), base);
+        assert_ne!(event.chain_hash(&[1u8; 32], &KEY), base);
+        assert_ne!(
+            event.chain_hash(&GENESIS_HASH, &[8u8; 32]),
+            base,
+            "another key, another chain"
+        );
     }
 }

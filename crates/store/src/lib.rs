@@ -101,6 +101,7 @@ pub struct Store {
     pool: Pool,
     sealer: Sealer,
     identity_mac: hmac::Hmac<sha2::Sha256>,
+    audit_key: [u8; 32],
     authority: NumberAuthority,
     audit_sender: tokio::sync::mpsc::Sender<officers::QueuedAudit>,
 }
@@ -132,12 +133,18 @@ impl Store {
             &keys.derive("maina resident-code ff1"),
         )?;
         let (audit_sender, audit_events) = tokio::sync::mpsc::channel(4096);
-        tokio::spawn(officers::audit_writer(pool.clone(), audit_events));
+        let audit_key = *keys.derive("maina audit chain");
+        tokio::spawn(officers::audit_writer(
+            pool.clone(),
+            audit_events,
+            audit_key,
+        ));
         let store = Self {
             backend,
             pool,
             sealer: Sealer::new(&keys.derive("maina seal aes-256-gcm")),
             identity_mac: identity_mac(&keys.derive("maina identity hmac")),
+            audit_key,
             authority,
             audit_sender,
         };

@@ -67,6 +67,7 @@ const AUDIT_GATHER_YIELDS: usize = 4;
 pub(crate) async fn audit_writer(
     pool: crate::db::Pool,
     mut events: tokio::sync::mpsc::Receiver<QueuedAudit>,
+    key: [u8; 32],
 ) {
     while let Some(first) = events.recv().await {
         let mut batch = vec![first];
@@ -87,7 +88,7 @@ pub(crate) async fn audit_writer(
                 .iter()
                 .map(|e| (&e.actor, e.action.as_str(), e.resident))
                 .collect();
-            Store::audit_batch_in(&mut tx, &events).await?;
+            Store::audit_batch_in(&mut tx, &key, &events).await?;
             tx.commit().await
         }
         .await
@@ -195,7 +196,7 @@ impl Store {
             ],
         )
         .await?;
-        Self::audit_in(
+        self.audit_in(
             &mut tx,
             by,
             &format!("officer-add {username} {role} {}", municipality.as_digits()),
@@ -252,7 +253,8 @@ impl Store {
         } else {
             "officer-enable"
         };
-        Self::audit_in(&mut tx, by, &format!("{action} {}", officer.username), None).await?;
+        self.audit_in(&mut tx, by, &format!("{action} {}", officer.username), None)
+            .await?;
         tx.commit().await
     }
 
@@ -277,7 +279,7 @@ impl Store {
             &[to_i64(officer.id)?.into()],
         )
         .await?;
-        Self::audit_in(
+        self.audit_in(
             &mut tx,
             by,
             &format!("officer-passwd {}", officer.username),
@@ -395,18 +397,20 @@ impl Store {
     /// Appends events to the audit trail in the caller's transaction, so that a
     /// change and its audit event commit together or not at all.
     pub(crate) async fn audit_in(
+        &self,
         tx: &mut Tx<'_>,
         actor: &Actor,
         action: &str,
         resident: Option<u64>,
     ) -> Result<()> {
-        Self::audit_batch_in(tx, &[(actor, action, resident)]).await
+        Self::audit_batch_in(tx, &self.audit_key, &[(actor, action, resident)]).await
     }
 
     /// Appends several events: the head is read and written once, the links are
     /// computed in memory, the rows go in with one insert path.
     pub(crate) async fn audit_batch_in(
         tx: &mut Tx<'_>,
+        key: &[u8; 32],
         events: &[(&Actor, &str, Option<u64>)],
     ) -> Result<()> {
         if events.is_empty() {
@@ -453,7 +457,7 @@ impl Store {
                 resident: *resident,
                 purpose: actor.purpose.clone(),
             };
-            let hash = event.chain_hash(&previous);
+            let hash = event.chain_hash(&previous, key);
             rows.push(vec![
                 to_i64(event.seq)?.into(),
                 event.at.into(),
@@ -595,7 +599,7 @@ impl Store {
                     ),
                 );
             }
-            let hash = event.chain_hash(&previous);
+            let hash = event.chain_hash(&previous, &self.audit_key);
             if row.bytes(9)? != hash {
                 return report(count, format!("event {} was altered", event.seq));
             }

@@ -569,10 +569,13 @@ impl Store {
             .collect();
         match registered.as_slice() {
             [] => {}
-            [one] => Self::audit_in(&mut tx, actor, "register", Some(*one)).await?,
+            [one] => {
+                self.audit_in(&mut tx, actor, "register", Some(*one))
+                    .await?
+            }
             many => {
                 let action = format!("register-batch {} residents", many.len());
-                Self::audit_in(&mut tx, actor, &action, None).await?;
+                self.audit_in(&mut tx, actor, &action, None).await?;
             }
         }
         if let Some(progress) = progress {
@@ -967,7 +970,7 @@ impl Store {
             ],
         )
         .await?;
-        Self::audit_in(tx, actor, event.kind(), Some(key)).await?;
+        self.audit_in(tx, actor, event.kind(), Some(key)).await?;
         if next.municipality != record.municipality
             || next.person.birth_date != record.person.birth_date
         {
