@@ -4,7 +4,7 @@ use crate::Context;
 use anyhow::{bail, Context as _, Result};
 use chrono::NaiveDate;
 use clap::{Args, Subcommand};
-use maina_core::person::{parse_date, Address, Citizenship, Name};
+use maina_core::person::{parse_date, Address, Citizenship, Name, NameChange};
 use maina_core::resident::{NumberChangeReason, RegistrationForm, ResidentEvent};
 use maina_core::{MyNumber, ResidentCode};
 use maina_store::{NumberStatus, ResidentView, Store};
@@ -411,49 +411,15 @@ fn changed(view: ResidentView) {
 }
 
 fn renamed(current: &Name, args: &RenameArgs) -> Result<Name> {
-    let pick = |new: &Option<String>, old: &str| new.clone().unwrap_or_else(|| old.to_string());
-    Ok(match current {
-        Name::Japanese {
-            family,
-            given,
-            family_kana,
-            given_kana,
-        } => {
-            if args.alphabet_name.is_some() || args.alias.is_some() || args.name_kana.is_some() {
-                bail!("alphabet_name, alias and name_kana apply only to foreign nationals");
-            }
-            Name::japanese(
-                &pick(&args.family_name, family),
-                &pick(&args.given_name, given),
-                &pick(&args.family_kana, family_kana),
-                &pick(&args.given_kana, given_kana),
-            )?
-        }
-        Name::Foreign {
-            alphabet,
-            alias,
-            kana,
-        } => {
-            if args.family_name.is_some()
-                || args.given_name.is_some()
-                || args.family_kana.is_some()
-                || args.given_kana.is_some()
-            {
-                bail!("family_name, given_name and their kana apply only to Japanese nationals");
-            }
-            let alias = match &args.alias {
-                Some(new) if new.trim().is_empty() => None,
-                Some(new) => Some(new.clone()),
-                None => alias.clone(),
-            };
-            let kana = args.name_kana.clone().or_else(|| kana.clone());
-            Name::foreign(
-                &pick(&args.alphabet_name, alphabet),
-                alias.as_deref(),
-                kana.as_deref(),
-            )?
-        }
-    })
+    Ok(current.changed(&NameChange {
+        family_name: args.family_name.clone(),
+        given_name: args.given_name.clone(),
+        family_kana: args.family_kana.clone(),
+        given_kana: args.given_kana.clone(),
+        alphabet_name: args.alphabet_name.clone(),
+        alias: args.alias.clone(),
+        name_kana: args.name_kana.clone(),
+    })?)
 }
 
 pub async fn run_number(context: &Context, command: NumberCommand) -> Result<()> {

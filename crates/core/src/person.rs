@@ -208,6 +208,78 @@ pub fn search_form(text: &str) -> String {
         .collect()
 }
 
+/// A change of name: the parts given replace the current ones, the others stay.
+/// An empty alias removes the alias.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NameChange {
+    pub family_name: Option<String>,
+    pub given_name: Option<String>,
+    pub family_kana: Option<String>,
+    pub given_kana: Option<String>,
+    pub alphabet_name: Option<String>,
+    pub alias: Option<String>,
+    pub name_kana: Option<String>,
+}
+
+impl Name {
+    /// The name after `change`: one rule for the command line, the API and the
+    /// console. Parts of the other script are refused, naming the field.
+    pub fn changed(&self, change: &NameChange) -> Result<Name, FieldError> {
+        let pick = |new: &Option<String>, old: &str| new.clone().unwrap_or_else(|| old.to_string());
+        match self {
+            Name::Japanese {
+                family,
+                given,
+                family_kana,
+                given_kana,
+            } => {
+                for (field, value) in [
+                    ("alphabet_name", &change.alphabet_name),
+                    ("alias", &change.alias),
+                    ("name_kana", &change.name_kana),
+                ] {
+                    if value.is_some() {
+                        return Err(FieldError::new(field, "applies only to foreign nationals"));
+                    }
+                }
+                Name::japanese(
+                    &pick(&change.family_name, family),
+                    &pick(&change.given_name, given),
+                    &pick(&change.family_kana, family_kana),
+                    &pick(&change.given_kana, given_kana),
+                )
+            }
+            Name::Foreign {
+                alphabet,
+                alias,
+                kana,
+            } => {
+                for (field, value) in [
+                    ("family_name", &change.family_name),
+                    ("given_name", &change.given_name),
+                    ("family_kana", &change.family_kana),
+                    ("given_kana", &change.given_kana),
+                ] {
+                    if value.is_some() {
+                        return Err(FieldError::new(field, "applies only to Japanese nationals"));
+                    }
+                }
+                let alias = match &change.alias {
+                    Some(new) if new.trim().is_empty() => None,
+                    Some(new) => Some(new.clone()),
+                    None => alias.clone(),
+                };
+                let kana = change.name_kana.clone().or_else(|| kana.clone());
+                Name::foreign(
+                    &pick(&change.alphabet_name, alphabet),
+                    alias.as_deref(),
+                    kana.as_deref(),
+                )
+            }
+        }
+    }
+}
+
 /// Sex as recorded, with its ISO/IEC 5218 code (the chip uses 1, 2 and 9).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -10,7 +10,7 @@ use axum::response::IntoResponse;
 use axum::Json;
 use chrono::NaiveDate;
 use maina_core::officer::{AuditEvent, Permission};
-use maina_core::person::{parse_date, Address, Citizenship, FieldError, Name};
+use maina_core::person::{parse_date, Address, Citizenship, FieldError, Name, NameChange};
 use maina_core::resident::{NumberChangeReason, RegistrationForm, ResidentEvent};
 use maina_core::{MunicipalityCode, MyNumber, ResidentCode};
 use maina_store::ResidentView;
@@ -136,6 +136,38 @@ pub(crate) async fn authorized_resident(
     {
         return Err(ApiError::not_found("resident"));
     }
+    Ok(view)
+}
+
+/// The resident holding a My Number, if the caller may read them; the read is
+/// audited. One path for the API and the console.
+pub(crate) async fn readable_by_number(
+    state: &AppState,
+    auth: &Authenticated,
+    raw: &str,
+) -> Result<ResidentView, ApiError> {
+    if !auth.officer.role.allows(Permission::ReadResident) {
+        return Err(ApiError::forbidden());
+    }
+    let number: MyNumber = raw.parse().map_err(|e: maina_core::IdError| {
+        ApiError::field(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_field",
+            "my_number",
+            e.to_string(),
+        )
+    })?;
+    let view = state.store.resident_by_number(&number).await?;
+    if !auth
+        .actor()
+        .may(Permission::ReadResident, Some(&view.record.municipality))
+    {
+        return Err(ApiError::not_found("resident with this My Number"));
+    }
+    state
+        .store
+        .audit(&auth.actor(), "read-by-my-number", Some(view.resident_key))
+        .await?;
     Ok(view)
 }
 
@@ -477,31 +509,7 @@ async fn lookup(
     auth: Authenticated,
     Body(request): Body<NumberLookup>,
 ) -> Result<Json<ResidentResponse>, ApiError> {
-    if !auth.officer.role.allows(Permission::ReadResident) {
-        return Err(ApiError::forbidden());
-    }
-    let number: MyNumber = request
-        .my_number
-        .parse()
-        .map_err(|e: maina_core::IdError| {
-            ApiError::field(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_field",
-                "my_number",
-                e.to_string(),
-            )
-        })?;
-    let view = state.store.resident_by_number(&number).await?;
-    if !auth
-        .actor()
-        .may(Permission::ReadResident, Some(&view.record.municipality))
-    {
-        return Err(ApiError::not_found("resident with this My Number"));
-    }
-    state
-        .store
-        .audit(&auth.actor(), "read-by-my-number", Some(view.resident_key))
-        .await?;
+    let view = readable_by_number(&state, &auth, &request.my_number).await?;
     Ok(Json(ResidentResponse::from(&view)))
 }
 
@@ -617,36 +625,15 @@ async fn rename(
     Body(request): Body<RenameRequest>,
 ) -> Result<Json<ResidentResponse>, ApiError> {
     change(&state, &auth, &code, |view| {
-        let pick = |new: &Option<String>, old: &str| new.clone().unwrap_or_else(|| old.to_string());
-        let name = match &view.record.person.name {
-            Name::Japanese {
-                family,
-                given,
-                family_kana,
-                given_kana,
-            } => Name::japanese(
-                &pick(&request.family_name, family),
-                &pick(&request.given_name, given),
-                &pick(&request.family_kana, family_kana),
-                &pick(&request.given_kana, given_kana),
-            )?,
-            Name::Foreign {
-                alphabet,
-                alias,
-                kana,
-            } => {
-                let alias = match &request.alias {
-                    Some(new) if new.trim().is_empty() => None,
-                    Some(new) => Some(new.clone()),
-                    None => alias.clone(),
-                };
-                Name::foreign(
-                    &pick(&request.alphabet_name, alphabet),
-                    alias.as_deref(),
-                    kana.as_deref(),
-                )?
-            }
-        };
+        let name = view.record.person.name.changed(&NameChange {
+            family_name: request.family_name.clone(),
+            given_name: request.given_name.clone(),
+            family_kana: request.family_kana.clone(),
+            given_kana: request.given_kana.clone(),
+            alphabet_name: request.alphabet_name.clone(),
+            alias: request.alias.clone(),
+            name_kana: None,
+        })?;
         Ok(ResidentEvent::Renamed {
             date: date_or_today(&request.date)?,
             name,

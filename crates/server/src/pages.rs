@@ -16,9 +16,9 @@ use axum::routing::{get, post};
 use axum::Router;
 use fluent_bundle::{FluentBundle, FluentResource};
 use maina_core::officer::Permission;
-use maina_core::person::{parse_date, Address};
+use maina_core::person::{parse_date, Address, NameChange};
 use maina_core::resident::{RegistrationForm, ResidentEvent};
-use maina_core::{MyNumber, ResidentCode};
+use maina_core::ResidentCode;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -438,25 +438,7 @@ async fn lookup(
         .take(200)
         .collect();
     let outcome = async {
-        let number: MyNumber = form.my_number.parse().map_err(|e: maina_core::IdError| {
-            ApiError::field(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_field",
-                "my_number",
-                e.to_string(),
-            )
-        })?;
-        let view = state.store.resident_by_number(&number).await?;
-        if !auth
-            .actor()
-            .may(Permission::ReadResident, Some(&view.record.municipality))
-        {
-            return Err(ApiError::not_found("resident"));
-        }
-        state
-            .store
-            .audit(&auth.actor(), "read-by-my-number", Some(view.resident_key))
-            .await?;
+        let view = crate::api::readable_by_number(&state, &auth, &form.my_number).await?;
         Ok::<_, ApiError>(view.resident_code.as_digits())
     }
     .await;
@@ -628,21 +610,18 @@ async fn rename_submit(
     Form(fields): Form<HashMap<String, String>>,
 ) -> Response {
     change_submit(&state, &headers, &code, &fields, |view, f| {
-        let name = match &view.record.person.name {
-            maina_core::person::Name::Japanese { .. } => maina_core::person::Name::japanese(
-                form_field(f, "family_name")?,
-                form_field(f, "given_name")?,
-                form_field(f, "family_kana")?,
-                form_field(f, "given_kana")?,
-            )?,
-            maina_core::person::Name::Foreign { kana, .. } => maina_core::person::Name::foreign(
-                form_field(f, "alphabet_name")?,
-                f.get("alias")
-                    .map(String::as_str)
-                    .filter(|a| !a.trim().is_empty()),
-                kana.as_deref(),
-            )?,
-        };
+        // The form sends every part of the resident's script; the shared rule
+        // checks them like the API's and the command line's.
+        let part = |name: &str| f.get(name).cloned();
+        let name = view.record.person.name.changed(&NameChange {
+            family_name: part("family_name"),
+            given_name: part("given_name"),
+            family_kana: part("family_kana"),
+            given_kana: part("given_kana"),
+            alphabet_name: part("alphabet_name"),
+            alias: part("alias"),
+            name_kana: None,
+        })?;
         Ok(ResidentEvent::Renamed {
             date: form_date(f)?,
             name,

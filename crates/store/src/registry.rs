@@ -710,8 +710,14 @@ impl Store {
     }
 
     fn view(&self, row: ResidentRow) -> Result<ResidentView> {
-        let record = self.current_record(&row)?;
-        let registration = open_record(self, &registration_place(row.key), &row.registration)?;
+        // The registration is opened once; a record never changed since is derived
+        // from it rather than opened a second time.
+        let registration: Registration =
+            open_record(self, &registration_place(row.key), &row.registration)?;
+        let record = match &row.current {
+            Some(sealed) => open_record(self, &current_place(row.key, row.version), sealed)?,
+            None => ResidentRecord::registered(&registration),
+        };
         Ok(ResidentView {
             resident_key: row.key,
             resident_code: self.authority.resident_code(row.key)?,
