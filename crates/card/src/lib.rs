@@ -1,1 +1,17 @@
-pub fn x() {}
+//! maina's My Number card chip, as a value: the JPKI application (REFERENCE section 5),
+//! the card-information-input-support application and a residence-information
+//! application; files, keys generated inside the card, the four PINs with retry limits
+//! and lockout, and the session state cleared on reset, power cycle and re-select.
+//!
+//! The card knows nothing of how it is reached: `maina card attach` carries its APDUs
+//! to a PC/SC reader through vpcd; tests call [`Card::transmit`] directly.
+
+pub mod apdu;
+mod card;
+pub mod tlv;
+
+pub use apdu::{Command, Response, StatusWord};
+pub use card::{
+    jpki_ef, residence_ef, support_ef, Card, CardError, Certificates, Personalisation, PinSlot,
+    PinState, PublicKeys, AID_JPKI, AID_RESIDENCE, AID_SUPPORT, ATR, JPKI_TOKEN,
+};

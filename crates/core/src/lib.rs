@@ -1,6 +1,7 @@
 //! maina's pure domain: identifiers, rules and state machines. No I/O, no async.
 
 pub mod authority;
+pub mod card;
 pub mod ff1;
 pub mod id;
 pub mod officer;

@@ -1,0 +1,217 @@
+//! Rules of the My Number Card that are not about the chip's bytes: its four PINs and
+//! the validity of its certificates (REFERENCE sections 2 and 4).
+
+use chrono::{Datelike, NaiveDate};
+use std::fmt;
+use zeroize::Zeroizing;
+
+/// The card's four PINs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum PinKind {
+    /// Signature-certificate password: 6–16 of A–Z and 0–9 (5 tries).
+    Signature,
+    /// User-authentication certificate PIN: 4 digits (3 tries).
+    Authentication,
+    /// Residence-information PIN: 4 digits (3 tries).
+    Residence,
+    /// Card-information-input-support PIN: 4 digits (3 tries).
+    Support,
+}
+
+impl PinKind {
+    pub const ALL: [PinKind; 4] = [
+        PinKind::Authentication,
+        PinKind::Signature,
+        PinKind::Residence,
+        PinKind::Support,
+    ];
+
+    /// How many wrong tries lock the PIN.
+    pub fn max_tries(self) -> u8 {
+        match self {
+            PinKind::Signature => 5,
+            _ => 3,
+        }
+    }
+
+    /// The name used on the command line and in messages.
+    pub fn code(self) -> &'static str {
+        match self {
+            PinKind::Signature => "sign",
+            PinKind::Authentication => "auth",
+            PinKind::Residence => "residence",
+            PinKind::Support => "support",
+        }
+    }
+
+    /// Whether `candidate` has this PIN's shape (what the chip checks before comparing;
+    /// a wrongly shaped PIN costs no try).
+    pub fn shape_ok(self, candidate: &[u8]) -> bool {
+        match self {
+            PinKind::Signature => {
+                (6..=16).contains(&candidate.len())
+                    && candidate
+                        .iter()
+                        .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+            }
+            _ => candidate.len() == 4 && candidate.iter().all(u8::is_ascii_digit),
+        }
+    }
+}
+
+/// Why a new PIN is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PinError {
+    #[error("the {0} PIN must be exactly 4 digits")]
+    FourDigits(&'static str),
+    #[error("the signature password must be 6 to 16 characters of A–Z and 0–9")]
+    SignatureShape,
+    #[error("the signature password needs at least one letter and one digit")]
+    SignatureMix,
+}
+
+/// A PIN that satisfies its kind's rule; its text is wiped from memory when dropped
+/// and never printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Pin {
+    kind: PinKind,
+    value: Zeroizing<String>,
+}
+
+impl fmt::Debug for Pin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Pin({}, ****)", self.kind.code())
+    }
+}
+
+impl Pin {
+    /// Parses a PIN to be set. The signature password is upper-cased first, as card
+    /// clients do.
+    pub fn new(kind: PinKind, text: &str) -> Result<Self, PinError> {
+        let value = Zeroizing::new(match kind {
+            PinKind::Signature => text.trim().to_ascii_uppercase(),
+            _ => text.trim().to_owned(),
+        });
+        if !kind.shape_ok(value.as_bytes()) {
+            return Err(match kind {
+                PinKind::Signature => PinError::SignatureShape,
+                _ => PinError::FourDigits(kind.code()),
+            });
+        }
+        if kind == PinKind::Signature
+            && !(value.bytes().any(|b| b.is_ascii_uppercase())
+                && value.bytes().any(|b| b.is_ascii_digit()))
+        {
+            return Err(PinError::SignatureMix);
+        }
+        Ok(Self { kind, value })
+    }
+
+    pub fn kind(&self) -> PinKind {
+        self.kind
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        self.value.as_bytes()
+    }
+}
+
+/// The `years`-th birthday after `issued` (a 29 February birthday falls on 28 February
+/// in common years).
+fn birthday_after(birth: NaiveDate, issued: NaiveDate, years: i32) -> Option<NaiveDate> {
+    let on = |year: i32| {
+        NaiveDate::from_ymd_opt(year, birth.month(), birth.day())
+            .or_else(|| NaiveDate::from_ymd_opt(year, birth.month(), birth.day() - 1))
+    };
+    // The first birthday strictly after the day of issue, then `years - 1` more.
+    let this_year = on(issued.year())?;
+    let first = if this_year > issued {
+        issued.year()
+    } else {
+        issued.year() + 1
+    };
+    on(first + years - 1)
+}
+
+/// The last day of both certificates: the 5th birthday after issue, at any age.
+pub fn certificate_expiry(birth: NaiveDate, issued: NaiveDate) -> Option<NaiveDate> {
+    birthday_after(birth, issued, 5)
+}
+
+/// Whether a signature certificate may be issued: not to children under 15.
+pub fn signature_certificate_allowed(birth: NaiveDate, issued: NaiveDate) -> bool {
+    let age = issued.year()
+        - birth.year()
+        - i32::from((issued.month(), issued.day()) < (birth.month(), birth.day()));
+    age >= 15
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    #[test]
+    fn pins_follow_their_rules() {
+        assert!(Pin::new(PinKind::Authentication, "1234").is_ok());
+        assert_eq!(
+            Pin::new(PinKind::Support, "12a4").unwrap_err(),
+            PinError::FourDigits("support")
+        );
+        assert!(Pin::new(PinKind::Residence, "12345").is_err());
+        assert_eq!(
+            Pin::new(PinKind::Signature, "abc123").unwrap().as_bytes(),
+            b"ABC123"
+        );
+        assert_eq!(
+            Pin::new(PinKind::Signature, "ABCDEF").unwrap_err(),
+            PinError::SignatureMix
+        );
+        assert_eq!(
+            Pin::new(PinKind::Signature, "AB12").unwrap_err(),
+            PinError::SignatureShape
+        );
+        assert_eq!(
+            Pin::new(PinKind::Signature, "ABC-123").unwrap_err(),
+            PinError::SignatureShape
+        );
+        assert!(
+            !format!("{:?}", Pin::new(PinKind::Authentication, "1234").unwrap()).contains("1234")
+        );
+        assert_eq!(PinKind::Signature.max_tries(), 5);
+        assert_eq!(PinKind::Support.max_tries(), 3);
+    }
+
+    #[test]
+    fn certificates_end_on_the_fifth_birthday_after_issue() {
+        assert_eq!(
+            certificate_expiry(date(1990, 4, 1), date(2026, 11, 25)),
+            Some(date(2031, 4, 1))
+        );
+        // Issued on the birthday itself: the next birthday is a year later.
+        assert_eq!(
+            certificate_expiry(date(1990, 11, 25), date(2026, 11, 25)),
+            Some(date(2031, 11, 25))
+        );
+        assert_eq!(
+            certificate_expiry(date(1990, 12, 1), date(2026, 11, 25)),
+            Some(date(2030, 12, 1))
+        );
+        assert_eq!(
+            certificate_expiry(date(2000, 2, 29), date(2026, 3, 1)),
+            Some(date(2031, 2, 28))
+        );
+        assert!(signature_certificate_allowed(
+            date(2011, 11, 25),
+            date(2026, 11, 25)
+        ));
+        assert!(!signature_certificate_allowed(
+            date(2011, 11, 26),
+            date(2026, 11, 25)
+        ));
+    }
+}
