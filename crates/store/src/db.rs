@@ -89,6 +89,13 @@ impl Row {
         }
     }
 
+    pub fn opt_text(&self, index: usize) -> Result<Option<String>> {
+        match self.column(index)? {
+            None => Ok(None),
+            Some(_) => self.text(index).map(Some),
+        }
+    }
+
     pub fn bytes(&self, index: usize) -> Result<Vec<u8>> {
         match self.column(index)? {
             Some(Value::Bytes(v)) => Ok(v.clone()),

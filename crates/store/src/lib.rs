@@ -7,12 +7,14 @@
 //! is derived from the resident's row key; a replacement number has a row in
 //! `numbers` keyed by its own number key. Personal details are sealed (AES-256-GCM).
 
+mod cards;
 mod db;
 mod keys;
 mod officers;
 mod registry;
 mod seal;
 
+pub use cards::{CardRecord, CertificateRecord, NewCertificate};
 pub use keys::{KeyError, Keys};
 pub use officers::{AuditReport, LoginFailure, Officer, LOCKOUT_THRESHOLD};
 pub use registry::*;
@@ -76,7 +78,7 @@ pub fn sqlite_url(path: &std::path::Path) -> String {
 }
 
 /// The schema, in order; each entry is applied once, in one transaction.
-const MIGRATIONS: [(i64, &str, &str); 3] = [
+const MIGRATIONS: [(i64, &str, &str); 4] = [
     (
         1,
         include_str!("../migrations/sqlite/0001_registry.sql"),
@@ -91,6 +93,11 @@ const MIGRATIONS: [(i64, &str, &str); 3] = [
         3,
         include_str!("../migrations/sqlite/0003_search.sql"),
         include_str!("../migrations/postgres/0003_search.sql"),
+    ),
+    (
+        4,
+        include_str!("../migrations/sqlite/0004_cards.sql"),
+        include_str!("../migrations/postgres/0004_cards.sql"),
     ),
 ];
 

@@ -240,7 +240,7 @@ macro_rules! load_row {
 }
 
 impl Store {
-    async fn reader(&self) -> Reader<'_> {
+    pub(crate) async fn reader(&self) -> Reader<'_> {
         self.pool.reader().await
     }
 

@@ -651,3 +651,95 @@ async fn search_by_birth_date_and_name_within_a_municipality() {
         );
     }
 }
+
+#[tokio::test]
+async fn cards_and_certificates_are_kept_sealed_and_revoked_together() {
+    for backend in backends("cards").await {
+        let store = open(&backend.url).await;
+        let registered = store
+            .register(japanese("山田").parse(today()).unwrap(), &admin("test"))
+            .await
+            .unwrap();
+        let certificate = |serial: &str, ca: &str| maina_store::NewCertificate {
+            serial: serial.into(),
+            ca: ca.into(),
+            not_before: 1_700_000_000,
+            not_after: 4_000_000_000,
+            der: format!("certificate of 山田 {serial}").into_bytes(),
+        };
+        let chip = b"chip content with 123456789018".to_vec();
+        store
+            .put_card(
+                "0123456789ABCDEF",
+                Some(registered.resident_key),
+                &chip,
+                &[certificate("AA01", "auth"), certificate("BB02", "sign")],
+                &admin("test"),
+            )
+            .await
+            .unwrap();
+        // The same card id twice is refused, and leaves nothing behind.
+        assert!(store
+            .put_card("0123456789ABCDEF", None, &chip, &[certificate("CC03", "auth")], &admin("test"))
+            .await
+            .is_err());
+        assert!(store.certificate("CC03").await.is_err(), "{}", backend.name);
+
+        let (record, opened) = store.card("0123456789ABCDEF").await.unwrap();
+        assert_eq!(opened, chip);
+        assert_eq!(record.resident_key, Some(registered.resident_key));
+        assert_eq!(record.status, "active");
+        store.save_chip("0123456789ABCDEF", b"changed").await.unwrap();
+        assert_eq!(store.card("0123456789ABCDEF").await.unwrap().1, b"changed");
+        assert!(store.save_chip("FFFFFFFFFFFFFFFF", b"x").await.is_err());
+        assert_eq!(store.cards().await.unwrap().len(), 1);
+        let (cert, der) = store.certificate("BB02").await.unwrap();
+        assert_eq!((cert.ca.as_str(), cert.revoked_at), ("sign", None));
+        assert_eq!(der, "certificate of 山田 BB02".as_bytes());
+        assert!(store.certificate_status("auth", "BB02").await.unwrap().is_none());
+        assert!(store.revoked_certificates("auth").await.unwrap().is_empty());
+
+        let revoked = store
+            .revoke_card("0123456789ABCDEF", "lost-card", &admin("test"))
+            .await
+            .unwrap();
+        assert_eq!(revoked.len(), 2);
+        // A second revocation revokes nothing more.
+        assert!(store
+            .revoke_card("0123456789ABCDEF", "death", &admin("test"))
+            .await
+            .unwrap()
+            .is_empty());
+        let listed = store.revoked_certificates("auth").await.unwrap();
+        assert_eq!(listed.len(), 1);
+        assert_eq!((listed[0].0.as_str(), listed[0].2.as_str()), ("AA01", "lost-card"));
+        let status = store.certificate_status("sign", "BB02").await.unwrap().unwrap();
+        assert_eq!(status.reason.as_deref(), Some("lost-card"));
+        assert_eq!(store.card("0123456789ABCDEF").await.unwrap().0.status, "revoked");
+        assert_eq!(store.next_crl_number("auth").await.unwrap(), 1);
+        assert_eq!(store.next_crl_number("auth").await.unwrap(), 2);
+        assert_eq!(store.next_crl_number("sign").await.unwrap(), 1);
+        // Every step about the holder is in the audit trail.
+        let actions: Vec<String> = store
+            .audit_events(Some(registered.resident_key))
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.action)
+            .collect();
+        assert!(actions.contains(&"card.create".to_string()), "{actions:?}");
+        assert!(actions.contains(&"card.revoke:lost-card".to_string()), "{actions:?}");
+        assert_eq!(store.verify_audit().await.unwrap().problem, None);
+        // Neither the chip nor the certificates are in the database in clear.
+        store.close().await;
+        if backend.name == "sqlite" {
+            let path = backend.url.trim_start_matches("sqlite://");
+            let bytes = std::fs::read(path).unwrap();
+            let wal = std::fs::read(format!("{path}-wal")).unwrap_or_default();
+            for haystack in [&bytes, &wal] {
+                assert!(!haystack.windows(7).any(|w| w == b"changed"));
+                assert!(!haystack.windows(14).any(|w| w == b"certificate of"));
+            }
+        }
+    }
+}

@@ -1,0 +1,283 @@
+//! Cards and their certificates. The store keeps the chip's content sealed and knows
+//! nothing of its format (that is `maina-card`'s); it keeps each certificate sealed
+//! with its serial, authority, validity and revocation in clear for CRLs and OCSP.
+
+use crate::{now_micros, to_i64, to_u64, Result, Store, StoreError};
+use maina_core::officer::Actor;
+
+/// A card as the registry lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CardRecord {
+    pub id: String,
+    /// The holder's row key (`None` for a demonstration card of a synthetic person).
+    pub resident_key: Option<u64>,
+    /// `active` or `revoked`.
+    pub status: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// A certificate as the registry lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertificateRecord {
+    /// Upper-case hexadecimal.
+    pub serial: String,
+    /// `auth` or `sign`.
+    pub ca: String,
+    pub card_id: String,
+    /// Seconds since the Unix epoch.
+    pub not_before: i64,
+    pub not_after: i64,
+    /// Microseconds since the Unix epoch.
+    pub revoked_at: Option<i64>,
+    pub reason: Option<String>,
+}
+
+/// A certificate to record with a new card.
+#[derive(Debug, Clone)]
+pub struct NewCertificate {
+    pub serial: String,
+    pub ca: String,
+    pub not_before: i64,
+    pub not_after: i64,
+    pub der: Vec<u8>,
+}
+
+fn chip_place(card_id: &str) -> String {
+    format!("card/{card_id}/chip")
+}
+
+fn certificate_place(serial: &str) -> String {
+    format!("certificate/{serial}")
+}
+
+const CARD_COLUMNS: &str = "id, resident_id, status, created_at, updated_at";
+const CERTIFICATE_COLUMNS: &str =
+    "serial, ca, card_id, not_before, not_after, revoked_at, reason";
+
+fn card_record(row: &crate::db::Row) -> Result<CardRecord> {
+    Ok(CardRecord {
+        id: row.text(0)?,
+        resident_key: row.opt_int(1)?.map(to_u64).transpose()?,
+        status: row.text(2)?,
+        created_at: row.int(3)?,
+        updated_at: row.int(4)?,
+    })
+}
+
+fn certificate_record(row: &crate::db::Row) -> Result<CertificateRecord> {
+    Ok(CertificateRecord {
+        serial: row.text(0)?,
+        ca: row.text(1)?,
+        card_id: row.text(2)?,
+        not_before: row.int(3)?,
+        not_after: row.int(4)?,
+        revoked_at: row.opt_int(5)?,
+        reason: row.opt_text(6)?,
+    })
+}
+
+impl Store {
+    /// Records a new card (its sealed chip) and its certificates in one transaction,
+    /// with an audit event naming the holder.
+    pub async fn put_card(
+        &self,
+        card_id: &str,
+        resident_key: Option<u64>,
+        chip: &[u8],
+        certificates: &[NewCertificate],
+        actor: &Actor,
+    ) -> Result<()> {
+        let sealed = self.sealer.seal(&chip_place(card_id), chip)?;
+        let now = now_micros();
+        let mut tx = self.pool.begin().await?;
+        tx.execute(
+            "INSERT INTO cards (id, resident_id, status, created_at, updated_at, chip) VALUES ($1, $2, 'active', $3, $3, $4)",
+            &[
+                card_id.into(),
+                resident_key.map(to_i64).transpose()?.into(),
+                now.into(),
+                sealed.into(),
+            ],
+        )
+        .await?;
+        for certificate in certificates {
+            let der = self
+                .sealer
+                .seal(&certificate_place(&certificate.serial), &certificate.der)?;
+            tx.execute(
+                "INSERT INTO certificates (serial, ca, card_id, not_before, not_after, der) VALUES ($1, $2, $3, $4, $5, $6)",
+                &[
+                    certificate.serial.as_str().into(),
+                    certificate.ca.as_str().into(),
+                    card_id.into(),
+                    certificate.not_before.into(),
+                    certificate.not_after.into(),
+                    der.into(),
+                ],
+            )
+            .await?;
+        }
+        self.audit_in(&mut tx, actor, "card.create", resident_key)
+            .await?;
+        tx.commit().await
+    }
+
+    /// A card and its opened chip content.
+    pub async fn card(&self, card_id: &str) -> Result<(CardRecord, Vec<u8>)> {
+        let mut reader = self.reader().await;
+        let row = reader
+            .fetch_optional(
+                &format!("SELECT {CARD_COLUMNS}, chip FROM cards WHERE id = $1"),
+                &[card_id.into()],
+            )
+            .await?
+            .ok_or(StoreError::NotFound("card"))?;
+        drop(reader);
+        let record = card_record(&row)?;
+        let chip = self.sealer.open(&chip_place(card_id), &row.bytes(5)?)?;
+        Ok((record, chip))
+    }
+
+    /// Saves a card's chip content after a command changed it (a PIN counter).
+    pub async fn save_chip(&self, card_id: &str, chip: &[u8]) -> Result<()> {
+        let sealed = self.sealer.seal(&chip_place(card_id), chip)?;
+        let mut tx = self.pool.begin().await?;
+        let changed = tx
+            .execute(
+                "UPDATE cards SET chip = $1, updated_at = $2 WHERE id = $3",
+                &[sealed.into(), now_micros().into(), card_id.into()],
+            )
+            .await?;
+        if changed == 0 {
+            return Err(StoreError::NotFound("card"));
+        }
+        tx.commit().await
+    }
+
+    /// Every card, newest first.
+    pub async fn cards(&self) -> Result<Vec<CardRecord>> {
+        let rows = self
+            .reader()
+            .await
+            .fetch_all(
+                &format!("SELECT {CARD_COLUMNS} FROM cards ORDER BY created_at DESC, id"),
+                &[],
+            )
+            .await?;
+        rows.iter().map(card_record).collect()
+    }
+
+    /// A card's certificates.
+    pub async fn card_certificates(&self, card_id: &str) -> Result<Vec<CertificateRecord>> {
+        let rows = self
+            .reader()
+            .await
+            .fetch_all(
+                &format!("SELECT {CERTIFICATE_COLUMNS} FROM certificates WHERE card_id = $1 ORDER BY ca"),
+                &[card_id.into()],
+            )
+            .await?;
+        rows.iter().map(certificate_record).collect()
+    }
+
+    /// One certificate's record and DER.
+    pub async fn certificate(&self, serial: &str) -> Result<(CertificateRecord, Vec<u8>)> {
+        let row = self
+            .reader()
+            .await
+            .fetch_optional(
+                &format!("SELECT {CERTIFICATE_COLUMNS}, der FROM certificates WHERE serial = $1"),
+                &[serial.into()],
+            )
+            .await?
+            .ok_or(StoreError::NotFound("certificate"))?;
+        let record = certificate_record(&row)?;
+        let der = self.sealer.open(&certificate_place(serial), &row.bytes(7)?)?;
+        Ok((record, der))
+    }
+
+    /// A certificate's status for OCSP: `None` if this authority never issued it.
+    pub async fn certificate_status(
+        &self,
+        ca: &str,
+        serial: &str,
+    ) -> Result<Option<CertificateRecord>> {
+        let row = self
+            .reader()
+            .await
+            .fetch_optional(
+                &format!("SELECT {CERTIFICATE_COLUMNS} FROM certificates WHERE serial = $1 AND ca = $2"),
+                &[serial.into(), ca.into()],
+            )
+            .await?;
+        row.as_ref().map(certificate_record).transpose()
+    }
+
+    /// Revokes a card: the card is marked revoked and each of its certificates not yet
+    /// revoked is revoked with `reason`, in one transaction with its audit event.
+    /// Returns the serials revoked now.
+    pub async fn revoke_card(
+        &self,
+        card_id: &str,
+        reason: &str,
+        actor: &Actor,
+    ) -> Result<Vec<String>> {
+        let now = now_micros();
+        let mut tx = self.pool.begin().await?;
+        let row = tx
+            .fetch_optional(
+                "UPDATE cards SET status = 'revoked', updated_at = $1 WHERE id = $2 RETURNING resident_id",
+                &[now.into(), card_id.into()],
+            )
+            .await?
+            .ok_or(StoreError::NotFound("card"))?;
+        let resident_key = row.opt_int(0)?.map(to_u64).transpose()?;
+        let revoked = tx
+            .fetch_all(
+                "UPDATE certificates SET revoked_at = $1, reason = $2 WHERE card_id = $3 AND revoked_at IS NULL RETURNING serial",
+                &[now.into(), reason.into(), card_id.into()],
+            )
+            .await?;
+        let serials = revoked
+            .iter()
+            .map(|row| row.text(0))
+            .collect::<Result<Vec<_>>>()?;
+        self.audit_in(&mut tx, actor, &format!("card.revoke:{reason}"), resident_key)
+            .await?;
+        tx.commit().await?;
+        Ok(serials)
+    }
+
+    /// The revoked certificates of one authority that have not expired yet (an
+    /// expired certificate may leave the CRL, RFC 5280 3.3): serial, revocation time
+    /// (microseconds) and reason.
+    pub async fn revoked_certificates(&self, ca: &str) -> Result<Vec<(String, i64, String)>> {
+        let now_seconds = now_micros() / 1_000_000;
+        let rows = self
+            .reader()
+            .await
+            .fetch_all(
+                "SELECT serial, revoked_at, reason FROM certificates WHERE ca = $1 AND revoked_at IS NOT NULL AND not_after >= $2 ORDER BY revoked_at, serial",
+                &[ca.into(), now_seconds.into()],
+            )
+            .await?;
+        rows.iter()
+            .map(|row| Ok((row.text(0)?, row.int(1)?, row.text(2)?)))
+            .collect()
+    }
+
+    /// The next CRL number of an authority (monotonic, RFC 5280 5.2.3).
+    pub async fn next_crl_number(&self, ca: &str) -> Result<u64> {
+        let counter = format!("crl_{ca}");
+        let mut tx = self.pool.begin().await?;
+        tx.execute(
+            "INSERT INTO counters (name, next_value) VALUES ($1, 1) ON CONFLICT (name) DO NOTHING",
+            &[counter.as_str().into()],
+        )
+        .await?;
+        let range = Self::take_keys(&mut tx, &counter, 1).await?;
+        tx.commit().await?;
+        Ok(range.start)
+    }
+}
