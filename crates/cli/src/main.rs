@@ -1,6 +1,7 @@
 //! `maina`: the command line of the My Number registry.
 
 mod bench;
+mod card;
 mod import;
 mod officer;
 mod resident;
@@ -81,6 +82,22 @@ enum Command {
     /// The hash-chained audit trail.
     #[command(subcommand)]
     Audit(officer::AuditCommand),
+    /// My Number cards: make, list, show, revoke, attach to a reader; read, sign and
+    /// authenticate with any card in a PC/SC reader.
+    #[command(subcommand)]
+    Card(card::CardCommand),
+    /// The card authorities (CRLs, CA certificates).
+    #[command(subcommand)]
+    Pki(card::PkiCommand),
+    /// Check a detached signature made by `maina card sign`: signature, chain,
+    /// validity and revocation.
+    Verify {
+        /// The signed file.
+        file: std::path::PathBuf,
+        /// The signature [default: FILE.sig].
+        #[arg(long)]
+        signature: Option<std::path::PathBuf>,
+    },
     /// Benchmarks (print figures; not tests).
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -261,6 +278,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Init => {
             let store = context.init().await?;
             println!("initialised {}", context.data.display());
+            card::init_authorities(&context)?;
             println!(
                 "  key file: {} (keep it safe and out of backups of the database)",
                 context.key_path().display()
@@ -275,7 +293,7 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Command::Serve(args) => {
             let config = args.config()?;
-            serve(&context.open().await?, config).await
+            serve(&context, &context.open().await?, config).await
         }
         Command::Demo {
             serve: args,
@@ -288,7 +306,7 @@ async fn run(cli: Cli) -> Result<()> {
                 store.close().await;
                 return Ok(());
             }
-            serve(&store, config).await
+            serve(&context, &store, config).await
         }
         Command::Municipality(command) => {
             let store = context.open().await?;
@@ -324,13 +342,30 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Officer(command) => officer::run(&context, command).await,
         Command::Audit(command) => officer::run_audit(&context, command).await,
         Command::Bench(command) => bench::run(&context, command).await,
+        Command::Card(command) => card::run(&context, command).await,
+        Command::Pki(command) => card::run_pki(&context, command).await,
+        Command::Verify { file, signature } => {
+            let signature = signature.unwrap_or_else(|| {
+                let mut name = file.as_os_str().to_owned();
+                name.push(".sig");
+                std::path::PathBuf::from(name)
+            });
+            card::verify(&context, &file, &signature).await
+        }
     }
 }
 
-async fn serve(store: &Store, config: maina_server::ServerConfig) -> Result<()> {
+async fn serve(context: &Context, store: &Store, config: maina_server::ServerConfig) -> Result<()> {
     init_logging(config.log_format);
     let listen = config.listen;
-    let state = maina_server::AppState::new(store.clone(), config);
+    let mut state = maina_server::AppState::new(store.clone(), config);
+    if maina_pki::Authorities::exist(&card::pki_dir(context)) {
+        state = state.with_authorities(card::load_authorities(context)?);
+    } else {
+        tracing::warn!(
+            "no card authorities in the data directory: CRLs and OCSP are off (maina pki init)"
+        );
+    }
     let backend = store.backend().name();
     maina_server::serve(listen, state, shutdown_signal(), |addr| {
         println!("maina listening on http://{addr} ({backend})");
@@ -374,6 +409,9 @@ async fn demo(context: &Context, residents: u64) -> Result<Store> {
     } else {
         context.init().await?
     };
+    if !maina_pki::Authorities::exist(&card::pki_dir(context)) {
+        card::init_authorities(context)?;
+    }
     let code: MunicipalityCode = DEMO_MUNICIPALITY.parse()?;
     store
         .put_municipality(&Municipality {

@@ -568,3 +568,422 @@ fn officers_and_the_audit_trail() {
     let err = fails(maina(data, &["audit", "verify"]));
     assert!(err.contains("event 2 was altered"), "{err}");
 }
+
+/// Runs a program; returns whether it succeeded and everything it printed.
+fn run(program: &str, args: &[&str]) -> (bool, String) {
+    let output = Command::new(program)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{program} cannot run ({e}): scripts/test.sh installs pcscd, opensc and vsmartcard-vpcd"));
+    (
+        output.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        ),
+    )
+}
+
+/// pcscd, started when it is not running (it has no service manager here).
+fn ensure_pcscd() {
+    let running = Command::new("pgrep")
+        .args(["-x", "pcscd"])
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    if !running {
+        let (ok, text) = run("pcscd", &[]);
+        assert!(ok, "pcscd did not start: {text}");
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+struct Attached(std::process::Child);
+
+impl Drop for Attached {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+const P11: &str = "/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so";
+
+fn tries(list_pins: &str) -> Vec<u32> {
+    list_pins
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("Tries left"))
+        .map(|l| l.trim_start_matches([' ', ':']).trim().parse().unwrap())
+        .collect()
+}
+
+#[test]
+fn a_card_in_a_pcsc_reader_works_with_opensc_openssl_and_maina() {
+    ensure_pcscd();
+    let dir = initialised();
+    let data = dir.path();
+    let work = tempfile::tempdir().unwrap();
+    let file = |name: &str| work.path().join(name).to_string_lossy().into_owned();
+    let mut args = YAMADA.to_vec();
+    args.extend(["--address", "東京都千代田区一番町1"]);
+    let code = field(&ok(maina(data, &args)), "resident record code").replace(' ', "");
+
+    // PINs are checked against their rules before anything is made.
+    let pins = [
+        "--auth-pin",
+        "1234",
+        "--sign-pin",
+        "abc123",
+        "--residence-pin",
+        "5678",
+        "--support-pin",
+        "9012",
+    ];
+    let mut bad = vec!["card", "create", "--resident", &code];
+    bad.extend([
+        "--auth-pin",
+        "12a4",
+        "--sign-pin",
+        "abc123",
+        "--residence-pin",
+        "5678",
+        "--support-pin",
+        "9012",
+    ]);
+    assert!(fails(maina(data, &bad)).contains("auth PIN must be exactly 4 digits"));
+    let mut bad = vec!["card", "create", "--resident", &code];
+    bad.extend([
+        "--auth-pin",
+        "1234",
+        "--sign-pin",
+        "abcdef",
+        "--residence-pin",
+        "5678",
+        "--support-pin",
+        "9012",
+    ]);
+    assert!(fails(maina(data, &bad)).contains("at least one letter and one digit"));
+    assert!(ok(maina(data, &["card", "list"])).lines().count() == 1);
+
+    let mut create = vec!["card", "create", "--resident", &code];
+    create.extend(pins);
+    let card_id = ok(maina(data, &create)).trim().to_string();
+    assert_eq!(card_id.len(), 16);
+    let shown = ok(maina(data, &["card", "show", &card_id]));
+    let auth_serial = shown
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("certificate auth "))
+        .unwrap()[..32]
+        .to_string();
+    assert!(shown.contains("auth       3/3"), "{shown}");
+
+    let attach = Command::new(MAINA)
+        .arg("--data")
+        .arg(data)
+        .args(["card", "attach", &card_id])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let _attached = Attached(attach);
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let (ok, text) = run("opensc-tool", &["-n"]);
+        if ok && text.contains("jpki") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the card never appeared: {text}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+
+    // OpenSC's jpki driver reads what maina-pki issued.
+    let (ok_, certs) = run("pkcs15-tool", &["--list-certificates"]);
+    assert!(ok_, "{certs}");
+    assert!(certs.contains(&auth_serial), "{certs}");
+    assert!(
+        certs.contains("Digital Signature Certificate CA"),
+        "{certs}"
+    );
+    let (_, pins_text) = run("pkcs15-tool", &["--list-pins"]);
+    assert_eq!(tries(&pins_text), vec![3, 5], "{pins_text}");
+    // The signature certificate stays unreadable without its PIN.
+    let (read_ok, _) = run("pkcs15-tool", &["--read-certificate", "02"]);
+    assert!(!read_ok);
+    let (_, raw) = run(
+        "opensc-tool",
+        &[
+            "-s",
+            "00 A4 04 0C 0A D3 92 F0 00 26 01 00 00 00 01",
+            "-s",
+            "00 A4 02 0C 02 00 01",
+            "-s",
+            "00 B0 00 00 04",
+        ],
+    );
+    assert!(
+        raw.contains("00 B0 00 00 04 \nReceived (SW1=0x69, SW2=0x82)"),
+        "{raw}"
+    );
+
+    // PKCS#11 signatures, checked by openssl and by maina.
+    std::fs::write(file("doc.txt"), "a tax return\n").unwrap();
+    let (ok_, text) = run(
+        "pkcs11-tool",
+        &[
+            "--module",
+            P11,
+            "--login",
+            "--pin",
+            "1234",
+            "--sign",
+            "-m",
+            "SHA256-RSA-PKCS",
+            "--id",
+            "01",
+            "-i",
+            &file("doc.txt"),
+            "-o",
+            &file("auth.sig"),
+        ],
+    );
+    assert!(ok_, "{text}");
+    let (_, cert) = run("pkcs15-tool", &["--read-certificate", "01"]);
+    std::fs::write(file("auth.pem"), cert).unwrap();
+    let (_, key) = run(
+        "openssl",
+        &["x509", "-in", &file("auth.pem"), "-pubkey", "-noout"],
+    );
+    std::fs::write(file("auth.pub"), key).unwrap();
+    let (ok_, text) = run(
+        "openssl",
+        &[
+            "dgst",
+            "-sha256",
+            "-verify",
+            &file("auth.pub"),
+            "-signature",
+            &file("auth.sig"),
+            &file("doc.txt"),
+        ],
+    );
+    assert!(ok_ && text.contains("Verified OK"), "{text}");
+    let (ok_, text) = run(
+        "pkcs11-tool",
+        &[
+            "--module",
+            P11,
+            "--slot-index",
+            "1",
+            "--login",
+            "--pin",
+            "ABC123",
+            "--sign",
+            "-m",
+            "SHA256-RSA-PKCS",
+            "--id",
+            "02",
+            "-i",
+            &file("doc.txt"),
+            "-o",
+            &file("p11sign.sig"),
+        ],
+    );
+    assert!(ok_, "{text}");
+
+    // maina's own client, through PC/SC like any other program.
+    let read = ok(maina(data, &["card", "read"]));
+    assert!(
+        read.contains("token: JPKIAPICCTOKEN2")
+            && read.contains("authentication PIN: 3 tries left"),
+        "{read}"
+    );
+    ok(maina(
+        data,
+        &["card", "sign", &file("doc.txt"), "--pin", "abc123"],
+    ));
+    let verified = ok(maina(data, &["verify", &file("doc.txt")]));
+    assert!(
+        verified.contains("signature valid") && verified.contains("山田 太郎"),
+        "{verified}"
+    );
+    std::fs::write(file("doc.txt"), "a tax return, edited\n").unwrap();
+    assert!(fails(maina(
+        data,
+        &[
+            "verify",
+            &file("doc.txt"),
+            "--signature",
+            &file("doc.txt.sig")
+        ]
+    ))
+    .contains("does not verify"));
+    std::fs::write(file("doc.txt"), "a tax return\n").unwrap();
+    // The PKCS#11 signature verifies under the signature certificate too.
+    let (_, sign_pem) = run("openssl", &["x509", "-in", &file("doc.txt.sig")]);
+    std::fs::write(file("sign.pem"), &sign_pem).unwrap();
+    let (_, key) = run(
+        "openssl",
+        &["x509", "-in", &file("sign.pem"), "-pubkey", "-noout"],
+    );
+    std::fs::write(file("sign.pub"), key).unwrap();
+    let (ok_, text) = run(
+        "openssl",
+        &[
+            "dgst",
+            "-sha256",
+            "-verify",
+            &file("sign.pub"),
+            "-signature",
+            &file("p11sign.sig"),
+            &file("doc.txt"),
+        ],
+    );
+    assert!(ok_, "{text}");
+    assert!(ok(maina(data, &["card", "auth", "--pin", "1234"])).contains("authenticated"));
+
+    // The CA, the CRL and the OCSP responder, checked by openssl.
+    ok(maina(
+        data,
+        &[
+            "pki",
+            "ca-cert",
+            "--ca",
+            "sign",
+            "--out",
+            &file("sign-ca.pem"),
+        ],
+    ));
+    ok(maina(
+        data,
+        &["pki", "crl", "--ca", "sign", "--out", &file("sign.crl")],
+    ));
+    let (ok_, text) = run(
+        "openssl",
+        &[
+            "verify",
+            "-crl_check",
+            "-CAfile",
+            &file("sign-ca.pem"),
+            "-CRLfile",
+            &file("sign.crl"),
+            &file("sign.pem"),
+        ],
+    );
+    assert!(ok_, "{text}");
+    let ocsp = |addr: &str| {
+        run(
+            "openssl",
+            &[
+                "ocsp",
+                "-url",
+                &format!("http://{addr}/ocsp"),
+                "-issuer",
+                &file("sign-ca.pem"),
+                "-CAfile",
+                &file("sign-ca.pem"),
+                "-cert",
+                &file("sign.pem"),
+            ],
+        )
+        .1
+    };
+    let answer = with_server(data, |addr| ocsp(addr));
+    assert!(
+        answer.contains("Response verify OK") && answer.contains(": good"),
+        "{answer}"
+    );
+
+    // Wrong PINs count down, persist, and lock.
+    for left in [2, 1, 0] {
+        let (ok_, _) = run(
+            "pkcs11-tool",
+            &[
+                "--module",
+                P11,
+                "--login",
+                "--pin",
+                "0000",
+                "--sign",
+                "-m",
+                "SHA256-RSA-PKCS",
+                "--id",
+                "01",
+                "-i",
+                &file("doc.txt"),
+                "-o",
+                &file("x.sig"),
+            ],
+        );
+        assert!(!ok_);
+        let (_, pins_text) = run("pkcs15-tool", &["--list-pins"]);
+        assert_eq!(tries(&pins_text)[0], left, "{pins_text}");
+    }
+    let (ok_, _) = run(
+        "pkcs11-tool",
+        &[
+            "--module",
+            P11,
+            "--login",
+            "--pin",
+            "1234",
+            "--sign",
+            "-m",
+            "SHA256-RSA-PKCS",
+            "--id",
+            "01",
+            "-i",
+            &file("doc.txt"),
+            "-o",
+            &file("x.sig"),
+        ],
+    );
+    assert!(!ok_, "a blocked PIN must not sign");
+    assert!(fails(maina(data, &["card", "auth", "--pin", "1234"])).contains("blocked"));
+    assert!(
+        ok(maina(data, &["card", "show", &card_id])).contains("auth       0/3 tries left  BLOCKED")
+    );
+
+    // Revocation reaches the CRL, OCSP and maina verify.
+    assert!(ok(maina(
+        data,
+        &["card", "revoke", &card_id, "--reason", "lost-card"]
+    ))
+    .contains("2 certificate(s)"));
+    ok(maina(
+        data,
+        &["pki", "crl", "--ca", "sign", "--out", &file("sign.crl")],
+    ));
+    let (ok_, text) = run(
+        "openssl",
+        &[
+            "verify",
+            "-crl_check",
+            "-CAfile",
+            &file("sign-ca.pem"),
+            "-CRLfile",
+            &file("sign.crl"),
+            &file("sign.pem"),
+        ],
+    );
+    assert!(!ok_ && text.contains("certificate revoked"), "{text}");
+    let answer = with_server(data, |addr| ocsp(addr));
+    assert!(
+        answer.contains("Response verify OK")
+            && answer.contains(": revoked")
+            && answer.contains("keyCompromise"),
+        "{answer}"
+    );
+    assert!(fails(maina(data, &["verify", &file("doc.txt")])).contains("revoked"));
+    assert!(fails(maina(
+        data,
+        &["card", "revoke", &card_id, "--reason", "stolen"]
+    ))
+    .contains("reason: expected one of"));
+    // The holder's audit trail shows the card's life.
+    let audit = ok(maina(data, &["audit", "show", "--resident", &code]));
+    assert!(
+        audit.contains("card.create") && audit.contains("card.revoke:lost-card"),
+        "{audit}"
+    );
+}

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod config;
 pub mod error;
 pub mod pages;
+pub mod pki;
 
 pub use config::{LogFormat, ServerConfig};
 
@@ -32,6 +33,8 @@ pub struct AppState {
     pub sessions: Arc<auth::SessionCache>,
     pub pages: Arc<pages::Pages>,
     pub openapi: Arc<utoipa::openapi::OpenApi>,
+    /// The card authorities (absent when the data directory has none).
+    pub authorities: Option<Arc<maina_pki::Authorities>>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -52,7 +55,14 @@ impl AppState {
             pages: pages::shared(),
             config: Arc::new(config),
             openapi: Arc::new(openapi),
+            authorities: None,
         }
+    }
+
+    /// Serves the card PKI (CRLs, CA certificates, OCSP) with these authorities.
+    pub fn with_authorities(mut self, authorities: maina_pki::Authorities) -> Self {
+        self.authorities = Some(Arc::new(authorities));
+        self
     }
 }
 
@@ -104,6 +114,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/openapi.json", get(api::openapi_json))
         .merge(api)
         .merge(pages::routes())
+        .merge(pki::routes())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(max_body))
         .layer(PropagateRequestIdLayer::x_request_id())

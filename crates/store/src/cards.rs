@@ -52,8 +52,7 @@ fn certificate_place(serial: &str) -> String {
 }
 
 const CARD_COLUMNS: &str = "id, resident_id, status, created_at, updated_at";
-const CERTIFICATE_COLUMNS: &str =
-    "serial, ca, card_id, not_before, not_after, revoked_at, reason";
+const CERTIFICATE_COLUMNS: &str = "serial, ca, card_id, not_before, not_after, revoked_at, reason";
 
 fn card_record(row: &crate::db::Row) -> Result<CardRecord> {
     Ok(CardRecord {
@@ -174,7 +173,9 @@ impl Store {
             .reader()
             .await
             .fetch_all(
-                &format!("SELECT {CERTIFICATE_COLUMNS} FROM certificates WHERE card_id = $1 ORDER BY ca"),
+                &format!(
+                    "SELECT {CERTIFICATE_COLUMNS} FROM certificates WHERE card_id = $1 ORDER BY ca"
+                ),
                 &[card_id.into()],
             )
             .await?;
@@ -193,7 +194,9 @@ impl Store {
             .await?
             .ok_or(StoreError::NotFound("certificate"))?;
         let record = certificate_record(&row)?;
-        let der = self.sealer.open(&certificate_place(serial), &row.bytes(7)?)?;
+        let der = self
+            .sealer
+            .open(&certificate_place(serial), &row.bytes(7)?)?;
         Ok((record, der))
     }
 
@@ -207,7 +210,9 @@ impl Store {
             .reader()
             .await
             .fetch_optional(
-                &format!("SELECT {CERTIFICATE_COLUMNS} FROM certificates WHERE serial = $1 AND ca = $2"),
+                &format!(
+                    "SELECT {CERTIFICATE_COLUMNS} FROM certificates WHERE serial = $1 AND ca = $2"
+                ),
                 &[serial.into(), ca.into()],
             )
             .await?;
@@ -243,8 +248,13 @@ impl Store {
             .iter()
             .map(|row| row.text(0))
             .collect::<Result<Vec<_>>>()?;
-        self.audit_in(&mut tx, actor, &format!("card.revoke:{reason}"), resident_key)
-            .await?;
+        self.audit_in(
+            &mut tx,
+            actor,
+            &format!("card.revoke:{reason}"),
+            resident_key,
+        )
+        .await?;
         tx.commit().await?;
         Ok(serials)
     }

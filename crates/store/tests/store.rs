@@ -680,7 +680,13 @@ async fn cards_and_certificates_are_kept_sealed_and_revoked_together() {
             .unwrap();
         // The same card id twice is refused, and leaves nothing behind.
         assert!(store
-            .put_card("0123456789ABCDEF", None, &chip, &[certificate("CC03", "auth")], &admin("test"))
+            .put_card(
+                "0123456789ABCDEF",
+                None,
+                &chip,
+                &[certificate("CC03", "auth")],
+                &admin("test")
+            )
             .await
             .is_err());
         assert!(store.certificate("CC03").await.is_err(), "{}", backend.name);
@@ -689,14 +695,21 @@ async fn cards_and_certificates_are_kept_sealed_and_revoked_together() {
         assert_eq!(opened, chip);
         assert_eq!(record.resident_key, Some(registered.resident_key));
         assert_eq!(record.status, "active");
-        store.save_chip("0123456789ABCDEF", b"changed").await.unwrap();
+        store
+            .save_chip("0123456789ABCDEF", b"changed")
+            .await
+            .unwrap();
         assert_eq!(store.card("0123456789ABCDEF").await.unwrap().1, b"changed");
         assert!(store.save_chip("FFFFFFFFFFFFFFFF", b"x").await.is_err());
         assert_eq!(store.cards().await.unwrap().len(), 1);
         let (cert, der) = store.certificate("BB02").await.unwrap();
         assert_eq!((cert.ca.as_str(), cert.revoked_at), ("sign", None));
         assert_eq!(der, "certificate of 山田 BB02".as_bytes());
-        assert!(store.certificate_status("auth", "BB02").await.unwrap().is_none());
+        assert!(store
+            .certificate_status("auth", "BB02")
+            .await
+            .unwrap()
+            .is_none());
         assert!(store.revoked_certificates("auth").await.unwrap().is_empty());
 
         let revoked = store
@@ -712,10 +725,20 @@ async fn cards_and_certificates_are_kept_sealed_and_revoked_together() {
             .is_empty());
         let listed = store.revoked_certificates("auth").await.unwrap();
         assert_eq!(listed.len(), 1);
-        assert_eq!((listed[0].0.as_str(), listed[0].2.as_str()), ("AA01", "lost-card"));
-        let status = store.certificate_status("sign", "BB02").await.unwrap().unwrap();
+        assert_eq!(
+            (listed[0].0.as_str(), listed[0].2.as_str()),
+            ("AA01", "lost-card")
+        );
+        let status = store
+            .certificate_status("sign", "BB02")
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(status.reason.as_deref(), Some("lost-card"));
-        assert_eq!(store.card("0123456789ABCDEF").await.unwrap().0.status, "revoked");
+        assert_eq!(
+            store.card("0123456789ABCDEF").await.unwrap().0.status,
+            "revoked"
+        );
         assert_eq!(store.next_crl_number("auth").await.unwrap(), 1);
         assert_eq!(store.next_crl_number("auth").await.unwrap(), 2);
         assert_eq!(store.next_crl_number("sign").await.unwrap(), 1);
@@ -728,7 +751,10 @@ async fn cards_and_certificates_are_kept_sealed_and_revoked_together() {
             .map(|e| e.action)
             .collect();
         assert!(actions.contains(&"card.create".to_string()), "{actions:?}");
-        assert!(actions.contains(&"card.revoke:lost-card".to_string()), "{actions:?}");
+        assert!(
+            actions.contains(&"card.revoke:lost-card".to_string()),
+            "{actions:?}"
+        );
         assert_eq!(store.verify_audit().await.unwrap().problem, None);
         // Neither the chip nor the certificates are in the database in clear.
         store.close().await;
