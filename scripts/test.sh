@@ -8,7 +8,11 @@
 #     OpenAPI document (scripts/fuzz-api.sh);
 #   - Debian's chromium package (when missing and run as root) and playwright-core
 #     from npm in tests/e2e/node_modules, for the page tests in headless Chromium;
-# Nothing is installed system-wide. `.ci/run` runs this and, in addition, the store
+#   - Debian's pcscd, opensc, vsmartcard-vpcd (the smart-card stack the card tests
+#     drive), libpcsclite-dev, libssl-dev and pkg-config (to build the PC/SC and
+#     OpenSSL bindings) and openssl (the outside checker of certificates, CRLs and
+#     OCSP), when missing and run as root; and it starts pcscd when it is not running.
+# Nothing else is installed system-wide. `.ci/run` runs this and, in addition, the store
 # suite against PostgreSQL, clippy and rustfmt.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,6 +33,25 @@ if ! .venv/bin/python -c 'import stdnum.jp.in_' 2>/dev/null; then
     .venv/bin/pip install --quiet --disable-pip-version-check 'python-stdnum>=2'
 fi
 export MAINA_PYTHON="$PWD/.venv/bin/python"
+
+echo "== test.sh: Debian packages for the card and PKI tests"
+missing=()
+for package in pcscd opensc vsmartcard-vpcd libpcsclite-dev libssl-dev pkg-config openssl; do
+    dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        echo "== test.sh: installing Debian's ${missing[*]}"
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
+    else
+        echo "missing Debian packages: ${missing[*]} (apt-get install them as root)" >&2
+        exit 1
+    fi
+fi
+if ! pgrep -x pcscd >/dev/null; then
+    echo "== test.sh: starting pcscd (the PC/SC daemon; vpcd listens on 127.0.0.1:35963)"
+    pcscd
+fi
 
 echo "== test.sh: cargo test --workspace (unit, property, oracle, store on SQLite, end-to-end)"
 cargo test --workspace --locked "$@"

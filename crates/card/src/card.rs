@@ -224,7 +224,7 @@ pub struct PinState {
 }
 
 /// The session: what is selected and which PINs are verified. Never persisted.
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct Session {
     app: Option<App>,
     file: Option<usize>,
@@ -232,6 +232,7 @@ struct Session {
 }
 
 /// A My Number card.
+#[derive(Clone)]
 pub struct Card {
     content: Content,
     session: Session,

@@ -39,6 +39,24 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 32)]
         connections: u32,
     },
+    /// Authentication checks on one core (RSA-2048 signature on a challenge, the
+    /// chain, revocation against a CRL of N serials) beside `openssl speed rsa2048`.
+    Auth {
+        /// Revoked serials on the CRL.
+        #[arg(long, default_value_t = 1_000_000)]
+        revoked: u64,
+        /// Seconds for each figure.
+        #[arg(long, default_value_t = 3)]
+        seconds: u64,
+    },
+    /// Round trips of one APDU to the card in a PC/SC reader (e.g. a card attached
+    /// with `maina card attach`).
+    Apdu {
+        #[arg(long, default_value_t = 2000)]
+        count: u32,
+        #[arg(long)]
+        reader: Option<String>,
+    },
 }
 
 const MUNICIPALITY: &str = "131016";
@@ -79,6 +97,8 @@ pub async fn run(context: &Context, command: BenchCommand) -> Result<()> {
             seconds,
             connections,
         } => http(context, residents, seconds.max(1), connections.max(1)).await,
+        BenchCommand::Auth { revoked, seconds } => crate::bench_card::auth(revoked, seconds.max(1)),
+        BenchCommand::Apdu { count, reader } => crate::bench_card::apdu(count.max(1), reader.as_deref()),
     }
 }
 

@@ -1,6 +1,7 @@
 //! `maina`: the command line of the My Number registry.
 
 mod bench;
+mod bench_card;
 mod card;
 mod import;
 mod officer;
