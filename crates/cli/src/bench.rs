@@ -98,7 +98,9 @@ pub async fn run(context: &Context, command: BenchCommand) -> Result<()> {
             connections,
         } => http(context, residents, seconds.max(1), connections.max(1)).await,
         BenchCommand::Auth { revoked, seconds } => crate::bench_card::auth(revoked, seconds.max(1)),
-        BenchCommand::Apdu { count, reader } => crate::bench_card::apdu(count.max(1), reader.as_deref()),
+        BenchCommand::Apdu { count, reader } => {
+            crate::bench_card::apdu(count.max(1), reader.as_deref())
+        }
     }
 }
 

@@ -4,7 +4,7 @@
 use anyhow::{anyhow, Context as _, Result};
 use chrono::{Duration, Utc};
 use maina_pki::{
-    digest_info_sha256, sha256, Authority, CachedVerifier, CaKind, CertificateRequest, KeyPair,
+    digest_info_sha256, sha256, Authority, CaKind, CachedVerifier, CertificateRequest, KeyPair,
     PublicKey, Revocation, RevocationReason, Serial, TrustStore,
 };
 use maina_reader::{MyNumberCard, PcscTransport};
@@ -68,7 +68,12 @@ pub fn auth(revoked: u64, seconds: u64) -> Result<()> {
             })
         })
         .collect::<Result<Vec<_>, maina_pki::PkiError>>()?;
-    let crl = ca.crl(&entries, 1, now - Duration::minutes(1), now + Duration::days(1))?;
+    let crl = ca.crl(
+        &entries,
+        1,
+        now - Duration::minutes(1),
+        now + Duration::days(1),
+    )?;
     drop(entries);
     let made = started.elapsed();
     let started = Instant::now();
@@ -103,7 +108,10 @@ pub fn auth(revoked: u64, seconds: u64) -> Result<()> {
     let ceiling = openssl_speed(seconds)?;
     println!("one core, {seconds} s each:");
     println!("  openssl speed rsa2048 verify (ceiling)    {ceiling:>10.0} /s");
-    println!("  one RSA-2048 verify, in process            {bare:>10.0} /s  ({:.0}% of openssl)", 100.0 * bare / ceiling);
+    println!(
+        "  one RSA-2048 verify, in process            {bare:>10.0} /s  ({:.0}% of openssl)",
+        100.0 * bare / ceiling
+    );
     println!(
         "  authentication check, certificate seen before (signature + revocation, chain cached)\n                                             {warm:>10.0} /s  ({:.0}% of openssl)",
         100.0 * warm / ceiling

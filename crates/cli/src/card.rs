@@ -330,7 +330,7 @@ pub async fn run(context: &Context, command: CardCommand) -> Result<()> {
             let reason = RevocationReason::from_code(&reason).ok_or_else(|| {
                 anyhow!("reason: expected one of lost-card, card-ended, holders-request, death, number-changed, facts-changed")
             })?;
-            let serials = store.revoke_card(&card_id, reason.code(), &who).await?;
+            let serials = store.revoke_card(&card_id, reason, &who).await?;
             println!(
                 "card {card_id} revoked ({}): {} certificate(s) now on the CRLs",
                 reason.code(),

@@ -116,6 +116,77 @@ impl Pin {
     }
 }
 
+/// Why a card's certificates are revoked (REFERENCE section 6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum RevocationReason {
+    /// The card was reported lost or stolen.
+    LostCard,
+    /// The card expired or was returned.
+    CardEnded,
+    /// The holder asked.
+    HoldersRequest,
+    /// The holder died.
+    Death,
+    /// The holder's My Number was changed (a new card follows).
+    NumberChanged,
+    /// The name or address changed (signature certificates only).
+    FactsChanged,
+}
+
+impl RevocationReason {
+    pub const ALL: [RevocationReason; 6] = [
+        Self::LostCard,
+        Self::CardEnded,
+        Self::HoldersRequest,
+        Self::Death,
+        Self::NumberChanged,
+        Self::FactsChanged,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::LostCard => "lost-card",
+            Self::CardEnded => "card-ended",
+            Self::HoldersRequest => "holders-request",
+            Self::Death => "death",
+            Self::NumberChanged => "number-changed",
+            Self::FactsChanged => "facts-changed",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|reason| reason.code() == code)
+    }
+}
+
+/// Which of a card's certificates a change in the registry revokes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RevocationScope {
+    /// Both certificates, and the card with them.
+    Card,
+    /// The signature certificate only (it carries the four facts; the authentication
+    /// certificate does not, and survives).
+    SignatureCertificate,
+}
+
+/// What a change to the resident record does to the resident's cards: a changed name
+/// or address revokes the signature certificate; a death or a changed number, the
+/// whole card. Departure and return leave the card as it is.
+pub fn revocation_for(
+    event: &crate::resident::ResidentEvent,
+) -> Option<(RevocationScope, RevocationReason)> {
+    use crate::resident::ResidentEvent as E;
+    match event {
+        E::Moved { .. } | E::AddressChanged { .. } | E::Renamed { .. } => Some((
+            RevocationScope::SignatureCertificate,
+            RevocationReason::FactsChanged,
+        )),
+        E::Died { .. } => Some((RevocationScope::Card, RevocationReason::Death)),
+        E::NumberChanged { .. } => Some((RevocationScope::Card, RevocationReason::NumberChanged)),
+        E::Departed { .. } | E::Returned { .. } => None,
+    }
+}
+
 /// The `years`-th birthday after `issued` (a 29 February birthday falls on 28 February
 /// in common years).
 fn birthday_after(birth: NaiveDate, issued: NaiveDate, years: i32) -> Option<NaiveDate> {

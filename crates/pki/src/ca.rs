@@ -123,56 +123,16 @@ impl std::fmt::Display for Serial {
     }
 }
 
-/// Why a certificate was revoked (REFERENCE section 6), with its RFC 5280 reason code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum RevocationReason {
-    /// The card was reported lost or stolen.
-    LostCard,
-    /// The card expired or was returned.
-    CardEnded,
-    /// The holder asked.
-    HoldersRequest,
-    /// The holder died.
-    Death,
-    /// The holder's My Number was changed (a new card follows).
-    NumberChanged,
-    /// The name or address changed (signature certificates only).
-    FactsChanged,
-}
+pub use maina_core::card::RevocationReason;
 
-impl RevocationReason {
-    pub const ALL: [RevocationReason; 6] = [
-        Self::LostCard,
-        Self::CardEnded,
-        Self::HoldersRequest,
-        Self::Death,
-        Self::NumberChanged,
-        Self::FactsChanged,
-    ];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::LostCard => "lost-card",
-            Self::CardEnded => "card-ended",
-            Self::HoldersRequest => "holders-request",
-            Self::Death => "death",
-            Self::NumberChanged => "number-changed",
-            Self::FactsChanged => "facts-changed",
-        }
-    }
-
-    pub fn from_code(code: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|reason| reason.code() == code)
-    }
-
-    pub(crate) fn crl_reason(self) -> CrlReason {
-        match self {
-            Self::LostCard => CrlReason::KeyCompromise,
-            Self::CardEnded | Self::Death => CrlReason::CessationOfOperation,
-            Self::HoldersRequest => CrlReason::Unspecified,
-            Self::NumberChanged => CrlReason::Superseded,
-            Self::FactsChanged => CrlReason::AffiliationChanged,
-        }
+/// The RFC 5280 reason code of a revocation.
+pub(crate) fn crl_reason(reason: RevocationReason) -> CrlReason {
+    match reason {
+        RevocationReason::LostCard => CrlReason::KeyCompromise,
+        RevocationReason::CardEnded | RevocationReason::Death => CrlReason::CessationOfOperation,
+        RevocationReason::HoldersRequest => CrlReason::Unspecified,
+        RevocationReason::NumberChanged => CrlReason::Superseded,
+        RevocationReason::FactsChanged => CrlReason::AffiliationChanged,
     }
 }
 
@@ -505,7 +465,7 @@ impl Authority {
             entries.push(RevokedCert {
                 serial_number: revocation.serial.to_x509()?,
                 revocation_date: x509_time(revocation.revoked_at)?,
-                crl_entry_extensions: Some(vec![extension(&revocation.reason.crl_reason(), name)?]),
+                crl_entry_extensions: Some(vec![extension(&crl_reason(revocation.reason), name)?]),
             });
         }
         let tbs = TbsCertList {

@@ -173,7 +173,10 @@ impl PublicKey {
             return false;
         }
         let mut block = vec![0u8; size];
-        match self.rsa.public_decrypt(signature, &mut block, Padding::PKCS1) {
+        match self
+            .rsa
+            .public_decrypt(signature, &mut block, Padding::PKCS1)
+        {
             Ok(len) => block.get(..len) == Some(digest_info),
             Err(_) => false,
         }

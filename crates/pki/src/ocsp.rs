@@ -136,7 +136,7 @@ impl OcspQuery {
                 (Some(_), CertState::Good) => CertStatus::good(),
                 (Some(_), CertState::Revoked { at, reason }) => CertStatus::revoked(RevokedInfo {
                     revocation_time: ocsp_time(*at)?,
-                    revocation_reason: Some(reason.crl_reason()),
+                    revocation_reason: Some(crate::ca::crl_reason(*reason)),
                 }),
             };
             responses.push(SingleResponse {

@@ -3,6 +3,7 @@
 //! with its serial, authority, validity and revocation in clear for CRLs and OCSP.
 
 use crate::{now_micros, to_i64, to_u64, Result, Store, StoreError};
+use maina_core::card::{RevocationReason, RevocationScope};
 use maina_core::officer::Actor;
 
 /// A card as the registry lists it.
@@ -225,9 +226,10 @@ impl Store {
     pub async fn revoke_card(
         &self,
         card_id: &str,
-        reason: &str,
+        reason: RevocationReason,
         actor: &Actor,
     ) -> Result<Vec<String>> {
+        let reason = reason.code();
         let now = now_micros();
         let mut tx = self.pool.begin().await?;
         let row = tx
@@ -257,6 +259,39 @@ impl Store {
         .await?;
         tx.commit().await?;
         Ok(serials)
+    }
+
+    /// Revokes what a registry change revokes (`maina_core::card::revocation_for`), in
+    /// the change's transaction.
+    pub(crate) async fn revoke_for_event(
+        &self,
+        tx: &mut crate::db::Tx<'_>,
+        resident_key: u64,
+        scope: RevocationScope,
+        reason: RevocationReason,
+        now: i64,
+    ) -> Result<()> {
+        let resident = to_i64(resident_key)?;
+        let only_signature = match scope {
+            RevocationScope::Card => "",
+            RevocationScope::SignatureCertificate => " AND ca = 'sign'",
+        };
+        tx.execute(
+            &format!(
+                "UPDATE certificates SET revoked_at = $1, reason = $2 WHERE revoked_at IS NULL \
+                 AND card_id IN (SELECT id FROM cards WHERE resident_id = $3){only_signature}"
+            ),
+            &[now.into(), reason.code().into(), resident.into()],
+        )
+        .await?;
+        if scope == RevocationScope::Card {
+            tx.execute(
+                "UPDATE cards SET status = 'revoked', updated_at = $1 WHERE resident_id = $2 AND status = 'active'",
+                &[now.into(), resident.into()],
+            )
+            .await?;
+        }
+        Ok(())
     }
 
     /// The revoked certificates of one authority that have not expired yet (an

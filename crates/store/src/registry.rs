@@ -977,6 +977,9 @@ impl Store {
         )
         .await?;
         self.audit_in(tx, actor, event.kind(), Some(key)).await?;
+        if let Some((scope, reason)) = maina_core::card::revocation_for(event) {
+            self.revoke_for_event(tx, key, scope, reason, now).await?;
+        }
         if next.municipality != record.municipality
             || next.person.birth_date != record.person.birth_date
         {

@@ -10,6 +10,7 @@
 )]
 
 use chrono::NaiveDate;
+use maina_core::card::RevocationReason;
 use maina_core::officer::Actor;
 use maina_core::person::{Address, Name};
 use maina_core::resident::{NumberChangeReason, RegistrationForm, ResidentEvent, ResidentStatus};
@@ -713,13 +714,17 @@ async fn cards_and_certificates_are_kept_sealed_and_revoked_together() {
         assert!(store.revoked_certificates("auth").await.unwrap().is_empty());
 
         let revoked = store
-            .revoke_card("0123456789ABCDEF", "lost-card", &admin("test"))
+            .revoke_card(
+                "0123456789ABCDEF",
+                RevocationReason::LostCard,
+                &admin("test"),
+            )
             .await
             .unwrap();
         assert_eq!(revoked.len(), 2);
         // A second revocation revokes nothing more.
         assert!(store
-            .revoke_card("0123456789ABCDEF", "death", &admin("test"))
+            .revoke_card("0123456789ABCDEF", RevocationReason::Death, &admin("test"))
             .await
             .unwrap()
             .is_empty());
@@ -767,5 +772,75 @@ async fn cards_and_certificates_are_kept_sealed_and_revoked_together() {
                 assert!(!haystack.windows(14).any(|w| w == b"certificate of"));
             }
         }
+    }
+}
+
+#[tokio::test]
+async fn registry_changes_revoke_what_they_must() {
+    for backend in backends("cardevents").await {
+        let store = open(&backend.url).await;
+        let registered = store
+            .register(japanese("山田").parse(today()).unwrap(), &admin("test"))
+            .await
+            .unwrap();
+        let certificate = |serial: &str, ca: &str| maina_store::NewCertificate {
+            serial: serial.into(),
+            ca: ca.into(),
+            not_before: 1_700_000_000,
+            not_after: 4_000_000_000,
+            der: vec![1, 2, 3],
+        };
+        store
+            .put_card(
+                "00000000000000AA",
+                Some(registered.resident_key),
+                b"chip",
+                &[certificate("A1", "auth"), certificate("B1", "sign")],
+                &admin("test"),
+            )
+            .await
+            .unwrap();
+        let revoked = |serial: &'static str| {
+            let store = store.clone();
+            async move { store.certificate(serial).await.unwrap().0.reason }
+        };
+        // A new address revokes the signature certificate only (it carries the address).
+        store
+            .apply(
+                registered.resident_key,
+                ResidentEvent::AddressChanged {
+                    date: today(),
+                    address: Address::parse("東京都千代田区二番町2").unwrap(),
+                },
+                &admin("test"),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            revoked("B1").await.as_deref(),
+            Some("facts-changed"),
+            "{}",
+            backend.name
+        );
+        assert_eq!(revoked("A1").await, None);
+        assert_eq!(
+            store.card("00000000000000AA").await.unwrap().0.status,
+            "active"
+        );
+        // A death revokes the rest, and the card.
+        store
+            .apply(
+                registered.resident_key,
+                ResidentEvent::Died { date: today() },
+                &admin("test"),
+            )
+            .await
+            .unwrap();
+        assert_eq!(revoked("A1").await.as_deref(), Some("death"));
+        assert_eq!(revoked("B1").await.as_deref(), Some("facts-changed"));
+        assert_eq!(
+            store.card("00000000000000AA").await.unwrap().0.status,
+            "revoked"
+        );
     }
 }
