@@ -840,6 +840,23 @@ fn a_card_in_a_pcsc_reader_works_with_opensc_openssl_and_maina() {
         ],
     );
     assert!(ok_, "{text}");
+    // ...and under maina-pki: the PKCS#11 signature wrapped as a maina signature file.
+    let (_, b64) = run("openssl", &["base64", "-in", &file("p11sign.sig")]);
+    std::fs::write(
+        file("p11.maina.sig"),
+        format!("-----BEGIN MAINA SIGNATURE-----\n{b64}-----END MAINA SIGNATURE-----\n{sign_pem}"),
+    )
+    .unwrap();
+    assert!(ok(maina(
+        data,
+        &[
+            "verify",
+            &file("doc.txt"),
+            "--signature",
+            &file("p11.maina.sig")
+        ]
+    ))
+    .contains("signature valid"));
     assert!(ok(maina(data, &["card", "auth", "--pin", "1234"])).contains("authenticated"));
 
     // The CA, the CRL and the OCSP responder, checked by openssl.

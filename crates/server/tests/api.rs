@@ -30,7 +30,16 @@ impl Kit {
         Self::start_with(ServerConfig::default()).await
     }
 
-    async fn start_with(mut config: ServerConfig) -> Self {
+    async fn start_with(config: ServerConfig) -> Self {
+        Self::start_full(config, false).await
+    }
+
+    /// With the card authorities (made in the test's directory).
+    async fn start_with_pki() -> Self {
+        Self::start_full(ServerConfig::default(), true).await
+    }
+
+    async fn start_full(mut config: ServerConfig, pki: bool) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(
             &maina_store::sqlite_url(&dir.path().join("db.sqlite3")),
@@ -73,7 +82,13 @@ impl Kit {
         config.listen = "127.0.0.1:0".parse().unwrap();
         let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
         let (shutdown_tx, shutdown_rx) = tokio::sync::oneshot::channel::<()>();
-        let state = AppState::new(store.clone(), config.clone());
+        let mut state = AppState::new(store.clone(), config.clone());
+        if pki {
+            state = state.with_authorities(
+                maina_pki::Authorities::create(&dir.path().join("pki"), chrono::Utc::now())
+                    .unwrap(),
+            );
+        }
         tokio::spawn(async move {
             maina_server::serve(
                 config.listen,
@@ -595,5 +610,63 @@ async fn openapi_document_and_probes() {
     assert_eq!(
         (status, ready["status"].as_str()),
         (StatusCode::OK, Some("ready"))
+    );
+}
+
+#[tokio::test]
+async fn crls_ca_certificates_and_ocsp_are_public() {
+    let plain = Kit::start().await;
+    let response = plain
+        .client
+        .get(format!("{}/pki/auth.crl", plain.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+
+    let kit = Kit::start_with_pki().await;
+    let get = |path: &str| kit.client.get(format!("{}{path}", kit.base)).send();
+    let auth_ca = get("/pki/auth-ca.crt")
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let sign_ca = get("/pki/sign-ca.crt")
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let response = get("/pki/sign.crl").await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["content-type"], "application/pkix-crl");
+    let crl = response.bytes().await.unwrap();
+    let mut trust = maina_pki::TrustStore::new(&auth_ca, &sign_ca).unwrap();
+    assert_eq!(trust.load_crl(&crl, chrono::Utc::now()).unwrap(), 0);
+    assert_eq!(
+        get("/pki/other.crl").await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
+    // Garbage is answered in OCSP's own terms: malformedRequest.
+    for body in [&b""[..], b"not an OCSP request", &[0x30, 0x82, 0xFF, 0xFF]] {
+        let response = kit
+            .client
+            .post(format!("{}/ocsp", kit.base))
+            .header("content-type", "application/ocsp-request")
+            .body(body.to_vec())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(
+            response.bytes().await.unwrap().as_ref(),
+            &[0x30, 0x03, 0x0A, 0x01, 0x01]
+        );
+    }
+    let response = get("/ocsp/%%%").await.unwrap();
+    assert_eq!(
+        response.bytes().await.unwrap().as_ref(),
+        &[0x30, 0x03, 0x0A, 0x01, 0x01]
     );
 }
