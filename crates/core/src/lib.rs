@@ -1,5 +1,6 @@
 //! maina's pure domain: identifiers, rules and state machines. No I/O, no async.
 
+pub mod application;
 pub mod authority;
 pub mod card;
 pub mod ff1;
@@ -10,6 +11,7 @@ pub mod resident;
 
 pub use authority::NumberAuthority;
 pub use id::{
-    ApplicationFormId, CorporateNumber, IdError, MunicipalityCode, MyNumber, ResidentCode,
+    ApplicationFormId, CorporateNumber, IdError, MunicipalityCode, MyNumber, ReceiptNumber,
+    ResidentCode,
 };
 pub use person::FieldError;

@@ -183,6 +183,28 @@ digit_identifier!(
     check_at = 22, payload = 22, check = |p: &[u8; 22]| check::damm(p)
 );
 
+digit_identifier!(
+    /// The 16-digit application receipt number *(our design)*: 15 digits from a CSPRNG
+    /// and a Damm check digit. Given on the confirmation; with the birth date it finds
+    /// the application's status (the real service accepts only the form ID).
+    ReceiptNumber, 16, "receipt number", groups = [4, 4, 4, 4],
+    check_at = 15, payload = 15, check = |p: &[u8; 15]| check::damm(p)
+);
+
+impl ReceiptNumber {
+    /// The upper bound (exclusive) of the random part.
+    pub const RANDOM_SPACE: u64 = 1_000_000_000_000_000;
+
+    /// A receipt number from a random value below 10^15 (drawn by the caller).
+    pub fn new(random: u64) -> Result<Self, IdError> {
+        let payload = digits::from_u64::<15>(random).ok_or(IdError::Structure {
+            what: Self::WHAT,
+            reason: "random part above 10^15",
+        })?;
+        Self::from_payload(payload)
+    }
+}
+
 impl MyNumber {
     /// The number whose 11 leading digits are `serial` (below 10^11).
     pub fn from_serial(serial: u64) -> Result<Self, IdError> {
