@@ -93,6 +93,10 @@ impl From<StoreError> for ApiError {
                 Self::new(StatusCode::CONFLICT, "not_allowed", other.to_string())
             }
             StoreError::Conflict => Self::new(StatusCode::CONFLICT, "conflict", error.to_string()),
+            StoreError::Duplicate(_) => {
+                Self::new(StatusCode::CONFLICT, "already_used", error.to_string())
+            }
+            StoreError::Illegal(message) => Self::new(StatusCode::CONFLICT, "not_allowed", message),
             StoreError::Authority(_) => Self::not_found("resident"),
             other => {
                 // Logged for operators; the client learns only that it failed.

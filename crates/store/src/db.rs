@@ -25,6 +25,8 @@ pub enum Value {
     Bytes(Vec<u8>),
     /// SQL NULL in an integer column.
     NullInt,
+    /// SQL NULL in a binary column.
+    NullBytes,
 }
 
 impl From<i64> for Value {
@@ -129,7 +131,7 @@ impl rusqlite::ToSql for Value {
             Value::Int(v) => ToSqlOutput::Borrowed(ValueRef::Integer(*v)),
             Value::Text(v) => ToSqlOutput::Borrowed(ValueRef::Text(v.as_bytes())),
             Value::Bytes(v) => ToSqlOutput::Borrowed(ValueRef::Blob(v)),
-            Value::NullInt => ToSqlOutput::Borrowed(ValueRef::Null),
+            Value::NullInt | Value::NullBytes => ToSqlOutput::Borrowed(ValueRef::Null),
         })
     }
 }
@@ -183,6 +185,7 @@ fn pg_bind<'q>(sql: &'q str, params: &[Value]) -> PgQuery<'q> {
             Value::Text(v) => query.bind(v.clone()),
             Value::Bytes(v) => query.bind(v.clone()),
             Value::NullInt => query.bind(None::<i64>),
+            Value::NullBytes => query.bind(None::<Vec<u8>>),
         };
     }
     query

@@ -7,6 +7,7 @@
 //! is derived from the resident's row key; a replacement number has a row in
 //! `numbers` keyed by its own number key. Personal details are sealed (AES-256-GCM).
 
+mod applications;
 mod cards;
 mod db;
 mod keys;
@@ -14,6 +15,9 @@ mod officers;
 mod registry;
 mod seal;
 
+pub use applications::{
+    ApplicationDetails, ApplicationRecord, Inquiry, Mail, NewApplication, NoticeRecord, OutboxMail,
+};
 pub use cards::{CardRecord, CertificateRecord, NewCertificate};
 pub use keys::{KeyError, Keys};
 pub use officers::{AuditReport, LoginFailure, Officer, LOCKOUT_THRESHOLD};
@@ -48,6 +52,10 @@ pub enum StoreError {
     NotFound(&'static str),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    #[error("{0} already exists")]
+    Duplicate(&'static str),
+    #[error("{0}")]
+    Illegal(String),
     #[error("the record was changed by someone else meanwhile; try again")]
     Conflict,
     #[error("the audit trail could not be written: {0}")]
@@ -78,7 +86,7 @@ pub fn sqlite_url(path: &std::path::Path) -> String {
 }
 
 /// The schema, in order; each entry is applied once, in one transaction.
-const MIGRATIONS: [(i64, &str, &str); 4] = [
+const MIGRATIONS: [(i64, &str, &str); 5] = [
     (
         1,
         include_str!("../migrations/sqlite/0001_registry.sql"),
@@ -98,6 +106,11 @@ const MIGRATIONS: [(i64, &str, &str); 4] = [
         4,
         include_str!("../migrations/sqlite/0004_cards.sql"),
         include_str!("../migrations/postgres/0004_cards.sql"),
+    ),
+    (
+        5,
+        include_str!("../migrations/sqlite/0005_applications.sql"),
+        include_str!("../migrations/postgres/0005_applications.sql"),
     ),
 ];
 
@@ -249,6 +262,8 @@ impl Store {
                 maina_core::authority::REPLACEMENT_NUMBER_BASE as i64,
             ),
             (OFFICER_COUNTER, 1),
+            (APPLICATION_COUNTER, 1),
+            (OUTBOX_COUNTER, 1),
         ] {
             tx.execute(
                 "INSERT INTO counters (name, next_value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
@@ -276,6 +291,8 @@ impl Store {
 pub(crate) const RESIDENT_COUNTER: &str = "resident";
 pub(crate) const REPLACEMENT_COUNTER: &str = "replacement_number";
 pub(crate) const OFFICER_COUNTER: &str = "officer";
+pub(crate) const APPLICATION_COUNTER: &str = "application";
+pub(crate) const OUTBOX_COUNTER: &str = "outbox";
 
 /// The HMAC-SHA256 state keyed for the blind indexes. HMAC pads a key shorter than
 /// the hash's block with zeros, so the 64-byte zero-padded key is the same key, and

@@ -316,7 +316,7 @@ impl Store {
         Ok(keys)
     }
 
-    fn identity_hash(&self, identity: &str) -> Vec<u8> {
+    pub(crate) fn identity_hash(&self, identity: &str) -> Vec<u8> {
         // A keyed hash: the index finds a returning person without storing their
         // passport number, and cannot be searched without the key file. The keyed
         // state is prepared once (at open) and cloned: half the hashing work.
@@ -327,7 +327,7 @@ impl Store {
 
     /// A 64-bit keyed hash: index keys stay small (the index stays in cache at
     /// national scale); every match is confirmed against the sealed record.
-    fn short_hash(&self, text: &str) -> i64 {
+    pub(crate) fn short_hash(&self, text: &str) -> i64 {
         let hash = self.identity_hash(text);
         let mut bytes = [0u8; 8];
         for (slot, byte) in bytes.iter_mut().zip(hash.iter()) {

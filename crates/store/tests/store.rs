@@ -844,3 +844,196 @@ async fn registry_changes_revoke_what_they_must() {
         );
     }
 }
+
+#[tokio::test]
+async fn applications_inquiries_and_the_outbox() {
+    use maina_core::application::{ApplicationEvent, ApplicationStatus, Channel, ReturnReason};
+    use maina_core::{ApplicationFormId, ReceiptNumber};
+    for backend in backends("applications").await {
+        let store = open(&backend.url).await;
+        let registered = store
+            .register(japanese("山田").parse(today()).unwrap(), &admin("test"))
+            .await
+            .unwrap();
+        let form = ApplicationFormId::new("131016".parse().unwrap(), 1234567890123456).unwrap();
+        let other_form = ApplicationFormId::new("131016".parse().unwrap(), 42).unwrap();
+        store
+            .put_notice(registered.resident_key, &form, &admin("test"))
+            .await
+            .unwrap();
+        assert_eq!(
+            store
+                .notice_by_form(&form)
+                .await
+                .unwrap()
+                .unwrap()
+                .resident_key,
+            registered.resident_key
+        );
+        assert!(store.notice_by_form(&other_form).await.unwrap().is_none());
+        let birth = NaiveDate::from_ymd_opt(1990, 4, 1).unwrap();
+        let receipt = ReceiptNumber::new(987654321012345).unwrap();
+        let new = maina_store::NewApplication {
+            form_id: form,
+            receipt,
+            channel: Channel::Smartphone,
+            details: maina_store::ApplicationDetails {
+                name: "山田 花子".into(),
+                birth_date: birth,
+                email: Some("hanako@example.jp".into()),
+                language: "ja".into(),
+                electronic_certificate: true,
+                braille: false,
+                receipt: receipt.as_digits(),
+            },
+            photo: Some(vec![0xFF, 0xD8, 0xFF]),
+        };
+        let mail = |subject: &str| maina_store::Mail {
+            to: "hanako@example.jp".into(),
+            subject: subject.into(),
+            body: "本文".into(),
+        };
+        let record = store
+            .submit_application(&new, &admin("test"), Some(mail("受付")))
+            .await
+            .unwrap();
+        assert_eq!(record.status, ApplicationStatus::Received);
+        // The same form twice is refused; an unknown form too. Nothing is left behind.
+        assert!(matches!(
+            store
+                .submit_application(&new, &admin("test"), Some(mail("x")))
+                .await,
+            Err(StoreError::Duplicate(_))
+        ));
+        let mut unknown = new.clone();
+        unknown.form_id = other_form;
+        assert!(matches!(
+            store
+                .submit_application(&unknown, &admin("test"), None)
+                .await,
+            Err(StoreError::NotFound(_))
+        ));
+        assert_eq!(store.pending_mail().await.unwrap(), 1, "{}", backend.name);
+
+        // The inquiry: by form ID or receipt number, with the birth date.
+        let found = store.inquire(Ok(&form), birth).await.unwrap().unwrap();
+        assert_eq!(found.status, ApplicationStatus::Received);
+        assert_eq!(
+            store
+                .inquire(Err(&receipt), birth)
+                .await
+                .unwrap()
+                .unwrap()
+                .status,
+            ApplicationStatus::Received
+        );
+        assert_eq!(
+            store
+                .inquire(Ok(&form), birth.succ_opt().unwrap())
+                .await
+                .unwrap(),
+            None
+        );
+        assert_eq!(store.inquire(Ok(&other_form), birth).await.unwrap(), None);
+
+        // The state machine, with an e-mail for each change.
+        let notify =
+            |_: &maina_store::ApplicationRecord, next: ApplicationStatus| Some(mail(next.code()));
+        store
+            .transition_application(
+                record.id,
+                &ApplicationEvent::StartReview,
+                &admin("bureau"),
+                notify,
+            )
+            .await
+            .unwrap();
+        let returned = store
+            .transition_application(
+                record.id,
+                &ApplicationEvent::ReturnForCorrection {
+                    reason: ReturnReason::PhotoNotConforming,
+                },
+                &admin("bureau"),
+                notify,
+            )
+            .await
+            .unwrap();
+        assert_eq!(returned.status, ApplicationStatus::ReturnedForCorrection);
+        let refused = store
+            .transition_application(
+                record.id,
+                &ApplicationEvent::Approve,
+                &admin("bureau"),
+                notify,
+            )
+            .await;
+        assert!(matches!(refused, Err(StoreError::Illegal(_))));
+        for event in [
+            ApplicationEvent::Resubmit,
+            ApplicationEvent::StartReview,
+            ApplicationEvent::Approve,
+        ] {
+            store
+                .transition_application(record.id, &event, &admin("bureau"), notify)
+                .await
+                .unwrap();
+        }
+        assert_eq!(
+            store
+                .inquire(Ok(&form), birth)
+                .await
+                .unwrap()
+                .unwrap()
+                .status,
+            ApplicationStatus::CardIssuanceInProcess
+        );
+        // Stuck: still in card issuance before a moment in the future.
+        assert_eq!(
+            store
+                .stuck_applications(maina_store::now_micros() + 1)
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+        assert!(store.stuck_applications(0).await.unwrap().is_empty());
+        assert_eq!(
+            store.application_by_receipt(&receipt).await.unwrap().id,
+            record.id
+        );
+
+        // The outbox: due mail in order, failures pushed back, sent ones gone.
+        let due = store.due_mail(10).await.unwrap();
+        assert_eq!(due.len(), 6);
+        assert_eq!(due[0].mail.subject, "受付");
+        store
+            .mail_failed(
+                due[0].id,
+                "connection refused",
+                maina_store::now_micros() + 60_000_000,
+            )
+            .await
+            .unwrap();
+        for mail in &due[1..] {
+            store.mail_sent(mail.id).await.unwrap();
+        }
+        assert!(store.due_mail(10).await.unwrap().is_empty());
+        assert_eq!(store.pending_mail().await.unwrap(), 1);
+        let actions: Vec<String> = store
+            .audit_events(Some(registered.resident_key))
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.action)
+            .collect();
+        assert!(
+            actions.contains(&"application.received:smartphone".to_string()),
+            "{actions:?}"
+        );
+        assert!(
+            actions.contains(&"application.approve".to_string()),
+            "{actions:?}"
+        );
+    }
+}
