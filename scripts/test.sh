@@ -4,6 +4,8 @@
 #   - a Python virtual environment in ./.venv with python-stdnum from PyPI (the
 #     independent oracle for My Number check digits); Debian's python3-venv first,
 #     when run as root on a machine whose python3 lacks venv;
+#   - scikit-image's wheel (PyPI, pinned) downloaded into .venv/wheels, only to take
+#     its public-domain astronaut.png into .venv/testdata for the photo checks;
 #   - schemathesis (PyPI, pinned) in the same .venv, to fuzz the API from its
 #     OpenAPI document (scripts/fuzz-api.sh);
 #   - Debian's chromium package (when missing and run as root) and playwright-core
@@ -33,6 +35,20 @@ if ! .venv/bin/python -c 'import stdnum.jp.in_' 2>/dev/null; then
     .venv/bin/pip install --quiet --disable-pip-version-check 'python-stdnum>=2'
 fi
 export MAINA_PYTHON="$PWD/.venv/bin/python"
+
+echo "== test.sh: a portrait for the photo checks (NASA's public-domain astronaut.png, from scikit-image's wheel on PyPI, into .venv/testdata)"
+if [ ! -f .venv/testdata/astronaut.png ]; then
+    mkdir -p .venv/wheels .venv/testdata
+    .venv/bin/pip download --quiet --disable-pip-version-check --no-deps --only-binary=:all: \
+        -d .venv/wheels 'scikit-image==0.26.0'
+    .venv/bin/python - <<'PY'
+import glob, zipfile
+wheel = glob.glob(".venv/wheels/scikit_image-0.26.0-*.whl")[0]
+with zipfile.ZipFile(wheel) as z, open(".venv/testdata/astronaut.png", "wb") as out:
+    out.write(z.read("skimage/data/astronaut.png"))
+PY
+fi
+export MAINA_TESTDATA="$PWD/.venv/testdata"
 
 echo "== test.sh: Debian packages for the card and PKI tests"
 missing=()

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod config;
 pub mod error;
 pub mod pages;
+pub mod photo;
 pub mod pki;
 
 pub use config::{LogFormat, ServerConfig};
