@@ -4,6 +4,8 @@
 #   - a Python virtual environment in ./.venv with python-stdnum from PyPI (the
 #     independent oracle for My Number check digits); Debian's python3-venv first,
 #     when run as root on a machine whose python3 lacks venv;
+#   - aiosmtpd (PyPI, pinned) in the same .venv: the SMTP server the e-mail tests
+#     start and stop;
 #   - scikit-image's wheel (PyPI, pinned) downloaded into .venv/wheels, only to take
 #     its public-domain astronaut.png into .venv/testdata for the photo checks;
 #   - schemathesis (PyPI, pinned) in the same .venv, to fuzz the API from its
@@ -33,6 +35,10 @@ if [ ! -x .venv/bin/python ]; then
 fi
 if ! .venv/bin/python -c 'import stdnum.jp.in_' 2>/dev/null; then
     .venv/bin/pip install --quiet --disable-pip-version-check 'python-stdnum>=2'
+fi
+echo "== test.sh: aiosmtpd in .venv (a real SMTP server for the e-mail tests)"
+if ! .venv/bin/python -c 'import aiosmtpd' 2>/dev/null; then
+    .venv/bin/pip install --quiet --disable-pip-version-check 'aiosmtpd==1.4.6'
 fi
 export MAINA_PYTHON="$PWD/.venv/bin/python"
 

@@ -21,6 +21,14 @@ pub struct ServerConfig {
     pub secure_cookies: bool,
     /// Failed log-ins allowed per client address per minute.
     pub login_attempts_per_minute: u32,
+    /// Where e-mail goes: `smtp://host:port` (plain SMTP, e.g. a local MTA that
+    /// relays); none keeps messages in the outbox.
+    pub smtp_url: Option<String>,
+    /// The From address of e-mail to residents.
+    pub mail_from: String,
+    /// Seconds before the first retry of a failed e-mail (doubling after each
+    /// failure, at most an hour).
+    pub mail_retry_seconds: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -39,6 +47,9 @@ impl Default for ServerConfig {
             session_minutes: 8 * 60,
             secure_cookies: true,
             login_attempts_per_minute: 10,
+            smtp_url: None,
+            mail_from: "maina <no-reply@maina.invalid>".into(),
+            mail_retry_seconds: 30,
         }
     }
 }
@@ -75,6 +86,9 @@ impl ServerConfig {
 
     /// Range checks that types alone do not give.
     pub fn check(&self) -> Result<(), String> {
+        if let Some(url) = &self.smtp_url {
+            crate::mail::MailSettings::parse(url, &self.mail_from, self.mail_retry_seconds)?;
+        }
         if !(1024..=16 * 1024 * 1024).contains(&self.max_body_bytes) {
             return Err("max_body_bytes: must be between 1024 and 16777216".into());
         }

@@ -5,6 +5,7 @@ pub mod api;
 pub mod auth;
 pub mod config;
 pub mod error;
+pub mod mail;
 pub mod pages;
 pub mod photo;
 pub mod pki;
@@ -213,6 +214,23 @@ pub async fn serve(
         .map_err(|source| ServeError::Bind { addr, source })?;
     on_ready(listener.local_addr()?);
     let maintenance = tokio::spawn(maintenance(state.store.clone()));
+    let mailer = match &state.config.smtp_url {
+        Some(url) => {
+            let settings = mail::MailSettings::parse(
+                url,
+                &state.config.mail_from,
+                state.config.mail_retry_seconds,
+            )
+            .map_err(|message| {
+                ServeError::Io(std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    message,
+                ))
+            })?;
+            Some(tokio::spawn(mail::worker(state.store.clone(), settings)))
+        }
+        None => None,
+    };
     let served = axum::serve(
         listener,
         router(state).into_make_service_with_connect_info::<SocketAddr>(),
@@ -220,6 +238,9 @@ pub async fn serve(
     .with_graceful_shutdown(shutdown)
     .await;
     maintenance.abort();
+    if let Some(mailer) = mailer {
+        mailer.abort();
+    }
     served?;
     Ok(())
 }

@@ -670,3 +670,75 @@ async fn crls_ca_certificates_and_ocsp_are_public() {
         &[0x30, 0x03, 0x0A, 0x01, 0x01]
     );
 }
+
+/// The venv's Python (scripts/test.sh makes it, with aiosmtpd).
+fn python() -> String {
+    std::env::var("MAINA_PYTHON")
+        .unwrap_or_else(|_| format!("{}/../../.venv/bin/python", env!("CARGO_MANIFEST_DIR")))
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[tokio::test]
+async fn e_mail_waits_in_the_outbox_until_the_mail_server_is_up() {
+    let port = free_port();
+    let config = ServerConfig {
+        smtp_url: Some(format!("smtp://127.0.0.1:{port}")),
+        mail_retry_seconds: 1,
+        ..ServerConfig::default()
+    };
+    let kit = Kit::start_with(config).await;
+    kit.store
+        .enqueue_mail(&maina_store::Mail {
+            to: "hanako@example.jp".into(),
+            subject: "受付 / received".into(),
+            body: "status: received".into(),
+        })
+        .await
+        .unwrap();
+    // Nobody listens yet: the message stays, its attempts counted.
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    assert_eq!(kit.store.pending_mail().await.unwrap(), 1);
+    let maildir = tempfile::tempdir().unwrap();
+    for sub in ["tmp", "new", "cur"] {
+        std::fs::create_dir(maildir.path().join(sub)).unwrap();
+    }
+    let mut smtpd = std::process::Command::new(python())
+        .args([
+            "-m",
+            "aiosmtpd",
+            "-n",
+            "-l",
+            &format!("127.0.0.1:{port}"),
+            "-c",
+            "aiosmtpd.handlers.Mailbox",
+        ])
+        .arg(maildir.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("aiosmtpd runs (scripts/test.sh installs it into .venv)");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while kit.store.pending_mail().await.unwrap() > 0 {
+        if std::time::Instant::now() > deadline {
+            let _ = smtpd.kill();
+            panic!("the message was never delivered");
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let _ = smtpd.kill();
+    let _ = smtpd.wait();
+    let delivered: Vec<_> = std::fs::read_dir(maildir.path().join("new"))
+        .unwrap()
+        .collect();
+    assert_eq!(delivered.len(), 1);
+    let text = std::fs::read_to_string(delivered[0].as_ref().unwrap().path()).unwrap();
+    assert!(text.contains("To: hanako@example.jp"), "{text}");
+    assert!(text.contains("status: received"), "{text}");
+}
