@@ -93,9 +93,9 @@ fn faces(image: &image::DynamicImage) -> Vec<(u32, u32, u32, u32)> {
     detector.set_score_thresh(2.0);
     detector.set_pyramid_scale_factor(0.8);
     detector.set_slide_window_step(4, 4);
-    let mut data = rustface::ImageData::new(&gray, gray.width(), gray.height());
+    let data = rustface::ImageData::new(&gray, gray.width(), gray.height());
     detector
-        .detect(&mut data)
+        .detect(&data)
         .iter()
         .map(|face| {
             let bbox = face.bbox();
