@@ -180,6 +180,38 @@ pub struct LoginRequest {
     pub password: String,
 }
 
+/// A status inquiry: the 23-digit form ID or the 16-digit receipt number, and the
+/// applicant's birth date.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StatusRequest {
+    pub number: String,
+    /// YYYY-MM-DD.
+    pub birth_date: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StatusResponse {
+    /// received | under-review | returned-for-correction | card-issuance-in-process | cancelled
+    pub status: String,
+    /// The date of the last change (YYYY-MM-DD).
+    pub since: String,
+    /// What happens next, in English (the page says it in Japanese too).
+    pub next: String,
+}
+
+/// What happens after each status (*our design*).
+pub fn next_step(status: maina_core::application::ApplicationStatus) -> &'static str {
+    use maina_core::application::ApplicationStatus as S;
+    match status {
+        S::Received => "The card bureau will review the application, usually within a few days.",
+        S::UnderReview => "The application is being checked. You will be told if anything must be corrected.",
+        S::ReturnedForCorrection => "Correct what the notice says and send the application again.",
+        S::CardIssuanceInProcess => "Your card is being made. The city office will send you a postcard telling where and when to collect it.",
+        S::Cancelled => "The application was withdrawn or refused. Apply again if you still want a card.",
+    }
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct OfficerInfo {
     pub username: String,
@@ -412,6 +444,25 @@ async fn login(
             role: officer.role.as_str().to_string(),
             municipality: officer.municipality.as_digits(),
         },
+    }))
+}
+
+/// Where an application for the card stands (public; no log-in). An unknown number
+/// and a wrong birth date get the same answer; repeated failures must wait longer
+/// and longer.
+#[utoipa::path(post, path = "/api/v1/application-status", request_body = StatusRequest, tag = "applications",
+    responses((status = 200, body = StatusResponse), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
+async fn application_status(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Body(request): Body<StatusRequest>,
+) -> Result<Json<StatusResponse>, ApiError> {
+    let answer =
+        crate::inquiry::inquire(&state, &request.number, &request.birth_date, peer.ip()).await?;
+    Ok(Json(StatusResponse {
+        status: answer.status.code().to_owned(),
+        since: answer.since.to_string(),
+        next: next_step(answer.status).to_owned(),
     }))
 }
 
@@ -796,6 +847,7 @@ pub fn routes() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(death))
         .routes(routes!(number_change))
         .routes(routes!(audit))
+        .routes(routes!(application_status))
         .split_for_parts()
 }
 

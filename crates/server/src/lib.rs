@@ -5,6 +5,7 @@ pub mod api;
 pub mod auth;
 pub mod config;
 pub mod error;
+pub mod inquiry;
 pub mod mail;
 pub mod pages;
 pub mod photo;
@@ -35,6 +36,8 @@ pub struct AppState {
     pub sessions: Arc<auth::SessionCache>,
     pub pages: Arc<pages::Pages>,
     pub openapi: Arc<utoipa::openapi::OpenApi>,
+    /// Failed status inquiries, per number and per address.
+    pub inquiries: Arc<inquiry::InquiryThrottle>,
     /// The card authorities (absent when the data directory has none).
     pub authorities: Option<Arc<maina_pki::Authorities>>,
 }
@@ -58,6 +61,7 @@ impl AppState {
             config: Arc::new(config),
             openapi: Arc::new(openapi),
             authorities: None,
+            inquiries: Arc::new(inquiry::InquiryThrottle::default()),
         }
     }
 

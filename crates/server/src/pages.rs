@@ -85,6 +85,7 @@ impl Pages {
             ("console.html", include_str!("../templates/console.html")),
             ("resident.html", include_str!("../templates/resident.html")),
             ("register.html", include_str!("../templates/register.html")),
+            ("status.html", include_str!("../templates/status.html")),
         ] {
             if let Err(error) = env.add_template(name, source) {
                 tracing::error!(%error, name, "template does not compile");
@@ -723,8 +724,74 @@ async fn register_submit(
 }
 
 /// The pages' routes.
+#[derive(Debug, Deserialize)]
+pub struct StatusForm {
+    number: String,
+    birth_date: String,
+}
+
+async fn status_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<LangQuery>,
+) -> Response {
+    let lang = language(&headers, query.lang.as_deref());
+    let page = state.pages.render(
+        "status.html",
+        lang,
+        minijinja::context! { title => state.pages.message(lang, "status-title"), number => "", birth_date => "" },
+    );
+    with_lang_cookie(page, query.lang.as_deref())
+}
+
+async fn status_submit(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(form): Form<StatusForm>,
+) -> Response {
+    let lang = language(&headers, None);
+    if !same_origin(&headers) {
+        return (StatusCode::FORBIDDEN, "cross-origin form post refused").into_response();
+    }
+    let title = state.pages.message(lang, "status-title");
+    let outcome = crate::inquiry::inquire(&state, &form.number, &form.birth_date, peer.ip()).await;
+    let (status, context) = match outcome {
+        Ok(answer) => {
+            let code = answer.status.code();
+            (
+                StatusCode::OK,
+                minijinja::context! {
+                    title, number => form.number, birth_date => form.birth_date,
+                    answer => minijinja::context! {
+                        code,
+                        label => state.pages.message(lang, &format!("status-{code}")),
+                        next => state.pages.message(lang, &format!("status-next-{code}")),
+                        since => answer.since.to_string(),
+                    },
+                },
+            )
+        }
+        Err(error) => {
+            let message = match error.body.code {
+                "too_many_attempts" => state.pages.message(lang, "status-wait"),
+                "no_match" => state.pages.message(lang, "status-no-match"),
+                _ => error.body.message.clone(),
+            };
+            (
+                error.status,
+                minijinja::context! { title, number => form.number, birth_date => form.birth_date, error => message },
+            )
+        }
+    };
+    let mut page = state.pages.render("status.html", lang, context);
+    *page.status_mut() = status;
+    page
+}
+
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .route("/status", get(status_page).post(status_submit))
         .route("/static/tokens.css", get(static_tokens))
         .route("/static/console.css", get(static_console))
         .route("/login", get(login_page).post(login_submit))

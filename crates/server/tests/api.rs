@@ -742,3 +742,110 @@ async fn e_mail_waits_in_the_outbox_until_the_mail_server_is_up() {
     assert!(text.contains("To: hanako@example.jp"), "{text}");
     assert!(text.contains("status: received"), "{text}");
 }
+
+#[tokio::test]
+async fn the_status_inquiry_answers_alike_and_holds_off_guessing() {
+    use maina_core::application::Channel;
+    let kit = Kit::start().await;
+    let registrar = kit.login("registrar").await;
+    let (_, body) = kit
+        .call(
+            "POST",
+            "/api/v1/residents",
+            Some(&registrar),
+            Some(yamada()),
+        )
+        .await;
+    let code: maina_core::ResidentCode = body["resident_code"].as_str().unwrap().parse().unwrap();
+    let resident = kit.store.resident_by_code(&code).await.unwrap();
+    let form =
+        maina_core::ApplicationFormId::new("131016".parse().unwrap(), 5555_6666_7777_8888).unwrap();
+    let receipt = maina_core::ReceiptNumber::new(123_456_789_012_345).unwrap();
+    let admin = Actor::administrator("setup", "test");
+    kit.store
+        .put_notice(resident.resident_key, &form, &admin)
+        .await
+        .unwrap();
+    kit.store
+        .submit_application(
+            &maina_store::NewApplication {
+                form_id: form,
+                receipt,
+                channel: Channel::Mail,
+                details: maina_store::ApplicationDetails {
+                    name: "山田 花子".into(),
+                    birth_date: chrono::NaiveDate::from_ymd_opt(1990, 4, 1).unwrap(),
+                    email: None,
+                    language: "ja".into(),
+                    electronic_certificate: true,
+                    braille: false,
+                    receipt: receipt.as_digits(),
+                },
+                photo: None,
+            },
+            &admin,
+            None,
+        )
+        .await
+        .unwrap();
+    let ask = |number: String, birth: &str| {
+        let body = json!({"number": number, "birth_date": birth});
+        async {
+            kit.call("POST", "/api/v1/application-status", None, Some(body))
+                .await
+        }
+    };
+    let (status, body) = ask(form.to_string(), "1990-04-01").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["status"], "received");
+    let (status, body) = ask(receipt.as_digits(), "1990-04-01").await;
+    assert_eq!(
+        (status, body["status"].as_str()),
+        (StatusCode::OK, Some("received"))
+    );
+    // A wrong birth date and an unknown form ID: the same answer.
+    let (wrong_status, wrong_body) = ask(form.as_digits(), "1990-04-02").await;
+    let other = maina_core::ApplicationFormId::new("131016".parse().unwrap(), 1).unwrap();
+    let (unknown_status, unknown_body) = ask(other.as_digits(), "1990-04-01").await;
+    assert_eq!(wrong_status, StatusCode::NOT_FOUND);
+    assert_eq!((wrong_status, &wrong_body), (unknown_status, &unknown_body));
+    // A malformed number names the field; a malformed date too.
+    let (status, body) = ask("12345".into(), "1990-04-01").await;
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("number"))
+    );
+    let (status, body) = ask(form.as_digits(), "1 April 1990").await;
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("birth_date"))
+    );
+    // Guessing birth dates: after three misses the number must wait, even with the
+    // right date.
+    for day in 3..=4 {
+        ask(form.as_digits(), &format!("1990-04-{day:02}")).await;
+    }
+    let (status, body) = ask(form.as_digits(), "1990-04-01").await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    // Every failure is in the audit trail.
+    let failures = kit
+        .store
+        .audit_events(None)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action.starts_with("application.inquiry-"))
+        .count();
+    assert!(failures >= 5, "{failures}");
+    // The page, in Japanese.
+    let page = kit
+        .client
+        .get(format!("{}/status?lang=ja", kit.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("申請状況の確認") && page.contains("lang=\"ja\""));
+}
