@@ -177,7 +177,7 @@ pub async fn inquire(
     }
     let found = state
         .store
-        .inquire(number.as_ref().map_err(|r| r), birth)
+        .inquire(number.as_ref(), birth)
         .await?;
     match found {
         Some(found) => {
