@@ -15,7 +15,10 @@
 #   - Debian's pcscd, opensc, vsmartcard-vpcd (the smart-card stack the card tests
 #     drive), libpcsclite-dev, libssl-dev and pkg-config (to build the PC/SC and
 #     OpenSSL bindings) and openssl (the outside checker of certificates, CRLs and
-#     OCSP), when missing and run as root; and it starts pcscd when it is not running.
+#     OCSP), when missing and run as root; and it starts pcscd when it is not running;
+#   - Debian's fonts-ipaexfont-gothic (the Japanese font the notice letters embed),
+#     poppler-utils (pdftotext, pdftoppm, pdffonts) and zbar-tools (zbarimg) to
+#     read the letters back, when missing and run as root.
 # Nothing else is installed system-wide. `.ci/run` runs this and, in addition, the store
 # suite against PostgreSQL, clippy and rustfmt.
 set -euo pipefail
@@ -56,9 +59,10 @@ PY
 fi
 export MAINA_TESTDATA="$PWD/.venv/testdata"
 
-echo "== test.sh: Debian packages for the card and PKI tests"
+echo "== test.sh: Debian packages for the card, PKI and notice tests"
 missing=()
-for package in pcscd opensc vsmartcard-vpcd libpcsclite-dev libssl-dev pkg-config openssl; do
+for package in pcscd opensc vsmartcard-vpcd libpcsclite-dev libssl-dev pkg-config openssl \
+    fonts-ipaexfont-gothic poppler-utils zbar-tools; do
     dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
 done
 if [ "${#missing[@]}" -gt 0 ]; then

@@ -4,6 +4,7 @@ mod bench;
 mod bench_card;
 mod card;
 mod import;
+mod notice;
 mod officer;
 mod resident;
 mod synth;
@@ -87,6 +88,9 @@ enum Command {
     /// authenticate with any card in a PC/SC reader.
     #[command(subcommand)]
     Card(card::CardCommand),
+    /// Individual Number Notices: print the letters, track them as registered mail.
+    #[command(subcommand)]
+    Notice(notice::NoticeCommand),
     /// The card authorities (CRLs, CA certificates).
     #[command(subcommand)]
     Pki(card::PkiCommand),
@@ -345,6 +349,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Bench(command) => bench::run(&context, command).await,
         Command::Card(command) => card::run(&context, command).await,
         Command::Pki(command) => card::run_pki(&context, command).await,
+        Command::Notice(command) => notice::run(&context, command).await,
         Command::Verify { file, signature } => {
             let signature = signature.unwrap_or_else(|| {
                 let mut name = file.as_os_str().to_owned();

@@ -1004,3 +1004,87 @@ fn a_card_in_a_pcsc_reader_works_with_opensc_openssl_and_maina() {
         "{audit}"
     );
 }
+
+#[test]
+fn notices_are_printed_once_read_back_and_tracked() {
+    let dir = initialised();
+    let data = dir.path();
+    let mut args = YAMADA.to_vec();
+    args.extend(["--address", "東京都千代田区一番町1"]);
+    let code = field(&ok(maina(data, &args)), "resident record code").replace(' ', "");
+    let out = tempfile::tempdir().unwrap();
+    let out_dir = out.path().to_str().unwrap();
+    let printed = ok(maina(
+        data,
+        &[
+            "notice",
+            "print",
+            "--out",
+            out_dir,
+            "--base-url",
+            "https://maina.example.jp",
+        ],
+    ));
+    assert!(printed.contains("printed 1 notices"), "{printed}");
+    // Printed once: a second run has nothing to do.
+    assert!(ok(maina(data, &["notice", "print", "--out", out_dir])).contains("printed 0 notices"));
+    let pdf = out.path().join(format!("{code}.pdf"));
+    let (ok_, text) = run("pdftotext", &["-layout", pdf.to_str().unwrap(), "-"]);
+    assert!(
+        ok_ && text.contains("山田 太郎") && text.contains("個人番号通知書"),
+        "{text}"
+    );
+    let shown = ok(maina(data, &["notice", "show", &code]));
+    let form: String = shown
+        .trim_start_matches("form ID ")
+        .split("  mail")
+        .next()
+        .unwrap()
+        .replace(' ', "");
+    assert_eq!(form.len(), 23, "{shown}");
+    assert!(text.contains(&form[..6]), "the form ID is printed");
+    let png = out.path().join("page");
+    run(
+        "pdftoppm",
+        &[
+            "-r",
+            "150",
+            "-png",
+            "-singlefile",
+            pdf.to_str().unwrap(),
+            png.to_str().unwrap(),
+        ],
+    );
+    let (ok_, decoded) = run(
+        "zbarimg",
+        &[
+            "--quiet",
+            "--raw",
+            out.path().join("page.png").to_str().unwrap(),
+        ],
+    );
+    assert!(ok_, "{decoded}");
+    assert_eq!(
+        decoded.lines().next().unwrap().trim(),
+        format!("https://maina.example.jp/apply?form={form}")
+    );
+    // Registered mail: in the post's order only.
+    assert!(fails(maina(
+        data,
+        &["notice", "track", &code, "--status", "delivered"]
+    ))
+    .contains("printed cannot become delivered"));
+    for status in ["posted", "absent", "redelivery-requested", "delivered"] {
+        ok(maina(data, &["notice", "track", &code, "--status", status]));
+    }
+    assert!(ok(maina(data, &["notice", "show", &code])).contains("mail delivered"));
+    assert!(
+        fails(maina(data, &["notice", "track", &code, "--status", "lost"]))
+            .contains("status: expected")
+    );
+    let audit = ok(maina(data, &["audit", "show", "--resident", &code]));
+    assert!(
+        audit.contains("notice.print") && audit.contains("notice.mail:delivered"),
+        "{audit}"
+    );
+}

@@ -185,6 +185,64 @@ impl ApplicationStatus {
     }
 }
 
+/// Where a notice is, as registered mail (簡易書留) tracks it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum NoticeMail {
+    NotPrinted,
+    Printed,
+    Posted,
+    Delivered,
+    /// Nobody was in: a notice of attempted delivery was left.
+    Absent,
+    RedeliveryRequested,
+    /// Not collected in time: back at the city office.
+    ReturnedToOffice,
+}
+
+impl NoticeMail {
+    pub const ALL: [NoticeMail; 7] = [
+        Self::NotPrinted,
+        Self::Printed,
+        Self::Posted,
+        Self::Delivered,
+        Self::Absent,
+        Self::RedeliveryRequested,
+        Self::ReturnedToOffice,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::NotPrinted => "not-printed",
+            Self::Printed => "printed",
+            Self::Posted => "posted",
+            Self::Delivered => "delivered",
+            Self::Absent => "absent",
+            Self::RedeliveryRequested => "redelivery-requested",
+            Self::ReturnedToOffice => "returned-to-office",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.code() == code)
+    }
+
+    /// Whether the post can take a notice from `self` to `next`.
+    pub fn can_become(self, next: NoticeMail) -> bool {
+        use NoticeMail as N;
+        matches!(
+            (self, next),
+            (N::NotPrinted, N::Printed)
+                | (N::Printed, N::Posted)
+                | (N::Posted | N::RedeliveryRequested, N::Delivered | N::Absent)
+                | (N::Absent, N::RedeliveryRequested | N::Delivered | N::ReturnedToOffice)
+                | (N::Posted | N::RedeliveryRequested, N::ReturnedToOffice)
+                // A notice back at the office is handed over or posted again.
+                | (N::ReturnedToOffice, N::Delivered | N::Posted)
+        )
+    }
+}
+
 /// Days after which an application still in card issuance is flagged.
 pub const STUCK_AFTER_DAYS: i64 = 30;
 
@@ -421,6 +479,28 @@ mod tests {
         assert!(cancelled.apply(&E::Cancel).is_err());
         for s in ApplicationStatus::ALL {
             assert_eq!(ApplicationStatus::from_code(s.code()), Some(s));
+        }
+    }
+
+    #[test]
+    fn registered_mail_is_tracked_in_order() {
+        use NoticeMail as N;
+        let path = [
+            N::NotPrinted,
+            N::Printed,
+            N::Posted,
+            N::Absent,
+            N::RedeliveryRequested,
+            N::Delivered,
+        ];
+        for pair in path.windows(2) {
+            assert!(pair[0].can_become(pair[1]), "{pair:?}");
+        }
+        assert!(!N::Delivered.can_become(N::Posted));
+        assert!(!N::NotPrinted.can_become(N::Delivered));
+        assert!(N::Absent.can_become(N::ReturnedToOffice));
+        for s in N::ALL {
+            assert_eq!(N::from_code(s.code()), Some(s));
         }
     }
 

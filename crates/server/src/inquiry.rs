@@ -175,10 +175,7 @@ pub async fn inquire(
             ),
         ));
     }
-    let found = state
-        .store
-        .inquire(number.as_ref(), birth)
-        .await?;
+    let found = state.store.inquire(number.as_ref(), birth).await?;
     match found {
         Some(found) => {
             state.inquiries.succeeded(&key);

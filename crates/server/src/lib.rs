@@ -7,6 +7,7 @@ pub mod config;
 pub mod error;
 pub mod inquiry;
 pub mod mail;
+pub mod notice;
 pub mod pages;
 pub mod photo;
 pub mod pki;

@@ -1,0 +1,350 @@
+//! The Individual Number Notice (個人番号通知書) as a PDF: the resident's name,
+//! address, birth date and My Number, and below it the application form for the card
+//! with its 23-digit form ID and a QR code carrying the online application address
+//! with the form ID. English beside Japanese; the Japanese font is embedded (as a
+//! subset of the glyphs used), so the letter renders on a machine with no fonts.
+
+use chrono::NaiveDate;
+use krilla::geom::{PathBuilder, Point, Rect};
+use krilla::page::PageSettings;
+use krilla::text::{Font, TextDirection};
+use krilla::Document;
+use maina_core::{ApplicationFormId, MyNumber};
+
+/// Debian's IPAex Gothic (package fonts-ipaexfont-gothic), the default font.
+pub const DEFAULT_FONT: &str = "/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf";
+
+/// What a notice says.
+#[derive(Debug, Clone)]
+pub struct NoticeLetter {
+    pub municipality_ja: String,
+    pub municipality_en: String,
+    pub name: String,
+    pub address: String,
+    pub birth_date: NaiveDate,
+    pub my_number: MyNumber,
+    pub form_id: ApplicationFormId,
+    pub issued: NaiveDate,
+    /// The online application address (the QR code carries it with the form ID).
+    pub apply_base_url: String,
+}
+
+impl NoticeLetter {
+    /// What the QR code carries: the application address with the form ID.
+    pub fn apply_url(&self) -> String {
+        format!(
+            "{}/apply?form={}",
+            self.apply_base_url.trim_end_matches('/'),
+            self.form_id.as_digits()
+        )
+    }
+}
+
+/// Why a notice could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum NoticeError {
+    #[error(
+        "font {path}: {message} (Debian: apt-get install fonts-ipaexfont-gothic, or --font PATH)"
+    )]
+    Font { path: String, message: String },
+    #[error("QR code: {0}")]
+    Qr(String),
+    #[error("PDF: {0}")]
+    Pdf(String),
+}
+
+/// Loads the font once for a batch.
+pub fn load_font(path: &std::path::Path) -> Result<Font, NoticeError> {
+    let error = |message: String| NoticeError::Font {
+        path: path.display().to_string(),
+        message,
+    };
+    let bytes = std::fs::read(path).map_err(|e| error(e.to_string()))?;
+    Font::new(bytes.into(), 0).ok_or_else(|| error("not a font krilla can read".into()))
+}
+
+const WIDTH: f32 = 595.0; // A4, points
+const HEIGHT: f32 = 842.0;
+const MARGIN: f32 = 48.0;
+
+struct Writer<'a, 'b> {
+    surface: krilla::surface::Surface<'b>,
+    font: &'a Font,
+}
+
+impl Writer<'_, '_> {
+    fn text(&mut self, x: f32, y: f32, size: f32, text: &str) {
+        self.surface.draw_text(
+            Point::from_xy(x, y),
+            self.font.clone(),
+            size,
+            text,
+            false,
+            TextDirection::Auto,
+        );
+    }
+
+    fn rule(&mut self, y: f32) {
+        let mut path = PathBuilder::new();
+        if let Some(rect) = Rect::from_xywh(MARGIN, y, WIDTH - 2.0 * MARGIN, 0.8) {
+            path.push_rect(rect);
+        }
+        if let Some(path) = path.finish() {
+            self.surface.draw_path(&path);
+        }
+    }
+
+    /// A QR code of `data`, `size` points wide, its top-left corner at (x, y).
+    fn qr(&mut self, x: f32, y: f32, size: f32, data: &str) -> Result<(), NoticeError> {
+        let code = qrcode::QrCode::with_error_correction_level(data.as_bytes(), qrcode::EcLevel::M)
+            .map_err(|e| NoticeError::Qr(e.to_string()))?;
+        let modules = code.width();
+        let quiet = 4;
+        let module = size / (modules + 2 * quiet) as f32;
+        let colors = code.to_colors();
+        let mut path = PathBuilder::new();
+        for (index, color) in colors.iter().enumerate() {
+            if *color == qrcode::Color::Dark {
+                let (row, column) = (index / modules, index % modules);
+                if let Some(rect) = Rect::from_xywh(
+                    x + (column + quiet) as f32 * module,
+                    y + (row + quiet) as f32 * module,
+                    module,
+                    module,
+                ) {
+                    path.push_rect(rect);
+                }
+            }
+        }
+        if let Some(path) = path.finish() {
+            self.surface.draw_path(&path);
+        }
+        Ok(())
+    }
+}
+
+/// Renders one notice.
+pub fn render(font: &Font, letter: &NoticeLetter) -> Result<Vec<u8>, NoticeError> {
+    let mut document = Document::new();
+    {
+        let settings = PageSettings::from_wh(WIDTH, HEIGHT)
+            .ok_or_else(|| NoticeError::Pdf("page size".into()))?;
+        let mut page = document.start_page_with(settings);
+        let drawn = draw(&mut page, font, letter);
+        page.finish();
+        drawn?;
+    }
+    document
+        .finish()
+        .map_err(|e| NoticeError::Pdf(format!("{e:?}")))
+}
+
+fn draw(
+    page: &mut krilla::page::Page<'_>,
+    font: &Font,
+    letter: &NoticeLetter,
+) -> Result<(), NoticeError> {
+    {
+        let mut w = Writer {
+            surface: page.surface(),
+            font,
+        };
+        let x = MARGIN;
+        let birth = letter.birth_date.format("%Y-%m-%d").to_string();
+        let number = letter.my_number.to_string();
+        w.text(x, 70.0, 20.0, "個人番号通知書");
+        w.text(x, 92.0, 12.0, "Individual Number Notice");
+        w.text(
+            x,
+            116.0,
+            10.0,
+            &format!(
+                "{}（{}）　{}",
+                letter.municipality_ja,
+                letter.municipality_en,
+                letter.issued.format("%Y-%m-%d")
+            ),
+        );
+        w.rule(128.0);
+        let rows = [
+            ("氏名 / Name", letter.name.clone()),
+            ("住所 / Address", letter.address.clone()),
+            ("生年月日 / Date of birth", birth.clone()),
+            ("個人番号 / My Number", number),
+        ];
+        let mut y = 160.0;
+        for (label, value) in rows {
+            w.text(x, y, 9.0, label);
+            w.text(x + 150.0, y, 13.0, &value);
+            y += 28.0;
+        }
+        w.text(
+            x,
+            y + 6.0,
+            9.0,
+            "この通知書は身分証明書として使えません。個人番号は大切に保管してください。",
+        );
+        w.text(
+            x,
+            y + 20.0,
+            9.0,
+            "This notice is not proof of identity. Keep your My Number safe.",
+        );
+        // The detachable application form.
+        let form_top = 420.0;
+        w.rule(form_top);
+        w.text(x, form_top + 30.0, 16.0, "個人番号カード交付申請書");
+        w.text(
+            x,
+            form_top + 50.0,
+            11.0,
+            "Application for the My Number Card",
+        );
+        w.text(x, form_top + 80.0, 9.0, "申請書ID / Application form ID");
+        w.text(x, form_top + 98.0, 14.0, &letter.form_id.to_string());
+        w.text(x, form_top + 126.0, 9.0, "氏名 / Name");
+        w.text(x + 150.0, form_top + 126.0, 12.0, &letter.name);
+        w.text(x, form_top + 148.0, 9.0, "住所 / Address");
+        w.text(x + 150.0, form_top + 148.0, 11.0, &letter.address);
+        w.text(x, form_top + 170.0, 9.0, "生年月日 / Date of birth");
+        w.text(x + 150.0, form_top + 170.0, 12.0, &birth);
+        w.text(
+            x,
+            form_top + 200.0,
+            9.0,
+            "スマートフォンでQRコードを読み取るか、次のアドレスから申請できます。",
+        );
+        w.text(
+            x,
+            form_top + 214.0,
+            9.0,
+            "Scan the QR code with a smartphone, or apply online at:",
+        );
+        w.text(x, form_top + 230.0, 9.0, &letter.apply_url());
+        w.text(
+            x,
+            form_top + 252.0,
+            9.0,
+            "郵送の場合は写真（縦4.5cm×横3.5cm）を貼り、同封の封筒でお送りください。",
+        );
+        w.text(
+            x,
+            form_top + 266.0,
+            9.0,
+            "By post: attach a photo (4.5 cm high, 3.5 cm wide) and use the enclosed envelope.",
+        );
+        let drawn = w.qr(
+            WIDTH - MARGIN - 150.0,
+            form_top + 60.0,
+            150.0,
+            &letter.apply_url(),
+        );
+        let Writer { surface, .. } = w;
+        surface.finish();
+        drawn
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )]
+    use super::*;
+    use std::process::Command;
+
+    fn letter() -> NoticeLetter {
+        NoticeLetter {
+            municipality_ja: "千代田区".into(),
+            municipality_en: "Chiyoda City".into(),
+            name: "山田 花子".into(),
+            address: "東京都千代田区千代田1-1".into(),
+            birth_date: NaiveDate::from_ymd_opt(1990, 4, 1).unwrap(),
+            my_number: "621498320257".parse().unwrap(),
+            form_id: ApplicationFormId::new("131016".parse().unwrap(), 1234_5678_9012_3456)
+                .unwrap(),
+            issued: NaiveDate::from_ymd_opt(2026, 11, 26).unwrap(),
+            apply_base_url: "https://maina.example.jp".into(),
+        }
+    }
+
+    fn run(program: &str, args: &[&str]) -> String {
+        let out = Command::new(program)
+            .args(args)
+            .output()
+            .unwrap_or_else(|e| {
+                panic!("{program}: {e} (scripts/test.sh installs poppler-utils and zbar-tools)")
+            });
+        assert!(
+            out.status.success(),
+            "{program}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    #[test]
+    fn the_notice_reads_renders_and_its_qr_code_decodes() {
+        let font = load_font(std::path::Path::new(DEFAULT_FONT)).unwrap();
+        let pdf = render(&font, &letter()).unwrap();
+        assert!(
+            pdf.len() < 200_000,
+            "a subset font keeps the letter small: {} bytes",
+            pdf.len()
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("notice.pdf");
+        std::fs::write(&path, &pdf).unwrap();
+        let file = path.to_str().unwrap();
+        let text = run("pdftotext", &["-layout", file, "-"]);
+        for expected in [
+            "個人番号通知書",
+            "Individual Number Notice",
+            "山田 花子",
+            "東京都千代田区千代田1-1",
+            "6214 9832 0257",
+            "131016 1234 5678 9012 3456",
+            "個人番号カード交付申請書",
+        ] {
+            assert!(text.contains(expected), "{expected} missing from:\n{text}");
+        }
+        // The font travels with the letter.
+        let fonts = run("pdffonts", &[file]);
+        assert!(
+            fonts.lines().skip(2).all(|l| l.contains(" yes ")),
+            "{fonts}"
+        );
+        // Rendered to pixels, the QR code decodes with an ordinary reader.
+        let png = dir.path().join("page");
+        if let Ok(keep) = std::env::var("MAINA_KEEP_NOTICE") {
+            std::fs::write(keep, &pdf).unwrap();
+        }
+        run(
+            "pdftoppm",
+            &[
+                "-r",
+                "150",
+                "-png",
+                "-singlefile",
+                file,
+                png.to_str().unwrap(),
+            ],
+        );
+        let decoded = run(
+            "zbarimg",
+            &[
+                "--quiet",
+                "--raw",
+                dir.path().join("page.png").to_str().unwrap(),
+            ],
+        );
+        assert_eq!(
+            decoded.trim(),
+            "https://maina.example.jp/apply?form=1310161234567890123456"
+                .replace("1310161234567890123456", &letter().form_id.as_digits())
+        );
+    }
+}
