@@ -36,6 +36,10 @@ pub enum Permission {
     ChangeNumber,
     RevealNumber,
     ReadAudit,
+    /// Enter an application that came by post (the back office and the counter).
+    EnterApplication,
+    /// Review applications: start, return, approve, cancel (supervisors).
+    ReviewApplication,
 }
 
 impl Role {
@@ -63,9 +67,9 @@ impl Role {
             Role::Administrator | Role::Supervisor => true,
             Role::Registrar => matches!(
                 permission,
-                ReadResident | RegisterResident | ChangeResident | RevealNumber
+                ReadResident | RegisterResident | ChangeResident | RevealNumber | EnterApplication
             ),
-            Role::Counter => matches!(permission, ReadResident | RevealNumber),
+            Role::Counter => matches!(permission, ReadResident | RevealNumber | EnterApplication),
             Role::Auditor => matches!(permission, ReadAudit),
         }
     }

@@ -848,6 +848,16 @@ pub fn routes() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(number_change))
         .routes(routes!(audit))
         .routes(routes!(application_status))
+        .routes(routes!(crate::applications::show_application))
+        .routes(routes!(crate::applications::application_event))
+        .routes(routes!(crate::applications::stuck))
+        .merge(
+            OpenApiRouter::new()
+                .routes(routes!(crate::applications::mail_application))
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    crate::applications::UPLOAD_LIMIT,
+                )),
+        )
         .split_for_parts()
 }
 

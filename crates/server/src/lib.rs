@@ -2,6 +2,7 @@
 //! the JSON API and the officer console build on this router.
 
 pub mod api;
+pub mod applications;
 pub mod auth;
 pub mod config;
 pub mod error;
@@ -219,6 +220,7 @@ pub async fn serve(
         .map_err(|source| ServeError::Bind { addr, source })?;
     on_ready(listener.local_addr()?);
     let maintenance = tokio::spawn(maintenance(state.store.clone()));
+    let upkeep = tokio::spawn(upkeep(state.clone()));
     let mailer = match &state.config.smtp_url {
         Some(url) => {
             let settings = mail::MailSettings::parse(
@@ -243,6 +245,7 @@ pub async fn serve(
     .with_graceful_shutdown(shutdown)
     .await;
     maintenance.abort();
+    upkeep.abort();
     if let Some(mailer) = mailer {
         mailer.abort();
     }
@@ -258,6 +261,19 @@ async fn maintenance(store: Store) {
         tick.tick().await;
         if let Err(error) = store.merge_search_index().await {
             tracing::warn!(%error, "merging the search index failed; will retry");
+        }
+    }
+}
+
+/// Every ten minutes: tells applicants whose card is stuck in issuance.
+async fn upkeep(state: AppState) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
+    loop {
+        tick.tick().await;
+        match applications::notify_stuck(&state).await {
+            Ok(0) => {}
+            Ok(told) => tracing::info!(told, "applicants told of stuck applications"),
+            Err(error) => tracing::warn!(%error, "stuck applications could not be checked"),
         }
     }
 }

@@ -849,3 +849,192 @@ async fn the_status_inquiry_answers_alike_and_holds_off_guessing() {
         .unwrap();
     assert!(page.contains("申請状況の確認") && page.contains("lang=\"ja\""));
 }
+
+/// A conforming portrait (NASA's astronaut.png, fetched by scripts/test.sh).
+fn portrait_jpeg() -> Vec<u8> {
+    let path = std::env::var("MAINA_TESTDATA")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|_| {
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.venv/testdata")
+        })
+        .join("astronaut.png");
+    let image = image::open(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (run scripts/test.sh)", path.display()));
+    let portrait = image.crop_imm(100, 0, 245, 315).resize_exact(
+        700,
+        900,
+        image::imageops::FilterType::Lanczos3,
+    );
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90)
+        .encode_image(&portrait.to_rgb8())
+        .unwrap();
+    out
+}
+
+#[tokio::test]
+async fn mailed_applications_are_checked_entered_and_reviewed() {
+    use base64::Engine as _;
+    let kit = Kit::start().await;
+    let registrar = kit.login("registrar").await;
+    let supervisor = kit.login("supervisor").await;
+    let sapporo = kit.login("sapporo").await;
+    let admin = Actor::administrator("setup", "test");
+    let mut forms = Vec::new();
+    for (i, family) in ["山田", "田中"].into_iter().enumerate() {
+        let mut form = yamada();
+        form["family_name"] = json!(family);
+        let (_, body) = kit
+            .call("POST", "/api/v1/residents", Some(&registrar), Some(form))
+            .await;
+        let code: maina_core::ResidentCode =
+            body["resident_code"].as_str().unwrap().parse().unwrap();
+        let key = kit
+            .store
+            .resident_by_code(&code)
+            .await
+            .unwrap()
+            .resident_key;
+        let form_id =
+            maina_core::ApplicationFormId::new("131016".parse().unwrap(), 1000 + i as u64).unwrap();
+        kit.store.put_notice(key, &form_id, &admin).await.unwrap();
+        forms.push(form_id.as_digits());
+    }
+    let photo = base64::engine::general_purpose::STANDARD.encode(portrait_jpeg());
+    let request = |form: &str, photo: Option<&str>| {
+        json!({"form_id": form, "birth_date": "1990-04-01", "name": "山田 花子", "photo_base64": photo,
+               "photo_attached": photo.is_some(), "form_complete": true, "nothing_else_enclosed": true})
+    };
+    // Another municipality's officer cannot enter it.
+    let (status, _) = kit
+        .call(
+            "POST",
+            "/api/v1/applications/mail",
+            Some(&sapporo),
+            Some(request(&forms[0], Some(&photo))),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, good) = kit
+        .call(
+            "POST",
+            "/api/v1/applications/mail",
+            Some(&registrar),
+            Some(request(&forms[0], Some(&photo))),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{good}");
+    assert_eq!(
+        (
+            good["status"].as_str(),
+            good["photo_problems"].as_array().map(Vec::len)
+        ),
+        (Some("received"), Some(0)),
+        "{good}"
+    );
+    // The same form again: refused.
+    let (status, body) = kit
+        .call(
+            "POST",
+            "/api/v1/applications/mail",
+            Some(&registrar),
+            Some(request(&forms[0], Some(&photo))),
+        )
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::CONFLICT, Some("already_used"))
+    );
+    // No photo in the envelope: returned with the reason.
+    let (status, returned) = kit
+        .call(
+            "POST",
+            "/api/v1/applications/mail",
+            Some(&registrar),
+            Some(request(&forms[1], None)),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(returned["status"], "returned-for-correction");
+    // Bad input names the field and changes nothing.
+    let (status, body) = kit
+        .call(
+            "POST",
+            "/api/v1/applications/mail",
+            Some(&registrar),
+            Some(request("1234", Some(&photo))),
+        )
+        .await;
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("form_id"))
+    );
+    let (status, body) = kit
+        .call(
+            "POST",
+            "/api/v1/applications/mail",
+            Some(&registrar),
+            Some(request(&forms[1], Some("%%%"))),
+        )
+        .await;
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("photo_base64"))
+    );
+
+    // Review: supervisors only; in order only.
+    let receipt = good["receipt"].as_str().unwrap();
+    let event = |e: &str| json!({"event": e});
+    let path = format!("/api/v1/applications/{receipt}/events");
+    let (status, _) = kit
+        .call("POST", &path, Some(&registrar), Some(event("start-review")))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, body) = kit
+        .call("POST", &path, Some(&supervisor), Some(event("approve")))
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::CONFLICT, Some("not_allowed")),
+        "{body}"
+    );
+    for step in ["start-review", "approve"] {
+        let (status, body) = kit
+            .call("POST", &path, Some(&supervisor), Some(event(step)))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    let (_, shown) = kit
+        .call(
+            "GET",
+            &format!("/api/v1/applications/{receipt}"),
+            Some(&registrar),
+            None,
+        )
+        .await;
+    assert_eq!(shown["status"], "card-issuance-in-process");
+    let (status, body) = kit
+        .call(
+            "POST",
+            &path,
+            Some(&supervisor),
+            Some(json!({"event": "return-for-correction"})),
+        )
+        .await;
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("reason"))
+    );
+    // Not stuck yet (approved today).
+    let (status, list) = kit
+        .call("GET", "/api/v1/applications/stuck", Some(&supervisor), None)
+        .await;
+    assert_eq!(
+        (status, list.as_array().map(Vec::len)),
+        (StatusCode::OK, Some(0))
+    );
+    let (status, _) = kit
+        .call("GET", "/api/v1/applications/stuck", Some(&registrar), None)
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}

@@ -519,6 +519,34 @@ impl Store {
             .collect()
     }
 
+    /// Stuck applications whose applicant was not told yet; marks them told and
+    /// queues `mail(record)` for each, in one transaction per application.
+    pub async fn notify_stuck(
+        &self,
+        before: i64,
+        mail: impl Fn(&ApplicationRecord) -> Option<Mail>,
+    ) -> Result<u32> {
+        let mut told = 0;
+        for record in self.stuck_applications(before).await? {
+            let mut tx = self.pool.begin().await?;
+            let changed = tx
+                .execute(
+                    "UPDATE applications SET stuck_notified_at = $1 WHERE id = $2 AND stuck_notified_at IS NULL",
+                    &[now_micros().into(), to_i64(record.id)?.into()],
+                )
+                .await?;
+            if changed == 1 {
+                if let Some(message) = mail(&record) {
+                    self.enqueue_mail_in(&mut tx, &message, now_micros())
+                        .await?;
+                    told += 1;
+                }
+            }
+            tx.commit().await?;
+        }
+        Ok(told)
+    }
+
     // ---- the outbox -------------------------------------------------------------
 
     async fn enqueue_mail_in(&self, tx: &mut Tx<'_>, mail: &Mail, now: i64) -> Result<()> {

@@ -27,7 +27,8 @@ CREATE TABLE applications (
     created_at BIGINT NOT NULL,
     version BIGINT NOT NULL,
     details BYTEA NOT NULL,
-    photo BYTEA
+    photo BYTEA,
+    stuck_notified_at BIGINT
 );
 CREATE INDEX applications_form ON applications (form_key);
 CREATE INDEX applications_status ON applications (status, status_since);

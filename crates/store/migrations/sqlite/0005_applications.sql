@@ -27,7 +27,8 @@ CREATE TABLE applications (
     created_at INTEGER NOT NULL,
     version INTEGER NOT NULL,
     details BLOB NOT NULL,
-    photo BLOB
+    photo BLOB,
+    stuck_notified_at INTEGER
 );
 CREATE INDEX applications_form ON applications (form_key);
 CREATE INDEX applications_status ON applications (status, status_since);

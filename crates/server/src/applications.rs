@@ -1,0 +1,394 @@
+//! Applications for the card, as staff handle them: the mail channel (a mailed form
+//! entered with its photo scan and the three envelope checks), the review steps, the
+//! supervisor's list of stuck applications; and the e-mails that tell applicants of
+//! every change, in their language.
+
+use crate::auth::Authenticated;
+use crate::error::{ApiError, ErrorBody};
+use crate::AppState;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use base64::Engine as _;
+use chrono::NaiveDate;
+use maina_core::application::{
+    ApplicationEvent, ApplicationStatus, Channel, ReturnReason, STUCK_AFTER_DAYS,
+};
+use maina_core::officer::{Actor, Permission};
+use maina_core::{ApplicationFormId, MunicipalityCode, ReceiptNumber};
+use maina_store::{ApplicationDetails, ApplicationRecord, Mail, NewApplication, Store};
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// The largest upload: a 7 MB photo, base64-encoded, with the form's fields.
+pub const UPLOAD_LIMIT: usize = 10 * 1024 * 1024;
+
+/// A mailed application as the back office enters it.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MailApplicationRequest {
+    pub form_id: String,
+    /// YYYY-MM-DD, as written on the form.
+    pub birth_date: String,
+    pub name: String,
+    /// The photo as scanned (JPEG, base64); absent when none was attached.
+    pub photo_base64: Option<String>,
+    /// Envelope check 1: a photo is attached (and conforms: the scan is checked too).
+    pub photo_attached: bool,
+    /// Envelope check 2: the form is complete.
+    pub form_complete: bool,
+    /// Envelope check 3: nothing else is in the envelope.
+    pub nothing_else_enclosed: bool,
+    #[serde(default)]
+    pub electronic_certificate: bool,
+    #[serde(default)]
+    pub braille: bool,
+}
+
+/// An application, as staff see it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApplicationResponse {
+    pub receipt: String,
+    pub status: String,
+    pub channel: String,
+    pub municipality: String,
+    pub since: String,
+    /// What was wrong with the photo, if anything (codes).
+    pub photo_problems: Vec<String>,
+}
+
+/// A step of the review.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApplicationEventRequest {
+    /// start-review | return-for-correction | resubmit | approve | cancel
+    pub event: String,
+    /// For return-for-correction: photo-missing | photo-not-conforming | form-incomplete | something-else-enclosed | details-mismatch
+    pub reason: Option<String>,
+}
+
+fn invalid(field: &str, message: impl Into<String>) -> ApiError {
+    ApiError::field(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_field",
+        field,
+        message,
+    )
+}
+
+fn response(record: &ApplicationRecord, photo_problems: Vec<String>) -> ApplicationResponse {
+    ApplicationResponse {
+        receipt: record.details.receipt.clone(),
+        status: record.status.code().to_owned(),
+        channel: record.channel.code().to_owned(),
+        municipality: record.municipality.clone(),
+        since: chrono::DateTime::from_timestamp_micros(record.status_since)
+            .map(|t| t.date_naive().to_string())
+            .unwrap_or_default(),
+        photo_problems,
+    }
+}
+
+/// The e-mail telling an applicant where the application now stands.
+pub fn status_mail(
+    state: &AppState,
+    record: &ApplicationRecord,
+    status: ApplicationStatus,
+) -> Option<Mail> {
+    let to = record.details.email.clone()?;
+    let lang = if record.details.language == "ja" {
+        "ja"
+    } else {
+        "en"
+    };
+    let code = status.code();
+    let m = |id: &str| state.pages.message(lang, id);
+    Some(Mail {
+        to,
+        subject: format!(
+            "{} — {}",
+            m("mail-status-subject"),
+            m(&format!("status-{code}"))
+        ),
+        body: format!(
+            "{}\n\n{}: {}\n{}: {}\n\n{}\n\n{}\n",
+            m("mail-greeting"),
+            m("receipt-number"),
+            record.details.receipt,
+            m("status-answer"),
+            m(&format!("status-{code}")),
+            m(&format!("status-next-{code}")),
+            m("mail-footer"),
+        ),
+    })
+}
+
+/// The e-mail telling an applicant that the card is late and whom to ask.
+pub fn stuck_mail(state: &AppState, record: &ApplicationRecord) -> Option<Mail> {
+    let to = record.details.email.clone()?;
+    let lang = if record.details.language == "ja" {
+        "ja"
+    } else {
+        "en"
+    };
+    let m = |id: &str| state.pages.message(lang, id);
+    Some(Mail {
+        to,
+        subject: m("mail-stuck-subject"),
+        body: format!(
+            "{}\n\n{}: {}\n\n{} {}\n\n{}\n",
+            m("mail-greeting"),
+            m("receipt-number"),
+            record.details.receipt,
+            m("mail-stuck-body"),
+            record.municipality,
+            m("mail-footer"),
+        ),
+    })
+}
+
+/// A fresh receipt number.
+pub fn new_receipt() -> Result<ReceiptNumber, ApiError> {
+    let random = rand::rngs::OsRng.gen_range(0..ReceiptNumber::RANDOM_SPACE);
+    ReceiptNumber::new(random).map_err(|_| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "receipt number",
+        )
+    })
+}
+
+/// The resident's municipality behind a form ID (404 for an unknown form).
+async fn form_municipality(
+    store: &Store,
+    form: &ApplicationFormId,
+) -> Result<MunicipalityCode, ApiError> {
+    let notice = store
+        .notice_by_form(form)
+        .await?
+        .ok_or_else(|| ApiError::not_found("application form ID"))?;
+    Ok(store
+        .resident(notice.resident_key)
+        .await?
+        .record
+        .municipality)
+}
+
+/// Enter a mailed application. A failed envelope check, or a photo that does not
+/// conform, returns the application to the resident with the reason.
+#[utoipa::path(post, path = "/api/v1/applications/mail", request_body = MailApplicationRequest, tag = "applications", security(("bearer" = [])),
+    responses((status = 201, body = ApplicationResponse), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn mail_application(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    crate::api::Body(request): crate::api::Body<MailApplicationRequest>,
+) -> Result<(StatusCode, Json<ApplicationResponse>), ApiError> {
+    let form: ApplicationFormId = request
+        .form_id
+        .parse()
+        .map_err(|e: maina_core::IdError| invalid("form_id", e.to_string()))?;
+    let birth = NaiveDate::parse_from_str(request.birth_date.trim(), "%Y-%m-%d")
+        .map_err(|_| invalid("birth_date", "birth_date: expected YYYY-MM-DD"))?;
+    let name = request.name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(invalid("name", "name: 1 to 100 characters"));
+    }
+    let photo = match &request.photo_base64 {
+        Some(text) => Some(
+            base64::engine::general_purpose::STANDARD
+                .decode(text.trim())
+                .map_err(|_| invalid("photo_base64", "photo_base64: not base64"))?,
+        ),
+        None => None,
+    };
+    let municipality = form_municipality(&state.store, &form).await?;
+    if !auth
+        .actor()
+        .may(Permission::EnterApplication, Some(&municipality))
+    {
+        return Err(ApiError::not_found("application form ID"));
+    }
+    let today = chrono::Local::now().date_naive();
+    let problems: Vec<String> = match &photo {
+        Some(bytes) => crate::photo::examine(bytes, today)
+            .problems
+            .iter()
+            .map(|p| p.code().to_owned())
+            .collect(),
+        None => Vec::new(),
+    };
+    let reason = if !request.photo_attached || photo.is_none() {
+        Some(ReturnReason::PhotoMissing)
+    } else if !problems.is_empty() {
+        Some(ReturnReason::PhotoNotConforming)
+    } else if !request.form_complete {
+        Some(ReturnReason::FormIncomplete)
+    } else if !request.nothing_else_enclosed {
+        Some(ReturnReason::SomethingElseEnclosed)
+    } else {
+        None
+    };
+    let receipt = new_receipt()?;
+    let actor = auth.actor();
+    let record = state
+        .store
+        .submit_application(
+            &NewApplication {
+                form_id: form,
+                receipt,
+                channel: Channel::Mail,
+                details: ApplicationDetails {
+                    name: name.to_owned(),
+                    birth_date: birth,
+                    email: None,
+                    language: "ja".into(),
+                    electronic_certificate: request.electronic_certificate,
+                    braille: request.braille,
+                    receipt: receipt.as_digits(),
+                },
+                photo,
+            },
+            &actor,
+            None,
+        )
+        .await?;
+    let record = match reason {
+        Some(reason) => {
+            state
+                .store
+                .transition_application(
+                    record.id,
+                    &ApplicationEvent::ReturnForCorrection { reason },
+                    &actor,
+                    |r, s| status_mail(&state, r, s),
+                )
+                .await?
+        }
+        None => record,
+    };
+    Ok((StatusCode::CREATED, Json(response(&record, problems))))
+}
+
+async fn application_for(
+    state: &AppState,
+    auth: &Authenticated,
+    receipt: &str,
+    permission: Permission,
+) -> Result<ApplicationRecord, ApiError> {
+    let receipt: ReceiptNumber = receipt
+        .parse()
+        .map_err(|_| ApiError::not_found("application"))?;
+    let record = state.store.application_by_receipt(&receipt).await?;
+    let municipality: MunicipalityCode = record
+        .municipality
+        .parse()
+        .map_err(|_| ApiError::not_found("application"))?;
+    if !auth.actor().may(permission, Some(&municipality)) {
+        return Err(ApiError::not_found("application"));
+    }
+    Ok(record)
+}
+
+/// An application, by its receipt number.
+#[utoipa::path(get, path = "/api/v1/applications/{receipt}", tag = "applications", security(("bearer" = [])),
+    params(("receipt" = String, Path, description = "16-digit receipt number")),
+    responses((status = 200, body = ApplicationResponse), (status = 404, body = ErrorBody)))]
+pub async fn show_application(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Path(receipt): Path<String>,
+) -> Result<Json<ApplicationResponse>, ApiError> {
+    let record = application_for(&state, &auth, &receipt, Permission::EnterApplication).await?;
+    Ok(Json(response(&record, Vec::new())))
+}
+
+/// Move an application on (supervisors). Illegal steps are refused with 409; the
+/// applicant is told of every change by e-mail when an address was given.
+#[utoipa::path(post, path = "/api/v1/applications/{receipt}/events", request_body = ApplicationEventRequest, tag = "applications", security(("bearer" = [])),
+    params(("receipt" = String, Path, description = "16-digit receipt number")),
+    responses((status = 200, body = ApplicationResponse), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn application_event(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Path(receipt): Path<String>,
+    crate::api::Body(request): crate::api::Body<ApplicationEventRequest>,
+) -> Result<Json<ApplicationResponse>, ApiError> {
+    let event = match (request.event.as_str(), request.reason.as_deref()) {
+        ("start-review", None) => ApplicationEvent::StartReview,
+        ("resubmit", None) => ApplicationEvent::Resubmit,
+        ("approve", None) => ApplicationEvent::Approve,
+        ("cancel", None) => ApplicationEvent::Cancel,
+        ("return-for-correction", Some(reason)) => ApplicationEvent::ReturnForCorrection {
+            reason: ReturnReason::from_code(reason)
+                .ok_or_else(|| invalid("reason", "reason: not a return reason"))?,
+        },
+        ("return-for-correction", None) => {
+            return Err(invalid(
+                "reason",
+                "reason: required to return an application",
+            ))
+        }
+        ("start-review" | "resubmit" | "approve" | "cancel", Some(_)) => {
+            return Err(invalid("reason", "reason: only for return-for-correction"))
+        }
+        _ => {
+            return Err(invalid(
+                "event",
+                "event: start-review, return-for-correction, resubmit, approve or cancel",
+            ))
+        }
+    };
+    let record = application_for(&state, &auth, &receipt, Permission::ReviewApplication).await?;
+    let record = state
+        .store
+        .transition_application(record.id, &event, &auth.actor(), |r, s| {
+            status_mail(&state, r, s)
+        })
+        .await?;
+    Ok(Json(response(&record, Vec::new())))
+}
+
+/// Applications still in card issuance after 30 days, in the supervisor's
+/// municipality (the resident should be contacted).
+#[utoipa::path(get, path = "/api/v1/applications/stuck", tag = "applications", security(("bearer" = [])),
+    responses((status = 200, body = [ApplicationResponse]), (status = 403, body = ErrorBody)))]
+pub async fn stuck(
+    State(state): State<AppState>,
+    auth: Authenticated,
+) -> Result<Json<Vec<ApplicationResponse>>, ApiError> {
+    let actor = auth.actor();
+    if !actor.may(Permission::ReviewApplication, None) {
+        return Err(ApiError::forbidden());
+    }
+    let before = maina_store::now_micros() - STUCK_AFTER_DAYS * 24 * 3600 * 1_000_000;
+    let list = state
+        .store
+        .stuck_applications(before)
+        .await?
+        .into_iter()
+        .filter(|record| {
+            record
+                .municipality
+                .parse::<MunicipalityCode>()
+                .is_ok_and(|m| actor.may(Permission::ReviewApplication, Some(&m)))
+        })
+        .map(|record| response(&record, Vec::new()))
+        .collect();
+    Ok(Json(list))
+}
+
+/// Tells applicants whose application is stuck (run by the server's upkeep).
+pub async fn notify_stuck(state: &AppState) -> Result<u32, maina_store::StoreError> {
+    let before = maina_store::now_micros() - STUCK_AFTER_DAYS * 24 * 3600 * 1_000_000;
+    state
+        .store
+        .notify_stuck(before, |record| stuck_mail(state, record))
+        .await
+}
+
+/// The actor for changes made by the server itself.
+pub fn system_actor() -> Actor {
+    Actor::administrator("maina", "upkeep")
+}
