@@ -26,6 +26,9 @@ pub struct ServerConfig {
     pub smtp_url: Option<String>,
     /// The From address of e-mail to residents.
     pub mail_from: String,
+    /// The address residents reach this server at, for links in e-mails (default:
+    /// the request's Host).
+    pub public_url: Option<String>,
     /// Seconds before the first retry of a failed e-mail (doubling after each
     /// failure, at most an hour).
     pub mail_retry_seconds: u64,
@@ -50,6 +53,7 @@ impl Default for ServerConfig {
             smtp_url: None,
             mail_from: "maina <no-reply@maina.invalid>".into(),
             mail_retry_seconds: 30,
+            public_url: None,
         }
     }
 }

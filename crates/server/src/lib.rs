@@ -9,6 +9,7 @@ pub mod error;
 pub mod inquiry;
 pub mod mail;
 pub mod notice;
+pub mod online;
 pub mod pages;
 pub mod photo;
 pub mod pki;
@@ -38,6 +39,8 @@ pub struct AppState {
     pub sessions: Arc<auth::SessionCache>,
     pub pages: Arc<pages::Pages>,
     pub openapi: Arc<utoipa::openapi::OpenApi>,
+    /// The online channel's CAPTCHA.
+    pub captcha: Arc<online::Captcha>,
     /// Failed status inquiries, per number and per address.
     pub inquiries: Arc<inquiry::InquiryThrottle>,
     /// The card authorities (absent when the data directory has none).
@@ -64,6 +67,7 @@ impl AppState {
             openapi: Arc::new(openapi),
             authorities: None,
             inquiries: Arc::new(inquiry::InquiryThrottle::default()),
+            captcha: Arc::new(online::Captcha::default()),
         }
     }
 
@@ -123,6 +127,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api)
         .merge(pages::routes())
         .merge(pki::routes())
+        .merge(online::routes())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(max_body))
         .layer(PropagateRequestIdLayer::x_request_id())

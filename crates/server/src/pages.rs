@@ -86,6 +86,7 @@ impl Pages {
             ("resident.html", include_str!("../templates/resident.html")),
             ("register.html", include_str!("../templates/register.html")),
             ("status.html", include_str!("../templates/status.html")),
+            ("apply.html", include_str!("../templates/apply.html")),
         ] {
             if let Err(error) = env.add_template(name, source) {
                 tracing::error!(%error, name, "template does not compile");
@@ -106,7 +107,7 @@ impl Pages {
             .unwrap_or_else(|| id.to_string())
     }
 
-    fn render(&self, template: &str, lang: &str, context: minijinja::Value) -> Response {
+    pub(crate) fn render(&self, template: &str, lang: &str, context: minijinja::Value) -> Response {
         let base = minijinja::context! {
             lang => lang,
             m => self.messages.get(lang).cloned().unwrap_or_default(),
@@ -134,7 +135,7 @@ impl Pages {
 }
 
 /// The page language: `?lang=`, then the cookie, then the browser's preference.
-fn language(headers: &HeaderMap, query: Option<&str>) -> &'static str {
+pub(crate) fn language(headers: &HeaderMap, query: Option<&str>) -> &'static str {
     let pick = |tag: &str| {
         LANGUAGES
             .into_iter()
@@ -171,7 +172,7 @@ pub struct LangQuery {
 }
 
 /// Adds the language cookie when the language was chosen with `?lang=`.
-fn with_lang_cookie(mut response: Response, chosen: Option<&str>) -> Response {
+pub(crate) fn with_lang_cookie(mut response: Response, chosen: Option<&str>) -> Response {
     if let Some(lang) = chosen.and_then(|l| LANGUAGES.into_iter().find(|x| *x == l)) {
         if let Ok(value) = HeaderValue::from_str(&format!(
             "{LANG_COOKIE}={lang}; Path=/; SameSite=Lax; Max-Age=31536000"
@@ -201,7 +202,7 @@ async fn officer(state: &AppState, headers: &HeaderMap) -> Result<Authenticated,
 }
 
 /// Form posts must come from our own pages (the cookie is SameSite=Strict too).
-fn same_origin(headers: &HeaderMap) -> bool {
+pub(crate) fn same_origin(headers: &HeaderMap) -> bool {
     match (
         headers.get(ORIGIN).and_then(|v| v.to_str().ok()),
         headers.get(HOST).and_then(|v| v.to_str().ok()),

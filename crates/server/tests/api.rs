@@ -1038,3 +1038,240 @@ async fn mailed_applications_are_checked_entered_and_reviewed() {
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
+
+/// The text of the e-mails in a Maildir, oldest first, decoded by Python's email
+/// package (bodies may be quoted-printable or base64).
+fn mails(maildir: &std::path::Path) -> Vec<String> {
+    let script = r#"
+import email, email.header, glob, os, sys
+files = sorted(glob.glob(os.path.join(sys.argv[1], 'new', '*')), key=os.path.getmtime)
+for f in files:
+    m = email.message_from_binary_file(open(f, 'rb'))
+    subject = str(email.header.make_header(email.header.decode_header(m['Subject'])))
+    print('Subject: ' + subject)
+    print(m.get_payload(decode=True).decode('utf-8'))
+    print('\x1e')
+"#;
+    let out = std::process::Command::new(python())
+        .args(["-c", script])
+        .arg(maildir)
+        .output()
+        .unwrap();
+    if !out.status.success() {
+        eprintln!("mail parsing: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    String::from_utf8_lossy(&out.stdout)
+        .split('\u{1e}')
+        .map(str::trim)
+        .filter(|m| !m.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+fn between<'a>(text: &'a str, start: &str, end: &str) -> &'a str {
+    let from = text
+        .find(start)
+        .unwrap_or_else(|| panic!("{start:?} not in {text}"))
+        + start.len();
+    let to = from + text[from..].find(end).unwrap();
+    &text[from..to]
+}
+
+#[tokio::test]
+async fn apply_online_from_the_link_in_the_e_mail() {
+    let port = free_port();
+    let maildir = tempfile::tempdir().unwrap();
+    for sub in ["tmp", "new", "cur"] {
+        std::fs::create_dir(maildir.path().join(sub)).unwrap();
+    }
+    let mut smtpd = std::process::Command::new(python())
+        .args([
+            "-m",
+            "aiosmtpd",
+            "-n",
+            "-l",
+            &format!("127.0.0.1:{port}"),
+            "-c",
+            "aiosmtpd.handlers.Mailbox",
+        ])
+        .arg(maildir.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let config = ServerConfig {
+        smtp_url: Some(format!("smtp://127.0.0.1:{port}")),
+        mail_retry_seconds: 1,
+        ..ServerConfig::default()
+    };
+    let kit = Kit::start_with(config).await;
+    let registrar = kit.login("registrar").await;
+    let (_, body) = kit
+        .call(
+            "POST",
+            "/api/v1/residents",
+            Some(&registrar),
+            Some(yamada()),
+        )
+        .await;
+    let code: maina_core::ResidentCode = body["resident_code"].as_str().unwrap().parse().unwrap();
+    let key = kit
+        .store
+        .resident_by_code(&code)
+        .await
+        .unwrap()
+        .resident_key;
+    let form = maina_core::ApplicationFormId::new("131016".parse().unwrap(), 4242).unwrap();
+    kit.store
+        .put_notice(key, &form, &Actor::administrator("setup", "test"))
+        .await
+        .unwrap();
+    let wait_for_mails = |count: usize| {
+        let dir = maildir.path().to_path_buf();
+        async move {
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+            loop {
+                let found = mails(&dir);
+                if found.len() >= count {
+                    return found;
+                }
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "only {} e-mails: {found:?}",
+                    found.len()
+                );
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            }
+        }
+    };
+
+    // Step 1: the QR code's URL fills the form ID in.
+    let page = kit
+        .client
+        .get(format!("{}/apply?form={}", kit.base, form.as_digits()))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(&form.as_digits()));
+    let question = between(&page, "what is ", " =</label>").to_string();
+    let token = between(&page, "name=\"captcha_token\" value=\"", "\"").to_string();
+    let answer: u32 = question
+        .split(" + ")
+        .map(|n| n.trim().parse::<u32>().unwrap())
+        .sum();
+    let step_one = |captcha: String, token: String| {
+        let form = [
+            ("form_id", form.as_digits()),
+            ("name", "山田 花子".into()),
+            ("email", "hanako@example.jp".into()),
+            ("captcha", captcha),
+            ("captcha_token", token),
+        ];
+        kit.client
+            .post(format!("{}/apply", kit.base))
+            .form(&form)
+            .send()
+    };
+    let wrong = step_one((answer + 1).to_string(), token.clone())
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let sent = step_one(answer.to_string(), token.clone()).await.unwrap();
+    assert_eq!(sent.status(), StatusCode::OK);
+    assert!(sent.text().await.unwrap().contains("id=\"sent\""));
+    // A CAPTCHA answers once.
+    assert_eq!(
+        step_one(answer.to_string(), token).await.unwrap().status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+
+    // Step 2: the link from the real e-mail.
+    let first = wait_for_mails(1).await;
+    let link = first[0]
+        .lines()
+        .find(|l| l.contains("/apply/continue?token="))
+        .unwrap()
+        .trim()
+        .to_string();
+    let token = link.split("token=").nth(1).unwrap().to_string();
+    let page = kit.client.get(&link).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(page.text().await.unwrap().contains("capture=\"user\""));
+    let upload = |photo: Vec<u8>, name: &'static str| {
+        let form = reqwest::multipart::Form::new()
+            .text("token", token.clone())
+            .text("birth_date", "1990-04-01")
+            .text("certificate", "yes")
+            .text("braille", "no")
+            .part(
+                "photo",
+                reqwest::multipart::Part::bytes(photo)
+                    .file_name(name)
+                    .mime_str("image/jpeg")
+                    .unwrap(),
+            );
+        kit.client
+            .post(format!("{}/apply/continue", kit.base))
+            .multipart(form)
+            .send()
+    };
+    // A photo that is not one: told what to fix, the link still works.
+    let bad = upload(b"not a photo".to_vec(), "x.jpg").await.unwrap();
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad
+        .text()
+        .await
+        .unwrap()
+        .contains("data-problem=\"photo-not-jpeg\""));
+    let done = upload(portrait_jpeg(), "me.jpg").await.unwrap();
+    assert_eq!(done.status(), StatusCode::OK);
+    let done = done.text().await.unwrap();
+    let receipt = between(&done, "<strong id=\"receipt\">", "</strong>").replace(' ', "");
+    assert_eq!(receipt.len(), 16, "{done}");
+    // Single use.
+    assert_eq!(
+        upload(portrait_jpeg(), "me.jpg").await.unwrap().status(),
+        StatusCode::GONE
+    );
+    assert_eq!(
+        kit.client.get(&link).send().await.unwrap().status(),
+        StatusCode::GONE
+    );
+
+    // Step 3: the confirmation e-mail, then one for every change.
+    let mails_now = wait_for_mails(2).await;
+    assert!(
+        mails_now[1].contains(&receipt) && mails_now[1].contains("Received"),
+        "{}",
+        mails_now[1]
+    );
+    let (status, body) = kit
+        .call(
+            "POST",
+            "/api/v1/application-status",
+            None,
+            Some(json!({"number": receipt, "birth_date": "1990-04-01"})),
+        )
+        .await;
+    assert_eq!(
+        (status, body["status"].as_str()),
+        (StatusCode::OK, Some("received"))
+    );
+    let supervisor = kit.login("supervisor").await;
+    let (status, _) = kit
+        .call(
+            "POST",
+            &format!("/api/v1/applications/{receipt}/events"),
+            Some(&supervisor),
+            Some(json!({"event": "start-review"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let mails_now = wait_for_mails(3).await;
+    assert!(mails_now[2].contains("Under review"), "{}", mails_now[2]);
+    let _ = smtpd.kill();
+    let _ = smtpd.wait();
+}

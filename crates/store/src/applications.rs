@@ -37,6 +37,19 @@ pub struct NewApplication {
     pub photo: Option<Vec<u8>>,
 }
 
+/// What step 1 of the online channel collected (sealed with the link).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApplyLink {
+    pub form_id: ApplicationFormId,
+    pub name: String,
+    pub email: String,
+    pub language: String,
+}
+
+fn hex_of(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// An e-mail to send.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Mail {
@@ -545,6 +558,75 @@ impl Store {
             tx.commit().await?;
         }
         Ok(told)
+    }
+
+    /// Whether a form ID already has an application that is not cancelled.
+    pub async fn form_in_use(&self, form_id: &ApplicationFormId) -> Result<bool> {
+        let row = self
+            .reader()
+            .await
+            .fetch_optional(
+                "SELECT id FROM applications WHERE form_key = $1 AND status <> 'cancelled'",
+                &[self.form_key(form_id).into()],
+            )
+            .await?;
+        Ok(row.is_some())
+    }
+
+    // ---- one-time links of the online channel ---------------------------------
+
+    /// Stores a one-time link (by the SHA-256 of its token) for a form, valid until
+    /// `expires_at`, and queues the e-mail that carries it, in one transaction.
+    pub async fn create_apply_link(
+        &self,
+        token_hash: &[u8; 32],
+        link: &ApplyLink,
+        expires_at: i64,
+        mail: &Mail,
+    ) -> Result<()> {
+        let now = now_micros();
+        let plain = postcard::to_stdvec(link).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let place = format!("apply-link/{}", hex_of(token_hash));
+        let mut tx = self.pool.begin().await?;
+        tx.execute(
+            "INSERT INTO apply_links (token_hash, form_key, created_at, expires_at, details) VALUES ($1, $2, $3, $4, $5)",
+            &[token_hash.to_vec().into(), self.form_key(&link.form_id).into(), now.into(), expires_at.into(), self.sealer.seal(&place, &plain)?.into()],
+        )
+        .await?;
+        self.enqueue_mail_in(&mut tx, mail, now).await?;
+        tx.commit().await
+    }
+
+    /// The link behind a token, if it exists, is unused and has not expired.
+    pub async fn apply_link(&self, token_hash: &[u8; 32]) -> Result<Option<ApplyLink>> {
+        let row = self
+            .reader()
+            .await
+            .fetch_optional(
+                "SELECT details FROM apply_links WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2",
+                &[token_hash.to_vec().into(), now_micros().into()],
+            )
+            .await?;
+        let Some(row) = row else { return Ok(None) };
+        let place = format!("apply-link/{}", hex_of(token_hash));
+        let plain = self.sealer.open(&place, &row.bytes(0)?)?;
+        Ok(Some(
+            postcard::from_bytes(&plain).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        ))
+    }
+
+    /// Uses a link up (single use): false when it was used, expired or unknown.
+    pub async fn use_apply_link(&self, token_hash: &[u8; 32]) -> Result<bool> {
+        let now = now_micros();
+        let mut tx = self.pool.begin().await?;
+        let changed = tx
+            .execute(
+                "UPDATE apply_links SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1",
+                &[now.into(), token_hash.to_vec().into()],
+            )
+            .await?;
+        tx.commit().await?;
+        Ok(changed == 1)
     }
 
     // ---- the outbox -------------------------------------------------------------

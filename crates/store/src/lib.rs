@@ -16,7 +16,8 @@ mod registry;
 mod seal;
 
 pub use applications::{
-    ApplicationDetails, ApplicationRecord, Inquiry, Mail, NewApplication, NoticeRecord, OutboxMail,
+    ApplicationDetails, ApplicationRecord, ApplyLink, Inquiry, Mail, NewApplication, NoticeRecord,
+    OutboxMail,
 };
 pub use cards::{CardRecord, CertificateRecord, NewCertificate};
 pub use keys::{KeyError, Keys};

@@ -51,3 +51,13 @@ CREATE TABLE outbox (
     message BYTEA NOT NULL
 );
 CREATE INDEX outbox_due ON outbox (sent_at, next_attempt_at);
+-- One-time links of the online channel: the e-mailed link's token is stored only as
+-- its SHA-256; the form and the applicant's name and e-mail are sealed.
+CREATE TABLE apply_links (
+    token_hash BYTEA PRIMARY KEY,
+    form_key BIGINT NOT NULL,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    used_at BIGINT,
+    details BYTEA NOT NULL
+);
