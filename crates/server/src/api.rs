@@ -854,6 +854,7 @@ pub fn routes() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(
             OpenApiRouter::new()
                 .routes(routes!(crate::applications::mail_application))
+                .routes(routes!(crate::applications::booth_application))
                 .layer(axum::extract::DefaultBodyLimit::max(
                     crate::applications::UPLOAD_LIMIT,
                 )),

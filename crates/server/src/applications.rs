@@ -379,6 +379,167 @@ pub async fn stuck(
     Ok(Json(list))
 }
 
+/// An application from a photo booth: the form ID the booth decoded from the QR
+/// code, the photo it took, and what the applicant approved on its screen.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BoothApplicationRequest {
+    pub form_id: String,
+    /// YYYY-MM-DD.
+    pub birth_date: String,
+    pub name: String,
+    /// The photo (JPEG, base64).
+    pub photo_base64: String,
+    pub electronic_certificate: bool,
+    pub braille: bool,
+    /// The applicant pressed "approve" after checking the details on the screen.
+    pub approved: bool,
+    /// Where to tell the applicant of changes (optional).
+    pub email: Option<String>,
+    /// `en` or `ja` (default `ja`).
+    pub language: Option<String>,
+}
+
+/// The booth's printable receipt.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BoothReceipt {
+    pub receipt: String,
+    pub status: String,
+    /// The receipt to print, in the applicant's language.
+    pub printable: String,
+}
+
+/// Whether the request carries a configured booth key (compared in constant time).
+fn booth_allowed(state: &AppState, headers: &axum::http::HeaderMap) -> bool {
+    let Some(given) = headers.get("x-booth-key").and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    state.config.booth_keys.iter().any(|key| {
+        key.len() == given.len()
+            && key
+                .bytes()
+                .zip(given.bytes())
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0
+    })
+}
+
+/// A photo booth submits an application. The photo is checked like any other; a
+/// photo that does not conform is refused with what to fix, so the booth can take
+/// another.
+#[utoipa::path(post, path = "/api/v1/booth/applications", request_body = BoothApplicationRequest, tag = "applications",
+    params(("X-Booth-Key" = String, Header, description = "the booth's key")),
+    responses((status = 201, body = BoothReceipt), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn booth_application(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    crate::api::Body(request): crate::api::Body<BoothApplicationRequest>,
+) -> Result<(StatusCode, Json<BoothReceipt>), ApiError> {
+    if !booth_allowed(&state, &headers) {
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+            "unknown photo booth",
+        ));
+    }
+    let lang = match request.language.as_deref() {
+        Some("en") => "en",
+        _ => "ja",
+    };
+    if !request.approved {
+        return Err(invalid(
+            "approved",
+            "approved: the applicant must approve the details",
+        ));
+    }
+    let form: ApplicationFormId = request
+        .form_id
+        .parse()
+        .map_err(|e: maina_core::IdError| invalid("form_id", e.to_string()))?;
+    let birth = NaiveDate::parse_from_str(request.birth_date.trim(), "%Y-%m-%d")
+        .map_err(|_| invalid("birth_date", "birth_date: expected YYYY-MM-DD"))?;
+    let name = request.name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(invalid("name", "name: 1 to 100 characters"));
+    }
+    if let Some(email) = &request.email {
+        email
+            .parse::<lettre::Address>()
+            .map_err(|_| invalid("email", "email: not an e-mail address"))?;
+    }
+    let photo = base64::engine::general_purpose::STANDARD
+        .decode(request.photo_base64.trim())
+        .map_err(|_| invalid("photo_base64", "photo_base64: not base64"))?;
+    let check = crate::photo::examine(&photo, chrono::Local::now().date_naive());
+    if !check.passed() {
+        let fix: Vec<String> = check
+            .problems
+            .iter()
+            .map(|p| state.pages.message(lang, p.code()))
+            .collect();
+        let codes: Vec<&str> = check.problems.iter().map(|p| p.code()).collect();
+        return Err(invalid(
+            "photo_base64",
+            format!("{}: {}", codes.join(", "), fix.join(" ")),
+        ));
+    }
+    form_municipality(&state.store, &form).await?;
+    let receipt = new_receipt()?;
+    let details = ApplicationDetails {
+        name: name.to_owned(),
+        birth_date: birth,
+        email: request.email.clone(),
+        language: lang.to_owned(),
+        electronic_certificate: request.electronic_certificate,
+        braille: request.braille,
+        receipt: receipt.as_digits(),
+    };
+    let draft = ApplicationRecord {
+        id: 0,
+        resident_key: 0,
+        municipality: String::new(),
+        channel: Channel::PhotoBooth,
+        status: ApplicationStatus::Received,
+        status_since: 0,
+        created_at: 0,
+        version: 1,
+        details: details.clone(),
+    };
+    let booth = Actor::administrator("photo-booth", "booth application");
+    let record = state
+        .store
+        .submit_application(
+            &NewApplication {
+                form_id: form,
+                receipt,
+                channel: Channel::PhotoBooth,
+                details,
+                photo: Some(photo),
+            },
+            &booth,
+            status_mail(&state, &draft, ApplicationStatus::Received),
+        )
+        .await?;
+    let m = |id: &str| state.pages.message(lang, id);
+    let printable = format!(
+        "{}\n{}: {}\n{}: {}\n{}\n",
+        m("apply-done"),
+        m("receipt-number"),
+        receipt,
+        m("status-answer"),
+        m(&format!("status-{}", record.status.code())),
+        m("apply-done-next"),
+    );
+    Ok((
+        StatusCode::CREATED,
+        Json(BoothReceipt {
+            receipt: receipt.to_string(),
+            status: record.status.code().to_owned(),
+            printable,
+        }),
+    ))
+}
+
 /// Tells applicants whose application is stuck (run by the server's upkeep).
 pub async fn notify_stuck(state: &AppState) -> Result<u32, maina_store::StoreError> {
     let before = maina_store::now_micros() - STUCK_AFTER_DAYS * 24 * 3600 * 1_000_000;

@@ -26,6 +26,8 @@ pub struct ServerConfig {
     pub smtp_url: Option<String>,
     /// The From address of e-mail to residents.
     pub mail_from: String,
+    /// Keys of the photo booths allowed to submit applications (header `X-Booth-Key`).
+    pub booth_keys: Vec<String>,
     /// The address residents reach this server at, for links in e-mails (default:
     /// the request's Host).
     pub public_url: Option<String>,
@@ -54,6 +56,7 @@ impl Default for ServerConfig {
             mail_from: "maina <no-reply@maina.invalid>".into(),
             mail_retry_seconds: 30,
             public_url: None,
+            booth_keys: Vec::new(),
         }
     }
 }

@@ -1275,3 +1275,81 @@ async fn apply_online_from_the_link_in_the_e_mail() {
     let _ = smtpd.kill();
     let _ = smtpd.wait();
 }
+
+#[tokio::test]
+async fn a_photo_booth_applies_with_its_key() {
+    use base64::Engine as _;
+    let config = ServerConfig {
+        booth_keys: vec!["booth-key-0001".into()],
+        ..ServerConfig::default()
+    };
+    let kit = Kit::start_with(config).await;
+    let registrar = kit.login("registrar").await;
+    let (_, body) = kit
+        .call(
+            "POST",
+            "/api/v1/residents",
+            Some(&registrar),
+            Some(yamada()),
+        )
+        .await;
+    let code: maina_core::ResidentCode = body["resident_code"].as_str().unwrap().parse().unwrap();
+    let key = kit
+        .store
+        .resident_by_code(&code)
+        .await
+        .unwrap()
+        .resident_key;
+    let form = maina_core::ApplicationFormId::new("131016".parse().unwrap(), 777).unwrap();
+    kit.store
+        .put_notice(key, &form, &Actor::administrator("setup", "test"))
+        .await
+        .unwrap();
+    let request = |photo: &[u8], approved: bool| {
+        json!({"form_id": form.as_digits(), "birth_date": "1990-04-01", "name": "山田 花子",
+               "photo_base64": base64::engine::general_purpose::STANDARD.encode(photo),
+               "electronic_certificate": true, "braille": false, "approved": approved, "language": "en"})
+    };
+    let send = |key: &'static str, body: Value| {
+        kit.client
+            .post(format!("{}/api/v1/booth/applications", kit.base))
+            .header("x-booth-key", key)
+            .json(&body)
+            .send()
+    };
+    let portrait = portrait_jpeg();
+    assert_eq!(
+        send("wrong-key", request(&portrait, true))
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let response = send("booth-key-0001", request(&portrait, false))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    // A photo that does not conform: told what to fix, nothing recorded.
+    let response = send("booth-key-0001", request(b"blurry", true))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["field"], "photo_base64");
+    assert!(body["message"].as_str().unwrap().contains("JPEG"), "{body}");
+    assert!(!kit.store.form_in_use(&form).await.unwrap());
+    let response = send("booth-key-0001", request(&portrait, true))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let receipt: Value = response.json().await.unwrap();
+    assert_eq!(receipt["status"], "received");
+    assert!(
+        receipt["printable"]
+            .as_str()
+            .unwrap()
+            .contains("Receipt number"),
+        "{receipt}"
+    );
+    assert!(kit.store.form_in_use(&form).await.unwrap());
+}
