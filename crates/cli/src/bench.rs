@@ -39,6 +39,17 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 32)]
         connections: u32,
     },
+    /// Store N applications, then load the status inquiry
+    /// (`POST /api/v1/application-status`, form ID + birth date) with wrk, and the
+    /// raw point look-up of the same rows behind a bare handler (the ceiling).
+    Inquiry {
+        #[arg(long, default_value_t = 10_000_000)]
+        applications: u64,
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        #[arg(long, default_value_t = 32)]
+        connections: u32,
+    },
     /// Authentication checks on one core (RSA-2048 signature on a challenge, the
     /// chain, revocation against a CRL of N serials) beside `openssl speed rsa2048`.
     Auth {
@@ -97,6 +108,11 @@ pub async fn run(context: &Context, command: BenchCommand) -> Result<()> {
             seconds,
             connections,
         } => http(context, residents, seconds.max(1), connections.max(1)).await,
+        BenchCommand::Inquiry {
+            applications,
+            seconds,
+            connections,
+        } => inquiry(context, applications, seconds.max(1), connections.max(1)).await,
         BenchCommand::Auth { revoked, seconds } => crate::bench_card::auth(revoked, seconds.max(1)),
         BenchCommand::Apdu { count, reader } => {
             crate::bench_card::apdu(count.max(1), reader.as_deref())
@@ -474,6 +490,165 @@ async fn http(context: &Context, residents: u64, seconds: u64, connections: u32)
     );
     println!(
         "ratio                          {:.0}% of the ceiling",
+        100.0 * ours.requests_per_second / ceiling.requests_per_second.max(1.0)
+    );
+    store.close().await;
+    Ok(())
+}
+
+async fn inquiry(
+    context: &Context,
+    applications: u64,
+    seconds: u64,
+    connections: u32,
+) -> Result<()> {
+    use maina_core::{ApplicationFormId, ReceiptNumber};
+    use rand::Rng;
+    let scratch = tempfile::Builder::new()
+        .prefix("bench-inquiry-")
+        .tempdir()?;
+    let url = match &context.db {
+        Some(url) if url.starts_with("postgres") => url.clone(),
+        Some(url) => bail!(
+            "bench inquiry makes its own SQLite file; --db takes a PostgreSQL URL here, not {url}"
+        ),
+        None => maina_store::sqlite_url(&scratch.path().join("bench.sqlite3")),
+    };
+    let mut master = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut master);
+    let store = Store::open(&url, &Keys::from_bytes(master)).await?;
+    let backend = store.backend().name();
+    let birth =
+        chrono::NaiveDate::from_ymd_opt(1990, 4, 1).ok_or_else(|| anyhow::anyhow!("date"))?;
+    let municipality: maina_core::MunicipalityCode = MUNICIPALITY.parse()?;
+    println!("bench inquiry: storing {applications} applications ({backend}) ...");
+    store.set_bulk_mode(true).await?;
+    let started = std::time::Instant::now();
+    let progress = indicatif::ProgressBar::new(applications);
+    let mut sample: Vec<(String, i64)> = Vec::new();
+    let batch = 20_000u64;
+    let mut next = 1u64;
+    while next <= applications {
+        let count = batch.min(applications - next + 1);
+        let mut rng = rand::thread_rng();
+        let forms = (0..count)
+            .map(|_| {
+                Ok((
+                    ApplicationFormId::new(
+                        municipality,
+                        rng.gen_range(0..ApplicationFormId::RANDOM_SPACE),
+                    )?,
+                    ReceiptNumber::new(rng.gen_range(0..ReceiptNumber::RANDOM_SPACE))?,
+                ))
+            })
+            .collect::<Result<Vec<_>, maina_core::IdError>>()?;
+        if sample.len() < 10_000 {
+            for (form, _) in forms.iter().take(10_000 - sample.len()) {
+                sample.push((form.as_digits(), store.bench_form_key(form)));
+            }
+        }
+        // Keyed hashing on both cores, then one insert.
+        let half = forms.len().div_ceil(2);
+        let parts: Vec<Result<Vec<Vec<maina_store::Value>>, maina_store::StoreError>> =
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = forms
+                    .chunks(half.max(1))
+                    .enumerate()
+                    .map(|(i, chunk)| {
+                        let store = &store;
+                        let first = next + (i * half) as u64;
+                        scope.spawn(move || store.bench_application_rows(first, chunk, birth))
+                    })
+                    .collect();
+                handles.into_iter().filter_map(|h| h.join().ok()).collect()
+            });
+        let mut rows = Vec::with_capacity(forms.len());
+        for part in parts {
+            rows.extend(part?);
+        }
+        store.bench_insert_applications(&rows).await?;
+        next += count;
+        progress.inc(count);
+    }
+    progress.finish_and_clear();
+    store.set_bulk_mode(false).await?;
+    println!(
+        "stored {applications} applications in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+
+    let config = maina_server::ServerConfig {
+        listen: "127.0.0.1:0".parse()?,
+        ..Default::default()
+    };
+    let state = maina_server::AppState::new(store.clone(), config.clone());
+    let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(maina_server::serve(
+        config.listen,
+        state,
+        async {
+            let _ = stop_rx.await;
+        },
+        move |addr| {
+            let _ = ready_tx.send(addr);
+        },
+    ));
+    let addr = ready_rx.await?;
+    let bare_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let bare_addr = bare_listener.local_addr()?;
+    let (bare_stop_tx, bare_stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let bare = tokio::spawn(maina_server::serve_router(
+        bare_listener,
+        maina_server::bare_inquiry_router(store.clone()),
+        async {
+            let _ = bare_stop_rx.await;
+        },
+    ));
+    let ours_script = scratch.path().join("inquiry.lua");
+    let forms: Vec<String> = sample.iter().map(|(f, _)| format!("\"{f}\"")).collect();
+    std::fs::write(
+        &ours_script,
+        format!(
+            "forms = {{{}}}\nrequest = function()\n  local body = '{{\"number\":\"' .. forms[math.random(#forms)] .. '\",\"birth_date\":\"1990-04-01\"}}'\n  return wrk.format(\"POST\", \"/api/v1/application-status\", {{[\"Content-Type\"] = \"application/json\"}}, body)\nend\n",
+            forms.join(",")
+        ),
+    )?;
+    let bare_script = scratch.path().join("bare.lua");
+    // As strings: Lua's numbers are doubles, and these keys use all 64 bits.
+    let keys: Vec<String> = sample.iter().map(|(_, k)| format!("\"{k}\"")).collect();
+    std::fs::write(
+        &bare_script,
+        format!(
+            "keys = {{{}}}\nrequest = function()\n  return wrk.format(\"GET\", \"/bare/\" .. keys[math.random(#keys)])\nend\n",
+            keys.join(",")
+        ),
+    )?;
+    println!("load: wrk, 1 thread, {connections} connections, {seconds} s each, random applications from a sample of {}", sample.len());
+    let ours = tokio::task::spawn_blocking({
+        let url = format!("http://{addr}");
+        move || run_wrk(&url, &ours_script, seconds, connections)
+    })
+    .await??;
+    let ceiling = tokio::task::spawn_blocking({
+        let url = format!("http://{bare_addr}");
+        move || run_wrk(&url, &bare_script, seconds, connections)
+    })
+    .await??;
+    let _ = stop_tx.send(());
+    let _ = bare_stop_tx.send(());
+    let _ = server.await;
+    let _ = bare.await;
+    println!(
+        "status inquiry ({backend}, {applications} applications): {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms, non-2xx {}",
+        ours.requests_per_second, ours.p50_ms, ours.p99_ms, ours.non_2xx
+    );
+    println!(
+        "raw point look-up (ceiling):                      {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms, non-2xx {}",
+        ceiling.requests_per_second, ceiling.p50_ms, ceiling.p99_ms, ceiling.non_2xx
+    );
+    println!(
+        "ratio: {:.0}% of the ceiling",
         100.0 * ours.requests_per_second / ceiling.requests_per_second.max(1.0)
     );
     store.close().await;

@@ -292,6 +292,36 @@ pub fn bare_router() -> Router {
     )
 }
 
+/// The status inquiry's ceiling for benchmarks: the raw point look-up of the same
+/// rows in the same database (the look-up key given, no keyed hashing, no check,
+/// no throttle), answered as JSON.
+pub fn bare_inquiry_router(store: Store) -> Router {
+    Router::new()
+        .route(
+            "/bare/{key}",
+            get(|State(store): State<Store>, axum::extract::Path(key): axum::extract::Path<i64>| async move {
+                match store.bench_lookup(key).await {
+                    Ok(Some((status, since))) => Json(serde_json::json!({"status": status, "since": since})).into_response(),
+                    Ok(None) => StatusCode::NOT_FOUND.into_response(),
+                    Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+                }
+            }),
+        )
+        .with_state(store)
+}
+
+/// Serves a bare router until `shutdown` resolves.
+pub async fn serve_router(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown)
+        .await?;
+    Ok(())
+}
+
 /// Serves [`bare_router`] until `shutdown` resolves.
 pub async fn serve_bare(
     listener: tokio::net::TcpListener,

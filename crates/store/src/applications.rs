@@ -629,6 +629,68 @@ impl Store {
         Ok(changed == 1)
     }
 
+    // ---- benchmarks -------------------------------------------------------------
+
+    /// Benchmarks: the keys and checks of `count` synthetic applications (no I/O;
+    /// callers spread it over threads). Returns the rows and their (form ID, birth).
+    pub fn bench_application_rows(
+        &self,
+        first_id: u64,
+        forms: &[(ApplicationFormId, ReceiptNumber)],
+        birth: NaiveDate,
+    ) -> Result<Vec<Vec<crate::db::Value>>> {
+        let now = now_micros();
+        forms
+            .iter()
+            .zip(first_id..)
+            .map(|((form, receipt), id)| {
+                Ok(vec![
+                    to_i64(id)?.into(),
+                    self.form_key(form).into(),
+                    self.receipt_key(receipt).into(),
+                    self.form_check(form, birth).into(),
+                    self.receipt_check(receipt, birth).into(),
+                    0i64.into(),
+                    "131016".into(),
+                    "pc".into(),
+                    "received".into(),
+                    now.into(),
+                    b"bench".to_vec().into(),
+                ])
+            })
+            .collect()
+    }
+
+    /// Benchmarks: inserts rows made by [`Store::bench_application_rows`].
+    pub async fn bench_insert_applications(&self, rows: &[Vec<crate::db::Value>]) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        tx.insert_many(
+            "INSERT INTO applications (id, form_key, receipt_key, form_check, receipt_check, resident_id, municipality, channel, status, status_since, created_at, version, details) VALUES",
+            "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, 1, $11)",
+            rows,
+        )
+        .await?;
+        tx.commit().await
+    }
+
+    /// Benchmarks: the look-up key of a form ID (what the ceiling is given).
+    pub fn bench_form_key(&self, form: &ApplicationFormId) -> i64 {
+        self.form_key(form)
+    }
+
+    /// Benchmarks: the raw point look-up the inquiry makes, and nothing else.
+    pub async fn bench_lookup(&self, form_key: i64) -> Result<Option<(String, i64)>> {
+        let row = self
+            .reader()
+            .await
+            .fetch_optional(
+                "SELECT status, status_since FROM applications WHERE form_key = $1",
+                &[form_key.into()],
+            )
+            .await?;
+        row.map(|row| Ok((row.text(0)?, row.int(1)?))).transpose()
+    }
+
     // ---- the outbox -------------------------------------------------------------
 
     async fn enqueue_mail_in(&self, tx: &mut Tx<'_>, mail: &Mail, now: i64) -> Result<()> {

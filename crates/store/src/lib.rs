@@ -25,6 +25,7 @@ pub use officers::{AuditReport, LoginFailure, Officer, LOCKOUT_THRESHOLD};
 pub use registry::*;
 pub use seal::{SealError, Sealer};
 
+pub use db::Value;
 use db::{Pool, Tx};
 use maina_core::authority::AuthorityError;
 use maina_core::resident::TransitionError;
