@@ -5,7 +5,8 @@
 #     independent oracle for My Number check digits); Debian's python3-venv first,
 #     when run as root on a machine whose python3 lacks venv;
 #   - aiosmtpd (PyPI, pinned) in the same .venv: the SMTP server the e-mail tests
-#     start and stop;
+#     start and stop; and pillow (PyPI, pinned), which cuts the browser test's
+#     portrait;
 #   - scikit-image's wheel (PyPI, pinned) downloaded into .venv/wheels, only to take
 #     its public-domain astronaut.png into .venv/testdata for the photo checks;
 #   - schemathesis (PyPI, pinned) in the same .venv, to fuzz the API from its
@@ -42,6 +43,9 @@ fi
 echo "== test.sh: aiosmtpd in .venv (a real SMTP server for the e-mail tests)"
 if ! .venv/bin/python -c 'import aiosmtpd' 2>/dev/null; then
     .venv/bin/pip install --quiet --disable-pip-version-check 'aiosmtpd==1.4.6'
+fi
+if ! .venv/bin/python -c 'import PIL' 2>/dev/null; then
+    .venv/bin/pip install --quiet --disable-pip-version-check 'pillow==11.3.0'
 fi
 export MAINA_PYTHON="$PWD/.venv/bin/python"
 
@@ -97,3 +101,5 @@ if ! command -v chromium >/dev/null 2>&1; then
 fi
 (cd tests/e2e && npm ci --no-audit --no-fund --silent)
 MAINA="$PWD/target/debug/maina" node tests/e2e/console.test.mjs
+echo "== test.sh: applying online in headless Chromium (tests/e2e/apply.test.mjs)"
+MAINA="$PWD/target/debug/maina" node tests/e2e/apply.test.mjs

@@ -311,6 +311,35 @@ async fn fill(store: &Store, residents: u64, batch: u64, sample: usize) -> Resul
     Ok(codes)
 }
 
+/// The real server, in-process on a free port: its address, its stop switch and
+/// its task.
+async fn start_server(
+    store: &Store,
+) -> Result<(
+    std::net::SocketAddr,
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<Result<(), maina_server::ServeError>>,
+)> {
+    let config = maina_server::ServerConfig {
+        listen: "127.0.0.1:0".parse()?,
+        ..Default::default()
+    };
+    let state = maina_server::AppState::new(store.clone(), config.clone());
+    let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(maina_server::serve(
+        config.listen,
+        state,
+        async {
+            let _ = stop_rx.await;
+        },
+        move |addr| {
+            let _ = ready_tx.send(addr);
+        },
+    ));
+    Ok((ready_rx.await?, stop_tx, server))
+}
+
 /// One wrk run's figures.
 struct LoadFigures {
     requests_per_second: f64,
@@ -429,24 +458,7 @@ async fn http(context: &Context, residents: u64, seconds: u64, connections: u32)
         Err(failure) => bail!("bench officer cannot log in: {failure:?}"),
     };
 
-    let config = maina_server::ServerConfig {
-        listen: "127.0.0.1:0".parse()?,
-        ..Default::default()
-    };
-    let state = maina_server::AppState::new(store.clone(), config.clone());
-    let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(maina_server::serve(
-        config.listen,
-        state,
-        async {
-            let _ = stop_rx.await;
-        },
-        move |addr| {
-            let _ = ready_tx.send(addr);
-        },
-    ));
-    let addr = ready_rx.await?;
+    let (addr, stop_tx, server) = start_server(&store).await?;
     let bare_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let bare_addr = bare_listener.local_addr()?;
     let (bare_stop_tx, bare_stop_rx) = tokio::sync::oneshot::channel::<()>();
@@ -577,24 +589,7 @@ async fn inquiry(
         started.elapsed().as_secs_f64()
     );
 
-    let config = maina_server::ServerConfig {
-        listen: "127.0.0.1:0".parse()?,
-        ..Default::default()
-    };
-    let state = maina_server::AppState::new(store.clone(), config.clone());
-    let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(maina_server::serve(
-        config.listen,
-        state,
-        async {
-            let _ = stop_rx.await;
-        },
-        move |addr| {
-            let _ = ready_tx.send(addr);
-        },
-    ));
-    let addr = ready_rx.await?;
+    let (addr, stop_tx, server) = start_server(&store).await?;
     let bare_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let bare_addr = bare_listener.local_addr()?;
     let (bare_stop_tx, bare_stop_rx) = tokio::sync::oneshot::channel::<()>();

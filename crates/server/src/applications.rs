@@ -160,6 +160,25 @@ pub fn new_receipt() -> Result<ReceiptNumber, ApiError> {
     })
 }
 
+/// The three fields every channel's application carries, parsed; errors name the
+/// field.
+fn form_birth_name(
+    form_id: &str,
+    birth_date: &str,
+    name: &str,
+) -> Result<(ApplicationFormId, NaiveDate, String), ApiError> {
+    let form: ApplicationFormId = form_id
+        .parse()
+        .map_err(|e: maina_core::IdError| invalid("form_id", e.to_string()))?;
+    let birth = NaiveDate::parse_from_str(birth_date.trim(), "%Y-%m-%d")
+        .map_err(|_| invalid("birth_date", "birth_date: expected YYYY-MM-DD"))?;
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(invalid("name", "name: 1 to 100 characters"));
+    }
+    Ok((form, birth, name.to_owned()))
+}
+
 /// The resident's municipality behind a form ID (404 for an unknown form).
 async fn form_municipality(
     store: &Store,
@@ -185,16 +204,9 @@ pub async fn mail_application(
     auth: Authenticated,
     crate::api::Body(request): crate::api::Body<MailApplicationRequest>,
 ) -> Result<(StatusCode, Json<ApplicationResponse>), ApiError> {
-    let form: ApplicationFormId = request
-        .form_id
-        .parse()
-        .map_err(|e: maina_core::IdError| invalid("form_id", e.to_string()))?;
-    let birth = NaiveDate::parse_from_str(request.birth_date.trim(), "%Y-%m-%d")
-        .map_err(|_| invalid("birth_date", "birth_date: expected YYYY-MM-DD"))?;
-    let name = request.name.trim();
-    if name.is_empty() || name.chars().count() > 100 {
-        return Err(invalid("name", "name: 1 to 100 characters"));
-    }
+    let (form, birth, name) =
+        form_birth_name(&request.form_id, &request.birth_date, &request.name)?;
+    let name = name.as_str();
     let photo = match &request.photo_base64 {
         Some(text) => Some(
             base64::engine::general_purpose::STANDARD
@@ -452,16 +464,9 @@ pub async fn booth_application(
             "approved: the applicant must approve the details",
         ));
     }
-    let form: ApplicationFormId = request
-        .form_id
-        .parse()
-        .map_err(|e: maina_core::IdError| invalid("form_id", e.to_string()))?;
-    let birth = NaiveDate::parse_from_str(request.birth_date.trim(), "%Y-%m-%d")
-        .map_err(|_| invalid("birth_date", "birth_date: expected YYYY-MM-DD"))?;
-    let name = request.name.trim();
-    if name.is_empty() || name.chars().count() > 100 {
-        return Err(invalid("name", "name: 1 to 100 characters"));
-    }
+    let (form, birth, name) =
+        form_birth_name(&request.form_id, &request.birth_date, &request.name)?;
+    let name = name.as_str();
     if let Some(email) = &request.email {
         email
             .parse::<lettre::Address>()

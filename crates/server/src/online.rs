@@ -234,33 +234,25 @@ async fn apply_submit(
     }
     let name = form.name.trim();
     let email = form.email.trim();
-    if name.is_empty() || name.chars().count() > 100 {
-        return refused(
+    let field_error = |label: &str, hint: &str| {
+        refused(
             step_one(
                 &state,
                 lang,
                 &form.form_id,
                 &form.name,
                 &form.email,
-                Some(format!("{}: 1–100", state.pages.message(lang, "name"))),
+                Some(format!("{}: {hint}", state.pages.message(lang, label))),
                 false,
             ),
             StatusCode::UNPROCESSABLE_ENTITY,
-        );
+        )
+    };
+    if name.is_empty() || name.chars().count() > 100 {
+        return field_error("name", "1–100");
     }
     if email.parse::<lettre::Address>().is_err() {
-        return refused(
-            step_one(
-                &state,
-                lang,
-                &form.form_id,
-                &form.name,
-                &form.email,
-                Some(format!("{}: ?", state.pages.message(lang, "apply-email"))),
-                false,
-            ),
-            StatusCode::UNPROCESSABLE_ENTITY,
-        );
+        return field_error("apply-email", "?");
     }
     let Ok(form_id) = form.form_id.parse::<ApplicationFormId>() else {
         audit("bad-form").await;
@@ -342,15 +334,20 @@ async fn continue_page(
     let lang = language(&headers, None);
     match state.store.apply_link(&token_hash(&query.token)).await {
         Ok(Some(link)) => step_two(&state, &link.language, &query.token, "", Vec::new(), None),
-        _ => refused(
-            state.pages.render(
-                "apply.html",
-                lang,
-                minijinja::context! { title => state.pages.message(lang, "apply-title"), step => 0, error => state.pages.message(lang, "apply-link-unusable") },
-            ),
-            StatusCode::GONE,
-        ),
+        _ => link_unusable(&state, lang),
     }
+}
+
+/// The answer to a used, expired or unknown link (410 Gone).
+fn link_unusable(state: &AppState, lang: &str) -> Response {
+    refused(
+        state.pages.render(
+            "apply.html",
+            lang,
+            minijinja::context! { title => state.pages.message(lang, "apply-title"), step => 0, error => state.pages.message(lang, "apply-link-unusable") },
+        ),
+        StatusCode::GONE,
+    )
 }
 
 async fn continue_submit(
@@ -390,16 +387,7 @@ async fn continue_submit(
     let hash = token_hash(&token);
     let link = match state.store.apply_link(&hash).await {
         Ok(Some(link)) => link,
-        _ => {
-            return refused(
-                state.pages.render(
-                    "apply.html",
-                    lang,
-                    minijinja::context! { title => state.pages.message(lang, "apply-title"), step => 0, error => state.pages.message(lang, "apply-link-unusable") },
-                ),
-                StatusCode::GONE,
-            )
-        }
+        _ => return link_unusable(&state, lang),
     };
     let lang = if link.language == "ja" { "ja" } else { "en" };
     let birth_text = fields.get("birth_date").cloned().unwrap_or_default();
