@@ -421,9 +421,9 @@ pub struct BoothReceipt {
     pub printable: String,
 }
 
-/// Whether the request carries a configured booth key (compared in constant time).
-fn booth_allowed(state: &AppState, headers: &axum::http::HeaderMap) -> bool {
-    let Some(given) = headers.get("x-booth-key").and_then(|v| v.to_str().ok()) else {
+/// Whether `given` is a configured booth key (compared in constant time).
+pub fn booth_key_known(state: &AppState, given: Option<&str>) -> bool {
+    let Some(given) = given else {
         return false;
     };
     state.config.booth_keys.iter().any(|key| {
@@ -447,13 +447,26 @@ pub async fn booth_application(
     headers: axum::http::HeaderMap,
     crate::api::Body(request): crate::api::Body<BoothApplicationRequest>,
 ) -> Result<(StatusCode, Json<BoothReceipt>), ApiError> {
-    if !booth_allowed(&state, &headers) {
+    let key = headers.get("x-booth-key").and_then(|v| v.to_str().ok());
+    if !booth_key_known(&state, key) {
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
             "unauthenticated",
             "unknown photo booth",
         ));
     }
+    Ok((
+        StatusCode::CREATED,
+        Json(booth_submit(&state, request).await?),
+    ))
+}
+
+/// The one path of the booth's API and its page: checks, records, answers with the
+/// receipt to print.
+pub async fn booth_submit(
+    state: &AppState,
+    request: BoothApplicationRequest,
+) -> Result<BoothReceipt, ApiError> {
     let lang = match request.language.as_deref() {
         Some("en") => "en",
         _ => "ja",
@@ -535,14 +548,11 @@ pub async fn booth_application(
         m(&format!("status-{}", record.status.code())),
         m("apply-done-next"),
     );
-    Ok((
-        StatusCode::CREATED,
-        Json(BoothReceipt {
-            receipt: receipt.to_string(),
-            status: record.status.code().to_owned(),
-            printable,
-        }),
-    ))
+    Ok(BoothReceipt {
+        receipt: receipt.to_string(),
+        status: record.status.code().to_owned(),
+        printable,
+    })
 }
 
 /// Tells applicants whose application is stuck (run by the server's upkeep).

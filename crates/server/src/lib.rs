@@ -4,6 +4,7 @@
 pub mod api;
 pub mod applications;
 pub mod auth;
+pub mod booth;
 pub mod config;
 pub mod error;
 pub mod inquiry;
@@ -128,6 +129,7 @@ pub fn router(state: AppState) -> Router {
         .merge(pages::routes())
         .merge(pki::routes())
         .merge(online::routes())
+        .merge(booth::routes())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(max_body))
         .layer(PropagateRequestIdLayer::x_request_id())

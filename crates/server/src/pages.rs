@@ -87,6 +87,7 @@ impl Pages {
             ("register.html", include_str!("../templates/register.html")),
             ("status.html", include_str!("../templates/status.html")),
             ("apply.html", include_str!("../templates/apply.html")),
+            ("booth.html", include_str!("../templates/booth.html")),
         ] {
             if let Err(error) = env.add_template(name, source) {
                 tracing::error!(%error, name, "template does not compile");

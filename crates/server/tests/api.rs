@@ -1353,3 +1353,113 @@ async fn a_photo_booth_applies_with_its_key() {
     );
     assert!(kit.store.form_in_use(&form).await.unwrap());
 }
+
+#[tokio::test]
+async fn the_booth_page_takes_the_qr_photo_and_approval_and_prints_a_receipt() {
+    let config = ServerConfig {
+        booth_keys: vec!["booth-key-0002".into()],
+        ..ServerConfig::default()
+    };
+    let kit = Kit::start_with(config).await;
+    let registrar = kit.login("registrar").await;
+    let (_, body) = kit
+        .call(
+            "POST",
+            "/api/v1/residents",
+            Some(&registrar),
+            Some(yamada()),
+        )
+        .await;
+    let code: maina_core::ResidentCode = body["resident_code"].as_str().unwrap().parse().unwrap();
+    let key = kit
+        .store
+        .resident_by_code(&code)
+        .await
+        .unwrap()
+        .resident_key;
+    let form = maina_core::ApplicationFormId::new("131016".parse().unwrap(), 888).unwrap();
+    kit.store
+        .put_notice(key, &form, &Actor::administrator("setup", "test"))
+        .await
+        .unwrap();
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    // Without its key the page is refused; with a wrong one too.
+    assert_eq!(
+        client
+            .get(format!("{}/booth", kit.base))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        client
+            .get(format!("{}/booth?key=nope", kit.base))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let opened = client
+        .get(format!("{}/booth?key=booth-key-0002", kit.base))
+        .send()
+        .await
+        .unwrap();
+    let cookie = opened.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    assert!(cookie.starts_with("maina_booth="));
+    let page = client
+        .get(format!("{}/booth?lang=ja", kit.base))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("capture=\"user\"") && page.contains("マイナンバーカード交付申請"),
+        "{page}"
+    );
+    let submit = |approved: bool| {
+        let mut form_data = reqwest::multipart::Form::new()
+            .text("form_id", form.as_digits())
+            .text("name", "山田 花子")
+            .text("birth_date", "1990-04-01")
+            .text("certificate", "yes")
+            .text("braille", "no")
+            .part(
+                "photo",
+                reqwest::multipart::Part::bytes(portrait_jpeg()).file_name("cam.jpg"),
+            );
+        if approved {
+            form_data = form_data.text("approved", "yes");
+        }
+        client
+            .post(format!("{}/booth", kit.base))
+            .header("cookie", &cookie)
+            .header("accept-language", "en")
+            .multipart(form_data)
+            .send()
+    };
+    let refused = submit(false).await.unwrap();
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let printed = submit(true).await.unwrap();
+    assert_eq!(printed.status(), StatusCode::OK);
+    let printed = printed.text().await.unwrap();
+    assert!(
+        printed.contains("id=\"printable\"") && printed.contains("Receipt number"),
+        "{printed}"
+    );
+    assert!(kit.store.form_in_use(&form).await.unwrap());
+}
