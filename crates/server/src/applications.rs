@@ -535,7 +535,7 @@ pub async fn booth_submit(
                 photo: Some(photo),
             },
             &booth,
-            status_mail(&state, &draft, ApplicationStatus::Received),
+            status_mail(state, &draft, ApplicationStatus::Received),
         )
         .await?;
     let m = |id: &str| state.pages.message(lang, id);
