@@ -88,6 +88,7 @@ impl Pages {
             ("status.html", include_str!("../templates/status.html")),
             ("apply.html", include_str!("../templates/apply.html")),
             ("booth.html", include_str!("../templates/booth.html")),
+            ("stuck.html", include_str!("../templates/stuck.html")),
         ] {
             if let Err(error) = env.add_template(name, source) {
                 tracing::error!(%error, name, "template does not compile");
@@ -791,8 +792,56 @@ async fn status_submit(
     page
 }
 
+/// The supervisor's page of applications stuck in card issuance.
+async fn stuck_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<LangQuery>,
+) -> Response {
+    let lang = language(&headers, query.lang.as_deref());
+    let auth = match officer(&state, &headers).await {
+        Ok(auth) => auth,
+        Err(redirect) => return redirect,
+    };
+    let actor = auth.actor();
+    if !actor.may(Permission::ReviewApplication, None) {
+        return (StatusCode::FORBIDDEN, state.pages.message(lang, "error")).into_response();
+    }
+    let before = maina_store::now_micros()
+        - maina_core::application::STUCK_AFTER_DAYS * 24 * 3600 * 1_000_000;
+    let rows: Vec<minijinja::Value> = match state.store.stuck_applications(before).await {
+        Ok(list) => list
+            .into_iter()
+            .filter(|r| {
+                r.municipality
+                    .parse::<maina_core::MunicipalityCode>()
+                    .is_ok_and(|m| actor.may(Permission::ReviewApplication, Some(&m)))
+            })
+            .map(|r| {
+                minijinja::context! {
+                    receipt => r.details.receipt,
+                    channel => r.channel.code(),
+                    since => chrono::DateTime::from_timestamp_micros(r.status_since).map(|t| t.date_naive().to_string()).unwrap_or_default(),
+                    email => if r.details.email.is_some() { state.pages.message(lang, "yes") } else { state.pages.message(lang, "no") },
+                }
+            })
+            .collect(),
+        Err(error) => {
+            tracing::warn!(%error, "stuck applications could not be read");
+            Vec::new()
+        }
+    };
+    let page = state.pages.render(
+        "stuck.html",
+        lang,
+        minijinja::context! { title => state.pages.message(lang, "stuck-title"), officer => officer_context(&auth), rows },
+    );
+    with_lang_cookie(page, query.lang.as_deref())
+}
+
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .route("/console/applications/stuck", get(stuck_page))
         .route("/status", get(status_page).post(status_submit))
         .route("/static/tokens.css", get(static_tokens))
         .route("/static/console.css", get(static_console))

@@ -1463,3 +1463,27 @@ async fn the_booth_page_takes_the_qr_photo_and_approval_and_prints_a_receipt() {
     );
     assert!(kit.store.form_in_use(&form).await.unwrap());
 }
+
+#[tokio::test]
+async fn supervisors_see_the_stuck_applications_page() {
+    let kit = Kit::start().await;
+    let supervisor = kit.login("supervisor").await;
+    let registrar = kit.login("registrar").await;
+    let get = |token: String| {
+        kit.client
+            .get(format!("{}/console/applications/stuck?lang=ja", kit.base))
+            .header("cookie", format!("maina_session={token}"))
+            .send()
+    };
+    let page = get(supervisor).await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let text = page.text().await.unwrap();
+    assert!(
+        text.contains("発行手続が滞っている申請") && text.contains("id=\"none\""),
+        "{text}"
+    );
+    assert_eq!(
+        get(registrar).await.unwrap().status(),
+        StatusCode::FORBIDDEN
+    );
+}
