@@ -204,6 +204,18 @@ pub async fn mail_application(
     auth: Authenticated,
     crate::api::Body(request): crate::api::Body<MailApplicationRequest>,
 ) -> Result<(StatusCode, Json<ApplicationResponse>), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(mail_submit(&state, &auth, request).await?),
+    ))
+}
+
+/// The one path of the mail channel's API and its back-office page.
+pub async fn mail_submit(
+    state: &AppState,
+    auth: &Authenticated,
+    request: MailApplicationRequest,
+) -> Result<ApplicationResponse, ApiError> {
     let (form, birth, name) =
         form_birth_name(&request.form_id, &request.birth_date, &request.name)?;
     let name = name.as_str();
@@ -274,13 +286,13 @@ pub async fn mail_application(
                     record.id,
                     &ApplicationEvent::ReturnForCorrection { reason },
                     &actor,
-                    |r, s| status_mail(&state, r, s),
+                    |r, s| status_mail(state, r, s),
                 )
                 .await?
         }
         None => record,
     };
-    Ok((StatusCode::CREATED, Json(response(&record, problems))))
+    Ok(response(&record, problems))
 }
 
 async fn application_for(

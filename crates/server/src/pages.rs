@@ -89,6 +89,10 @@ impl Pages {
             ("apply.html", include_str!("../templates/apply.html")),
             ("booth.html", include_str!("../templates/booth.html")),
             ("stuck.html", include_str!("../templates/stuck.html")),
+            (
+                "mail_entry.html",
+                include_str!("../templates/mail_entry.html"),
+            ),
         ] {
             if let Err(error) = env.add_template(name, source) {
                 tracing::error!(%error, name, "template does not compile");
@@ -792,6 +796,104 @@ async fn status_submit(
     page
 }
 
+/// The back office's page for mailed applications.
+async fn mail_entry_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<LangQuery>,
+) -> Response {
+    let lang = language(&headers, query.lang.as_deref());
+    let auth = match officer(&state, &headers).await {
+        Ok(auth) => auth,
+        Err(redirect) => return redirect,
+    };
+    let page = state.pages.render(
+        "mail_entry.html",
+        lang,
+        minijinja::context! { title => state.pages.message(lang, "mail-entry-title"), officer => officer_context(&auth) },
+    );
+    with_lang_cookie(page, query.lang.as_deref())
+}
+
+async fn mail_entry_submit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    mut multipart: axum::extract::Multipart,
+) -> Response {
+    use base64::Engine as _;
+    let lang = language(&headers, None);
+    if !same_origin(&headers) {
+        return (StatusCode::FORBIDDEN, "cross-origin form post refused").into_response();
+    }
+    let auth = match officer(&state, &headers).await {
+        Ok(auth) => auth,
+        Err(redirect) => return redirect,
+    };
+    let mut fields: HashMap<String, String> = HashMap::new();
+    let mut photo = Vec::new();
+    loop {
+        match multipart.next_field().await {
+            Ok(Some(field)) => {
+                let name = field.name().unwrap_or_default().to_owned();
+                match field.bytes().await {
+                    Ok(bytes) if name == "photo" => photo = bytes.to_vec(),
+                    Ok(bytes) => {
+                        fields.insert(name, String::from_utf8_lossy(&bytes).into_owned());
+                    }
+                    Err(_) => {
+                        return (StatusCode::PAYLOAD_TOO_LARGE, "the upload is too large")
+                            .into_response()
+                    }
+                }
+            }
+            Ok(None) => break,
+            Err(_) => return (StatusCode::BAD_REQUEST, "malformed upload").into_response(),
+        }
+    }
+    let get = |name: &str| fields.get(name).cloned().unwrap_or_default();
+    let checked = |name: &str| get(name) == "yes";
+    let request = crate::applications::MailApplicationRequest {
+        form_id: get("form_id"),
+        birth_date: get("birth_date"),
+        name: get("name"),
+        photo_base64: (!photo.is_empty())
+            .then(|| base64::engine::general_purpose::STANDARD.encode(&photo)),
+        photo_attached: checked("photo_attached"),
+        form_complete: checked("form_complete"),
+        nothing_else_enclosed: checked("nothing_else"),
+        electronic_certificate: checked("certificate"),
+        braille: checked("braille"),
+    };
+    let title = state.pages.message(lang, "mail-entry-title");
+    match crate::applications::mail_submit(&state, &auth, request).await {
+        Ok(done) => {
+            let problems: Vec<String> = done
+                .photo_problems
+                .iter()
+                .map(|p| state.pages.message(lang, p))
+                .collect();
+            let result = minijinja::context! {
+                receipt => done.receipt, status => done.status.clone(),
+                label => state.pages.message(lang, &format!("status-{}", done.status)), problems,
+            };
+            state.pages.render(
+                "mail_entry.html",
+                lang,
+                minijinja::context! { title, officer => officer_context(&auth), result },
+            )
+        }
+        Err(error) => {
+            let mut page = state.pages.render(
+                "mail_entry.html",
+                lang,
+                minijinja::context! { title, officer => officer_context(&auth), error => error.body.message.clone() },
+            );
+            *page.status_mut() = error.status;
+            page
+        }
+    }
+}
+
 /// The supervisor's page of applications stuck in card issuance.
 async fn stuck_page(
     State(state): State<AppState>,
@@ -842,6 +944,12 @@ async fn stuck_page(
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/console/applications/stuck", get(stuck_page))
+        .route(
+            "/console/applications/mail",
+            get(mail_entry_page).post(mail_entry_submit).layer(
+                axum::extract::DefaultBodyLimit::max(crate::applications::UPLOAD_LIMIT),
+            ),
+        )
         .route("/status", get(status_page).post(status_submit))
         .route("/static/tokens.css", get(static_tokens))
         .route("/static/console.css", get(static_console))

@@ -1487,3 +1487,66 @@ async fn supervisors_see_the_stuck_applications_page() {
         StatusCode::FORBIDDEN
     );
 }
+
+#[tokio::test]
+async fn the_back_office_enters_a_mailed_application_on_its_page() {
+    let kit = Kit::start().await;
+    let registrar = kit.login("registrar").await;
+    let (_, body) = kit
+        .call(
+            "POST",
+            "/api/v1/residents",
+            Some(&registrar),
+            Some(yamada()),
+        )
+        .await;
+    let code: maina_core::ResidentCode = body["resident_code"].as_str().unwrap().parse().unwrap();
+    let key = kit
+        .store
+        .resident_by_code(&code)
+        .await
+        .unwrap()
+        .resident_key;
+    let form = maina_core::ApplicationFormId::new("131016".parse().unwrap(), 999).unwrap();
+    kit.store
+        .put_notice(key, &form, &Actor::administrator("setup", "test"))
+        .await
+        .unwrap();
+    let cookie = format!("maina_session={registrar}");
+    let page = kit
+        .client
+        .get(format!("{}/console/applications/mail?lang=en", kit.base))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(page.text().await.unwrap().contains("Envelope checks"));
+    // The photo is attached, but something else was in the envelope: returned.
+    let form_data = reqwest::multipart::Form::new()
+        .text("form_id", form.as_digits())
+        .text("name", "山田 花子")
+        .text("birth_date", "1990-04-01")
+        .text("photo_attached", "yes")
+        .text("form_complete", "yes")
+        .part(
+            "photo",
+            reqwest::multipart::Part::bytes(portrait_jpeg()).file_name("scan.jpg"),
+        );
+    let done = kit
+        .client
+        .post(format!("{}/console/applications/mail", kit.base))
+        .header("cookie", &cookie)
+        .header("accept-language", "en")
+        .multipart(form_data)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.status(), StatusCode::OK);
+    let text = done.text().await.unwrap();
+    assert!(
+        text.contains("data-status=\"returned-for-correction\"")
+            && text.contains("Returned for correction"),
+        "{text}"
+    );
+}
