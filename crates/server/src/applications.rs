@@ -93,15 +93,11 @@ fn response(record: &ApplicationRecord, photo_problems: Vec<String>) -> Applicat
 /// The e-mail telling an applicant where the application now stands.
 pub fn status_mail(
     state: &AppState,
-    record: &ApplicationRecord,
+    details: &ApplicationDetails,
     status: ApplicationStatus,
 ) -> Option<Mail> {
-    let to = record.details.email.clone()?;
-    let lang = if record.details.language == "ja" {
-        "ja"
-    } else {
-        "en"
-    };
+    let to = details.email.clone()?;
+    let lang = if details.language == "ja" { "ja" } else { "en" };
     let code = status.code();
     let m = |id: &str| state.pages.message(lang, id);
     Some(Mail {
@@ -115,7 +111,7 @@ pub fn status_mail(
             "{}\n\n{}: {}\n{}: {}\n\n{}\n\n{}\n",
             m("mail-greeting"),
             m("receipt-number"),
-            record.details.receipt,
+            details.receipt,
             m("status-answer"),
             m(&format!("status-{code}")),
             m(&format!("status-next-{code}")),
@@ -146,6 +142,39 @@ pub fn stuck_mail(state: &AppState, record: &ApplicationRecord) -> Option<Mail> 
             m("mail-footer"),
         ),
     })
+}
+
+/// Reads a multipart upload: the `photo` part's bytes and every other part as text.
+/// Errors are the answers to send (413 for a part over the body limit, 400 for a
+/// malformed upload).
+pub async fn read_upload(
+    mut multipart: axum::extract::Multipart,
+) -> Result<(std::collections::HashMap<String, String>, Vec<u8>), axum::response::Response> {
+    use axum::response::IntoResponse;
+    let mut fields = std::collections::HashMap::new();
+    let mut photo = Vec::new();
+    loop {
+        match multipart.next_field().await {
+            Ok(Some(field)) => {
+                let name = field.name().unwrap_or_default().to_owned();
+                match field.bytes().await {
+                    Ok(bytes) if name == "photo" => photo = bytes.to_vec(),
+                    Ok(bytes) => {
+                        fields.insert(name, String::from_utf8_lossy(&bytes).into_owned());
+                    }
+                    Err(_) => {
+                        return Err((
+                            StatusCode::PAYLOAD_TOO_LARGE,
+                            "the upload is too large (7 MB at most)",
+                        )
+                            .into_response())
+                    }
+                }
+            }
+            Ok(None) => return Ok((fields, photo)),
+            Err(_) => return Err((StatusCode::BAD_REQUEST, "malformed upload").into_response()),
+        }
+    }
 }
 
 /// A fresh receipt number.
@@ -286,7 +315,7 @@ pub async fn mail_submit(
                     record.id,
                     &ApplicationEvent::ReturnForCorrection { reason },
                     &actor,
-                    |r, s| status_mail(state, r, s),
+                    |r, s| status_mail(state, &r.details, s),
                 )
                 .await?
         }
@@ -368,7 +397,7 @@ pub async fn application_event(
     let record = state
         .store
         .transition_application(record.id, &event, &auth.actor(), |r, s| {
-            status_mail(&state, r, s)
+            status_mail(&state, &r.details, s)
         })
         .await?;
     Ok(Json(response(&record, Vec::new())))
@@ -524,17 +553,7 @@ pub async fn booth_submit(
         braille: request.braille,
         receipt: receipt.as_digits(),
     };
-    let draft = ApplicationRecord {
-        id: 0,
-        resident_key: 0,
-        municipality: String::new(),
-        channel: Channel::PhotoBooth,
-        status: ApplicationStatus::Received,
-        status_since: 0,
-        created_at: 0,
-        version: 1,
-        details: details.clone(),
-    };
+    let details_for_mail = details.clone();
     let booth = Actor::administrator("photo-booth", "booth application");
     let record = state
         .store
@@ -547,7 +566,7 @@ pub async fn booth_submit(
                 photo: Some(photo),
             },
             &booth,
-            status_mail(state, &draft, ApplicationStatus::Received),
+            status_mail(state, &details_for_mail, ApplicationStatus::Received),
         )
         .await?;
     let m = |id: &str| state.pages.message(lang, id);

@@ -89,7 +89,7 @@ async fn booth_page(
 async fn booth_post(
     State(state): State<AppState>,
     headers: HeaderMap,
-    mut multipart: Multipart,
+    multipart: Multipart,
 ) -> Response {
     let lang = language(&headers, None);
     if !same_origin(&headers) {
@@ -102,27 +102,10 @@ async fn booth_post(
         )
             .into_response();
     }
-    let mut fields = HashMap::new();
-    let mut photo = Vec::new();
-    loop {
-        match multipart.next_field().await {
-            Ok(Some(field)) => {
-                let name = field.name().unwrap_or_default().to_owned();
-                match field.bytes().await {
-                    Ok(bytes) if name == "photo" => photo = bytes.to_vec(),
-                    Ok(bytes) => {
-                        fields.insert(name, String::from_utf8_lossy(&bytes).into_owned());
-                    }
-                    Err(_) => {
-                        return (StatusCode::PAYLOAD_TOO_LARGE, "the upload is too large")
-                            .into_response()
-                    }
-                }
-            }
-            Ok(None) => break,
-            Err(_) => return (StatusCode::BAD_REQUEST, "malformed upload").into_response(),
-        }
-    }
+    let (fields, photo) = match crate::applications::read_upload(multipart).await {
+        Ok(upload) => upload,
+        Err(answer) => return answer,
+    };
     let get = |name: &str| fields.get(name).cloned().unwrap_or_default();
     let request = BoothApplicationRequest {
         form_id: get("form_id"),

@@ -353,36 +353,16 @@ fn link_unusable(state: &AppState, lang: &str) -> Response {
 async fn continue_submit(
     State(state): State<AppState>,
     headers: HeaderMap,
-    mut multipart: Multipart,
+    multipart: Multipart,
 ) -> Response {
     let lang = language(&headers, None);
     if !same_origin(&headers) {
         return (StatusCode::FORBIDDEN, "cross-origin form post refused").into_response();
     }
-    let mut fields: HashMap<String, String> = HashMap::new();
-    let mut photo: Vec<u8> = Vec::new();
-    loop {
-        match multipart.next_field().await {
-            Ok(Some(field)) => {
-                let name = field.name().unwrap_or_default().to_owned();
-                match field.bytes().await {
-                    Ok(bytes) if name == "photo" => photo = bytes.to_vec(),
-                    Ok(bytes) => {
-                        fields.insert(name, String::from_utf8_lossy(&bytes).into_owned());
-                    }
-                    Err(_) => {
-                        return (
-                            StatusCode::PAYLOAD_TOO_LARGE,
-                            "the upload is too large (7 MB at most)",
-                        )
-                            .into_response()
-                    }
-                }
-            }
-            Ok(None) => break,
-            Err(_) => return (StatusCode::BAD_REQUEST, "malformed upload").into_response(),
-        }
-    }
+    let (fields, photo) = match crate::applications::read_upload(multipart).await {
+        Ok(upload) => upload,
+        Err(answer) => return answer,
+    };
     let token = fields.get("token").cloned().unwrap_or_default();
     let hash = token_hash(&token);
     let link = match state.store.apply_link(&hash).await {
@@ -459,21 +439,8 @@ async fn continue_submit(
         photo: Some(photo),
     };
     let public = Actor::administrator("public", "online application");
-    let confirmation = |record: &maina_store::ApplicationRecord| {
-        status_mail(&state, record, ApplicationStatus::Received)
-    };
-    let draft = maina_store::ApplicationRecord {
-        id: 0,
-        resident_key: 0,
-        municipality: String::new(),
-        channel: new.channel,
-        status: ApplicationStatus::Received,
-        status_since: 0,
-        created_at: 0,
-        version: 1,
-        details: new.details.clone(),
-    };
-    match state.store.submit_application(&new, &public, confirmation(&draft)).await {
+    let confirmation = status_mail(&state, &new.details, ApplicationStatus::Received);
+    match state.store.submit_application(&new, &public, confirmation).await {
         Ok(record) => state.pages.render(
             "apply.html",
             lang,

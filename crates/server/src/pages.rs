@@ -818,7 +818,7 @@ async fn mail_entry_page(
 async fn mail_entry_submit(
     State(state): State<AppState>,
     headers: HeaderMap,
-    mut multipart: axum::extract::Multipart,
+    multipart: axum::extract::Multipart,
 ) -> Response {
     use base64::Engine as _;
     let lang = language(&headers, None);
@@ -829,27 +829,10 @@ async fn mail_entry_submit(
         Ok(auth) => auth,
         Err(redirect) => return redirect,
     };
-    let mut fields: HashMap<String, String> = HashMap::new();
-    let mut photo = Vec::new();
-    loop {
-        match multipart.next_field().await {
-            Ok(Some(field)) => {
-                let name = field.name().unwrap_or_default().to_owned();
-                match field.bytes().await {
-                    Ok(bytes) if name == "photo" => photo = bytes.to_vec(),
-                    Ok(bytes) => {
-                        fields.insert(name, String::from_utf8_lossy(&bytes).into_owned());
-                    }
-                    Err(_) => {
-                        return (StatusCode::PAYLOAD_TOO_LARGE, "the upload is too large")
-                            .into_response()
-                    }
-                }
-            }
-            Ok(None) => break,
-            Err(_) => return (StatusCode::BAD_REQUEST, "malformed upload").into_response(),
-        }
-    }
+    let (fields, photo) = match crate::applications::read_upload(multipart).await {
+        Ok(upload) => upload,
+        Err(answer) => return answer,
+    };
     let get = |name: &str| fields.get(name).cloned().unwrap_or_default();
     let checked = |name: &str| get(name) == "yes";
     let request = crate::applications::MailApplicationRequest {
