@@ -113,7 +113,8 @@ enum Command {
 #[derive(clap::Args, Debug)]
 struct ServeArgs {
     /// TOML configuration file (keys: listen, log_format, max_body_bytes,
-    /// session_minutes, secure_cookies, login_attempts_per_minute).
+    /// session_minutes, secure_cookies, login_attempts_per_minute, smtp_url,
+    /// smtp_ca_file, mail_from, mail_retry_seconds, public_url, booth_keys).
     #[arg(long, env = "MAINA_CONFIG")]
     config: Option<PathBuf>,
     /// Address to listen on [default: 127.0.0.1:8080].
@@ -125,6 +126,15 @@ struct ServeArgs {
     /// Send cookies without the Secure flag (plain-HTTP testing only).
     #[arg(long)]
     insecure_cookies: bool,
+    /// Mail server: smtps://user:password@host:465, smtp://user:password@host:587?tls=required
+    /// (STARTTLS) or smtp://host:25 (plain relay). The environment keeps the password
+    /// out of files and process lists.
+    #[arg(long, env = "MAINA_SMTP_URL", hide_env_values = true)]
+    smtp_url: Option<String>,
+    /// PEM file of the CA that signed the mail server's certificate, when the system
+    /// does not trust it.
+    #[arg(long, env = "MAINA_SMTP_CA_FILE")]
+    smtp_ca_file: Option<PathBuf>,
 }
 
 impl ServeArgs {
@@ -143,6 +153,12 @@ impl ServeArgs {
         }
         if self.insecure_cookies {
             config.secure_cookies = false;
+        }
+        if let Some(url) = &self.smtp_url {
+            config.smtp_url = Some(url.clone());
+        }
+        if let Some(path) = &self.smtp_ca_file {
+            config.smtp_ca_file = Some(path.clone());
         }
         config
             .check()

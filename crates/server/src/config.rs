@@ -21,9 +21,14 @@ pub struct ServerConfig {
     pub secure_cookies: bool,
     /// Failed log-ins allowed per client address per minute.
     pub login_attempts_per_minute: u32,
-    /// Where e-mail goes: `smtp://host:port` (plain SMTP, e.g. a local MTA that
-    /// relays); none keeps messages in the outbox.
+    /// Where e-mail goes: `smtps://user:password@host:465` (TLS),
+    /// `smtp://user:password@host:587?tls=required` (STARTTLS, refused without it) or
+    /// `smtp://host:25` (plain, for a relay on the same host); none keeps messages
+    /// in the outbox.
     pub smtp_url: Option<String>,
+    /// A PEM file of the CA that signed the mail server's certificate, when it is
+    /// not one the system trusts (a municipality's own CA).
+    pub smtp_ca_file: Option<std::path::PathBuf>,
     /// The From address of e-mail to residents.
     pub mail_from: String,
     /// Keys of the photo booths allowed to submit applications (header `X-Booth-Key`).
@@ -53,6 +58,7 @@ impl Default for ServerConfig {
             secure_cookies: true,
             login_attempts_per_minute: 10,
             smtp_url: None,
+            smtp_ca_file: None,
             mail_from: "maina <no-reply@maina.invalid>".into(),
             mail_retry_seconds: 30,
             public_url: None,
@@ -94,7 +100,14 @@ impl ServerConfig {
     /// Range checks that types alone do not give.
     pub fn check(&self) -> Result<(), String> {
         if let Some(url) = &self.smtp_url {
-            crate::mail::MailSettings::parse(url, &self.mail_from, self.mail_retry_seconds)?;
+            crate::mail::MailSettings::parse(
+                url,
+                self.smtp_ca_file.as_deref(),
+                &self.mail_from,
+                self.mail_retry_seconds,
+            )?;
+        } else if self.smtp_ca_file.is_some() {
+            return Err("smtp_ca_file: set without smtp_url".into());
         }
         if !(1024..=16 * 1024 * 1024).contains(&self.max_body_bytes) {
             return Err("max_body_bytes: must be between 1024 and 16777216".into());

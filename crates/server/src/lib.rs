@@ -6,6 +6,7 @@ pub mod applications;
 pub mod auth;
 pub mod booth;
 pub mod config;
+pub mod dates;
 pub mod error;
 pub mod inquiry;
 pub mod mail;
@@ -232,6 +233,7 @@ pub async fn serve(
         Some(url) => {
             let settings = mail::MailSettings::parse(
                 url,
+                state.config.smtp_ca_file.as_deref(),
                 &state.config.mail_from,
                 state.config.mail_retry_seconds,
             )

@@ -3,37 +3,126 @@
 //! down: the worker retries with a doubling back-off until it is up again.
 
 use lettre::message::header::ContentType;
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use maina_store::{Mail, Store};
 
 /// Where and how to send.
 #[derive(Debug, Clone)]
 pub struct MailSettings {
-    pub host: String,
-    pub port: u16,
+    /// The connection, as built from `smtp_url` (TLS mode, credentials, CA).
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    /// `smtp_url` with any password replaced, for logs and errors.
+    pub shown_url: String,
     pub from: String,
     pub retry_seconds: u64,
 }
 
+/// How the connection to the mail server is protected, from the URL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MailSecurity {
+    /// `smtp://host:port`: no TLS, for a relay on the same host or network.
+    Plain,
+    /// `smtp://host:port?tls=required`: STARTTLS, refusing to go on without it.
+    StartTls,
+    /// `smtps://host:port`: TLS from the first byte (port 465 by default).
+    Tls,
+}
+
 impl MailSettings {
-    /// From `smtp://host:port`.
-    pub fn parse(url: &str, from: &str, retry_seconds: u64) -> Result<Self, String> {
-        let rest = url
-            .strip_prefix("smtp://")
-            .ok_or_else(|| format!("smtp_url: expected smtp://host:port, got {url:?}"))?;
-        let (host, port) = match rest.trim_end_matches('/').rsplit_once(':') {
-            Some((host, port)) => (
-                host.to_owned(),
-                port.parse()
-                    .map_err(|_| format!("smtp_url: bad port in {url:?}"))?,
-            ),
-            None => (rest.trim_end_matches('/').to_owned(), 25),
+    /// From `smtp_url` (`smtp://`, `smtp://...?tls=required` or `smtps://`, with
+    /// `user:password@` when the server wants a log-in) and, for a mail server whose
+    /// certificate a private CA signed, that CA's PEM file (trusted beside the
+    /// system's roots). Every mistake is an error naming the setting.
+    pub fn parse(
+        url: &str,
+        ca_file: Option<&std::path::Path>,
+        from: &str,
+        retry_seconds: u64,
+    ) -> Result<Self, String> {
+        let parsed = url::Url::parse(url).map_err(|e| format!("smtp_url: {e}"))?;
+        let mut shown = parsed.clone();
+        if shown.password().is_some() {
+            let _ = shown.set_password(Some("***"));
+        }
+        let shown_url = shown.to_string();
+        let host = parsed
+            .host_str()
+            .filter(|host| !host.is_empty())
+            .ok_or_else(|| format!("smtp_url: no host in {shown_url}"))?
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_owned();
+        let tls = parsed
+            .query_pairs()
+            .find(|(key, _)| key == "tls")
+            .map(|(_, value)| value.into_owned());
+        let security = match (parsed.scheme(), tls.as_deref()) {
+            ("smtp", None) => MailSecurity::Plain,
+            ("smtp", Some("required")) => MailSecurity::StartTls,
+            ("smtps", None) => MailSecurity::Tls,
+            ("smtp", Some(other)) => {
+                return Err(format!(
+                    "smtp_url: tls={other} is not supported (use tls=required, or smtps://)"
+                ))
+            }
+            (scheme, _) => {
+                return Err(format!(
+                    "smtp_url: expected smtp:// or smtps://, got {scheme}://"
+                ))
+            }
         };
+        let port = parsed.port().unwrap_or(match security {
+            MailSecurity::Plain => 25,
+            MailSecurity::StartTls => 587,
+            MailSecurity::Tls => 465,
+        });
+        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host.as_str())
+            .port(port)
+            .timeout(Some(std::time::Duration::from_secs(10)));
+        if security != MailSecurity::Plain {
+            let mut parameters = TlsParameters::builder(host.clone());
+            if let Some(path) = ca_file {
+                let pem = std::fs::read(path)
+                    .map_err(|e| format!("smtp_ca_file: {}: {e}", path.display()))?;
+                let certificate = Certificate::from_pem(&pem)
+                    .map_err(|e| format!("smtp_ca_file: {}: {e}", path.display()))?;
+                parameters = parameters.add_root_certificate(certificate);
+            }
+            let parameters = parameters
+                .build()
+                .map_err(|e| format!("smtp_url: TLS: {e}"))?;
+            builder = builder.tls(match security {
+                MailSecurity::Tls => Tls::Wrapper(parameters),
+                _ => Tls::Required(parameters),
+            });
+        } else if ca_file.is_some() {
+            return Err(
+                "smtp_ca_file: set, but smtp_url asks for no TLS (use smtps:// or ?tls=required)"
+                    .into(),
+            );
+        }
+        if !parsed.username().is_empty() {
+            let decode = |text: &str| {
+                percent_encoding::percent_decode_str(text)
+                    .decode_utf8()
+                    .map(|decoded| decoded.into_owned())
+                    .map_err(|_| "smtp_url: the user or password is not UTF-8".to_owned())
+            };
+            let user = decode(parsed.username())?;
+            let password = decode(parsed.password().unwrap_or_default())?;
+            if security == MailSecurity::Plain {
+                // Lettre would send the password in clear; refuse rather than leak it.
+                return Err("smtp_url: a password needs TLS (smtps:// or ?tls=required)".into());
+            }
+            builder = builder.credentials(Credentials::new(user, password));
+        }
         from.parse::<lettre::message::Mailbox>()
             .map_err(|e| format!("mail_from: {e}"))?;
         Ok(Self {
-            host,
-            port,
+            transport: builder.build(),
+            shown_url,
             from: from.to_owned(),
             retry_seconds: retry_seconds.max(1),
         })
@@ -58,10 +147,7 @@ pub async fn deliver_due(
     store: &Store,
     settings: &MailSettings,
 ) -> Result<u32, maina_store::StoreError> {
-    let transport = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(settings.host.as_str())
-        .port(settings.port)
-        .timeout(Some(std::time::Duration::from_secs(10)))
-        .build();
+    let transport = &settings.transport;
     let mut sent = 0;
     for queued in store.due_mail(50).await? {
         let outcome = match message(settings, &queued.mail) {

@@ -150,7 +150,9 @@ fn draw(
             font,
         };
         let x = MARGIN;
-        let birth = letter.birth_date.format("%Y-%m-%d").to_string();
+        // Japanese letters date in the era calendar; the ISO date beside it serves
+        // readers of the English text.
+        let birth = crate::dates::japanese_era_and_iso(letter.birth_date);
         let number = letter.my_number.to_string();
         w.text(x, 70.0, 20.0, "個人番号通知書");
         w.text(x, 92.0, 12.0, "Individual Number Notice");
@@ -162,7 +164,7 @@ fn draw(
                 "{}（{}）　{}",
                 letter.municipality_ja,
                 letter.municipality_en,
-                letter.issued.format("%Y-%m-%d")
+                crate::dates::japanese_era_and_iso(letter.issued)
             ),
         );
         w.rule(128.0);
@@ -308,6 +310,9 @@ mod tests {
             "6214 9832 0257",
             "131016 1234 5678 9012 3456",
             "個人番号カード交付申請書",
+            // Dates in the Japanese era calendar, the ISO date beside them.
+            "平成2年4月1日 (1990-04-01)",
+            "令和8年11月26日 (2026-11-26)",
         ] {
             assert!(text.contains(expected), "{expected} missing from:\n{text}");
         }

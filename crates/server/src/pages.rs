@@ -774,7 +774,7 @@ async fn status_submit(
                         code,
                         label => state.pages.message(lang, &format!("status-{code}")),
                         next => state.pages.message(lang, &format!("status-next-{code}")),
-                        since => answer.since.to_string(),
+                        since => crate::dates::for_language(answer.since, lang),
                     },
                 },
             )

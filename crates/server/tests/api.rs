@@ -705,42 +705,256 @@ async fn e_mail_waits_in_the_outbox_until_the_mail_server_is_up() {
     // Nobody listens yet: the message stays, its attempts counted.
     tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
     assert_eq!(kit.store.pending_mail().await.unwrap(), 1);
-    let maildir = tempfile::tempdir().unwrap();
-    for sub in ["tmp", "new", "cur"] {
-        std::fs::create_dir(maildir.path().join(sub)).unwrap();
-    }
-    let mut smtpd = std::process::Command::new(python())
-        .args([
-            "-m",
-            "aiosmtpd",
-            "-n",
-            "-l",
-            &format!("127.0.0.1:{port}"),
-            "-c",
-            "aiosmtpd.handlers.Mailbox",
-        ])
-        .arg(maildir.path())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("aiosmtpd runs (scripts/test.sh installs it into .venv)");
+    let smtpd = Smtpd::start(port, &[]);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     while kit.store.pending_mail().await.unwrap() > 0 {
-        if std::time::Instant::now() > deadline {
-            let _ = smtpd.kill();
-            panic!("the message was never delivered");
-        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the message was never delivered"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
-    let _ = smtpd.kill();
-    let _ = smtpd.wait();
-    let delivered: Vec<_> = std::fs::read_dir(maildir.path().join("new"))
-        .unwrap()
-        .collect();
+    let delivered = smtpd.delivered();
     assert_eq!(delivered.len(), 1);
-    let text = std::fs::read_to_string(delivered[0].as_ref().unwrap().path()).unwrap();
-    assert!(text.contains("To: hanako@example.jp"), "{text}");
-    assert!(text.contains("status: received"), "{text}");
+    assert!(
+        delivered[0].contains("To: hanako@example.jp"),
+        "{}",
+        delivered[0]
+    );
+    assert!(
+        delivered[0].contains("status: received"),
+        "{}",
+        delivered[0]
+    );
+}
+
+/// aiosmtpd (from the venv) delivering into a maildir; killed when dropped.
+struct Smtpd {
+    child: std::process::Child,
+    maildir: tempfile::TempDir,
+}
+
+impl Smtpd {
+    fn start(port: u16, tls_args: &[&str]) -> Self {
+        let maildir = tempfile::tempdir().unwrap();
+        for sub in ["tmp", "new", "cur"] {
+            std::fs::create_dir(maildir.path().join(sub)).unwrap();
+        }
+        let child = std::process::Command::new(python())
+            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
+            .args(tls_args)
+            .args(["-c", "aiosmtpd.handlers.Mailbox"])
+            .arg(maildir.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("aiosmtpd runs (scripts/test.sh installs it into .venv)");
+        Self { child, maildir }
+    }
+
+    /// The messages delivered so far, as text.
+    fn delivered(&self) -> Vec<String> {
+        std::fs::read_dir(self.maildir.path().join("new"))
+            .unwrap()
+            .map(|entry| std::fs::read_to_string(entry.unwrap().path()).unwrap())
+            .collect()
+    }
+}
+
+impl Drop for Smtpd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A private CA and a certificate for 127.0.0.1 it signed (made with the openssl CLI).
+fn private_ca(
+    dir: &std::path::Path,
+) -> (std::path::PathBuf, std::path::PathBuf, std::path::PathBuf) {
+    let run = |args: &[&str]| {
+        let output = std::process::Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    };
+    run(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=maina test mail CA",
+    ]);
+    run(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.pem",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=127.0.0.1",
+        "-addext",
+        "subjectAltName=IP:127.0.0.1",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+    ]);
+    (
+        dir.join("ca.pem"),
+        dir.join("server.pem"),
+        dir.join("server.key"),
+    )
+}
+
+#[tokio::test]
+async fn e_mail_goes_over_tls_and_never_to_an_untrusted_server() {
+    let pki = tempfile::tempdir().unwrap();
+    let (ca, cert, key) = private_ca(pki.path());
+    let (cert, key) = (cert.to_str().unwrap(), key.to_str().unwrap());
+    // STARTTLS: this aiosmtpd refuses mail until the client has started TLS.
+    let starttls_port = free_port();
+    let starttls = Smtpd::start(starttls_port, &["--tlscert", cert, "--tlskey", key]);
+    // SMTPS: TLS from the first byte.
+    let smtps_port = free_port();
+    let smtps = Smtpd::start(smtps_port, &["--smtpscert", cert, "--smtpskey", key]);
+    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    let cases = [
+        (
+            format!("smtp://127.0.0.1:{starttls_port}?tls=required"),
+            Some(ca.clone()),
+            &starttls,
+            true,
+        ),
+        (
+            format!("smtps://127.0.0.1:{smtps_port}"),
+            Some(ca.clone()),
+            &smtps,
+            true,
+        ),
+        // The same server without its CA: the certificate is not trusted, nothing goes.
+        (
+            format!("smtps://127.0.0.1:{smtps_port}"),
+            None,
+            &smtps,
+            false,
+        ),
+    ];
+    for (url, ca_file, server, trusted) in cases {
+        let before = server.delivered().len();
+        let kit = Kit::start_with(ServerConfig {
+            smtp_url: Some(url.clone()),
+            smtp_ca_file: ca_file,
+            mail_retry_seconds: 60,
+            ..ServerConfig::default()
+        })
+        .await;
+        kit.store
+            .enqueue_mail(&maina_store::Mail {
+                to: "hanako@example.jp".into(),
+                subject: "受付 / received".into(),
+                body: format!("sent by {url}"),
+            })
+            .await
+            .unwrap();
+        let deadline = std::time::Instant::now()
+            + std::time::Duration::from_secs(if trusted { 30 } else { 4 });
+        while kit.store.pending_mail().await.unwrap() > 0 && std::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        let delivered = server.delivered();
+        if trusted {
+            assert_eq!(
+                kit.store.pending_mail().await.unwrap(),
+                0,
+                "{url}: not delivered"
+            );
+            assert_eq!(delivered.len(), before + 1, "{url}");
+            assert!(
+                delivered
+                    .iter()
+                    .any(|text| text.contains(&format!("sent by {url}"))),
+                "{url}"
+            );
+        } else {
+            assert_eq!(
+                kit.store.pending_mail().await.unwrap(),
+                1,
+                "{url}: sent to an untrusted server"
+            );
+            assert_eq!(delivered.len(), before, "{url}");
+        }
+    }
+}
+
+#[test]
+fn mail_settings_name_the_mistake() {
+    use maina_server::mail::MailSettings;
+    let parse = |url: &str| MailSettings::parse(url, None, "maina <a@example.jp>", 30);
+    let fails = |url: &str, expected: &str| {
+        let error = parse(url).unwrap_err();
+        assert!(error.contains(expected), "{url}: {error}");
+        assert!(
+            !error.contains("s3cret"),
+            "{url}: the password leaked: {error}"
+        );
+    };
+    fails("http://mail.example.jp", "expected smtp:// or smtps://");
+    fails(
+        "smtp://mail.example.jp?tls=opportunistic",
+        "tls=opportunistic is not supported",
+    );
+    fails("smtp://user:s3cret@mail.example.jp", "a password needs TLS");
+    fails("smtps://", "smtp_url");
+    assert!(MailSettings::parse(
+        "smtp://relay:25",
+        Some(std::path::Path::new("/ca.pem")),
+        "a@example.jp",
+        1
+    )
+    .unwrap_err()
+    .contains("smtp_ca_file"));
+    assert!(MailSettings::parse(
+        "smtps://mail.example.jp",
+        Some(std::path::Path::new("/nonexistent/ca.pem")),
+        "a@example.jp",
+        1
+    )
+    .unwrap_err()
+    .contains("smtp_ca_file: /nonexistent/ca.pem"));
+    assert!(
+        MailSettings::parse("smtps://mail.example.jp", None, "not an address", 1)
+            .unwrap_err()
+            .contains("mail_from")
+    );
+    let settings = parse("smtps://user%40city:s3cret@mail.example.jp").unwrap();
+    assert!(
+        !settings.shown_url.contains("s3cret"),
+        "{}",
+        settings.shown_url
+    );
+    assert!(parse("smtp://mail.example.jp:587?tls=required").is_ok());
+    assert!(parse("smtp://127.0.0.1:2525").is_ok());
 }
 
 #[tokio::test]
@@ -798,6 +1012,27 @@ async fn the_status_inquiry_answers_alike_and_holds_off_guessing() {
     let (status, body) = ask(form.to_string(), "1990-04-01").await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["status"], "received");
+    // The page answers the same; in Japanese its date is in the era calendar.
+    let page = kit
+        .client
+        .post(format!("{}/status", kit.base))
+        .header("cookie", "maina_lang=ja")
+        .form(&[
+            ("number", form.as_digits()),
+            ("birth_date", "1990-04-01".into()),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let today = chrono::Utc::now().date_naive();
+    assert!(
+        page.contains(&format!("令和{}年", chrono::Datelike::year(&today) - 2018))
+            && page.contains(&today.format("(%Y-%m-%d)").to_string()),
+        "{page}"
+    );
     let (status, body) = ask(receipt.as_digits(), "1990-04-01").await;
     assert_eq!(
         (status, body["status"].as_str()),
@@ -1080,25 +1315,7 @@ fn between<'a>(text: &'a str, start: &str, end: &str) -> &'a str {
 #[tokio::test]
 async fn apply_online_from_the_link_in_the_e_mail() {
     let port = free_port();
-    let maildir = tempfile::tempdir().unwrap();
-    for sub in ["tmp", "new", "cur"] {
-        std::fs::create_dir(maildir.path().join(sub)).unwrap();
-    }
-    let mut smtpd = std::process::Command::new(python())
-        .args([
-            "-m",
-            "aiosmtpd",
-            "-n",
-            "-l",
-            &format!("127.0.0.1:{port}"),
-            "-c",
-            "aiosmtpd.handlers.Mailbox",
-        ])
-        .arg(maildir.path())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let smtpd = Smtpd::start(port, &[]);
     let config = ServerConfig {
         smtp_url: Some(format!("smtp://127.0.0.1:{port}")),
         mail_retry_seconds: 1,
@@ -1127,7 +1344,7 @@ async fn apply_online_from_the_link_in_the_e_mail() {
         .await
         .unwrap();
     let wait_for_mails = |count: usize| {
-        let dir = maildir.path().to_path_buf();
+        let dir = smtpd.maildir.path().to_path_buf();
         async move {
             let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
             loop {
@@ -1272,8 +1489,6 @@ async fn apply_online_from_the_link_in_the_e_mail() {
     assert_eq!(status, StatusCode::OK);
     let mails_now = wait_for_mails(3).await;
     assert!(mails_now[2].contains("Under review"), "{}", mails_now[2]);
-    let _ = smtpd.kill();
-    let _ = smtpd.wait();
 }
 
 #[tokio::test]
