@@ -538,24 +538,33 @@ async fn inquiry(
     let started = std::time::Instant::now();
     let progress = indicatif::ProgressBar::new(applications);
     let mut sample: Vec<(String, i64)> = Vec::new();
+    // The sample is spread over the whole table (every `step`-th row), so that the
+    // rows asked for are not neighbours on a few hot pages.
+    let step = (applications / 10_000).max(1);
+    // Numbers run on from random starting points: all distinct (random draws would
+    // collide, as a real office's retry on a taken number avoids), while their keyed
+    // hashes still scatter them over the indexes.
+    let (form_base, receipt_base) = {
+        let mut rng = rand::thread_rng();
+        (
+            rng.gen_range(0..ApplicationFormId::RANDOM_SPACE.saturating_sub(applications)),
+            rng.gen_range(0..ReceiptNumber::RANDOM_SPACE.saturating_sub(applications)),
+        )
+    };
     let batch = 20_000u64;
     let mut next = 1u64;
     while next <= applications {
         let count = batch.min(applications - next + 1);
-        let mut rng = rand::thread_rng();
-        let forms = (0..count)
-            .map(|_| {
+        let forms = (next..next + count)
+            .map(|row| {
                 Ok((
-                    ApplicationFormId::new(
-                        municipality,
-                        rng.gen_range(0..ApplicationFormId::RANDOM_SPACE),
-                    )?,
-                    ReceiptNumber::new(rng.gen_range(0..ReceiptNumber::RANDOM_SPACE))?,
+                    ApplicationFormId::new(municipality, form_base + row)?,
+                    ReceiptNumber::new(receipt_base + row)?,
                 ))
             })
             .collect::<Result<Vec<_>, maina_core::IdError>>()?;
-        if sample.len() < 10_000 {
-            for (form, _) in forms.iter().take(10_000 - sample.len()) {
+        for (offset, (form, _)) in (0u64..).zip(&forms) {
+            if (next + offset - 1) % step == 0 && sample.len() < 10_000 {
                 sample.push((form.as_digits(), store.bench_form_key(form)));
             }
         }

@@ -34,7 +34,12 @@ use tower_http::trace::TraceLayer;
 
 /// Shared state of every handler.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+/// What every handler shares, behind one `Arc`: axum clones the state for each
+/// request, and one reference count is cheaper than a dozen.
+#[derive(Clone)]
+pub struct Shared {
     pub store: Store,
     pub config: Arc<ServerConfig>,
     pub throttle: Arc<LoginThrottle>,
@@ -57,10 +62,17 @@ impl std::fmt::Debug for AppState {
     }
 }
 
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
 impl AppState {
     pub fn new(store: Store, config: ServerConfig) -> Self {
         let (_, openapi) = api::routes();
-        Self {
+        Self(Arc::new(Shared {
             store,
             throttle: Arc::new(LoginThrottle::new(config.login_attempts_per_minute)),
             sessions: Arc::new(auth::SessionCache::default()),
@@ -70,12 +82,12 @@ impl AppState {
             authorities: None,
             inquiries: Arc::new(inquiry::InquiryThrottle::default()),
             captcha: Arc::new(online::Captcha::default()),
-        }
+        }))
     }
 
     /// Serves the card PKI (CRLs, CA certificates, OCSP) with these authorities.
     pub fn with_authorities(mut self, authorities: maina_pki::Authorities) -> Self {
-        self.authorities = Some(Arc::new(authorities));
+        Arc::make_mut(&mut self.0).authorities = Some(Arc::new(authorities));
         self
     }
 }

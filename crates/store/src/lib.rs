@@ -15,6 +15,8 @@ mod officers;
 mod registry;
 mod seal;
 
+use std::sync::Arc;
+
 pub use applications::{
     ApplicationDetails, ApplicationRecord, ApplyLink, Inquiry, Mail, NewApplication, NoticeRecord,
     OutboxMail,
@@ -121,10 +123,12 @@ const MIGRATIONS: [(i64, &str, &str); 5] = [
 pub struct Store {
     backend: Backend,
     pool: Pool,
-    sealer: Sealer,
-    identity_mac: hmac::Hmac<sha2::Sha256>,
-    audit_key: [u8; 32],
-    authority: NumberAuthority,
+    // Shared, not copied: every request's handler clones the store, and the key
+    // schedules of AES-GCM, the HMAC and the FF1 ciphers are a few kilobytes.
+    sealer: Arc<Sealer>,
+    identity_mac: Arc<hmac::Hmac<sha2::Sha256>>,
+    audit_key: Arc<[u8; 32]>,
+    authority: Arc<NumberAuthority>,
     audit_sender: tokio::sync::mpsc::Sender<officers::QueuedAudit>,
 }
 
@@ -164,10 +168,10 @@ impl Store {
         let store = Self {
             backend,
             pool,
-            sealer: Sealer::new(&keys.derive("maina seal aes-256-gcm")),
-            identity_mac: identity_mac(&keys.derive("maina identity hmac")),
-            audit_key,
-            authority,
+            sealer: Arc::new(Sealer::new(&keys.derive("maina seal aes-256-gcm"))),
+            identity_mac: Arc::new(identity_mac(&keys.derive("maina identity hmac"))),
+            audit_key: Arc::new(audit_key),
+            authority: Arc::new(authority),
             audit_sender,
         };
         store.migrate().await?;

@@ -320,7 +320,7 @@ impl Store {
         // A keyed hash: the index finds a returning person without storing their
         // passport number, and cannot be searched without the key file. The keyed
         // state is prepared once (at open) and cloned: half the hashing work.
-        let mut mac = self.identity_mac.clone();
+        let mut mac = (*self.identity_mac).clone();
         mac.update(identity.as_bytes());
         mac.finalize().into_bytes().to_vec()
     }
