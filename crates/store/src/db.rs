@@ -240,24 +240,12 @@ fn open_sqlite(path: &str, cache_mib: i64) -> Result<rusqlite::Connection> {
     Ok(conn)
 }
 
-/// A reader connection: like the writer's, and memory-mapped, so that a point
-/// look-up on a page the OS has cached costs no read() call and no copy into
-/// SQLite's page cache (up to SQLite's built-in ceiling of 2 GiB of the file; the
-/// rest is read as usual). SQLite maps the file read-only, and pages still in the
-/// WAL are read from the WAL, so the mapping never shows a half-written page.
-fn open_sqlite_reader(path: &str) -> Result<rusqlite::Connection> {
-    let conn = open_sqlite(path, 8)?;
-    conn.execute_batch("PRAGMA mmap_size = 2147418112;")
-        .map_err(sqlite_error)?;
-    Ok(conn)
-}
-
 impl Pool {
     /// Opens a SQLite file (created if missing) with one writer and `readers` readers.
     pub(crate) fn sqlite(path: &str, readers: usize) -> Result<Self> {
         let writer = open_sqlite(path, 40)?;
         let readers = (0..readers.max(1))
-            .map(|_| open_sqlite_reader(path).map(Mutex::new))
+            .map(|_| open_sqlite(path, 8).map(Mutex::new))
             .collect::<Result<Vec<_>>>()?;
         Ok(Pool::Sqlite {
             writer: Arc::new(Mutex::new(writer)),
