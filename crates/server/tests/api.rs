@@ -784,42 +784,29 @@ fn private_ca(
             String::from_utf8_lossy(&output.stderr)
         );
     };
-    run(&[
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-keyout",
-        "ca.key",
-        "-out",
-        "ca.pem",
-        "-days",
-        "2",
-        "-subj",
-        "/CN=maina test mail CA",
-    ]);
-    run(&[
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-keyout",
-        "server.key",
-        "-out",
-        "server.pem",
-        "-days",
-        "2",
-        "-subj",
+    // A self-signed CA, then a certificate for 127.0.0.1 signed by it.
+    let new_certificate = |name: &str, subject: &str, extra: &[&str]| {
+        let (key, pem) = (format!("{name}.key"), format!("{name}.pem"));
+        let mut args = vec![
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+        ];
+        args.extend(["-keyout", &key, "-out", &pem, "-subj", subject]);
+        args.extend(extra);
+        run(&args);
+    };
+    new_certificate("ca", "/CN=maina test mail CA", &[]);
+    new_certificate(
+        "server",
         "/CN=127.0.0.1",
-        "-addext",
-        "subjectAltName=IP:127.0.0.1",
-        "-CA",
-        "ca.pem",
-        "-CAkey",
-        "ca.key",
-    ]);
+        &[
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+        ],
+    );
     (
         dir.join("ca.pem"),
         dir.join("server.pem"),
@@ -926,27 +913,22 @@ fn mail_settings_name_the_mistake() {
     );
     fails("smtp://user:s3cret@mail.example.jp", "a password needs TLS");
     fails("smtps://", "smtp_url");
-    assert!(MailSettings::parse(
-        "smtp://relay:25",
-        Some(std::path::Path::new("/ca.pem")),
-        "a@example.jp",
-        1
-    )
-    .unwrap_err()
-    .contains("smtp_ca_file"));
-    assert!(MailSettings::parse(
+    let refused = |url: &str, ca: Option<&str>, from: &str| {
+        MailSettings::parse(url, ca.map(std::path::Path::new), from, 1).unwrap_err()
+    };
+    let error = refused("smtp://relay:25", Some("/ca.pem"), "a@example.jp");
+    assert!(error.contains("smtp_ca_file"), "{error}");
+    let error = refused(
         "smtps://mail.example.jp",
-        Some(std::path::Path::new("/nonexistent/ca.pem")),
+        Some("/nonexistent/ca.pem"),
         "a@example.jp",
-        1
-    )
-    .unwrap_err()
-    .contains("smtp_ca_file: /nonexistent/ca.pem"));
-    assert!(
-        MailSettings::parse("smtps://mail.example.jp", None, "not an address", 1)
-            .unwrap_err()
-            .contains("mail_from")
     );
+    assert!(
+        error.contains("smtp_ca_file: /nonexistent/ca.pem"),
+        "{error}"
+    );
+    let error = refused("smtps://mail.example.jp", None, "not an address");
+    assert!(error.contains("mail_from"), "{error}");
     let settings = parse("smtps://user%40city:s3cret@mail.example.jp").unwrap();
     assert!(
         !settings.shown_url.contains("s3cret"),
