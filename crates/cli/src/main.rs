@@ -114,7 +114,8 @@ enum Command {
 struct ServeArgs {
     /// TOML configuration file (keys: listen, log_format, max_body_bytes,
     /// session_minutes, secure_cookies, login_attempts_per_minute, smtp_url,
-    /// smtp_ca_file, mail_from, mail_retry_seconds, public_url, booth_keys).
+    /// smtp_ca_file, mail_from, mail_retry_seconds, public_url, booth_keys,
+    /// office_contacts).
     #[arg(long, env = "MAINA_CONFIG")]
     config: Option<PathBuf>,
     /// Address to listen on [default: 127.0.0.1:8080].

@@ -120,8 +120,14 @@ pub fn status_mail(
     })
 }
 
-/// The e-mail telling an applicant that the card is late and whom to ask.
-pub fn stuck_mail(state: &AppState, record: &ApplicationRecord) -> Option<Mail> {
+/// The e-mail telling an applicant that the card is late and whom to ask: the
+/// office by name in the applicant's language (and its code), and the contact the
+/// configuration gives for it (`office_contacts`), if any.
+pub fn stuck_mail(
+    state: &AppState,
+    record: &ApplicationRecord,
+    office: Option<&maina_store::Municipality>,
+) -> Option<Mail> {
     let to = record.details.email.clone()?;
     let lang = if record.details.language == "ja" {
         "ja"
@@ -129,16 +135,26 @@ pub fn stuck_mail(state: &AppState, record: &ApplicationRecord) -> Option<Mail> 
         "en"
     };
     let m = |id: &str| state.pages.message(lang, id);
+    let name = match (office, lang) {
+        (Some(office), "ja") => format!("{} ({})", office.name_ja, record.municipality),
+        (Some(office), _) => format!("{} ({})", office.name_en, record.municipality),
+        (None, _) => record.municipality.clone(),
+    };
+    let contact = state
+        .config
+        .office_contacts
+        .get(&record.municipality)
+        .map(|contact| format!("\n{contact}"))
+        .unwrap_or_default();
     Some(Mail {
         to,
         subject: m("mail-stuck-subject"),
         body: format!(
-            "{}\n\n{}: {}\n\n{} {}\n\n{}\n",
+            "{}\n\n{}: {}\n\n{}\n{name}{contact}\n\n{}\n",
             m("mail-greeting"),
             m("receipt-number"),
             record.details.receipt,
             m("mail-stuck-body"),
-            record.municipality,
             m("mail-footer"),
         ),
     })
@@ -589,9 +605,27 @@ pub async fn booth_submit(
 /// Tells applicants whose application is stuck (run by the server's upkeep).
 pub async fn notify_stuck(state: &AppState) -> Result<u32, maina_store::StoreError> {
     let before = maina_store::now_micros() - STUCK_AFTER_DAYS * 24 * 3600 * 1_000_000;
+    notify_stuck_since(state, before).await
+}
+
+/// Tells applicants whose application has been in card issuance since before
+/// `before` (microseconds since the epoch) and who were not told yet.
+pub async fn notify_stuck_since(
+    state: &AppState,
+    before: i64,
+) -> Result<u32, maina_store::StoreError> {
+    let offices: std::collections::HashMap<String, maina_store::Municipality> = state
+        .store
+        .municipalities()
+        .await?
+        .into_iter()
+        .map(|office| (office.code.as_digits(), office))
+        .collect();
     state
         .store
-        .notify_stuck(before, |record| stuck_mail(state, record))
+        .notify_stuck(before, |record| {
+            stuck_mail(state, record, offices.get(&record.municipality))
+        })
         .await
 }
 

@@ -36,6 +36,9 @@ pub struct ServerConfig {
     /// The address residents reach this server at, for links in e-mails (default:
     /// the request's Host).
     pub public_url: Option<String>,
+    /// What residents are told to contact about a late card, per municipality code
+    /// (e.g. `"131016" = "千代田区役所 住民課 03-1234-5678 / Resident Affairs"`).
+    pub office_contacts: std::collections::BTreeMap<String, String>,
     /// Seconds before the first retry of a failed e-mail (doubling after each
     /// failure, at most an hour).
     pub mail_retry_seconds: u64,
@@ -63,6 +66,7 @@ impl Default for ServerConfig {
             mail_retry_seconds: 30,
             public_url: None,
             booth_keys: Vec::new(),
+            office_contacts: std::collections::BTreeMap::new(),
         }
     }
 }
@@ -108,6 +112,10 @@ impl ServerConfig {
             )?;
         } else if self.smtp_ca_file.is_some() {
             return Err("smtp_ca_file: set without smtp_url".into());
+        }
+        for code in self.office_contacts.keys() {
+            code.parse::<maina_core::MunicipalityCode>()
+                .map_err(|e| format!("office_contacts: {code:?}: {e}"))?;
         }
         if !(1024..=16 * 1024 * 1024).contains(&self.max_body_bytes) {
             return Err("max_body_bytes: must be between 1024 and 16777216".into());

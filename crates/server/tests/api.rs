@@ -20,6 +20,7 @@ const PASSWORD: &str = "correct horse battery";
 struct Kit {
     base: String,
     store: Store,
+    state: AppState,
     client: reqwest::Client,
     _dir: tempfile::TempDir,
     _shutdown: tokio::sync::oneshot::Sender<()>,
@@ -89,10 +90,11 @@ impl Kit {
                     .unwrap(),
             );
         }
+        let served_state = state.clone();
         tokio::spawn(async move {
             maina_server::serve(
                 config.listen,
-                state,
+                served_state,
                 async {
                     let _ = shutdown_rx.await;
                 },
@@ -107,6 +109,7 @@ impl Kit {
         Self {
             base: format!("http://{addr}"),
             store,
+            state,
             client: reqwest::Client::new(),
             _dir: dir,
             _shutdown: shutdown_tx,
@@ -1301,6 +1304,7 @@ async fn apply_online_from_the_link_in_the_e_mail() {
     let config = ServerConfig {
         smtp_url: Some(format!("smtp://127.0.0.1:{port}")),
         mail_retry_seconds: 1,
+        office_contacts: [("131016".to_owned(), "住民課 03-1234-5678".to_owned())].into(),
         ..ServerConfig::default()
     };
     let kit = Kit::start_with(config).await;
@@ -1471,6 +1475,31 @@ async fn apply_online_from_the_link_in_the_e_mail() {
     assert_eq!(status, StatusCode::OK);
     let mails_now = wait_for_mails(3).await;
     assert!(mails_now[2].contains("Under review"), "{}", mails_now[2]);
+    // Approved: in card issuance. Were it there past the cut-off, the applicant is
+    // told once, with the office to contact.
+    let (status, _) = kit
+        .call(
+            "POST",
+            &format!("/api/v1/applications/{receipt}/events"),
+            Some(&supervisor),
+            Some(json!({"event": "approve"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let now = maina_store::now_micros();
+    let notify = |before: i64| maina_server::applications::notify_stuck_since(&kit.state, before);
+    assert_eq!(
+        notify(now - 3_600_000_000).await.unwrap(),
+        0,
+        "not stuck an hour ago"
+    );
+    assert_eq!(notify(now + 3_600_000_000).await.unwrap(), 1);
+    assert_eq!(notify(now + 3_600_000_000).await.unwrap(), 0, "told once");
+    let late = &wait_for_mails(5).await[4];
+    assert!(
+        late.contains("Chiyoda (131016)") && late.contains("住民課 03-1234-5678"),
+        "{late}"
+    );
 }
 
 #[tokio::test]
