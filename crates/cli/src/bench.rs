@@ -538,9 +538,10 @@ async fn inquiry(
     let started = std::time::Instant::now();
     let progress = indicatif::ProgressBar::new(applications);
     let mut sample: Vec<(String, i64)> = Vec::new();
-    // The sample is spread over the whole table (every `step`-th row), so that the
+    // The sample is spread over the whole table (every `step`-th row, step =
+    // ceil(N / 10,000)), so that the
     // rows asked for are not neighbours on a few hot pages.
-    let step = (applications / 10_000).max(1);
+    let step = applications.div_ceil(10_000).max(1);
     // Numbers run on from random starting points: all distinct (random draws would
     // collide, as a real office's retry on a taken number avoids), while their keyed
     // hashes still scatter them over the indexes.

@@ -110,7 +110,7 @@ enum Command {
 
 /// Server settings: flags and environment override the TOML file, which overrides
 /// the defaults.
-#[derive(clap::Args, Debug)]
+#[derive(clap::Args)]
 struct ServeArgs {
     /// TOML configuration file (keys: listen, log_format, max_body_bytes,
     /// session_minutes, secure_cookies, login_attempts_per_minute, smtp_url,
@@ -136,6 +136,26 @@ struct ServeArgs {
     /// does not trust it.
     #[arg(long, env = "MAINA_SMTP_CA_FILE")]
     smtp_ca_file: Option<PathBuf>,
+}
+
+/// By hand, so that the password in `--smtp-url` never reaches a debug print.
+impl std::fmt::Debug for ServeArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServeArgs")
+            .field("config", &self.config)
+            .field("listen", &self.listen)
+            .field("log_format", &self.log_format)
+            .field("insecure_cookies", &self.insecure_cookies)
+            .field(
+                "smtp_url",
+                &self
+                    .smtp_url
+                    .as_deref()
+                    .map(maina_server::mail::redact_smtp_url),
+            )
+            .field("smtp_ca_file", &self.smtp_ca_file)
+            .finish()
+    }
 }
 
 impl ServeArgs {

@@ -83,8 +83,8 @@ fn response(record: &ApplicationRecord, photo_problems: Vec<String>) -> Applicat
         status: record.status.code().to_owned(),
         channel: record.channel.code().to_owned(),
         municipality: record.municipality.clone(),
-        since: chrono::DateTime::from_timestamp_micros(record.status_since)
-            .map(|t| t.date_naive().to_string())
+        since: crate::dates::japan_date(record.status_since)
+            .map(|date| date.to_string())
             .unwrap_or_default(),
         photo_problems,
     }

@@ -5,8 +5,8 @@ use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::Path;
 
-/// Settings of `maina serve`.
-#[derive(Debug, Clone, Deserialize)]
+/// Settings of `maina serve`. `Debug` masks the password in `smtp_url`.
+#[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ServerConfig {
     /// Address to listen on.
@@ -42,6 +42,29 @@ pub struct ServerConfig {
     /// Seconds before the first retry of a failed e-mail (doubling after each
     /// failure, at most an hour).
     pub mail_retry_seconds: u64,
+}
+
+impl std::fmt::Debug for ServerConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerConfig")
+            .field("listen", &self.listen)
+            .field("log_format", &self.log_format)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field("session_minutes", &self.session_minutes)
+            .field("secure_cookies", &self.secure_cookies)
+            .field("login_attempts_per_minute", &self.login_attempts_per_minute)
+            .field(
+                "smtp_url",
+                &self.smtp_url.as_deref().map(crate::mail::redact_smtp_url),
+            )
+            .field("smtp_ca_file", &self.smtp_ca_file)
+            .field("mail_from", &self.mail_from)
+            .field("booth_keys", &format!("({} keys)", self.booth_keys.len()))
+            .field("public_url", &self.public_url)
+            .field("office_contacts", &self.office_contacts)
+            .field("mail_retry_seconds", &self.mail_retry_seconds)
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

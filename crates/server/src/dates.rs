@@ -23,35 +23,42 @@ thread_local! {
     .ok();
 }
 
-/// The date in the Japanese calendar, e.g. `平成2年4月1日` for 1990-04-01; the
-/// ISO date when the calendar cannot say (a year outside ICU's range).
-pub fn japanese_era(date: chrono::NaiveDate) -> String {
-    let converted = i32::try_from(date.month())
-        .ok()
-        .zip(i32::try_from(date.day()).ok())
-        .and_then(|(month, day)| {
-            Date::try_new_iso(
-                date.year(),
-                u8::try_from(month).ok()?,
-                u8::try_from(day).ok()?,
-            )
-            .ok()
-        })
-        .map(|iso| iso.to_calendar(Japanese::new()));
-    converted
-        .and_then(|japanese| {
-            JAPANESE.with(|formatter| {
-                formatter
-                    .as_ref()
-                    .map(|formatter| formatter.format(&japanese).to_string())
-            })
-        })
-        .unwrap_or_else(|| date.format("%Y-%m-%d").to_string())
+/// The date in the Japanese calendar, e.g. `平成2年4月1日` for 1990-04-01 (ICU gives
+/// dates before the Meiji era Gregorian era names); `None` only if the calendar
+/// data could not be loaded or the date is outside ICU's range.
+fn era_date(date: chrono::NaiveDate) -> Option<String> {
+    let month = u8::try_from(date.month()).ok()?;
+    let day = u8::try_from(date.day()).ok()?;
+    let japanese = Date::try_new_iso(date.year(), month, day)
+        .ok()?
+        .to_calendar(Japanese::new());
+    JAPANESE.with(|formatter| {
+        formatter
+            .as_ref()
+            .map(|formatter| formatter.format(&japanese).to_string())
+    })
 }
 
-/// Both, as the notice prints them: `平成2年4月1日 (1990-04-01)`.
+/// The date in the Japanese calendar, or the ISO date when it cannot be had.
+pub fn japanese_era(date: chrono::NaiveDate) -> String {
+    era_date(date).unwrap_or_else(|| date.format("%Y-%m-%d").to_string())
+}
+
+/// Both, as the notice prints them: `平成2年4月1日 (1990-04-01)` (the ISO date alone
+/// when the era date cannot be had).
 pub fn japanese_era_and_iso(date: chrono::NaiveDate) -> String {
-    format!("{} ({})", japanese_era(date), date.format("%Y-%m-%d"))
+    let iso = date.format("%Y-%m-%d");
+    match era_date(date) {
+        Some(era) => format!("{era} ({iso})"),
+        None => iso.to_string(),
+    }
+}
+
+/// The calendar date in Japan (UTC+9 all year) of a time stored as microseconds
+/// since the epoch: what a resident reads as "the date" of an event.
+pub fn japan_date(micros: i64) -> Option<chrono::NaiveDate> {
+    let japan = chrono::FixedOffset::east_opt(9 * 3600)?;
+    chrono::DateTime::from_timestamp_micros(micros).map(|t| t.with_timezone(&japan).date_naive())
 }
 
 /// A date for a page in `lang`: the era date with the ISO date in Japanese, the ISO
@@ -85,7 +92,9 @@ mod tests {
             "{}",
             era(2019, 4, 30)
         );
-        assert!(era(2019, 5, 1).starts_with("令和"), "{}", era(2019, 5, 1));
+        // The first year of an era is 元年, as Japanese documents write it.
+        assert_eq!(era(2019, 5, 1), "令和元年5月1日");
+        assert_eq!(era(1989, 1, 8), "平成元年1月8日");
         assert_eq!(era(2026, 11, 26), "令和8年11月26日");
         assert_eq!(
             era(1926, 12, 25).chars().take(2).collect::<String>(),
@@ -96,6 +105,18 @@ mod tests {
             "{}",
             era(1920, 1, 1)
         );
+    }
+
+    #[test]
+    fn dates_are_japan_dates() {
+        // 2026-11-25 20:00 UTC is already the 26th in Japan.
+        let micros = chrono::NaiveDate::from_ymd_opt(2026, 11, 25)
+            .unwrap()
+            .and_hms_opt(20, 0, 0)
+            .unwrap()
+            .and_utc()
+            .timestamp_micros();
+        assert_eq!(japan_date(micros), NaiveDate::from_ymd_opt(2026, 11, 26));
     }
 
     #[test]

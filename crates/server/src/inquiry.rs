@@ -181,9 +181,7 @@ pub async fn inquire(
             state.inquiries.succeeded(&key);
             Ok(StatusAnswer {
                 status: found.status,
-                since: chrono::DateTime::from_timestamp_micros(found.since)
-                    .map(|t| t.date_naive())
-                    .unwrap_or(birth),
+                since: crate::dates::japan_date(found.since).unwrap_or(birth),
             })
         }
         None => {

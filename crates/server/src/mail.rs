@@ -19,6 +19,28 @@ pub struct MailSettings {
     pub retry_seconds: u64,
 }
 
+/// The URL with its password masked, for logs, errors and `Debug`.
+fn shown_url(url: &url::Url) -> String {
+    let mut shown = url.clone();
+    match shown.password() {
+        None => shown.to_string(),
+        Some(_) => match shown.set_password(Some("***")) {
+            Ok(()) => shown.to_string(),
+            // Fail closed: never show a URL whose password could not be masked.
+            Err(()) => "(hidden: it holds a password)".to_owned(),
+        },
+    }
+}
+
+/// `smtp_url` as it may be shown: the password masked; a text that is not a URL at
+/// all is not shown (it could be a mistyped secret).
+pub fn redact_smtp_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(parsed) => shown_url(&parsed),
+        Err(_) => "(hidden: not a URL)".to_owned(),
+    }
+}
+
 /// How the connection to the mail server is protected, from the URL.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MailSecurity {
@@ -42,11 +64,7 @@ impl MailSettings {
         retry_seconds: u64,
     ) -> Result<Self, String> {
         let parsed = url::Url::parse(url).map_err(|e| format!("smtp_url: {e}"))?;
-        let mut shown = parsed.clone();
-        if shown.password().is_some() {
-            let _ = shown.set_password(Some("***"));
-        }
-        let shown_url = shown.to_string();
+        let shown_url = shown_url(&parsed);
         let host = parsed
             .host_str()
             .filter(|host| !host.is_empty())
@@ -67,6 +85,11 @@ impl MailSettings {
                     "smtp_url: tls={other} is not supported (use tls=required, or smtps://)"
                 ))
             }
+            ("smtps", Some(_)) => {
+                return Err(
+                    "smtp_url: tls= is not used with smtps:// (TLS from the first byte)".into(),
+                )
+            }
             (scheme, _) => {
                 return Err(format!(
                     "smtp_url: expected smtp:// or smtps://, got {scheme}://"
@@ -84,11 +107,24 @@ impl MailSettings {
         if security != MailSecurity::Plain {
             let mut parameters = TlsParameters::builder(host.clone());
             if let Some(path) = ca_file {
-                let pem = std::fs::read(path)
-                    .map_err(|e| format!("smtp_ca_file: {}: {e}", path.display()))?;
-                let certificate = Certificate::from_pem(&pem)
-                    .map_err(|e| format!("smtp_ca_file: {}: {e}", path.display()))?;
-                parameters = parameters.add_root_certificate(certificate);
+                let failed =
+                    |e: &dyn std::fmt::Display| format!("smtp_ca_file: {}: {e}", path.display());
+                let pem = std::fs::read_to_string(path).map_err(|e| failed(&e))?;
+                // Every certificate of a bundle (the TLS library reads only the
+                // first of a PEM text).
+                const END: &str = "-----END CERTIFICATE-----";
+                let blocks: Vec<&str> = pem
+                    .split_inclusive(END)
+                    .filter(|block| block.contains(END))
+                    .collect();
+                if blocks.is_empty() {
+                    return Err(failed(&"no PEM certificate in it"));
+                }
+                for block in blocks {
+                    let certificate =
+                        Certificate::from_pem(block.as_bytes()).map_err(|e| failed(&e))?;
+                    parameters = parameters.add_root_certificate(certificate);
+                }
             }
             let parameters = parameters
                 .build()
@@ -102,6 +138,9 @@ impl MailSettings {
                 "smtp_ca_file: set, but smtp_url asks for no TLS (use smtps:// or ?tls=required)"
                     .into(),
             );
+        }
+        if parsed.username().is_empty() && parsed.password().is_some() {
+            return Err("smtp_url: a password without a user name".into());
         }
         if !parsed.username().is_empty() {
             let decode = |text: &str| {

@@ -906,7 +906,7 @@ async fn stuck_page(
                 minijinja::context! {
                     receipt => r.details.receipt,
                     channel => r.channel.code(),
-                    since => chrono::DateTime::from_timestamp_micros(r.status_since).map(|t| t.date_naive().to_string()).unwrap_or_default(),
+                    since => crate::dates::japan_date(r.status_since).map(|date| date.to_string()).unwrap_or_default(),
                     email => if r.details.email.is_some() { state.pages.message(lang, "yes") } else { state.pages.message(lang, "no") },
                 }
             })

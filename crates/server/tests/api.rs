@@ -828,13 +828,30 @@ async fn e_mail_goes_over_tls_and_never_to_an_untrusted_server() {
     // SMTPS: TLS from the first byte.
     let smtps_port = free_port();
     let smtps = Smtpd::start(smtps_port, &["--smtpscert", cert, "--smtpskey", key]);
+    // A server that offers no STARTTLS at all.
+    let plain_port = free_port();
+    let plain = Smtpd::start(plain_port, &[]);
+    // A bundle whose CA is its second certificate: every certificate is read.
+    let bundle = pki.path().join("bundle.pem");
+    std::fs::write(
+        &bundle,
+        [std::fs::read(cert).unwrap(), std::fs::read(&ca).unwrap()].concat(),
+    )
+    .unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(800)).await;
     let cases = [
         (
             format!("smtp://127.0.0.1:{starttls_port}?tls=required"),
-            Some(ca.clone()),
+            Some(bundle.clone()),
             &starttls,
             true,
+        ),
+        // STARTTLS required, and the server does not offer it: nothing goes in clear.
+        (
+            format!("smtp://127.0.0.1:{plain_port}?tls=required"),
+            Some(ca.clone()),
+            &plain,
+            false,
         ),
         (
             format!("smtps://127.0.0.1:{smtps_port}"),
@@ -916,6 +933,24 @@ fn mail_settings_name_the_mistake() {
     );
     fails("smtp://user:s3cret@mail.example.jp", "a password needs TLS");
     fails("smtps://", "smtp_url");
+    fails(
+        "smtps://mail.example.jp?tls=required",
+        "tls= is not used with smtps://",
+    );
+    fails(
+        "smtps://:s3cret@mail.example.jp",
+        "a password without a user name",
+    );
+    // Debug prints (of the configuration, of errors) never show the password.
+    let config = ServerConfig {
+        smtp_url: Some("smtps://user:s3cret@mail.example.jp".into()),
+        ..ServerConfig::default()
+    };
+    let shown = format!("{config:?}");
+    assert!(
+        !shown.contains("s3cret") && shown.contains("smtps://user:***@mail.example.jp"),
+        "{shown}"
+    );
     let refused = |url: &str, ca: Option<&str>, from: &str| {
         MailSettings::parse(url, ca.map(std::path::Path::new), from, 1).unwrap_err()
     };
@@ -1012,7 +1047,7 @@ async fn the_status_inquiry_answers_alike_and_holds_off_guessing() {
         .text()
         .await
         .unwrap();
-    let today = chrono::Utc::now().date_naive();
+    let today = maina_server::dates::japan_date(maina_store::now_micros()).unwrap();
     assert!(
         page.contains(&format!("令和{}年", chrono::Datelike::year(&today) - 2018))
             && page.contains(&today.format("(%Y-%m-%d)").to_string()),
