@@ -565,7 +565,7 @@ async fn inquiry(
             })
             .collect::<Result<Vec<_>, maina_core::IdError>>()?;
         for (offset, (form, _)) in (0u64..).zip(&forms) {
-            if (next + offset - 1) % step == 0 && sample.len() < 10_000 {
+            if (next + offset - 1).is_multiple_of(step) && sample.len() < 10_000 {
                 sample.push((form.as_digits(), store.bench_form_key(form)));
             }
         }
