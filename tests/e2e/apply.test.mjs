@@ -145,6 +145,18 @@ test('see the status, then its change, in English', async (context) => {
   assert.ok(told.includes('審査中'), told);
 });
 
+test('the status in Japanese, dated in the era calendar', async (context) => {
+  const page = await context.newPage();
+  await page.goto(`${base}/status?lang=ja`);
+  await page.getByLabel('申請書IDまたは受付番号').fill(receipt);
+  await page.getByLabel('生年月日').fill('1990-04-01');
+  await page.getByRole('button', { name: '確認する' }).click();
+  assert.equal(await page.locator('p.status').getAttribute('data-status'), 'under-review');
+  const answer = await page.locator('section.card').innerText();
+  assert.match(answer, /審査中/);
+  assert.match(answer, /更新日: 令和(元|\d+)年\d+月\d+日 \(\d{4}-\d{2}-\d{2}\)/);
+});
+
 test('a wrong birth date gets the same answer as an unknown number', async (context) => {
   const page = await context.newPage();
   await page.goto(`${base}/status?lang=en`);

@@ -215,7 +215,7 @@ pub async fn deliver_due(
                     maina_store::now_micros()
                         + i64::try_from(delay.saturating_mul(1_000_000)).unwrap_or(i64::MAX / 2)
                 };
-                tracing::warn!(id = queued.id, attempts = queued.attempts + 1, %error, "e-mail not delivered; will retry");
+                tracing::warn!(id = queued.id, attempts = queued.attempts + 1, server = %settings.shown_url, %error, "e-mail not delivered; will retry");
                 store.mail_failed(queued.id, &error, retry_at).await?;
             }
         }
