@@ -1499,28 +1499,21 @@ async fn apply_online_from_the_link_in_the_e_mail() {
         (StatusCode::OK, Some("received"))
     );
     let supervisor = kit.login("supervisor").await;
-    let (status, _) = kit
-        .call(
+    let path = format!("/api/v1/applications/{receipt}/events");
+    let step = |event: &'static str| {
+        kit.call(
             "POST",
-            &format!("/api/v1/applications/{receipt}/events"),
+            &path,
             Some(&supervisor),
-            Some(json!({"event": "start-review"})),
+            Some(json!({"event": event})),
         )
-        .await;
-    assert_eq!(status, StatusCode::OK);
+    };
+    assert_eq!(step("start-review").await.0, StatusCode::OK);
     let mails_now = wait_for_mails(3).await;
     assert!(mails_now[2].contains("Under review"), "{}", mails_now[2]);
     // Approved: in card issuance. Were it there past the cut-off, the applicant is
     // told once, with the office to contact.
-    let (status, _) = kit
-        .call(
-            "POST",
-            &format!("/api/v1/applications/{receipt}/events"),
-            Some(&supervisor),
-            Some(json!({"event": "approve"})),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK);
+    assert_eq!(step("approve").await.0, StatusCode::OK);
     let now = maina_store::now_micros();
     let notify = |before: i64| maina_server::applications::notify_stuck_since(&kit.state, before);
     assert_eq!(
