@@ -128,20 +128,25 @@ fn parse_number(text: &str) -> Result<Result<ApplicationFormId, ReceiptNumber>, 
     }
 }
 
-/// Records a failed or held-off inquiry (the address, never the number tried).
-async fn audit_attempt(state: &AppState, outcome: &str, address: IpAddr) {
-    let public = Actor::administrator("public", "status inquiry");
-    if let Err(error) = state
-        .store
-        .audit(
-            &public,
-            &format!("application.inquiry-{outcome}:{address}"),
-            None,
-        )
-        .await
-    {
-        tracing::warn!(%error, "could not audit an inquiry");
+/// Audits an attempt by the public (a failed inquiry, a refused application) as
+/// `application.{what}-{outcome}:{address}`: the address, never the number tried.
+pub(crate) async fn audit_public_attempt(
+    state: &AppState,
+    purpose: &str,
+    what: &str,
+    outcome: &str,
+    address: IpAddr,
+) {
+    let public = Actor::administrator("public", purpose);
+    let action = format!("application.{what}-{outcome}:{address}");
+    if let Err(error) = state.store.audit(&public, &action, None).await {
+        tracing::warn!(%error, action, "could not audit an attempt");
     }
+}
+
+/// Records a failed or held-off inquiry.
+async fn audit_attempt(state: &AppState, outcome: &str, address: IpAddr) {
+    audit_public_attempt(state, "status inquiry", "inquiry", outcome, address).await;
 }
 
 /// The one inquiry path of the API and the page.

@@ -197,7 +197,8 @@ async fn apply_submit(
     if !same_origin(&headers) {
         return (StatusCode::FORBIDDEN, "cross-origin form post refused").into_response();
     }
-    let again = |error: &str| {
+    // Step 1 again, with what the resident typed and what to fix.
+    let refuse_with = |message: String| {
         refused(
             step_one(
                 &state,
@@ -205,28 +206,21 @@ async fn apply_submit(
                 &form.form_id,
                 &form.name,
                 &form.email,
-                Some(state.pages.message(lang, error)),
+                Some(message),
                 false,
             ),
             StatusCode::UNPROCESSABLE_ENTITY,
         )
     };
-    let audit = |outcome: &str| {
-        let outcome = outcome.to_owned();
-        let store = state.store.clone();
-        async move {
-            let public = Actor::administrator("public", "online application");
-            if let Err(error) = store
-                .audit(
-                    &public,
-                    &format!("application.online-{outcome}:{}", peer.ip()),
-                    None,
-                )
-                .await
-            {
-                tracing::warn!(%error, "could not audit an application attempt");
-            }
-        }
+    let again = |error: &str| refuse_with(state.pages.message(lang, error));
+    let audit = |outcome: &'static str| {
+        crate::inquiry::audit_public_attempt(
+            &state,
+            "online application",
+            "online",
+            outcome,
+            peer.ip(),
+        )
     };
     if !state.captcha.check(&form.captcha_token, &form.captcha) {
         audit("captcha-failed").await;
@@ -235,18 +229,7 @@ async fn apply_submit(
     let name = form.name.trim();
     let email = form.email.trim();
     let field_error = |label: &str, hint: &str| {
-        refused(
-            step_one(
-                &state,
-                lang,
-                &form.form_id,
-                &form.name,
-                &form.email,
-                Some(format!("{}: {hint}", state.pages.message(lang, label))),
-                false,
-            ),
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
+        refuse_with(format!("{}: {hint}", state.pages.message(lang, label)))
     };
     if name.is_empty() || name.chars().count() > 100 {
         return field_error("name", "1–100");
