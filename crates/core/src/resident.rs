@@ -37,7 +37,7 @@ impl FromStr for RegistrationReason {
 /// A registration form as typed or read from a CSV row: every field raw text.
 /// [`RegistrationForm::parse`] turns it into a [`Registration`] or names the first
 /// field at fault. Flags, CSV rows and (later) JSON bodies all come through here.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RegistrationForm {

@@ -55,7 +55,10 @@ impl std::fmt::Debug for ServerConfig {
             .field("login_attempts_per_minute", &self.login_attempts_per_minute)
             .field(
                 "smtp_url",
-                &self.smtp_url.as_deref().map(crate::mail::redact_smtp_url),
+                &self
+                    .smtp_url
+                    .as_deref()
+                    .map(maina_service::mail::redact_smtp_url),
             )
             .field("smtp_ca_file", &self.smtp_ca_file)
             .field("mail_from", &self.mail_from)
@@ -124,10 +127,20 @@ impl ServerConfig {
         Ok(config)
     }
 
+    /// What the use cases need of these settings.
+    pub fn service_config(&self) -> maina_service::ServiceConfig {
+        maina_service::ServiceConfig {
+            session_minutes: self.session_minutes,
+            login_attempts_per_minute: self.login_attempts_per_minute,
+            booth_keys: self.booth_keys.clone(),
+            office_contacts: self.office_contacts.clone(),
+        }
+    }
+
     /// Range checks that types alone do not give.
     pub fn check(&self) -> Result<(), String> {
         if let Some(url) = &self.smtp_url {
-            crate::mail::MailSettings::parse(
+            maina_service::mail::MailSettings::parse(
                 url,
                 self.smtp_ca_file.as_deref(),
                 &self.mail_from,

@@ -916,7 +916,7 @@ async fn e_mail_goes_over_tls_and_never_to_an_untrusted_server() {
 
 #[test]
 fn mail_settings_name_the_mistake() {
-    use maina_server::mail::MailSettings;
+    use maina_service::mail::MailSettings;
     let parse = |url: &str| MailSettings::parse(url, None, "maina <a@example.jp>", 30);
     let fails = |url: &str, expected: &str| {
         let error = parse(url).unwrap_err();
@@ -1047,7 +1047,7 @@ async fn the_status_inquiry_answers_alike_and_holds_off_guessing() {
         .text()
         .await
         .unwrap();
-    let today = maina_server::dates::japan_date(maina_store::now_micros()).unwrap();
+    let today = maina_service::dates::japan_date(maina_store::now_micros()).unwrap();
     assert!(
         page.contains(&format!("令和{}年", chrono::Datelike::year(&today) - 2018))
             && page.contains(&today.format("(%Y-%m-%d)").to_string()),
@@ -1515,7 +1515,7 @@ async fn apply_online_from_the_link_in_the_e_mail() {
     // told once, with the office to contact.
     assert_eq!(step("approve").await.0, StatusCode::OK);
     let now = maina_store::now_micros();
-    let notify = |before: i64| maina_server::applications::notify_stuck_since(&kit.state, before);
+    let notify = |before: i64| kit.state.service().notify_stuck_since(before);
     assert_eq!(
         notify(now - 3_600_000_000).await.unwrap(),
         0,

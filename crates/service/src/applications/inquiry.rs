@@ -5,9 +5,7 @@
 //! hash in constant time); failures are counted per number and per client address,
 //! and each failure past the first few doubles the wait; every failure is audited.
 
-use crate::error::ApiError;
-use crate::AppState;
-use axum::http::StatusCode;
+use crate::{ErrorKind, Result, Service, ServiceError};
 use chrono::NaiveDate;
 use maina_core::application::ApplicationStatus;
 use maina_core::officer::Actor;
@@ -103,19 +101,12 @@ pub struct StatusAnswer {
 }
 
 /// The number the resident typed: a 23-digit form ID or a 16-digit receipt number.
-fn parse_number(text: &str) -> Result<Result<ApplicationFormId, ReceiptNumber>, ApiError> {
+fn parse_number(text: &str) -> Result<Result<ApplicationFormId, ReceiptNumber>> {
     let digits: String = text
         .chars()
         .filter(|c| !c.is_whitespace() && *c != '-')
         .collect();
-    let refuse = |message: String| {
-        ApiError::field(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_field",
-            "number",
-            message,
-        )
-    };
+    let refuse = |message: String| ServiceError::invalid("number", message);
     match digits.chars().count() {
         16 => digits
             .parse::<ReceiptNumber>()
@@ -128,75 +119,80 @@ fn parse_number(text: &str) -> Result<Result<ApplicationFormId, ReceiptNumber>, 
     }
 }
 
-/// Audits an attempt by the public (a failed inquiry, a refused application) as
-/// `application.{what}-{outcome}:{address}`: the address, never the number tried.
-pub(crate) async fn audit_public_attempt(
-    state: &AppState,
-    purpose: &str,
-    what: &str,
-    outcome: &str,
-    address: IpAddr,
-) {
-    let public = Actor::administrator("public", purpose);
-    let action = format!("application.{what}-{outcome}:{address}");
-    if let Err(error) = state.store.audit(&public, &action, None).await {
-        tracing::warn!(%error, action, "could not audit an attempt");
+/// What happens after each status, in English (*our design*; the pages and
+/// e-mails say it from the catalogue).
+pub fn next_step(status: ApplicationStatus) -> &'static str {
+    use ApplicationStatus as S;
+    match status {
+        S::Received => "The card bureau will review the application, usually within a few days.",
+        S::UnderReview => "The application is being checked. You will be told if anything must be corrected.",
+        S::ReturnedForCorrection => "Correct what the notice says and send the application again.",
+        S::CardIssuanceInProcess => "Your card is being made. The city office will send you a postcard telling where and when to collect it.",
+        S::Cancelled => "The application was withdrawn or refused. Apply again if you still want a card.",
     }
 }
 
-/// Records a failed or held-off inquiry.
-async fn audit_attempt(state: &AppState, outcome: &str, address: IpAddr) {
-    audit_public_attempt(state, "status inquiry", "inquiry", outcome, address).await;
-}
-
-/// The one inquiry path of the API and the page.
-pub async fn inquire(
-    state: &AppState,
-    number_text: &str,
-    birth_text: &str,
-    address: IpAddr,
-) -> Result<StatusAnswer, ApiError> {
-    let number = parse_number(number_text)?;
-    let birth = NaiveDate::parse_from_str(birth_text.trim(), "%Y-%m-%d").map_err(|_| {
-        ApiError::field(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_field",
-            "birth_date",
-            "birth_date: expected YYYY-MM-DD",
-        )
-    })?;
-    let key = match &number {
-        Ok(form) => form.as_digits(),
-        Err(receipt) => receipt.as_digits(),
-    };
-    if let Some(wait) = state.inquiries.wait(&key, address) {
-        audit_attempt(state, "blocked", address).await;
-        return Err(ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too_many_attempts",
-            format!(
-                "too many wrong tries: wait {} seconds",
-                wait.as_secs().max(1)
-            ),
-        ));
-    }
-    let found = state.store.inquire(number.as_ref(), birth).await?;
-    match found {
-        Some(found) => {
-            state.inquiries.succeeded(&key);
-            Ok(StatusAnswer {
-                status: found.status,
-                since: crate::dates::japan_date(found.since).unwrap_or(birth),
-            })
+impl Service {
+    /// Audits an attempt by the public (a failed inquiry, a refused application) as
+    /// `application.{what}-{outcome}:{address}`: the address, never the number
+    /// tried.
+    pub async fn audit_public_attempt(
+        &self,
+        purpose: &str,
+        what: &str,
+        outcome: &str,
+        address: IpAddr,
+    ) {
+        let public = Actor::administrator("public", purpose);
+        let action = format!("application.{what}-{outcome}:{address}");
+        if let Err(error) = self.store.audit(&public, &action, None).await {
+            tracing::warn!(%error, action, "could not audit an attempt");
         }
-        None => {
-            state.inquiries.failed(&key, address);
-            audit_attempt(state, "failed", address).await;
-            Err(ApiError::new(
-                StatusCode::NOT_FOUND,
-                "no_match",
-                "no application matches this number and birth date",
-            ))
+    }
+
+    /// The status inquiry: one path for the API and the page.
+    pub async fn inquire(
+        &self,
+        number_text: &str,
+        birth_text: &str,
+        address: IpAddr,
+    ) -> Result<StatusAnswer> {
+        let number = parse_number(number_text)?;
+        let birth = super::parse_birth_date(birth_text)?;
+        let key = match &number {
+            Ok(form) => form.as_digits(),
+            Err(receipt) => receipt.as_digits(),
+        };
+        let audit =
+            |outcome| self.audit_public_attempt("status inquiry", "inquiry", outcome, address);
+        if let Some(wait) = self.inquiries.wait(&key, address) {
+            audit("blocked").await;
+            return Err(ServiceError::new(
+                ErrorKind::TooManyRequests,
+                "too_many_attempts",
+                format!(
+                    "too many wrong tries: wait {} seconds",
+                    wait.as_secs().max(1)
+                ),
+            ));
+        }
+        match self.store.inquire(number.as_ref(), birth).await? {
+            Some(found) => {
+                self.inquiries.succeeded(&key);
+                Ok(StatusAnswer {
+                    status: found.status,
+                    since: crate::dates::japan_date(found.since).unwrap_or(birth),
+                })
+            }
+            None => {
+                self.inquiries.failed(&key, address);
+                audit("failed").await;
+                Err(ServiceError::new(
+                    ErrorKind::NotFound,
+                    "no_match",
+                    "no application matches this number and birth date",
+                ))
+            }
         }
     }
 }

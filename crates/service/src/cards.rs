@@ -1,16 +1,7 @@
-//! The card PKI's services: issuing a card with its certificates (the same code the
-//! CLI and, later, the pickup counter call), revocation, current CRLs, the OCSP
-//! responder and the trust store a relying party checks against. Public endpoints,
-//! as the real JPKI publishes its CRLs and answers OCSP to anyone.
+//! The card and its certificates: issuing a card with its certificates (the same
+//! code the CLI and, later, the pickup counter call), current CRLs, the OCSP
+//! answers and the trust store a relying party checks against.
 
-use crate::AppState;
-use axum::body::Bytes;
-use axum::extract::{Path, State};
-use axum::http::{header, StatusCode};
-use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::Router;
-use base64::Engine as _;
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
 use maina_card::{Card, CardError, Certificates, Personalisation};
 use maina_core::card::{certificate_expiry, signature_certificate_allowed, Pin};
@@ -297,69 +288,4 @@ pub async fn ocsp_answer(store: &Store, authorities: &Authorities, request: &[u8
 fn x509_try_later() -> Vec<u8> {
     // OCSPResponse { responseStatus tryLater (3) }
     vec![0x30, 0x03, 0x0A, 0x01, 0x03]
-}
-
-/// The PKI's public endpoints.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/pki/{file}", get(pki_file))
-        .route("/ocsp", post(ocsp_post))
-        .route("/ocsp/{request}", get(ocsp_get))
-}
-
-fn unavailable() -> Response {
-    (
-        StatusCode::NOT_FOUND,
-        "this server has no card authorities (run `maina pki init`)",
-    )
-        .into_response()
-}
-
-async fn pki_file(State(state): State<AppState>, Path(file): Path<String>) -> Response {
-    let Some(authorities) = state.authorities.as_deref() else {
-        return unavailable();
-    };
-    let (kind, crl) = match file.as_str() {
-        "auth.crl" => (CaKind::Authentication, true),
-        "sign.crl" => (CaKind::Signature, true),
-        "auth-ca.crt" => (CaKind::Authentication, false),
-        "sign-ca.crt" => (CaKind::Signature, false),
-        _ => return (StatusCode::NOT_FOUND, "no such file").into_response(),
-    };
-    if !crl {
-        return (
-            [(header::CONTENT_TYPE, "application/pkix-cert")],
-            authorities.get(kind).certificate_der().to_vec(),
-        )
-            .into_response();
-    }
-    match current_crl(&state.store, authorities, kind).await {
-        Ok(der) => ([(header::CONTENT_TYPE, "application/pkix-crl")], der).into_response(),
-        Err(error) => {
-            tracing::warn!(%error, "CRL could not be made");
-            (StatusCode::SERVICE_UNAVAILABLE, "try again later").into_response()
-        }
-    }
-}
-
-fn ocsp_response(der: Vec<u8>) -> Response {
-    ([(header::CONTENT_TYPE, "application/ocsp-response")], der).into_response()
-}
-
-async fn ocsp_post(State(state): State<AppState>, body: Bytes) -> Response {
-    let Some(authorities) = state.authorities.as_deref() else {
-        return unavailable();
-    };
-    ocsp_response(ocsp_answer(&state.store, authorities, &body).await)
-}
-
-/// RFC 6960 appendix A.1: GET with the request base64-encoded in the path.
-async fn ocsp_get(State(state): State<AppState>, Path(request): Path<String>) -> Response {
-    let Some(authorities) = state.authorities.as_deref() else {
-        return unavailable();
-    };
-    let decoded = base64::engine::general_purpose::STANDARD
-        .decode(request.as_bytes())
-        .unwrap_or_default();
-    ocsp_response(ocsp_answer(&state.store, authorities, &decoded).await)
 }

@@ -1,91 +1,70 @@
-//! Who is calling: a bearer token (API clients) or the session cookie (pages), and
-//! the per-address throttle on failed log-ins.
+//! Officers' sessions: log-in (the per-address throttle and the store's account
+//! lockout), the session behind a token (with a short cache), log-out.
 
-use crate::error::ApiError;
-use crate::AppState;
-use axum::extract::FromRequestParts;
-use axum::http::header::{AUTHORIZATION, COOKIE};
-use axum::http::request::Parts;
-use maina_core::officer::Actor;
-use maina_store::Officer;
+use crate::{ErrorKind, Result, Service, ServiceError};
+use maina_store::{LoginFailure, Officer};
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-/// The session cookie's name.
-pub const SESSION_COOKIE: &str = "maina_session";
-
-/// An officer with a live session.
-#[derive(Debug, Clone)]
-pub struct Authenticated {
-    pub officer: Officer,
-    pub token: String,
-    /// Why the officer reads or changes data (the `X-Purpose` header, or the form's
-    /// purpose field on pages); recorded in the audit trail.
-    pub purpose: String,
-}
-
-impl Authenticated {
-    pub fn actor(&self) -> Actor {
-        self.officer.actor(&self.purpose)
-    }
-}
-
-/// The session token a request carries, if any.
-pub fn request_token(parts: &Parts) -> Option<String> {
-    if let Some(value) = parts
-        .headers
-        .get(AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-    {
-        return value.strip_prefix("Bearer ").map(|t| t.trim().to_string());
-    }
-    parts
-        .headers
-        .get_all(COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == SESSION_COOKIE)
-        .map(|(_, value)| value.to_string())
-}
-
-impl FromRequestParts<AppState> for Authenticated {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let token = request_token(parts).ok_or_else(ApiError::unauthenticated)?;
-        let officer = match state.sessions.get(&token) {
-            Some(officer) => officer,
-            None => {
-                let officer = state
-                    .store
-                    .session(&token)
-                    .await?
-                    .ok_or_else(ApiError::unauthenticated)?;
-                state.sessions.put(&token, &officer);
-                officer
+impl Service {
+    /// Checks a log-in against the address throttle and the account lockout; the
+    /// one path of the API, the pages and (later) any other front end.
+    pub async fn log_in(
+        &self,
+        address: IpAddr,
+        username: &str,
+        password: &str,
+    ) -> Result<(Officer, String)> {
+        if !self.login_throttle.allowed(address) {
+            return Err(ServiceError::new(
+                ErrorKind::TooManyRequests,
+                "too_many_attempts",
+                "too many failed log-ins from this address; wait a minute",
+            ));
+        }
+        let ttl = self.config.session_minutes * 60 * 1_000_000;
+        match self.store.login(username, password, ttl).await? {
+            Ok(session) => Ok(session),
+            Err(LoginFailure::BadCredentials) => {
+                self.login_throttle.failed(address);
+                Err(ServiceError::new(
+                    ErrorKind::Unauthenticated,
+                    "bad_credentials",
+                    "unknown user name or wrong password",
+                ))
             }
-        };
-        let purpose = parts
-            .headers
-            .get("x-purpose")
-            .and_then(|v| v.to_str().ok())
-            .map(|p| {
-                p.chars()
-                    .filter(|c| !c.is_control())
-                    .take(200)
-                    .collect::<String>()
-            })
-            .filter(|p| !p.trim().is_empty())
-            .unwrap_or_else(|| "api".to_string());
-        Ok(Self {
-            officer,
-            token,
-            purpose,
-        })
+            Err(LoginFailure::Locked { .. }) => {
+                self.login_throttle.failed(address);
+                Err(ServiceError::new(
+                    ErrorKind::Locked,
+                    "account_locked",
+                    "too many failed log-ins: the account is locked for 15 minutes (a supervisor can reset the password)",
+                ))
+            }
+        }
+    }
+
+    /// The officer with a live session under `token`.
+    pub async fn session(&self, token: &str) -> Result<Officer> {
+        if let Some(officer) = self.sessions.get(token) {
+            return Ok(officer);
+        }
+        let officer = self
+            .store
+            .session(token)
+            .await?
+            .ok_or_else(ServiceError::unauthenticated)?;
+        self.sessions.put(token, &officer);
+        Ok(officer)
+    }
+
+    /// Ends the session under `token` (at once on this server).
+    pub async fn log_out(&self, token: &str) -> Result<()> {
+        self.sessions.forget(token);
+        self.store.logout(token).await?;
+        Ok(())
     }
 }
 

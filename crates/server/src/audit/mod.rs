@@ -1,0 +1,3 @@
+//! The audit trail as auditors and supervisors read it.
+
+pub mod api;

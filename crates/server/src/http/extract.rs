@@ -1,0 +1,212 @@
+//! Extractors: a JSON body whose refusals name the field (without echoing any
+//! value the client sent), and the officer behind a request.
+
+use super::error::ApiError;
+use crate::AppState;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode};
+use maina_core::officer::Actor;
+use maina_store::Officer;
+use serde::de::DeserializeOwned;
+use serde_json::error::Category;
+use utoipa::openapi::{RefOr, Schema};
+use utoipa::PartialSchema;
+
+/// A JSON body. A value of the wrong type or an unknown field is refused with its
+/// path (from `serde_path_to_error`, not from serde's English text); a missing
+/// field is named from the type's OpenAPI schema (its `required` list).
+pub struct Body<T>(pub T);
+
+impl<T: DeserializeOwned + PartialSchema, S: Send + Sync> FromRequest<S> for Body<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        if !json_content_type(request.headers()) {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "send Content-Type: application/json",
+            ));
+        }
+        let bytes = Bytes::from_request(request, state)
+            .await
+            .map_err(|rejection| {
+                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::new(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        "body_too_large",
+                        "the body is too large",
+                    )
+                } else {
+                    ApiError::new(
+                        StatusCode::BAD_REQUEST,
+                        "bad_request",
+                        rejection.body_text(),
+                    )
+                }
+            })?;
+        parse_body::<T>(&bytes).map(Body)
+    }
+}
+
+/// `application/json` or a `+json` type, as axum's `Json` accepts.
+fn json_content_type(headers: &HeaderMap) -> bool {
+    let Some(value) = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence
+        .strip_prefix("application/")
+        .is_some_and(|subtype| subtype == "json" || subtype.ends_with("+json"))
+}
+
+/// Deserialises `bytes`, or the refusal naming the field at fault.
+pub fn parse_body<T: DeserializeOwned + PartialSchema>(bytes: &[u8]) -> Result<T, ApiError> {
+    let malformed = || {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "malformed_json",
+            "the body is not well-formed JSON",
+        )
+    };
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let error = match serde_path_to_error::deserialize::<_, T>(&mut deserializer) {
+        Ok(value) => {
+            // Trailing characters after the value make the body malformed.
+            return deserializer.end().map(|()| value).map_err(|_| malformed());
+        }
+        Err(error) => error,
+    };
+    if !matches!(error.inner().classify(), Category::Data) {
+        return Err(malformed());
+    }
+    let path = error.path().to_string();
+    let field = if path == "." {
+        missing_field::<T>(bytes).unwrap_or_else(|| "body".to_owned())
+    } else {
+        path
+    };
+    Err(ApiError::field(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_json",
+        &field,
+        format!("{field}: missing, unknown, or of the wrong type or value"),
+    ))
+}
+
+/// The first field the schema requires that the body's top-level object lacks.
+fn missing_field<T: PartialSchema>(bytes: &[u8]) -> Option<String> {
+    let serde_json::Value::Object(body) = serde_json::from_slice(bytes).ok()? else {
+        return None;
+    };
+    match T::schema() {
+        RefOr::T(Schema::Object(object)) => object
+            .required
+            .iter()
+            .find(|name| !body.contains_key(name.as_str()))
+            .cloned(),
+        _ => None,
+    }
+}
+
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "maina_session";
+
+/// An officer with a live session.
+#[derive(Debug, Clone)]
+pub struct Authenticated {
+    pub officer: Officer,
+    pub token: String,
+    /// Why the officer reads or changes data (the `X-Purpose` header, or the form's
+    /// purpose field on pages); recorded in the audit trail.
+    pub purpose: String,
+}
+
+impl Authenticated {
+    pub fn actor(&self) -> Actor {
+        self.officer.actor(&self.purpose)
+    }
+}
+
+/// A purpose as given: control characters dropped, at most 200 characters.
+pub fn clean_purpose(raw: &str) -> String {
+    raw.chars().filter(|c| !c.is_control()).take(200).collect()
+}
+
+/// The session token a request carries, if any.
+pub fn request_token(headers: &HeaderMap) -> Option<String> {
+    if let Some(value) = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()) {
+        return value.strip_prefix("Bearer ").map(|t| t.trim().to_string());
+    }
+    super::cookies::cookie(headers, SESSION_COOKIE)
+}
+
+impl Authenticated {
+    /// The officer behind the request's token, if the session is live.
+    pub async fn from_headers(state: &AppState, headers: &HeaderMap) -> Result<Self, ApiError> {
+        let token = request_token(headers).ok_or_else(ApiError::unauthenticated)?;
+        let officer = state.service.session(&token).await?;
+        let purpose = headers
+            .get("x-purpose")
+            .and_then(|v| v.to_str().ok())
+            .map(clean_purpose)
+            .filter(|p| !p.trim().is_empty())
+            .unwrap_or_else(|| "api".to_string());
+        Ok(Self {
+            officer,
+            token,
+            purpose,
+        })
+    }
+}
+
+impl FromRequestParts<AppState> for Authenticated {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        Self::from_headers(state, &parts.headers).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic)]
+    use super::*;
+    use maina_proto::{LoginRequest, MailApplicationRequest};
+
+    fn refused<T: DeserializeOwned + PartialSchema>(body: &str) -> ApiError {
+        match parse_body::<T>(body.as_bytes()) {
+            Ok(_) => panic!("accepted {body}"),
+            Err(error) => error,
+        }
+    }
+
+    #[test]
+    fn names_the_field_without_echoing_values() {
+        let unknown = refused::<LoginRequest>(r#"{"username":"a","password":"b","pin":"1234"}"#);
+        assert_eq!(unknown.body.field.as_deref(), Some("pin"));
+        assert_eq!(unknown.body.code, "invalid_json");
+        let wrong = refused::<LoginRequest>(r#"{"username":621498320257,"password":"b"}"#);
+        assert_eq!(wrong.body.field.as_deref(), Some("username"));
+        assert!(!wrong.body.message.contains("621498320257"));
+        let missing = refused::<LoginRequest>(r#"{"username":"a"}"#);
+        assert_eq!(missing.body.field.as_deref(), Some("password"));
+        let missing = refused::<MailApplicationRequest>(r#"{"form_id":"1"}"#);
+        assert_eq!(missing.body.field.as_deref(), Some("birth_date"));
+        let syntax = refused::<LoginRequest>(r#"{"username": "#);
+        assert_eq!(syntax.body.code, "malformed_json");
+        let trailing = refused::<LoginRequest>(r#"{"username":"a","password":"b"} x"#);
+        assert_eq!(trailing.body.code, "malformed_json");
+        let not_object = refused::<LoginRequest>(r#""621498320257""#);
+        assert_eq!(not_object.body.field.as_deref(), Some("body"));
+        assert!(!not_object.body.message.contains("621498320257"));
+    }
+}

@@ -1,0 +1,13 @@
+//! What every feature's handlers share: errors, extractors, the CSRF check, the
+//! page language, templates and the console's officer.
+
+pub mod cookies;
+pub mod csrf;
+pub mod error;
+pub mod extract;
+pub mod i18n;
+pub mod officer;
+pub mod templates;
+
+pub use error::{error_status, ApiError};
+pub use extract::{Authenticated, Body};

@@ -1,0 +1,63 @@
+//! The JSON API's routes under `/api/v1` and their OpenAPI document, generated
+//! from the handlers' annotations and `maina-proto`'s schemas.
+
+use crate::{applications, audit, residents, session, AppState};
+use maina_proto::ErrorBody;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "maina API", description = "Japan's My Number system: the resident registry for municipal officers."),
+    modifiers(&BearerAuth),
+    components(schemas(ErrorBody))
+)]
+struct ApiDoc;
+
+/// The API routes and their OpenAPI document.
+pub fn routes() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
+    use applications::{booth, mailed, review, status};
+    use residents::api as registry;
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(session::api::login))
+        .routes(routes!(session::api::logout))
+        .routes(routes!(registry::register, registry::search))
+        .routes(routes!(registry::lookup))
+        .routes(routes!(registry::show))
+        .routes(routes!(registry::reveal))
+        .routes(routes!(registry::history))
+        .routes(routes!(registry::move_resident))
+        .routes(routes!(registry::change_address))
+        .routes(routes!(registry::rename))
+        .routes(routes!(registry::depart))
+        .routes(routes!(registry::death))
+        .routes(routes!(registry::number_change))
+        .routes(routes!(audit::api::audit))
+        .routes(routes!(status::application_status))
+        .routes(routes!(review::show_application))
+        .routes(routes!(review::application_event))
+        .routes(routes!(review::stuck))
+        .merge(
+            OpenApiRouter::new()
+                .routes(routes!(mailed::mail_application))
+                .routes(routes!(booth::booth_application))
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    applications::UPLOAD_LIMIT,
+                )),
+        )
+        .split_for_parts()
+}

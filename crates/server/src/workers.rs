@@ -1,0 +1,71 @@
+//! The server's background workers: the search index's merges, the stuck-card
+//! e-mails, and the mail delivery.
+
+use crate::{AppState, ServeError};
+use maina_service::mail::{self, MailSettings};
+use maina_store::Store;
+use std::time::Duration;
+use tokio::task::JoinHandle;
+
+/// The running workers; stopped when the server stops.
+pub struct Workers(Vec<JoinHandle<()>>);
+
+impl Workers {
+    /// Starts every worker the configuration asks for.
+    pub fn start(state: &AppState) -> Result<Self, ServeError> {
+        let mut handles = vec![
+            tokio::spawn(merge_search_index(state.service.store.clone())),
+            tokio::spawn(tell_stuck_applicants(state.clone())),
+        ];
+        if let Some(url) = &state.config.smtp_url {
+            let settings = MailSettings::parse(
+                url,
+                state.config.smtp_ca_file.as_deref(),
+                &state.config.mail_from,
+                state.config.mail_retry_seconds,
+            )
+            .map_err(|message| {
+                ServeError::Io(std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    message,
+                ))
+            })?;
+            handles.push(tokio::spawn(mail::worker(
+                state.service.store.clone(),
+                settings,
+            )));
+        }
+        Ok(Self(handles))
+    }
+
+    pub fn stop(self) {
+        for handle in self.0 {
+            handle.abort();
+        }
+    }
+}
+
+/// Merges the search index's pending entries every half minute, so searches stay
+/// index look-ups.
+async fn merge_search_index(store: Store) {
+    let mut tick = tokio::time::interval(Duration::from_secs(30));
+    loop {
+        tick.tick().await;
+        if let Err(error) = store.merge_search_index().await {
+            tracing::warn!(%error, "merging the search index failed; will retry");
+        }
+    }
+}
+
+/// Every ten minutes: tells applicants whose card is stuck in issuance.
+async fn tell_stuck_applicants(state: AppState) {
+    let mut tick = tokio::time::interval(Duration::from_secs(600));
+    loop {
+        tick.tick().await;
+        match state.service.notify_stuck().await {
+            Ok(0) => {}
+            Ok(told) => tracing::info!(told, "applicants told of stuck applications"),
+            Err(error) => tracing::warn!(%error, "stuck applications could not be checked"),
+        }
+    }
+}

@@ -1,0 +1,320 @@
+//! The online channel (smartphone and PC, one responsive flow): step 1 takes the
+//! form ID (typed, or from the QR code's URL), the name, an e-mail address and a
+//! CAPTCHA answer, and e-mails a one-time link (24 hours, single use); step 2, behind
+//! the link, takes the photo (from storage or the phone's camera), the birth date and
+//! the two choices, checks the photo, and records the application; step 3 confirms it
+//! on the page and by e-mail with the receipt number.
+
+use super::new_receipt;
+use crate::{i18n, today, Service};
+use base64::Engine as _;
+use hmac::{Hmac, Mac};
+use maina_core::application::{ApplicationStatus, Channel};
+use maina_core::officer::Actor;
+use maina_core::ApplicationFormId;
+use maina_store::{ApplicationDetails, ApplyLink, Mail, NewApplication, StoreError};
+use rand::{Rng, RngCore};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+use subtle::ConstantTimeEq;
+
+/// How long an e-mailed link works.
+const LINK_HOURS: i64 = 24;
+/// How long a CAPTCHA question may be answered.
+const CAPTCHA_SECONDS: u64 = 15 * 60;
+
+/// A CAPTCHA that needs no third party: a small sum, asked in text (readable by
+/// screen readers), its answer bound to an expiry by an HMAC under a key made at
+/// start-up; each question can be answered once.
+#[derive(Debug)]
+pub struct Captcha {
+    key: [u8; 32],
+    answered: Mutex<HashMap<String, Instant>>,
+}
+
+impl Default for Captcha {
+    fn default() -> Self {
+        let mut key = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut key);
+        Self {
+            key,
+            answered: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+fn now_seconds() -> u64 {
+    u64::try_from(chrono::Utc::now().timestamp()).unwrap_or(0)
+}
+
+impl Captcha {
+    fn sign(&self, expires: u64, answer: u32, nonce: u64) -> String {
+        // HMAC pads a short key itself.
+        let Ok(mut mac) = <Hmac<Sha256> as Mac>::new_from_slice(&self.key) else {
+            return String::new();
+        };
+        mac.update(format!("{expires}|{nonce}|{answer}").as_bytes());
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+    }
+
+    /// A new question and its token.
+    pub fn question(&self) -> (String, String) {
+        let mut rng = rand::rngs::OsRng;
+        let (a, b) = (rng.gen_range(2..10u32), rng.gen_range(2..10u32));
+        let nonce = rng.next_u64();
+        let expires = now_seconds() + CAPTCHA_SECONDS;
+        let token = format!("{expires}.{nonce}.{}", self.sign(expires, a + b, nonce));
+        (format!("{a} + {b}"), token)
+    }
+
+    /// Whether `answer` answers the question of `token` (once).
+    pub fn check(&self, token: &str, answer: &str) -> bool {
+        let mut parts = token.split('.');
+        let (Some(expires), Some(nonce), Some(signature), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return false;
+        };
+        let (Ok(expires), Ok(nonce), Ok(answer)) = (
+            expires.parse::<u64>(),
+            nonce.parse::<u64>(),
+            answer.trim().parse::<u32>(),
+        ) else {
+            return false;
+        };
+        if expires < now_seconds() {
+            return false;
+        }
+        let expected = self.sign(expires, answer, nonce);
+        if expected.is_empty() || !bool::from(expected.as_bytes().ct_eq(signature.as_bytes())) {
+            return false;
+        }
+        let Ok(mut answered) = self.answered.lock() else {
+            return false;
+        };
+        let now = Instant::now();
+        answered.retain(|_, at| now.duration_since(*at) < Duration::from_secs(CAPTCHA_SECONDS));
+        answered.insert(token.to_owned(), now).is_none()
+    }
+}
+
+fn token_hash(token: &str) -> [u8; 32] {
+    Sha256::digest(token.as_bytes()).into()
+}
+
+/// What step 1 was given.
+#[derive(Debug, Clone)]
+pub struct OnlineStart<'a> {
+    pub form_id: &'a str,
+    pub name: &'a str,
+    pub email: &'a str,
+    pub captcha_answer: &'a str,
+    pub captcha_token: &'a str,
+    /// The page's language: the e-mail's and, later, the application's.
+    pub language: &'static str,
+    /// Where residents reach this server (the link in the e-mail starts with it).
+    pub public_url: &'a str,
+}
+
+/// What step 2 was given, behind the e-mailed link.
+#[derive(Debug, Clone)]
+pub struct OnlineCompletion<'a> {
+    pub token: &'a str,
+    pub birth_date: &'a str,
+    pub photo: Vec<u8>,
+    pub electronic_certificate: bool,
+    pub braille: bool,
+    /// Sent from a phone (the channel is then "smartphone", else "pc").
+    pub mobile: bool,
+}
+
+/// Why a step of the online channel was refused; the pages say it in the
+/// resident's language.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OnlineRefusal {
+    CaptchaWrong,
+    /// The name is empty or longer than 100 characters.
+    Name,
+    Email,
+    /// The form ID is malformed, unknown or already used.
+    FormUnusable,
+    /// The link is used, expired or unknown.
+    LinkUnusable,
+    BirthDate,
+    /// The photo does not conform: the problems' codes.
+    Photo(Vec<String>),
+    /// Storage failed: try again later.
+    Unavailable,
+}
+
+/// A refusal of step 2 and the language to say it in (the link's, once known).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refused {
+    pub language: Option<&'static str>,
+    pub reason: OnlineRefusal,
+}
+
+/// A recorded online application.
+#[derive(Debug, Clone)]
+pub struct OnlineDone {
+    pub receipt: String,
+    pub status: &'static str,
+    pub language: &'static str,
+}
+
+impl Service {
+    /// Step 1: checks the CAPTCHA, the name, the address and the form ID, and
+    /// e-mails a one-time link. Every refused try is audited (the address only).
+    pub async fn start_online_application(
+        &self,
+        start: &OnlineStart<'_>,
+        address: IpAddr,
+    ) -> Result<(), OnlineRefusal> {
+        let audit = |outcome: &'static str| {
+            self.audit_public_attempt("online application", "online", outcome, address)
+        };
+        if !self
+            .captcha
+            .check(start.captcha_token, start.captcha_answer)
+        {
+            audit("captcha-failed").await;
+            return Err(OnlineRefusal::CaptchaWrong);
+        }
+        let name = start.name.trim();
+        let email = start.email.trim();
+        if name.is_empty() || name.chars().count() > 100 {
+            return Err(OnlineRefusal::Name);
+        }
+        if email.parse::<lettre::Address>().is_err() {
+            return Err(OnlineRefusal::Email);
+        }
+        let Ok(form_id) = start.form_id.parse::<ApplicationFormId>() else {
+            audit("bad-form").await;
+            return Err(OnlineRefusal::FormUnusable);
+        };
+        let usable = match self.store.notice_by_form(&form_id).await {
+            Ok(Some(_)) => matches!(self.store.form_in_use(&form_id).await, Ok(false)),
+            _ => false,
+        };
+        if !usable {
+            audit("unknown-form").await;
+            return Err(OnlineRefusal::FormUnusable);
+        }
+        let mut raw = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut raw);
+        let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw);
+        let link = format!(
+            "{}/apply/continue?token={token}",
+            start.public_url.trim_end_matches('/')
+        );
+        let m = |id: &str| self.message(start.language, id);
+        let mail = Mail {
+            to: email.to_owned(),
+            subject: m("apply-title"),
+            body: format!(
+                "{}\n\n{}\n\n{link}\n\n{}\n",
+                m("mail-greeting-link"),
+                m("apply-step-2"),
+                m("mail-footer")
+            ),
+        };
+        let expires = maina_store::now_micros() + LINK_HOURS * 3600 * 1_000_000;
+        let details = ApplyLink {
+            form_id,
+            name: name.to_owned(),
+            email: email.to_owned(),
+            language: start.language.to_owned(),
+        };
+        self.store
+            .create_apply_link(&token_hash(&token), &details, expires, &mail)
+            .await
+            .map_err(|error| {
+                tracing::warn!(%error, "could not store an application link");
+                OnlineRefusal::Unavailable
+            })
+    }
+
+    /// The application link behind `token`, while it is usable.
+    pub async fn online_link(&self, token: &str) -> Option<ApplyLink> {
+        self.store
+            .apply_link(&token_hash(token))
+            .await
+            .ok()
+            .flatten()
+    }
+
+    /// Step 2: checks the birth date and the photo, spends the link and records
+    /// the application; the applicant gets the receipt by e-mail.
+    pub async fn complete_online_application(
+        &self,
+        completion: OnlineCompletion<'_>,
+    ) -> Result<OnlineDone, Refused> {
+        let hash = token_hash(completion.token);
+        let Some(link) = self.store.apply_link(&hash).await.ok().flatten() else {
+            return Err(Refused {
+                language: None,
+                reason: OnlineRefusal::LinkUnusable,
+            });
+        };
+        let lang = i18n::language(&link.language);
+        let refuse = |reason| Refused {
+            language: Some(lang),
+            reason,
+        };
+        let birth = super::parse_birth_date(completion.birth_date)
+            .map_err(|_| refuse(OnlineRefusal::BirthDate))?;
+        let check = crate::photo::examine(&completion.photo, today());
+        if !check.passed() {
+            let codes = check.problems.iter().map(|p| p.code().to_owned()).collect();
+            return Err(refuse(OnlineRefusal::Photo(codes)));
+        }
+        // Single use: the link is spent before the application is recorded, so a
+        // replay racing this request finds it used.
+        if !matches!(self.store.use_apply_link(&hash).await, Ok(true)) {
+            return Err(refuse(OnlineRefusal::LinkUnusable));
+        }
+        let receipt = new_receipt().map_err(|_| refuse(OnlineRefusal::Unavailable))?;
+        let new = NewApplication {
+            form_id: link.form_id,
+            receipt,
+            channel: if completion.mobile {
+                Channel::Smartphone
+            } else {
+                Channel::Pc
+            },
+            details: ApplicationDetails {
+                name: link.name.clone(),
+                birth_date: birth,
+                email: Some(link.email.clone()),
+                language: lang.to_owned(),
+                electronic_certificate: completion.electronic_certificate,
+                braille: completion.braille,
+                receipt: receipt.as_digits(),
+            },
+            photo: Some(completion.photo),
+        };
+        let public = Actor::administrator("public", "online application");
+        let confirmation = self.status_mail(&new.details, ApplicationStatus::Received);
+        match self
+            .store
+            .submit_application(&new, &public, confirmation)
+            .await
+        {
+            Ok(record) => Ok(OnlineDone {
+                receipt: receipt.to_string(),
+                status: record.status.code(),
+                language: lang,
+            }),
+            Err(StoreError::Duplicate(_) | StoreError::NotFound(_)) => {
+                Err(refuse(OnlineRefusal::FormUnusable))
+            }
+            Err(error) => {
+                tracing::warn!(%error, "could not record an online application");
+                Err(refuse(OnlineRefusal::Unavailable))
+            }
+        }
+    }
+}
