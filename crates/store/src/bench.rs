@@ -6,26 +6,28 @@
 use crate::{Result, Store};
 #[cfg(feature = "bench")]
 use {
-    crate::backend::{migrations::render, now_micros, to_i64, Tx, Value},
+    crate::backend::migrations::{migration_source, render},
+    crate::backend::{now_micros, to_i64, Tx, Value},
     crate::registry::RESIDENT_TUPLE,
+    crate::StoreError,
     chrono::NaiveDate,
     maina_core::{ApplicationFormId, ReceiptNumber},
 };
 
-/// The numbering benchmark's ceiling: a table of the residents' shape.
+/// The numbering benchmark's ceiling table: the residents table under another
+/// name, cut from the schema so that the two cannot drift apart.
 #[cfg(feature = "bench")]
-const CEILING_TABLE: &str = "CREATE TABLE IF NOT EXISTS bench_ceiling (
-    id {int} PRIMARY KEY,
-    municipality TEXT NOT NULL,
-    status TEXT NOT NULL,
-    version {int} NOT NULL,
-    number_key {int} NOT NULL,
-    registered_at {int} NOT NULL,
-    registered_by TEXT NOT NULL,
-    updated_at {int} NOT NULL,
-    registration {bytes} NOT NULL,
-    current {bytes}
-)";
+fn ceiling_table(backend: crate::Backend) -> Result<String> {
+    let columns = migration_source(1)
+        .and_then(|registry| registry.split_once("CREATE TABLE residents ("))
+        .and_then(|(_, rest)| rest.split_once(");"))
+        .map(|(columns, _)| columns)
+        .ok_or_else(|| StoreError::Corrupt("the schema has no residents table".into()))?;
+    Ok(render(
+        &format!("CREATE TABLE IF NOT EXISTS bench_ceiling ({columns})"),
+        backend,
+    ))
+}
 
 #[cfg(feature = "bench")]
 const CEILING_INSERT: &str =
@@ -34,9 +36,9 @@ const CEILING_INSERT: &str =
 
 #[cfg(feature = "bench")]
 impl Store {
+    /// Creates the ceiling table unless it exists (the schema never has it).
     async fn create_ceiling(&self, tx: &mut Tx<'_>) -> Result<()> {
-        tx.execute(&render(CEILING_TABLE, self.backend()), &[])
-            .await?;
+        tx.execute(&ceiling_table(self.backend())?, &[]).await?;
         Ok(())
     }
 
@@ -139,5 +141,58 @@ impl Store {
             )
             .await?;
         row.map(|row| Ok((row.text(0)?, row.int(1)?))).transpose()
+    }
+}
+
+#[cfg(all(test, feature = "bench"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_ceiling_has_the_residents_columns() {
+        for backend in [crate::Backend::Sqlite, crate::Backend::Postgres] {
+            let sql = ceiling_table(backend).unwrap();
+            assert!(sql.starts_with("CREATE TABLE IF NOT EXISTS bench_ceiling ("));
+            assert!(sql.contains("registration") && sql.contains("current"));
+            assert!(!sql.contains('{'));
+        }
+    }
+
+    /// The ceiling's table appears when a benchmark needs it and takes the
+    /// residents' rows: on SQLite, and on PostgreSQL when MAINA_TEST_POSTGRES_URL
+    /// names a server (a fresh database is made for the test).
+    #[tokio::test]
+    async fn the_ceiling_table_is_made_at_run_time() {
+        use sqlx::Connection;
+        let dir = tempfile::tempdir().unwrap();
+        let mut urls = vec![crate::sqlite_url(&dir.path().join("bench.sqlite3"))];
+        if let Ok(base) = std::env::var("MAINA_TEST_POSTGRES_URL") {
+            let mut admin = sqlx::PgConnection::connect(&base).await.unwrap();
+            for sql in [
+                "DROP DATABASE IF EXISTS maina_test_bench_ceiling",
+                "CREATE DATABASE maina_test_bench_ceiling",
+            ] {
+                sqlx::query(sql).execute(&mut admin).await.unwrap();
+            }
+            let (prefix, _) = base.rsplit_once('/').unwrap();
+            urls.push(format!("{prefix}/maina_test_bench_ceiling"));
+        }
+        for url in urls {
+            let store = Store::open(&url, &crate::Keys::from_bytes([1u8; 32]))
+                .await
+                .unwrap();
+            store.bench_reset().await.unwrap();
+            store
+                .bench_bare_insert(1, &[vec![1, 2, 3], vec![4, 5]], "131016")
+                .await
+                .unwrap();
+            let count = store
+                .read_one("SELECT COUNT(*) FROM bench_ceiling", &[])
+                .await
+                .unwrap();
+            assert_eq!(count.int(0).unwrap(), 2, "{url}");
+            store.bench_reset().await.unwrap();
+            store.close().await;
+        }
     }
 }

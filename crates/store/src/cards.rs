@@ -128,12 +128,12 @@ impl Store {
     /// A card and its opened chip content.
     pub async fn card(&self, card_id: &str) -> Result<(CardRecord, Vec<u8>)> {
         let row = self
-            .read_optional(
+            .read_found(
+                "card",
                 &format!("SELECT {CARD_COLUMNS}, chip FROM cards WHERE id = $1"),
                 &[card_id.into()],
             )
-            .await?
-            .ok_or(StoreError::NotFound("card"))?;
+            .await?;
         let record = card_record(&row)?;
         let chip = self.open_record(&chip_place(card_id), &row.bytes(5)?)?;
         Ok((record, chip))
@@ -181,12 +181,12 @@ impl Store {
     /// One certificate's record and DER.
     pub async fn certificate(&self, serial: &str) -> Result<(CertificateRecord, Vec<u8>)> {
         let row = self
-            .read_optional(
+            .read_found(
+                "certificate",
                 &format!("SELECT {CERTIFICATE_COLUMNS}, der FROM certificates WHERE serial = $1"),
                 &[serial.into()],
             )
-            .await?
-            .ok_or(StoreError::NotFound("certificate"))?;
+            .await?;
         let record = certificate_record(&row)?;
         let der = self.open_record(&certificate_place(serial), &row.bytes(7)?)?;
         Ok((record, der))

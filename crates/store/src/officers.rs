@@ -147,9 +147,12 @@ impl Store {
     pub async fn officer(&self, username: &str) -> Result<Officer> {
         let sql = format!("SELECT {OFFICER_COLUMNS} FROM officers WHERE username = $1");
         let row = self
-            .read_optional(&sql, &[username.trim().to_ascii_lowercase().into()])
-            .await?
-            .ok_or(StoreError::NotFound("officer"))?;
+            .read_found(
+                "officer",
+                &sql,
+                &[username.trim().to_ascii_lowercase().into()],
+            )
+            .await?;
         decode_officer(&row)
     }
 

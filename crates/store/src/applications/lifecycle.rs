@@ -91,12 +91,12 @@ impl Store {
     /// One application.
     pub async fn application(&self, id: u64) -> Result<ApplicationRecord> {
         let row = self
-            .read_optional(
+            .read_found(
+                "application",
                 &format!("SELECT {APPLICATION_COLUMNS} FROM applications WHERE id = $1"),
                 &[to_i64(id)?.into()],
             )
-            .await?
-            .ok_or(StoreError::NotFound("application"))?;
+            .await?;
         self.application_record(&row)
     }
 

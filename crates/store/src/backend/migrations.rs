@@ -23,6 +23,15 @@ const MIGRATIONS: [(i64, &str); 5] = [
     (5, include_str!("../../migrations/0005_applications.sql")),
 ];
 
+/// The source of migration `version`, tokens unrendered.
+#[cfg(feature = "bench")]
+pub(crate) fn migration_source(version: i64) -> Option<&'static str> {
+    MIGRATIONS
+        .iter()
+        .find(|(number, _)| *number == version)
+        .map(|(_, script)| *script)
+}
+
 /// Each token and its SQLite and PostgreSQL spellings.
 const TOKENS: [(&str, &str, &str); 3] = [
     ("{int}", "INTEGER", "BIGINT"),

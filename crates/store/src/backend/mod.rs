@@ -327,6 +327,18 @@ impl crate::Store {
         self.reader().await.fetch_optional(sql, params).await
     }
 
+    /// The one row the query finds, or [`StoreError::NotFound`] naming `what`.
+    pub(crate) async fn read_found(
+        &self,
+        what: &'static str,
+        sql: &str,
+        params: &[Value],
+    ) -> Result<Row> {
+        self.read_optional(sql, params)
+            .await?
+            .ok_or(StoreError::NotFound(what))
+    }
+
     pub(crate) async fn read_one(&self, sql: &str, params: &[Value]) -> Result<Row> {
         self.reader().await.fetch_one(sql, params).await
     }

@@ -1,6 +1,6 @@
 //! Changes to a resident record, as events: the one place a resident row changes.
 
-use super::{current_place, event_place, load_row, ResidentRow, ResidentView};
+use super::{current_place, event_place, resident_row, ResidentRow, ResidentView};
 use crate::backend::{now_micros, to_i64, Tx};
 use crate::{Result, Store, StoreError};
 use maina_core::officer::Actor;
@@ -26,9 +26,7 @@ impl Store {
             ));
         }
         let mut tx = self.pool.begin().await?;
-        let row = load_row(&mut tx, key)
-            .await?
-            .ok_or(StoreError::NotFound("resident"))?;
+        let row = resident_row(&mut tx, key).await?;
         self.apply_in_tx(&mut tx, row, &event, actor).await?;
         tx.commit().await?;
         self.resident(key).await

@@ -19,7 +19,7 @@ mod search_index;
 pub use imports::{ImportProgress, ImportState};
 
 use crate::backend::{to_i64, Query, Row};
-use crate::Result;
+use crate::{Result, StoreError};
 use chrono::NaiveDate;
 use maina_core::person::FieldError;
 use maina_core::resident::{Registration, ResidentEvent, ResidentRecord, ResidentStatus};
@@ -179,7 +179,14 @@ pub(crate) const RESIDENT_TUPLE: &str = "($1, $2, 'active', 1, $1, $3, $4, $3, $
 const RESIDENT_COLUMNS: &str =
     "id, status, version, number_key, registered_at, registered_by, updated_at, registration, current";
 
-/// Loads a resident row through a transaction or a reader.
+/// The resident row with this key, through a transaction or a reader.
+async fn resident_row(conn: &mut impl Query, key: u64) -> Result<ResidentRow> {
+    load_row(conn, key)
+        .await?
+        .ok_or(StoreError::NotFound("resident"))
+}
+
+/// Loads a resident row through a transaction or a reader, if there is one.
 async fn load_row(conn: &mut impl Query, key: u64) -> Result<Option<ResidentRow>> {
     let sql = format!("SELECT {RESIDENT_COLUMNS} FROM residents WHERE id = $1");
     match conn.fetch_optional(&sql, &[to_i64(key)?.into()]).await? {

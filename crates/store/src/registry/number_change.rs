@@ -1,10 +1,10 @@
 //! Changing a resident's My Number after a leak: the old number is retired, with
 //! its reason sealed, and linked to the new one; neither is ever reused.
 
-use super::{load_row, number_place};
+use super::{number_place, resident_row};
 use crate::backend::{now_micros, to_i64};
 use crate::counters::REPLACEMENT_COUNTER;
-use crate::{Result, Store, StoreError};
+use crate::{Result, Store};
 use chrono::NaiveDate;
 use maina_core::officer::Actor;
 use maina_core::resident::{NumberChangeReason, ResidentEvent};
@@ -21,9 +21,7 @@ impl Store {
         actor: &Actor,
     ) -> Result<(MyNumber, MyNumber)> {
         let mut tx = self.pool.begin().await?;
-        let row = load_row(&mut tx, key)
-            .await?
-            .ok_or(StoreError::NotFound("resident"))?;
+        let row = resident_row(&mut tx, key).await?;
         let retired_key = row.number_key;
         let new_key = Self::take_keys(&mut tx, REPLACEMENT_COUNTER, 1)
             .await?

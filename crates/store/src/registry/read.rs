@@ -3,7 +3,7 @@
 //! and events are opened here.
 
 use super::{
-    current_place, event_place, load_row, registration_place, HistoryEntry, NumberStatus,
+    current_place, event_place, registration_place, resident_row, HistoryEntry, NumberStatus,
     ResidentRow, ResidentView,
 };
 use crate::backend::{to_i64, to_u64, Query};
@@ -50,9 +50,7 @@ impl Store {
     /// The resident with this row key.
     pub async fn resident(&self, key: u64) -> Result<ResidentView> {
         let mut reader = self.reader().await;
-        let row = load_row(&mut reader, key)
-            .await?
-            .ok_or(StoreError::NotFound("resident"))?;
+        let row = resident_row(&mut reader, key).await?;
         drop(reader);
         self.view(row)
     }
