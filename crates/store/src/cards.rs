@@ -2,7 +2,8 @@
 //! nothing of its format (that is `maina-card`'s); it keeps each certificate sealed
 //! with its serial, authority, validity and revocation in clear for CRLs and OCSP.
 
-use crate::{now_micros, to_i64, to_u64, Result, Store, StoreError};
+use crate::backend::{now_micros, to_i64, Query, Row, Tx};
+use crate::{Result, Store, StoreError};
 use maina_core::card::{RevocationReason, RevocationScope};
 use maina_core::officer::Actor;
 
@@ -55,17 +56,17 @@ fn certificate_place(serial: &str) -> String {
 const CARD_COLUMNS: &str = "id, resident_id, status, created_at, updated_at";
 const CERTIFICATE_COLUMNS: &str = "serial, ca, card_id, not_before, not_after, revoked_at, reason";
 
-fn card_record(row: &crate::db::Row) -> Result<CardRecord> {
+fn card_record(row: &Row) -> Result<CardRecord> {
     Ok(CardRecord {
         id: row.text(0)?,
-        resident_key: row.opt_int(1)?.map(to_u64).transpose()?,
+        resident_key: row.opt_key(1)?,
         status: row.text(2)?,
         created_at: row.int(3)?,
         updated_at: row.int(4)?,
     })
 }
 
-fn certificate_record(row: &crate::db::Row) -> Result<CertificateRecord> {
+fn certificate_record(row: &Row) -> Result<CertificateRecord> {
     Ok(CertificateRecord {
         serial: row.text(0)?,
         ca: row.text(1)?,
@@ -88,7 +89,7 @@ impl Store {
         certificates: &[NewCertificate],
         actor: &Actor,
     ) -> Result<()> {
-        let sealed = self.sealer.seal(&chip_place(card_id), chip)?;
+        let sealed = self.seal_record(&chip_place(card_id), chip)?;
         let now = now_micros();
         let mut tx = self.pool.begin().await?;
         tx.execute(
@@ -102,9 +103,10 @@ impl Store {
         )
         .await?;
         for certificate in certificates {
-            let der = self
-                .sealer
-                .seal(&certificate_place(&certificate.serial), &certificate.der)?;
+            let der = self.seal_record(
+                &certificate_place(&certificate.serial),
+                certificate.der.as_slice(),
+            )?;
             tx.execute(
                 "INSERT INTO certificates (serial, ca, card_id, not_before, not_after, der) VALUES ($1, $2, $3, $4, $5, $6)",
                 &[
@@ -125,26 +127,23 @@ impl Store {
 
     /// A card and its opened chip content.
     pub async fn card(&self, card_id: &str) -> Result<(CardRecord, Vec<u8>)> {
-        let mut reader = self.reader().await;
-        let row = reader
-            .fetch_optional(
+        let row = self
+            .read_found(
+                "card",
                 &format!("SELECT {CARD_COLUMNS}, chip FROM cards WHERE id = $1"),
                 &[card_id.into()],
             )
-            .await?
-            .ok_or(StoreError::NotFound("card"))?;
-        drop(reader);
+            .await?;
         let record = card_record(&row)?;
-        let chip = self.sealer.open(&chip_place(card_id), &row.bytes(5)?)?;
+        let chip = self.open_record(&chip_place(card_id), &row.bytes(5)?)?;
         Ok((record, chip))
     }
 
     /// Saves a card's chip content after a command changed it (a PIN counter).
     pub async fn save_chip(&self, card_id: &str, chip: &[u8]) -> Result<()> {
-        let sealed = self.sealer.seal(&chip_place(card_id), chip)?;
-        let mut tx = self.pool.begin().await?;
-        let changed = tx
-            .execute(
+        let sealed = self.seal_record(&chip_place(card_id), chip)?;
+        let changed = self
+            .write_one(
                 "UPDATE cards SET chip = $1, updated_at = $2 WHERE id = $3",
                 &[sealed.into(), now_micros().into(), card_id.into()],
             )
@@ -152,15 +151,13 @@ impl Store {
         if changed == 0 {
             return Err(StoreError::NotFound("card"));
         }
-        tx.commit().await
+        Ok(())
     }
 
     /// Every card, newest first.
     pub async fn cards(&self) -> Result<Vec<CardRecord>> {
         let rows = self
-            .reader()
-            .await
-            .fetch_all(
+            .read_all(
                 &format!("SELECT {CARD_COLUMNS} FROM cards ORDER BY created_at DESC, id"),
                 &[],
             )
@@ -171,9 +168,7 @@ impl Store {
     /// A card's certificates.
     pub async fn card_certificates(&self, card_id: &str) -> Result<Vec<CertificateRecord>> {
         let rows = self
-            .reader()
-            .await
-            .fetch_all(
+            .read_all(
                 &format!(
                     "SELECT {CERTIFICATE_COLUMNS} FROM certificates WHERE card_id = $1 ORDER BY ca"
                 ),
@@ -186,18 +181,14 @@ impl Store {
     /// One certificate's record and DER.
     pub async fn certificate(&self, serial: &str) -> Result<(CertificateRecord, Vec<u8>)> {
         let row = self
-            .reader()
-            .await
-            .fetch_optional(
+            .read_found(
+                "certificate",
                 &format!("SELECT {CERTIFICATE_COLUMNS}, der FROM certificates WHERE serial = $1"),
                 &[serial.into()],
             )
-            .await?
-            .ok_or(StoreError::NotFound("certificate"))?;
+            .await?;
         let record = certificate_record(&row)?;
-        let der = self
-            .sealer
-            .open(&certificate_place(serial), &row.bytes(7)?)?;
+        let der = self.open_record(&certificate_place(serial), &row.bytes(7)?)?;
         Ok((record, der))
     }
 
@@ -208,9 +199,7 @@ impl Store {
         serial: &str,
     ) -> Result<Option<CertificateRecord>> {
         let row = self
-            .reader()
-            .await
-            .fetch_optional(
+            .read_optional(
                 &format!(
                     "SELECT {CERTIFICATE_COLUMNS} FROM certificates WHERE serial = $1 AND ca = $2"
                 ),
@@ -239,7 +228,7 @@ impl Store {
             )
             .await?
             .ok_or(StoreError::NotFound("card"))?;
-        let resident_key = row.opt_int(0)?.map(to_u64).transpose()?;
+        let resident_key = row.opt_key(0)?;
         let revoked = tx
             .fetch_all(
                 "UPDATE certificates SET revoked_at = $1, reason = $2 WHERE card_id = $3 AND revoked_at IS NULL RETURNING serial",
@@ -265,7 +254,7 @@ impl Store {
     /// the change's transaction.
     pub(crate) async fn revoke_for_event(
         &self,
-        tx: &mut crate::db::Tx<'_>,
+        tx: &mut Tx<'_>,
         resident_key: u64,
         scope: RevocationScope,
         reason: RevocationReason,
@@ -300,9 +289,7 @@ impl Store {
     pub async fn revoked_certificates(&self, ca: &str) -> Result<Vec<(String, i64, String)>> {
         let now_seconds = now_micros() / 1_000_000;
         let rows = self
-            .reader()
-            .await
-            .fetch_all(
+            .read_all(
                 "SELECT serial, revoked_at, reason FROM certificates WHERE ca = $1 AND revoked_at IS NOT NULL AND not_after >= $2 ORDER BY revoked_at, serial",
                 &[ca.into(), now_seconds.into()],
             )
@@ -316,13 +303,9 @@ impl Store {
     pub async fn next_crl_number(&self, ca: &str) -> Result<u64> {
         let counter = format!("crl_{ca}");
         let mut tx = self.pool.begin().await?;
-        tx.execute(
-            "INSERT INTO counters (name, next_value) VALUES ($1, 1) ON CONFLICT (name) DO NOTHING",
-            &[counter.as_str().into()],
-        )
-        .await?;
-        let range = Self::take_keys(&mut tx, &counter, 1).await?;
+        Self::create_counter(&mut tx, &counter, 1).await?;
+        let number = Self::take_key(&mut tx, &counter).await?;
         tx.commit().await?;
-        Ok(range.start)
+        Ok(number)
     }
 }

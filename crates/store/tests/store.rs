@@ -1037,3 +1037,190 @@ async fn applications_inquiries_and_the_outbox() {
         );
     }
 }
+
+/// The first column of a raw query on a back end's database, as bytes.
+async fn raw_rows(backend: &Backend, sql: &str) -> Vec<Vec<u8>> {
+    if backend.name == "sqlite" {
+        let conn = rusqlite::Connection::open(backend.url.trim_start_matches("sqlite://")).unwrap();
+        let mut statement = conn.prepare(sql).unwrap();
+        let rows = statement
+            .query_map([], |row| row.get::<_, Option<Vec<u8>>>(0))
+            .unwrap()
+            .map(|row| row.unwrap().unwrap_or_default())
+            .collect();
+        rows
+    } else {
+        let mut conn = sqlx::PgConnection::connect(&backend.url).await.unwrap();
+        let rows: Vec<(Option<Vec<u8>>,)> = sqlx::query_as(sql).fetch_all(&mut conn).await.unwrap();
+        rows.into_iter()
+            .map(|(blob,)| blob.unwrap_or_default())
+            .collect()
+    }
+}
+
+/// Runs a raw statement on a back end's database.
+async fn raw_execute(backend: &Backend, sql: &str) {
+    if backend.name == "sqlite" {
+        let conn = rusqlite::Connection::open(backend.url.trim_start_matches("sqlite://")).unwrap();
+        conn.execute_batch(sql).unwrap();
+    } else {
+        let mut conn = sqlx::PgConnection::connect(&backend.url).await.unwrap();
+        sqlx::query(sql).execute(&mut conn).await.unwrap();
+    }
+}
+
+/// Every sealed column of every table holds the one sealed format, with the key id.
+#[tokio::test]
+async fn every_sealed_value_has_one_format_and_a_key_id() {
+    use maina_core::application::Channel;
+    use maina_core::{ApplicationFormId, ReceiptNumber};
+    use maina_store::{Sealer, FIRST_KEY_ID, SEAL_FORMAT};
+    for backend in backends("sealformat").await {
+        let store = open(&backend.url).await;
+        let registered = store
+            .register(japanese("山田").parse(today()).unwrap(), &admin("test"))
+            .await
+            .unwrap();
+        store
+            .change_number(
+                registered.resident_key,
+                today(),
+                NumberChangeReason::parse("leaked by an employer").unwrap(),
+                &admin("supervisor"),
+            )
+            .await
+            .unwrap();
+        let form = ApplicationFormId::new("131016".parse().unwrap(), 1234567890123456).unwrap();
+        store
+            .put_notice(registered.resident_key, &form, &admin("test"))
+            .await
+            .unwrap();
+        let birth = NaiveDate::from_ymd_opt(1990, 4, 1).unwrap();
+        let receipt = ReceiptNumber::new(987654321012345).unwrap();
+        let mail = maina_store::Mail {
+            to: "hanako@example.jp".into(),
+            subject: "受付".into(),
+            body: "本文".into(),
+        };
+        store
+            .submit_application(
+                &maina_store::NewApplication {
+                    form_id: form,
+                    receipt,
+                    channel: Channel::Smartphone,
+                    details: maina_store::ApplicationDetails {
+                        name: "山田 花子".into(),
+                        birth_date: birth,
+                        email: Some("hanako@example.jp".into()),
+                        language: "ja".into(),
+                        electronic_certificate: true,
+                        braille: false,
+                        receipt: receipt.as_digits(),
+                    },
+                    photo: Some(vec![0xFF, 0xD8, 0xFF]),
+                },
+                &admin("test"),
+                Some(mail.clone()),
+            )
+            .await
+            .unwrap();
+        let link = maina_store::ApplyLink {
+            form_id: form,
+            name: "山田 花子".into(),
+            email: "hanako@example.jp".into(),
+            language: "ja".into(),
+        };
+        let token = [3u8; 32];
+        store
+            .create_apply_link(
+                &token,
+                &link,
+                maina_store::now_micros() + 3_600_000_000,
+                &mail,
+            )
+            .await
+            .unwrap();
+        assert_eq!(store.apply_link(&token).await.unwrap(), Some(link));
+        store
+            .put_card(
+                "0123456789ABCDEF",
+                Some(registered.resident_key),
+                b"chip",
+                &[maina_store::NewCertificate {
+                    serial: "AA01".into(),
+                    ca: "auth".into(),
+                    not_before: 1_700_000_000,
+                    not_after: 4_000_000_000,
+                    der: b"certificate".to_vec(),
+                }],
+                &admin("test"),
+            )
+            .await
+            .unwrap();
+        store.close().await;
+        drop(store);
+        for (table, column) in [
+            ("residents", "registration"),
+            ("residents", "current"),
+            ("resident_events", "event"),
+            ("numbers", "retired_reason"),
+            ("notices", "form_id"),
+            ("applications", "details"),
+            ("applications", "photo"),
+            ("apply_links", "details"),
+            ("outbox", "message"),
+            ("cards", "chip"),
+            ("certificates", "der"),
+        ] {
+            let blobs = raw_rows(
+                &backend,
+                &format!("SELECT {column} FROM {table} WHERE {column} IS NOT NULL"),
+            )
+            .await;
+            assert!(!blobs.is_empty(), "{table}.{column} on {}", backend.name);
+            for blob in blobs {
+                assert_eq!(blob.first(), Some(&SEAL_FORMAT), "{table}.{column}");
+                assert_eq!(
+                    Sealer::key_id(&blob),
+                    Some(FIRST_KEY_ID),
+                    "{table}.{column}"
+                );
+            }
+        }
+    }
+}
+
+/// A database sealed in an older format is refused when it is opened, not at the
+/// first read of a sealed value.
+#[tokio::test]
+async fn an_older_seal_format_is_refused_at_open() {
+    for backend in backends("oldformat").await {
+        let store = open(&backend.url).await;
+        store.close().await;
+        drop(store);
+        // Built before the format was recorded: a fingerprint, no format row.
+        raw_execute(&backend, "DELETE FROM meta WHERE name = 'seal_format'").await;
+        let err = Store::open(&backend.url, &Keys::from_bytes([42u8; 32]))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, StoreError::SealFormat { stored } if stored == "1"),
+            "{err} on {}",
+            backend.name
+        );
+        assert!(err.to_string().contains("format 1"), "{err}");
+        raw_execute(
+            &backend,
+            "INSERT INTO meta (name, value) VALUES ('seal_format', '9')",
+        )
+        .await;
+        let err = Store::open(&backend.url, &Keys::from_bytes([42u8; 32]))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, StoreError::SealFormat { stored } if stored == "9"),
+            "{err} on {}",
+            backend.name
+        );
+    }
+}

@@ -4,21 +4,21 @@
 -- Serial, authority, validity and revocation stay in clear: CRLs and OCSP need them.
 CREATE TABLE cards (
     id TEXT PRIMARY KEY,
-    resident_id BIGINT,
+    resident_id {int},
     status TEXT NOT NULL,
-    created_at BIGINT NOT NULL,
-    updated_at BIGINT NOT NULL,
-    chip BYTEA NOT NULL
+    created_at {int} NOT NULL,
+    updated_at {int} NOT NULL,
+    chip {bytes} NOT NULL
 );
 CREATE INDEX cards_resident ON cards (resident_id);
 CREATE TABLE certificates (
     serial TEXT PRIMARY KEY,
     ca TEXT NOT NULL,
     card_id TEXT NOT NULL REFERENCES cards (id),
-    not_before BIGINT NOT NULL,
-    not_after BIGINT NOT NULL,
-    der BYTEA NOT NULL,
-    revoked_at BIGINT,
+    not_before {int} NOT NULL,
+    not_after {int} NOT NULL,
+    der {bytes} NOT NULL,
+    revoked_at {int},
     reason TEXT
 );
 CREATE INDEX certificates_card ON certificates (card_id);

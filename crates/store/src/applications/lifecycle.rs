@@ -1,0 +1,257 @@
+//! Applications for the card: submission, staff look-ups, version-checked status
+//! changes with their events, the status inquiry, and stuck applications.
+
+use super::{
+    details_place, photo_place, same, ApplicationRecord, Inquiry, Mail, NewApplication,
+    APPLICATION_COLUMNS,
+};
+use crate::backend::{now_micros, to_i64, Query, Value};
+use crate::counters::APPLICATION_COUNTER;
+use crate::{Result, Store, StoreError};
+use chrono::NaiveDate;
+use maina_core::application::{ApplicationEvent, ApplicationStatus, IllegalTransition};
+use maina_core::officer::Actor;
+use maina_core::{ApplicationFormId, ReceiptNumber};
+
+impl Store {
+    /// Records an application; refuses a form ID that no notice carries and a form
+    /// already used by an application that is not cancelled. Returns the record.
+    pub async fn submit_application(
+        &self,
+        new: &NewApplication,
+        actor: &Actor,
+        notify: Option<Mail>,
+    ) -> Result<ApplicationRecord> {
+        let notice = self
+            .notice_by_form(&new.form_id)
+            .await?
+            .ok_or(StoreError::NotFound("application form ID"))?;
+        let form_key = self.blind_index.form_key(&new.form_id);
+        let now = now_micros();
+        let mut tx = self.pool.begin().await?;
+        let live = tx
+            .fetch_optional(
+                "SELECT id FROM applications WHERE form_key = $1 AND status <> 'cancelled'",
+                &[form_key.into()],
+            )
+            .await?;
+        if live.is_some() {
+            return Err(StoreError::Duplicate("an application with this form ID"));
+        }
+        let id = Self::take_key(&mut tx, APPLICATION_COUNTER).await?;
+        let record = tx
+            .fetch_one(
+                "SELECT municipality FROM residents WHERE id = $1",
+                &[to_i64(notice.resident_key)?.into()],
+            )
+            .await?;
+        let municipality = record.text(0)?;
+        let photo = new
+            .photo
+            .as_ref()
+            .map(|photo| self.seal_record(&photo_place(id), photo.as_slice()))
+            .transpose()?;
+        tx.execute(
+            "INSERT INTO applications (id, form_key, receipt_key, form_check, receipt_check, resident_id, municipality, channel, status, status_since, created_at, version, details, photo) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'received', $9, $9, 1, $10, $11)",
+            &[
+                to_i64(id)?.into(),
+                form_key.into(),
+                self.blind_index.receipt_key(&new.receipt).into(),
+                self.blind_index.form_check(&new.form_id, new.details.birth_date).into(),
+                self.blind_index.receipt_check(&new.receipt, new.details.birth_date).into(),
+                to_i64(notice.resident_key)?.into(),
+                municipality.as_str().into(),
+                new.channel.code().into(),
+                now.into(),
+                self.seal_record(&details_place(id), &new.details)?.into(),
+                photo.map_or(Value::NullBytes, Into::into),
+            ],
+        )
+        .await?;
+        tx.execute(
+            "INSERT INTO application_events (application_id, version, kind, recorded_at, actor) VALUES ($1, 1, 'received', $2, $3)",
+            &[to_i64(id)?.into(), now.into(), actor.officer.as_str().into()],
+        )
+        .await?;
+        self.audit_in(
+            &mut tx,
+            actor,
+            &format!("application.received:{}", new.channel.code()),
+            Some(notice.resident_key),
+        )
+        .await?;
+        if let Some(mail) = &notify {
+            self.enqueue_mail_in(&mut tx, mail, now).await?;
+        }
+        tx.commit().await?;
+        self.application(id).await
+    }
+
+    /// One application.
+    pub async fn application(&self, id: u64) -> Result<ApplicationRecord> {
+        let row = self
+            .read_found(
+                "application",
+                &format!("SELECT {APPLICATION_COLUMNS} FROM applications WHERE id = $1"),
+                &[to_i64(id)?.into()],
+            )
+            .await?;
+        self.application_record(&row)
+    }
+
+    /// The application with this receipt number (staff look-up).
+    pub async fn application_by_receipt(
+        &self,
+        receipt: &ReceiptNumber,
+    ) -> Result<ApplicationRecord> {
+        let rows = self
+            .read_all(
+                &format!("SELECT {APPLICATION_COLUMNS} FROM applications WHERE receipt_key = $1"),
+                &[self.blind_index.receipt_key(receipt).into()],
+            )
+            .await?;
+        for row in &rows {
+            let record = self.application_record(row)?;
+            if record.details.receipt == receipt.as_digits() {
+                return Ok(record);
+            }
+        }
+        Err(StoreError::NotFound("application"))
+    }
+
+    /// Moves an application on (version-checked), with its event, audit event and,
+    /// when `notify` gives one, an e-mail to the applicant — all in one transaction.
+    pub async fn transition_application(
+        &self,
+        id: u64,
+        event: &ApplicationEvent,
+        actor: &Actor,
+        notify: impl FnOnce(&ApplicationRecord, ApplicationStatus) -> Option<Mail>,
+    ) -> Result<ApplicationRecord> {
+        let record = self.application(id).await?;
+        let next = record
+            .status
+            .apply(event)
+            .map_err(|IllegalTransition { from, event }| {
+                StoreError::Illegal(format!("an application that is {from} cannot {event}"))
+            })?;
+        let now = now_micros();
+        let version = record.version + 1;
+        let mut tx = self.pool.begin().await?;
+        let changed = tx
+            .execute(
+                "UPDATE applications SET status = $1, status_since = $2, version = $3 WHERE id = $4 AND version = $5",
+                &[next.code().into(), now.into(), to_i64(version)?.into(), to_i64(id)?.into(), to_i64(record.version)?.into()],
+            )
+            .await?;
+        if changed != 1 {
+            return Err(StoreError::Conflict);
+        }
+        let reason = match event {
+            ApplicationEvent::ReturnForCorrection { reason } => reason.code(),
+            _ => "",
+        };
+        tx.execute(
+            "INSERT INTO application_events (application_id, version, kind, reason, recorded_at, actor) VALUES ($1, $2, $3, $4, $5, $6)",
+            &[to_i64(id)?.into(), to_i64(version)?.into(), event.code().into(), reason.into(), now.into(), actor.officer.as_str().into()],
+        )
+        .await?;
+        self.audit_in(
+            &mut tx,
+            actor,
+            &format!("application.{}", event.code()),
+            Some(record.resident_key),
+        )
+        .await?;
+        if let Some(mail) = notify(&record, next) {
+            self.enqueue_mail_in(&mut tx, &mail, now).await?;
+        }
+        tx.commit().await?;
+        self.application(id).await
+    }
+
+    /// The status for a form ID (or receipt number) and a birth date; `None` both for
+    /// an unknown number and for a wrong birth date, after the same work.
+    pub async fn inquire(
+        &self,
+        number: Result<&ApplicationFormId, &ReceiptNumber>,
+        birth: NaiveDate,
+    ) -> Result<Option<Inquiry>> {
+        let (sql, key, check) = match number {
+            Ok(form) => (
+                "SELECT status, status_since, form_check FROM applications WHERE form_key = $1 ORDER BY id DESC",
+                self.blind_index.form_key(form),
+                self.blind_index.form_check(form, birth),
+            ),
+            Err(receipt) => (
+                "SELECT status, status_since, receipt_check FROM applications WHERE receipt_key = $1",
+                self.blind_index.receipt_key(receipt),
+                self.blind_index.receipt_check(receipt, birth),
+            ),
+        };
+        let rows = self.read_all(sql, &[key.into()]).await?;
+        let mut found = None;
+        for row in &rows {
+            if same(&row.bytes(2)?, &check) && found.is_none() {
+                found = Some(Inquiry {
+                    status: ApplicationStatus::from_code(&row.text(0)?)
+                        .ok_or_else(|| StoreError::Corrupt("application status".into()))?,
+                    since: row.int(1)?,
+                });
+            }
+        }
+        Ok(found)
+    }
+
+    /// Applications still in card issuance since before `before` (microseconds).
+    pub async fn stuck_applications(&self, before: i64) -> Result<Vec<ApplicationRecord>> {
+        let rows = self.read_all(
+                &format!("SELECT {APPLICATION_COLUMNS} FROM applications WHERE status = 'card-issuance-in-process' AND status_since < $1 ORDER BY status_since"),
+                &[before.into()],
+            )
+            .await?;
+        rows.iter()
+            .map(|row| self.application_record(row))
+            .collect()
+    }
+
+    /// Stuck applications whose applicant was not told yet; marks them told and
+    /// queues `mail(record)` for each, in one transaction per application.
+    pub async fn notify_stuck(
+        &self,
+        before: i64,
+        mail: impl Fn(&ApplicationRecord) -> Option<Mail>,
+    ) -> Result<u32> {
+        let mut told = 0;
+        for record in self.stuck_applications(before).await? {
+            let mut tx = self.pool.begin().await?;
+            let changed = tx
+                .execute(
+                    "UPDATE applications SET stuck_notified_at = $1 WHERE id = $2 AND stuck_notified_at IS NULL",
+                    &[now_micros().into(), to_i64(record.id)?.into()],
+                )
+                .await?;
+            if changed == 1 {
+                if let Some(message) = mail(&record) {
+                    self.enqueue_mail_in(&mut tx, &message, now_micros())
+                        .await?;
+                    told += 1;
+                }
+            }
+            tx.commit().await?;
+        }
+        Ok(told)
+    }
+
+    /// Whether a form ID already has an application that is not cancelled.
+    pub async fn form_in_use(&self, form_id: &ApplicationFormId) -> Result<bool> {
+        let row = self
+            .read_optional(
+                "SELECT id FROM applications WHERE form_key = $1 AND status <> 'cancelled'",
+                &[self.blind_index.form_key(form_id).into()],
+            )
+            .await?;
+        Ok(row.is_some())
+    }
+}
