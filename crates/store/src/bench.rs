@@ -3,20 +3,15 @@
 //! the raw helpers that feed them. The ceiling table is created here, at run time,
 //! never by the schema.
 
-use crate::{Result, Store};
-#[cfg(feature = "bench")]
-use {
-    crate::backend::migrations::{migration_source, render},
-    crate::backend::{now_micros, to_i64, Tx, Value},
-    crate::registry::RESIDENT_TUPLE,
-    crate::StoreError,
-    chrono::NaiveDate,
-    maina_core::{ApplicationFormId, ReceiptNumber},
-};
+use crate::backend::migrations::{migration_source, render};
+use crate::backend::{now_micros, to_i64, Tx, Value};
+use crate::registry::RESIDENT_TUPLE;
+use crate::{Result, Store, StoreError};
+use chrono::NaiveDate;
+use maina_core::{ApplicationFormId, ReceiptNumber};
 
 /// The numbering benchmark's ceiling table: the residents table under another
 /// name, cut from the schema so that the two cannot drift apart.
-#[cfg(feature = "bench")]
 fn ceiling_table(backend: crate::Backend) -> Result<String> {
     let columns = migration_source(1)
         .and_then(|registry| registry.split_once("CREATE TABLE residents ("))
@@ -29,12 +24,10 @@ fn ceiling_table(backend: crate::Backend) -> Result<String> {
     ))
 }
 
-#[cfg(feature = "bench")]
 const CEILING_INSERT: &str =
     "INSERT INTO bench_ceiling (id, municipality, status, version, number_key, \
      registered_at, registered_by, updated_at, registration) VALUES";
 
-#[cfg(feature = "bench")]
 impl Store {
     /// Creates the ceiling table unless it exists (the schema never has it).
     async fn create_ceiling(&self, tx: &mut Tx<'_>) -> Result<()> {
@@ -128,9 +121,6 @@ impl Store {
     }
 }
 
-// Not behind the feature: maina-server's `bare_inquiry_router` (the inquiry's
-// benchmark ceiling) calls it, and maina-server does not enable `bench`. It moves
-// under the feature with that router.
 impl Store {
     /// Benchmarks: the raw point look-up the inquiry makes, and nothing else.
     pub async fn bench_lookup(&self, form_key: i64) -> Result<Option<(String, i64)>> {
@@ -144,7 +134,7 @@ impl Store {
     }
 }
 
-#[cfg(all(test, feature = "bench"))]
+#[cfg(test)]
 mod tests {
     use super::*;
 

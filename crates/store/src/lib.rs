@@ -15,6 +15,7 @@
 mod applications;
 mod audit;
 mod backend;
+#[cfg(feature = "bench")]
 mod bench;
 mod cards;
 mod counters;

@@ -137,12 +137,6 @@ macro_rules! digit_identifier {
             }
         }
 
-        impl serde::Serialize for $name {
-            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                serializer.serialize_str(&self.as_digits())
-            }
-        }
-
         impl<'de> serde::Deserialize<'de> for $name {
             fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
                 let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
@@ -150,6 +144,37 @@ macro_rules! digit_identifier {
             }
         }
     };
+}
+
+/// Serialises identifiers as their digits. Not `MyNumber`: it has no `Serialize`
+/// at all, so that no response, log record or sealed value can carry one in clear by
+/// accident (the API's one way is `maina_proto::ClearMyNumber`, after an audited
+/// reveal; [`serialize_masked`] writes the masked form).
+macro_rules! serialize_as_digits {
+    ($($name:ident),*) => {$(
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(&self.as_digits())
+            }
+        }
+    )*};
+}
+
+serialize_as_digits!(
+    ResidentCode,
+    MunicipalityCode,
+    CorporateNumber,
+    ApplicationFormId,
+    ReceiptNumber
+);
+
+/// Writes a My Number masked (`**** **** 0257`): for `#[serde(serialize_with)]` on a
+/// field that holds one.
+pub fn serialize_masked<S: serde::Serializer>(
+    number: &MyNumber,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&number.masked())
 }
 
 digit_identifier!(

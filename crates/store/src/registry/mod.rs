@@ -39,6 +39,8 @@ pub struct Municipality {
 pub struct Registered {
     pub resident_key: u64,
     pub resident_code: ResidentCode,
+    /// Serialised masked: a clear number reaches JSON only through an audited reveal.
+    #[serde(serialize_with = "maina_core::id::serialize_masked")]
     pub my_number: MyNumber,
     /// True when the person had a record before (left Japan and came back): the
     /// same record and the same number were taken up again.
@@ -86,8 +88,9 @@ pub struct SealedRegistration {
 pub struct ResidentView {
     pub resident_key: u64,
     pub resident_code: ResidentCode,
-    /// The current number. `Serialize` writes it in clear: callers decide whether
-    /// to show it (and audit that they did).
+    /// The current number. `Serialize` writes it masked; showing it in clear is the
+    /// caller's explicit, audited choice.
+    #[serde(serialize_with = "maina_core::id::serialize_masked")]
     pub my_number: MyNumber,
     pub status: ResidentStatus,
     pub version: u64,
@@ -120,6 +123,7 @@ pub enum NumberStatus {
     Retired {
         resident_key: u64,
         retired_at: i64,
+        #[serde(serialize_with = "maina_core::id::serialize_masked")]
         replaced_by: MyNumber,
     },
     /// Valid form, but never issued by this registry.
