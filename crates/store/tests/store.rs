@@ -135,6 +135,16 @@ async fn register_show_and_look_up_by_code_and_number() {
             .unwrap();
         assert_eq!(by_number.resident_key, registered.resident_key);
         assert_eq!(store.resident_count().await.unwrap(), 1);
+        // Serialised, a view and a registration show the number masked only: a clear
+        // number reaches JSON only through an audited reveal.
+        let digits = registered.my_number.as_digits();
+        for json in [
+            serde_json::to_string(&by_code).unwrap(),
+            serde_json::to_string(&registered).unwrap(),
+        ] {
+            assert!(!json.contains(&digits), "{json}");
+            assert!(json.contains(&registered.my_number.masked()), "{json}");
+        }
         // An unissued but valid number is reported as such.
         let other = store
             .authority()
