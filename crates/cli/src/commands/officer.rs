@@ -1,10 +1,11 @@
-//! `maina officer ...` and `maina audit ...`.
+//! `maina officer ...`: the officer accounts.
 
-use crate::Context;
+use crate::context::Context;
 use anyhow::{bail, Result};
 use clap::Subcommand;
 use maina_core::officer::{Role, Username};
-use maina_core::{MunicipalityCode, ResidentCode};
+use maina_core::MunicipalityCode;
+use maina_store::Store;
 use std::io::{BufRead, IsTerminal};
 
 #[derive(Subcommand, Debug)]
@@ -37,21 +38,6 @@ pub enum OfficerCommand {
     },
 }
 
-#[derive(Subcommand, Debug)]
-pub enum AuditCommand {
-    /// Check the whole hash chain: finds any edited, removed or reordered event.
-    Verify,
-    /// List the audit events about one resident (or all of them).
-    Show {
-        /// Resident record code.
-        #[arg(long)]
-        resident: Option<String>,
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
-    },
-}
-
 /// A new password: from standard input, or asked twice at the terminal.
 fn read_password(from_stdin: bool) -> Result<String> {
     if from_stdin || !std::io::stdin().is_terminal() {
@@ -68,7 +54,12 @@ fn read_password(from_stdin: bool) -> Result<String> {
 }
 
 pub async fn run(context: &Context, command: OfficerCommand) -> Result<()> {
-    let store = context.open().await?;
+    context
+        .with_store(async |store| run_with(context, store, command).await)
+        .await
+}
+
+async fn run_with(context: &Context, store: &Store, command: OfficerCommand) -> Result<()> {
     let who = context.who();
     match command {
         OfficerCommand::Add {
@@ -140,59 +131,5 @@ pub async fn run(context: &Context, command: OfficerCommand) -> Result<()> {
             println!("password of {username} changed");
         }
     }
-    store.close().await;
     Ok(())
-}
-
-pub async fn run_audit(context: &Context, command: AuditCommand) -> Result<()> {
-    let store = context.open().await?;
-    let result = match command {
-        AuditCommand::Verify => {
-            let report = store.verify_audit().await?;
-            match report.problem {
-                None => {
-                    println!(
-                        "audit trail intact: {} events, every link checked",
-                        report.events
-                    );
-                    Ok(())
-                }
-                Some(problem) => Err(anyhow::anyhow!(
-                    "audit trail BROKEN after {} good events: {problem}",
-                    report.events
-                )),
-            }
-        }
-        AuditCommand::Show { resident, json } => {
-            let key = match resident {
-                Some(code) => {
-                    let code: ResidentCode = code.parse()?;
-                    Some(store.authority().resident_key(&code)?)
-                }
-                None => None,
-            };
-            let events = store.audit_events(key).await?;
-            if json {
-                println!("{}", serde_json::to_string_pretty(&events)?);
-            } else {
-                for event in events {
-                    let at = chrono::DateTime::from_timestamp_micros(event.at)
-                        .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
-                        .unwrap_or_default();
-                    let municipality = if event.municipality.is_empty() {
-                        "*"
-                    } else {
-                        event.municipality.as_str()
-                    };
-                    println!(
-                        "#{:<6} {at}  {} ({}, {municipality})  {}  purpose: {}",
-                        event.seq, event.officer, event.role, event.action, event.purpose
-                    );
-                }
-            }
-            Ok(())
-        }
-    };
-    store.close().await;
-    result
 }
