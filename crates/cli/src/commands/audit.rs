@@ -1,6 +1,6 @@
 //! `maina audit ...`: the hash-chained audit trail.
 
-use crate::commands::{format_micros, or_placeholder};
+use crate::commands::{format_micros, or_placeholder, print_list};
 use crate::context::Context;
 use anyhow::Result;
 use clap::Subcommand;
@@ -49,19 +49,14 @@ pub async fn run(context: &Context, command: AuditCommand) -> Result<()> {
                     None => None,
                 };
                 let events = store.audit_events(key).await?;
-                if json {
-                    println!("{}", serde_json::to_string_pretty(&events)?);
-                } else {
-                    for event in events {
-                        let at = format_micros(event.at, "%Y-%m-%d %H:%M:%S");
-                        let municipality = or_placeholder(&event.municipality, "*");
-                        println!(
-                            "#{:<6} {at}  {} ({}, {municipality})  {}  purpose: {}",
-                            event.seq, event.officer, event.role, event.action, event.purpose
-                        );
-                    }
-                }
-                Ok(())
+                print_list(&events, json, |event| {
+                    let at = format_micros(event.at, "%Y-%m-%d %H:%M:%S");
+                    let municipality = or_placeholder(&event.municipality, "*");
+                    format!(
+                        "#{:<6} {at}  {} ({}, {municipality})  {}  purpose: {}",
+                        event.seq, event.officer, event.role, event.action, event.purpose
+                    )
+                })
             }
         })
         .await

@@ -34,6 +34,22 @@ pub fn or_placeholder<'a>(text: &'a str, placeholder: &'a str) -> &'a str {
     }
 }
 
+/// Prints `items` as one pretty JSON array, or one `line` each.
+pub fn print_list<T: serde::Serialize>(
+    items: &[T],
+    json: bool,
+    line: impl Fn(&T) -> String,
+) -> anyhow::Result<()> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(items)?);
+    } else {
+        for item in items {
+            println!("{}", line(item));
+        }
+    }
+    Ok(())
+}
+
 /// `path` with `suffix` appended to its file name: FILE.sig, FILE.rejects.csv.
 pub fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
     let mut name = path.as_os_str().to_owned();

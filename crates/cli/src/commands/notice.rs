@@ -49,50 +49,48 @@ pub enum NoticeCommand {
 
 pub async fn run(context: &Context, command: NoticeCommand) -> Result<()> {
     context
-        .with_store(async |store| run_with(context, store, command).await)
-        .await
-}
-
-async fn run_with(context: &Context, store: &Store, command: NoticeCommand) -> Result<()> {
-    let who = context.who();
-    match command {
-        NoticeCommand::Print {
-            municipality,
-            out,
-            font,
-            base_url,
-            limit,
-        } => {
-            print(
-                context,
-                store,
-                municipality.as_deref(),
-                &out,
-                &font,
-                &base_url,
-                limit,
-            )
-            .await?
-        }
-        NoticeCommand::Track { resident, status } => {
-            let code: ResidentCode = resident.parse().map_err(|e| anyhow!("resident: {e}"))?;
-            let next = NoticeMail::from_code(&status).ok_or_else(|| {
-                anyhow!("status: expected posted, delivered, absent, redelivery-requested or returned-to-office")
-            })?;
-            let key = store.authority().resident_key(&code)?;
-            store.track_notice(key, next, &who).await?;
-            println!("notice of {} is now {}", code.as_digits(), next.code());
-        }
-        NoticeCommand::Show { resident } => {
-            let code: ResidentCode = resident.parse().map_err(|e| anyhow!("resident: {e}"))?;
-            let key = store.authority().resident_key(&code)?;
-            match store.notice(key).await? {
-                Some(notice) => println!("form ID {}  mail {}", notice.form_id, notice.mail_status),
-                None => println!("no notice yet"),
+        .with_store(async |store| {
+            let who = context.who();
+            match command {
+                NoticeCommand::Print {
+                    municipality,
+                    out,
+                    font,
+                    base_url,
+                    limit,
+                } => {
+                    print(
+                        context,
+                        store,
+                        municipality.as_deref(),
+                        &out,
+                        &font,
+                        &base_url,
+                        limit,
+                    )
+                    .await?
+                }
+                NoticeCommand::Track { resident, status } => {
+                    let code: ResidentCode = resident.parse().map_err(|e| anyhow!("resident: {e}"))?;
+                    let next = NoticeMail::from_code(&status).ok_or_else(|| {
+                        anyhow!("status: expected posted, delivered, absent, redelivery-requested or returned-to-office")
+                    })?;
+                    let key = store.authority().resident_key(&code)?;
+                    store.track_notice(key, next, &who).await?;
+                    println!("notice of {} is now {}", code.as_digits(), next.code());
+                }
+                NoticeCommand::Show { resident } => {
+                    let code: ResidentCode = resident.parse().map_err(|e| anyhow!("resident: {e}"))?;
+                    let key = store.authority().resident_key(&code)?;
+                    match store.notice(key).await? {
+                        Some(notice) => println!("form ID {}  mail {}", notice.form_id, notice.mail_status),
+                        None => println!("no notice yet"),
+                    }
+                }
             }
-        }
-    }
-    Ok(())
+            Ok(())
+        })
+        .await
 }
 
 /// Writes the letters not printed yet (of one municipality, or all), at most

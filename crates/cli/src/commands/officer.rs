@@ -5,7 +5,6 @@ use anyhow::{bail, Result};
 use clap::Subcommand;
 use maina_core::officer::{Role, Username};
 use maina_core::MunicipalityCode;
-use maina_store::Store;
 use std::io::{BufRead, IsTerminal};
 
 #[derive(Subcommand, Debug)]
@@ -55,81 +54,79 @@ fn read_password(from_stdin: bool) -> Result<String> {
 
 pub async fn run(context: &Context, command: OfficerCommand) -> Result<()> {
     context
-        .with_store(async |store| run_with(context, store, command).await)
+        .with_store(async |store| {
+            let who = context.who();
+            match command {
+                OfficerCommand::Add {
+                    username,
+                    role,
+                    municipality,
+                    password_stdin,
+                } => {
+                    let username: Username = username.parse()?;
+                    let role: Role = role.parse()?;
+                    if role == Role::Administrator {
+                        bail!("role: administrator is not an officer role");
+                    }
+                    let municipality: MunicipalityCode = municipality
+                        .parse()
+                        .map_err(|e| anyhow::anyhow!("municipality: {e}"))?;
+                    if !store
+                        .municipalities()
+                        .await?
+                        .iter()
+                        .any(|m| m.code == municipality)
+                    {
+                        bail!("municipality: {} is not a municipality of this registry (maina municipality add)", municipality.as_digits());
+                    }
+                    let password = read_password(password_stdin)?;
+                    let officer = store
+                        .add_officer(&username, role, municipality, &password, &who)
+                        .await?;
+                    println!(
+                        "officer {} added: {} of {}",
+                        officer.username,
+                        officer.role,
+                        officer.municipality.as_digits()
+                    );
+                }
+                OfficerCommand::List => {
+                    for officer in store.officers().await? {
+                        let state = if officer.disabled {
+                            "disabled"
+                        } else if officer.locked_until > maina_store::now_micros() {
+                            "locked"
+                        } else {
+                            "active"
+                        };
+                        println!(
+                            "{:<20} {:<11} {}  {state}",
+                            officer.username,
+                            officer.role.as_str(),
+                            officer.municipality.as_digits()
+                        );
+                    }
+                }
+                OfficerCommand::Disable { username } => {
+                    store.set_officer_disabled(&username, true, &who).await?;
+                    println!("officer {username} disabled");
+                }
+                OfficerCommand::Enable { username } => {
+                    store.set_officer_disabled(&username, false, &who).await?;
+                    println!("officer {username} enabled");
+                }
+                OfficerCommand::Passwd {
+                    username,
+                    password_stdin,
+                } => {
+                    let password = read_password(password_stdin)?;
+                    store
+                        .set_officer_password(&username, &password, &who)
+                        .await?;
+                    println!("password of {username} changed");
+                }
+            }
+            Ok(())
+        })
         .await
-}
-
-async fn run_with(context: &Context, store: &Store, command: OfficerCommand) -> Result<()> {
-    let who = context.who();
-    match command {
-        OfficerCommand::Add {
-            username,
-            role,
-            municipality,
-            password_stdin,
-        } => {
-            let username: Username = username.parse()?;
-            let role: Role = role.parse()?;
-            if role == Role::Administrator {
-                bail!("role: administrator is not an officer role");
-            }
-            let municipality: MunicipalityCode = municipality
-                .parse()
-                .map_err(|e| anyhow::anyhow!("municipality: {e}"))?;
-            if !store
-                .municipalities()
-                .await?
-                .iter()
-                .any(|m| m.code == municipality)
-            {
-                bail!("municipality: {} is not a municipality of this registry (maina municipality add)", municipality.as_digits());
-            }
-            let password = read_password(password_stdin)?;
-            let officer = store
-                .add_officer(&username, role, municipality, &password, &who)
-                .await?;
-            println!(
-                "officer {} added: {} of {}",
-                officer.username,
-                officer.role,
-                officer.municipality.as_digits()
-            );
-        }
-        OfficerCommand::List => {
-            for officer in store.officers().await? {
-                let state = if officer.disabled {
-                    "disabled"
-                } else if officer.locked_until > maina_store::now_micros() {
-                    "locked"
-                } else {
-                    "active"
-                };
-                println!(
-                    "{:<20} {:<11} {}  {state}",
-                    officer.username,
-                    officer.role.as_str(),
-                    officer.municipality.as_digits()
-                );
-            }
-        }
-        OfficerCommand::Disable { username } => {
-            store.set_officer_disabled(&username, true, &who).await?;
-            println!("officer {username} disabled");
-        }
-        OfficerCommand::Enable { username } => {
-            store.set_officer_disabled(&username, false, &who).await?;
-            println!("officer {username} enabled");
-        }
-        OfficerCommand::Passwd {
-            username,
-            password_stdin,
-        } => {
-            let password = read_password(password_stdin)?;
-            store
-                .set_officer_password(&username, &password, &who)
-                .await?;
-            println!("password of {username} changed");
-        }
-    }
-    Ok(())
 }

@@ -2,7 +2,7 @@
 //! changes and their history; and finding a resident by either identifier (shared
 //! with `maina number`).
 
-use crate::commands::{format_micros, import, or_placeholder, today};
+use crate::commands::{format_micros, import, or_placeholder, print_list, today};
 use crate::context::Context;
 use anyhow::{Context as _, Result};
 use chrono::NaiveDate;
@@ -266,19 +266,14 @@ pub async fn run(context: &Context, command: ResidentCommand) -> Result<()> {
 
 async fn run_with(store: &Store, context: &Context, command: ResidentCommand) -> Result<()> {
     let who = context.who();
-    let actor = &who;
     match command {
         ResidentCommand::Register(args) => {
             let registration = args.form().parse(today())?;
-            let registered = store.register(registration, actor).await?;
+            let registered = store.register(registration, &who).await?;
             println!("resident record code  {}", registered.resident_code);
             if args.reveal_number {
                 store
-                    .audit(
-                        &context.who(),
-                        "reveal-my-number",
-                        Some(registered.resident_key),
-                    )
+                    .audit(&who, "reveal-my-number", Some(registered.resident_key))
                     .await?;
                 println!("My Number             {}", registered.my_number);
             } else {
@@ -319,67 +314,85 @@ async fn run_with(store: &Store, context: &Context, command: ResidentCommand) ->
             address,
             date,
         } => {
-            let view = find(store, context, &resident).await?;
-            let event = ResidentEvent::Moved {
-                date: date_or_today(&date)?,
-                municipality: municipality.parse().context("municipality")?,
-                address: Address::parse(&address)?,
-            };
-            changed(store.apply(view.resident_key, event, actor).await?);
+            record_event(store, context, &resident, |_| {
+                Ok(ResidentEvent::Moved {
+                    date: date_or_today(&date)?,
+                    municipality: municipality.parse().context("municipality")?,
+                    address: Address::parse(&address)?,
+                })
+            })
+            .await?;
         }
         ResidentCommand::Address {
             resident,
             address,
             date,
         } => {
-            let view = find(store, context, &resident).await?;
-            let event = ResidentEvent::AddressChanged {
-                date: date_or_today(&date)?,
-                address: Address::parse(&address)?,
-            };
-            changed(store.apply(view.resident_key, event, actor).await?);
+            record_event(store, context, &resident, |_| {
+                Ok(ResidentEvent::AddressChanged {
+                    date: date_or_today(&date)?,
+                    address: Address::parse(&address)?,
+                })
+            })
+            .await?;
         }
         ResidentCommand::Rename(args) => {
-            let view = find(store, context, &args.resident).await?;
-            let name = renamed(&view.record.person.name, &args.name)?;
-            let event = ResidentEvent::Renamed {
-                date: date_or_today(&args.date)?,
-                name,
-            };
-            changed(store.apply(view.resident_key, event, actor).await?);
+            record_event(store, context, &args.resident, |view| {
+                Ok(ResidentEvent::Renamed {
+                    name: renamed(&view.record.person.name, &args.name)?,
+                    date: date_or_today(&args.date)?,
+                })
+            })
+            .await?;
         }
         ResidentCommand::Depart { resident, date } => {
-            let view = find(store, context, &resident).await?;
-            let event = ResidentEvent::Departed {
-                date: date_or_today(&date)?,
-            };
-            changed(store.apply(view.resident_key, event, actor).await?);
+            record_event(store, context, &resident, |_| {
+                Ok(ResidentEvent::Departed {
+                    date: date_or_today(&date)?,
+                })
+            })
+            .await?;
         }
         ResidentCommand::Die { resident, date } => {
-            let view = find(store, context, &resident).await?;
-            let event = ResidentEvent::Died {
-                date: date_or_today(&date)?,
-            };
-            changed(store.apply(view.resident_key, event, actor).await?);
+            record_event(store, context, &resident, |_| {
+                Ok(ResidentEvent::Died {
+                    date: date_or_today(&date)?,
+                })
+            })
+            .await?;
         }
         ResidentCommand::History { resident, json } => {
             let view = find(store, context, &resident).await?;
             let history = store.history(view.resident_key).await?;
-            if json {
-                println!("{}", serde_json::to_string_pretty(&history)?);
-            } else {
-                for entry in history {
-                    let recorded = format_micros(entry.recorded_at, "%Y-%m-%d %H:%M:%S");
-                    let actor = or_placeholder(&entry.actor, "-");
-                    println!(
-                        "v{:<3} {}  {:<16} recorded {}  by {}",
-                        entry.version, entry.date, entry.kind, recorded, actor
-                    );
-                }
-            }
+            print_list(&history, json, |entry| {
+                let recorded = format_micros(entry.recorded_at, "%Y-%m-%d %H:%M:%S");
+                let actor = or_placeholder(&entry.actor, "-");
+                format!(
+                    "v{:<3} {}  {:<16} recorded {}  by {}",
+                    entry.version, entry.date, entry.kind, recorded, actor
+                )
+            })?;
         }
         ResidentCommand::Import(_) => anyhow::bail!("import is handled separately"),
     }
+    Ok(())
+}
+
+/// Finds `resident`, records the event `make` gives for them, and prints the
+/// record's new state.
+async fn record_event(
+    store: &Store,
+    context: &Context,
+    resident: &str,
+    make: impl FnOnce(&ResidentView) -> Result<ResidentEvent>,
+) -> Result<()> {
+    let view = find(store, context, resident).await?;
+    let event = make(&view)?;
+    changed(
+        store
+            .apply(view.resident_key, event, &context.who())
+            .await?,
+    );
     Ok(())
 }
 
