@@ -100,12 +100,7 @@ pub async fn authenticate(
     given: Option<String>,
     name: Option<&str>,
 ) -> Result<()> {
-    let trust = context
-        .with_store(async |store| {
-            let authorities = pki::load_authorities(context)?;
-            Ok(maina_server::pki::trust_store(store, &authorities).await?)
-        })
-        .await?;
+    let trust = pki::trust_store(context).await?;
     let mut card = reader(name)?;
     card.select_jpki()?;
     let certificate = card.read_der_file(JpkiKey::Authentication.certificate_file())?;

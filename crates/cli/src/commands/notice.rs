@@ -170,25 +170,24 @@ async fn print(
         }
         // Rendering is the work: both cores share it.
         let half = letters.len().div_ceil(2);
-        let rendered: Vec<Result<Vec<u8>, maina_server::notice::NoticeError>> =
-            std::thread::scope(|scope| {
-                let handles: Vec<_> = letters
-                    .chunks(half.max(1))
-                    .map(|chunk| {
-                        let font = font.clone();
-                        scope.spawn(move || {
-                            chunk
-                                .iter()
-                                .map(|(_, _, letter)| render(&font, letter))
-                                .collect::<Vec<_>>()
-                        })
+        let rendered: Vec<Result<Vec<u8>, _>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = letters
+                .chunks(half.max(1))
+                .map(|chunk| {
+                    let font = font.clone();
+                    scope.spawn(move || {
+                        chunk
+                            .iter()
+                            .map(|(_, _, letter)| render(&font, letter))
+                            .collect::<Vec<_>>()
                     })
-                    .collect();
-                handles
-                    .into_iter()
-                    .flat_map(|h| h.join().unwrap_or_default())
-                    .collect()
-            });
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap_or_default())
+                .collect()
+        });
         if rendered.len() != letters.len() {
             bail!("a rendering thread failed");
         }

@@ -4,7 +4,7 @@ use crate::context::Context;
 use anyhow::{anyhow, bail, Context as _, Result};
 use chrono::Utc;
 use clap::Subcommand;
-use maina_pki::{Authorities, CaKind};
+use maina_pki::{Authorities, CaKind, TrustStore};
 use std::path::PathBuf;
 
 #[derive(Subcommand, Debug)]
@@ -52,6 +52,15 @@ pub fn init_authorities(context: &Context) -> Result<()> {
         dir.display()
     );
     Ok(())
+}
+
+/// What a relying party trusts: both CA certificates and this registry's current
+/// CRLs.
+pub async fn trust_store(context: &Context) -> Result<TrustStore> {
+    let authorities = load_authorities(context)?;
+    context
+        .with_store(async |store| Ok(maina_server::pki::trust_store(store, &authorities).await?))
+        .await
 }
 
 fn parse_kind(code: &str) -> Result<CaKind> {

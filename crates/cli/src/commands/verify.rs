@@ -40,10 +40,7 @@ pub async fn run(context: &Context, args: &VerifyArgs) -> Result<()> {
         |label| pem::decode(&text, label).map_err(|e| anyhow!("{}: {e}", signature_file.display()));
     let signature = block(SIGNATURE_LABEL)?;
     let certificate = block("CERTIFICATE")?;
-    let authorities = pki::load_authorities(context)?;
-    let trust = context
-        .with_store(async |store| Ok(maina_server::pki::trust_store(store, &authorities).await?))
-        .await?;
+    let trust = pki::trust_store(context).await?;
     let valid = trust
         .verify_document(&certificate, &document, &signature, Utc::now())
         .map_err(|e| anyhow!("signature NOT valid: {e}"))?;
