@@ -3,12 +3,14 @@
 //! application; files, keys generated inside the card, the four PINs with retry limits
 //! and lockout, and the session state cleared on reset, power cycle and re-select.
 //!
-//! The card knows nothing of how it is reached: `maina card attach` carries its APDUs
-//! to a PC/SC reader through vpcd; tests call [`Card::transmit`] directly.
+//! The card itself knows nothing of how it is reached: [`vpcd`] carries its APDUs to
+//! a PC/SC reader through vsmartcard's vpcd (`maina card attach`); tests call
+//! [`Card::transmit`] directly.
 
 pub mod apdu;
 mod card;
 pub mod tlv;
+pub mod vpcd;
 
 pub use apdu::{Command, Response, StatusWord};
 pub use card::{

@@ -12,6 +12,7 @@ mod ca;
 mod facts;
 mod key;
 mod ocsp;
+pub mod pem;
 mod verify;
 
 pub use ca::{

@@ -1,13 +1,16 @@
-//! `maina resident ...` and `maina number ...`.
+//! `maina resident ...`: registering residents, showing them, recording their
+//! changes and their history; and finding a resident by either identifier (shared
+//! with `maina number`).
 
-use crate::Context;
-use anyhow::{bail, Context as _, Result};
+use crate::commands::{format_micros, import, or_placeholder, print_list, today};
+use crate::context::Context;
+use anyhow::{Context as _, Result};
 use chrono::NaiveDate;
 use clap::{Args, Subcommand};
 use maina_core::person::{parse_date, Address, Citizenship, Name, NameChange};
-use maina_core::resident::{NumberChangeReason, RegistrationForm, ResidentEvent};
+use maina_core::resident::{RegistrationForm, ResidentEvent};
 use maina_core::{MyNumber, ResidentCode};
-use maina_store::{NumberStatus, ResidentView, Store};
+use maina_store::{ResidentView, Store};
 
 #[derive(Subcommand, Debug)]
 pub enum ResidentCommand {
@@ -66,26 +69,7 @@ pub enum ResidentCommand {
         json: bool,
     },
     /// Import residents from a CSV file (a bulk job: resumable, reports rejected rows).
-    Import(crate::import::ImportArgs),
-}
-
-#[derive(Subcommand, Debug)]
-pub enum NumberCommand {
-    /// Check a My Number's form and check digit (and, with a registry, its status).
-    Check {
-        /// The number, as typed (spaces, hyphens and full-width digits are fine).
-        number: String,
-    },
-    /// Change a resident's My Number after a leak; the old one is retired for good.
-    Change {
-        /// Resident record code or current My Number.
-        resident: String,
-        /// Why (kept sealed with the retired number).
-        #[arg(long)]
-        reason: String,
-        #[arg(long)]
-        date: Option<String>,
-    },
+    Import(import::ImportArgs),
 }
 
 /// The registration form as flags (the same fields as the CSV columns).
@@ -97,27 +81,8 @@ pub struct RegisterArgs {
     /// birth | move-in-from-abroad
     #[arg(long, default_value = "move-in-from-abroad")]
     reason: String,
-    /// Family name (Japanese nationals), in kanji or kana.
-    #[arg(long)]
-    family_name: Option<String>,
-    /// Given name (Japanese nationals).
-    #[arg(long)]
-    given_name: Option<String>,
-    /// Family name in kana (Japanese nationals).
-    #[arg(long)]
-    family_kana: Option<String>,
-    /// Given name in kana (Japanese nationals).
-    #[arg(long)]
-    given_kana: Option<String>,
-    /// Name in the Latin alphabet as on the passport (foreign nationals).
-    #[arg(long)]
-    alphabet_name: Option<String>,
-    /// Registered alias, 通称 (foreign nationals, optional).
-    #[arg(long)]
-    alias: Option<String>,
-    /// Reading of the name in kana (foreign nationals, optional).
-    #[arg(long)]
-    name_kana: Option<String>,
+    #[command(flatten)]
+    name: NameArgs,
     /// YYYY-MM-DD
     #[arg(long)]
     birth_date: String,
@@ -151,13 +116,13 @@ impl RegisterArgs {
         RegistrationForm {
             municipality: Some(self.municipality.clone()),
             reason: Some(self.reason.clone()),
-            family_name: self.family_name.clone(),
-            given_name: self.given_name.clone(),
-            family_kana: self.family_kana.clone(),
-            given_kana: self.given_kana.clone(),
-            alphabet_name: self.alphabet_name.clone(),
-            alias: self.alias.clone(),
-            name_kana: self.name_kana.clone(),
+            family_name: self.name.family_name.clone(),
+            given_name: self.name.given_name.clone(),
+            family_kana: self.name.family_kana.clone(),
+            given_kana: self.name.given_kana.clone(),
+            alphabet_name: self.name.alphabet_name.clone(),
+            alias: self.name.alias.clone(),
+            name_kana: self.name.name_kana.clone(),
             birth_date: Some(self.birth_date.clone()),
             sex: Some(self.sex.clone()),
             address: Some(self.address.clone()),
@@ -170,33 +135,59 @@ impl RegisterArgs {
     }
 }
 
+/// The parts of a name, as flags: all of a new resident's, or the parts a rename
+/// changes (the others stay as they are).
+#[derive(Args, Debug)]
+pub struct NameArgs {
+    /// Family name (Japanese nationals), in kanji or kana.
+    #[arg(long)]
+    family_name: Option<String>,
+    /// Given name (Japanese nationals).
+    #[arg(long)]
+    given_name: Option<String>,
+    /// Family name in kana (Japanese nationals).
+    #[arg(long)]
+    family_kana: Option<String>,
+    /// Given name in kana (Japanese nationals).
+    #[arg(long)]
+    given_kana: Option<String>,
+    /// Name in the Latin alphabet as on the passport (foreign nationals).
+    #[arg(long)]
+    alphabet_name: Option<String>,
+    /// Registered alias, 通称 (foreign nationals, optional; on a rename, --alias ""
+    /// removes it).
+    #[arg(long)]
+    alias: Option<String>,
+    /// Reading of the name in kana (foreign nationals, optional).
+    #[arg(long)]
+    name_kana: Option<String>,
+}
+
+impl NameArgs {
+    /// The parts given, as a change to a name.
+    fn change(&self) -> NameChange {
+        NameChange {
+            family_name: self.family_name.clone(),
+            given_name: self.given_name.clone(),
+            family_kana: self.family_kana.clone(),
+            given_kana: self.given_kana.clone(),
+            alphabet_name: self.alphabet_name.clone(),
+            alias: self.alias.clone(),
+            name_kana: self.name_kana.clone(),
+        }
+    }
+}
+
 #[derive(Args, Debug)]
 pub struct RenameArgs {
     resident: String,
-    #[arg(long)]
-    family_name: Option<String>,
-    #[arg(long)]
-    given_name: Option<String>,
-    #[arg(long)]
-    family_kana: Option<String>,
-    #[arg(long)]
-    given_kana: Option<String>,
-    #[arg(long)]
-    alphabet_name: Option<String>,
-    /// New alias (通称); use --alias "" to remove it.
-    #[arg(long)]
-    alias: Option<String>,
-    #[arg(long)]
-    name_kana: Option<String>,
+    #[command(flatten)]
+    name: NameArgs,
     #[arg(long)]
     date: Option<String>,
 }
 
-pub fn today() -> NaiveDate {
-    chrono::Local::now().date_naive()
-}
-
-fn date_or_today(date: &Option<String>) -> Result<NaiveDate> {
+pub fn date_or_today(date: &Option<String>) -> Result<NaiveDate> {
     match date {
         Some(date) => Ok(parse_date("date", date)?),
         None => Ok(today()),
@@ -205,7 +196,7 @@ fn date_or_today(date: &Option<String>) -> Result<NaiveDate> {
 
 /// Finds a resident by resident record code (11 digits) or My Number (12 digits).
 /// A look-up by My Number is recorded in the access log.
-async fn find(store: &Store, context: &Context, who: &str) -> Result<ResidentView> {
+pub async fn find(store: &Store, context: &Context, who: &str) -> Result<ResidentView> {
     // Twelve digits (as typed, separators aside) are a My Number; anything else is
     // read as a resident record code, so errors speak of the identifier meant.
     let digits = who.chars().filter(|c| c.is_numeric()).count();
@@ -266,29 +257,23 @@ fn print_view(view: &ResidentView, reveal: bool) {
 
 pub async fn run(context: &Context, command: ResidentCommand) -> Result<()> {
     if let ResidentCommand::Import(args) = command {
-        return crate::import::run(context, args).await;
+        return import::run(context, args).await;
     }
-    let store = context.open().await?;
-    let result = run_with(&store, context, command).await;
-    store.close().await;
-    result
+    context
+        .with_store(async |store| run_with(store, context, command).await)
+        .await
 }
 
 async fn run_with(store: &Store, context: &Context, command: ResidentCommand) -> Result<()> {
     let who = context.who();
-    let actor = &who;
     match command {
         ResidentCommand::Register(args) => {
             let registration = args.form().parse(today())?;
-            let registered = store.register(registration, actor).await?;
+            let registered = store.register(registration, &who).await?;
             println!("resident record code  {}", registered.resident_code);
             if args.reveal_number {
                 store
-                    .audit(
-                        &context.who(),
-                        "reveal-my-number",
-                        Some(registered.resident_key),
-                    )
+                    .audit(&who, "reveal-my-number", Some(registered.resident_key))
                     .await?;
                 println!("My Number             {}", registered.my_number);
             } else {
@@ -329,73 +314,85 @@ async fn run_with(store: &Store, context: &Context, command: ResidentCommand) ->
             address,
             date,
         } => {
-            let view = find(store, context, &resident).await?;
-            let event = ResidentEvent::Moved {
-                date: date_or_today(&date)?,
-                municipality: municipality.parse().context("municipality")?,
-                address: Address::parse(&address)?,
-            };
-            changed(store.apply(view.resident_key, event, actor).await?);
+            record_event(store, context, &resident, |_| {
+                Ok(ResidentEvent::Moved {
+                    date: date_or_today(&date)?,
+                    municipality: municipality.parse().context("municipality")?,
+                    address: Address::parse(&address)?,
+                })
+            })
+            .await?;
         }
         ResidentCommand::Address {
             resident,
             address,
             date,
         } => {
-            let view = find(store, context, &resident).await?;
-            let event = ResidentEvent::AddressChanged {
-                date: date_or_today(&date)?,
-                address: Address::parse(&address)?,
-            };
-            changed(store.apply(view.resident_key, event, actor).await?);
+            record_event(store, context, &resident, |_| {
+                Ok(ResidentEvent::AddressChanged {
+                    date: date_or_today(&date)?,
+                    address: Address::parse(&address)?,
+                })
+            })
+            .await?;
         }
         ResidentCommand::Rename(args) => {
-            let view = find(store, context, &args.resident).await?;
-            let name = renamed(&view.record.person.name, &args)?;
-            let event = ResidentEvent::Renamed {
-                date: date_or_today(&args.date)?,
-                name,
-            };
-            changed(store.apply(view.resident_key, event, actor).await?);
+            record_event(store, context, &args.resident, |view| {
+                Ok(ResidentEvent::Renamed {
+                    name: renamed(&view.record.person.name, &args.name)?,
+                    date: date_or_today(&args.date)?,
+                })
+            })
+            .await?;
         }
         ResidentCommand::Depart { resident, date } => {
-            let view = find(store, context, &resident).await?;
-            let event = ResidentEvent::Departed {
-                date: date_or_today(&date)?,
-            };
-            changed(store.apply(view.resident_key, event, actor).await?);
+            record_event(store, context, &resident, |_| {
+                Ok(ResidentEvent::Departed {
+                    date: date_or_today(&date)?,
+                })
+            })
+            .await?;
         }
         ResidentCommand::Die { resident, date } => {
-            let view = find(store, context, &resident).await?;
-            let event = ResidentEvent::Died {
-                date: date_or_today(&date)?,
-            };
-            changed(store.apply(view.resident_key, event, actor).await?);
+            record_event(store, context, &resident, |_| {
+                Ok(ResidentEvent::Died {
+                    date: date_or_today(&date)?,
+                })
+            })
+            .await?;
         }
         ResidentCommand::History { resident, json } => {
             let view = find(store, context, &resident).await?;
             let history = store.history(view.resident_key).await?;
-            if json {
-                println!("{}", serde_json::to_string_pretty(&history)?);
-            } else {
-                for entry in history {
-                    let recorded = chrono::DateTime::from_timestamp_micros(entry.recorded_at)
-                        .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
-                        .unwrap_or_default();
-                    let actor = if entry.actor.is_empty() {
-                        "-"
-                    } else {
-                        entry.actor.as_str()
-                    };
-                    println!(
-                        "v{:<3} {}  {:<16} recorded {}  by {}",
-                        entry.version, entry.date, entry.kind, recorded, actor
-                    );
-                }
-            }
+            print_list(&history, json, |entry| {
+                let recorded = format_micros(entry.recorded_at, "%Y-%m-%d %H:%M:%S");
+                let actor = or_placeholder(&entry.actor, "-");
+                format!(
+                    "v{:<3} {}  {:<16} recorded {}  by {}",
+                    entry.version, entry.date, entry.kind, recorded, actor
+                )
+            })?;
         }
-        ResidentCommand::Import(_) => bail!("import is handled separately"),
+        ResidentCommand::Import(_) => anyhow::bail!("import is handled separately"),
     }
+    Ok(())
+}
+
+/// Finds `resident`, records the event `make` gives for them, and prints the
+/// record's new state.
+async fn record_event(
+    store: &Store,
+    context: &Context,
+    resident: &str,
+    make: impl FnOnce(&ResidentView) -> Result<ResidentEvent>,
+) -> Result<()> {
+    let view = find(store, context, resident).await?;
+    let event = make(&view)?;
+    changed(
+        store
+            .apply(view.resident_key, event, &context.who())
+            .await?,
+    );
     Ok(())
 }
 
@@ -410,79 +407,6 @@ fn changed(view: ResidentView) {
     );
 }
 
-fn renamed(current: &Name, args: &RenameArgs) -> Result<Name> {
-    Ok(current.changed(&NameChange {
-        family_name: args.family_name.clone(),
-        given_name: args.given_name.clone(),
-        family_kana: args.family_kana.clone(),
-        given_kana: args.given_kana.clone(),
-        alphabet_name: args.alphabet_name.clone(),
-        alias: args.alias.clone(),
-        name_kana: args.name_kana.clone(),
-    })?)
-}
-
-pub async fn run_number(context: &Context, command: NumberCommand) -> Result<()> {
-    match command {
-        NumberCommand::Check { number } => {
-            let number: MyNumber = match number.parse() {
-                Ok(number) => number,
-                Err(error) => bail!("invalid: {error}"),
-            };
-            println!("valid My Number {}", number.masked());
-            if context.key_path().exists() {
-                let store = context.open().await?;
-                let status = store.lookup_number(&number).await?;
-                let line = match &status {
-                    NumberStatus::Active { resident_key } => {
-                        store
-                            .audit(&context.who(), "number-check", Some(*resident_key))
-                            .await?;
-                        "issued and in use".to_string()
-                    }
-                    NumberStatus::Retired {
-                        resident_key,
-                        replaced_by,
-                        ..
-                    } => {
-                        store
-                            .audit(&context.who(), "number-check", Some(*resident_key))
-                            .await?;
-                        format!(
-                            "retired (changed after a leak; replaced by {})",
-                            replaced_by.masked()
-                        )
-                    }
-                    NumberStatus::NotIssued => "not issued by this registry".to_string(),
-                };
-                println!("registry: {line}");
-                store.close().await;
-            }
-            Ok(())
-        }
-        NumberCommand::Change {
-            resident,
-            reason,
-            date,
-        } => {
-            let store = context.open().await?;
-            let view = find(&store, context, &resident).await?;
-            let reason = NumberChangeReason::parse(&reason)?;
-            let (old, new) = store
-                .change_number(
-                    view.resident_key,
-                    date_or_today(&date)?,
-                    reason,
-                    &context.who(),
-                )
-                .await?;
-            store
-                .audit(&context.who(), "reveal-my-number", Some(view.resident_key))
-                .await?;
-            println!("retired   {}", old.masked());
-            println!("new       {new}");
-            store.close().await;
-            Ok(())
-        }
-    }
+fn renamed(current: &Name, args: &NameArgs) -> Result<Name> {
+    Ok(current.changed(&args.change())?)
 }

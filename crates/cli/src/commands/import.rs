@@ -4,8 +4,8 @@
 //! killed at any point resumes at the last committed checkpoint: no resident twice,
 //! none lost. The file is identified by its SHA-256, so an edited file is a new import.
 
-use crate::resident::today;
-use crate::Context;
+use crate::commands::{today, with_suffix};
+use crate::context::Context;
 use anyhow::{bail, Context as _, Result};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -85,11 +85,12 @@ fn csv_field(error: &csv::Error, headers: &csv::StringRecord) -> &'static str {
 }
 
 pub async fn run(context: &Context, args: ImportArgs) -> Result<()> {
-    let store = context.open().await?;
-    store.set_bulk_mode(true).await?;
-    let result = import(&store, context, &args).await;
-    store.close().await;
-    result
+    context
+        .with_store(async |store| {
+            store.set_bulk_mode(true).await?;
+            import(store, context, &args).await
+        })
+        .await
 }
 
 async fn import(store: &Store, context: &Context, args: &ImportArgs) -> Result<()> {
@@ -240,11 +241,10 @@ async fn write_report(store: &Store, hash: &str, args: &ImportArgs) -> Result<()
     if rejections.is_empty() {
         return Ok(());
     }
-    let path = args.report.clone().unwrap_or_else(|| {
-        let mut name = args.file.clone().into_os_string();
-        name.push(".rejects.csv");
-        PathBuf::from(name)
-    });
+    let path = args
+        .report
+        .clone()
+        .unwrap_or_else(|| with_suffix(&args.file, ".rejects.csv"));
     let mut writer =
         csv::Writer::from_path(&path).with_context(|| format!("writing {}", path.display()))?;
     writer.write_record(["line", "field", "reason"])?;

@@ -1,7 +1,7 @@
 //! `maina bench auth` and `maina bench apdu`: the card PKI's and the card link's
 //! figures.
 
-use anyhow::{anyhow, Context as _, Result};
+use crate::{BenchError, Result};
 use chrono::{Duration, Utc};
 use maina_pki::{
     digest_info_sha256, sha256, Authority, CaKind, CachedVerifier, CertificateRequest, KeyPair,
@@ -17,7 +17,9 @@ fn rate(seconds: f64, mut check: impl FnMut() -> bool) -> Result<f64> {
     while start.elapsed().as_secs_f64() < seconds {
         for _ in 0..64 {
             if !check() {
-                return Err(anyhow!("a check failed during the benchmark"));
+                return Err(BenchError::Refused(
+                    "a check failed during the benchmark".into(),
+                ));
             }
         }
         done += 64;
@@ -30,13 +32,17 @@ fn openssl_speed(seconds: u64) -> Result<f64> {
     let output = std::process::Command::new("openssl")
         .args(["speed", "-seconds", &seconds.to_string(), "rsa2048"])
         .output()
-        .context("running `openssl speed` (Debian's openssl package)")?;
+        .map_err(|e| {
+            BenchError::Tool(format!(
+                "running `openssl speed` (Debian's openssl package): {e}"
+            ))
+        })?;
     let text = String::from_utf8_lossy(&output.stdout);
     text.lines()
         .find(|line| line.starts_with("rsa") && line.contains("2048"))
         .and_then(|line| line.split_whitespace().last())
         .and_then(|value| value.parse().ok())
-        .ok_or_else(|| anyhow!("could not read openssl speed's output:\n{text}"))
+        .ok_or_else(|| BenchError::Tool(format!("could not read openssl speed's output:\n{text}")))
 }
 
 pub fn auth(revoked: u64, seconds: u64) -> Result<()> {
@@ -80,7 +86,7 @@ pub fn auth(revoked: u64, seconds: u64) -> Result<()> {
     let mut trust = TrustStore::new(ca.certificate_der(), sign_ca.certificate_der())?;
     let listed = trust
         .load_crl(&crl, now)
-        .map_err(|e| anyhow!("loading the CRL: {e}"))?;
+        .map_err(|e| BenchError::Refused(format!("loading the CRL: {e}")))?;
     let loaded = started.elapsed();
     println!(
         "CRL: {listed} revoked serials, {:.1} MB; signed in {:.2} s, checked and loaded in {:.2} s",
@@ -135,7 +141,10 @@ pub fn apdu(count: u32, reader: Option<&str>) -> Result<()> {
         let answer = card.send(&[0x00, 0x20, 0x00, 0x80])?;
         times.push(started.elapsed().as_secs_f64() * 1e3);
         if answer.status & 0xFFF0 != 0x63C0 {
-            return Err(anyhow!("unexpected status {:04X}", answer.status));
+            return Err(BenchError::Refused(format!(
+                "unexpected status {:04X}",
+                answer.status
+            )));
         }
     }
     times.sort_by(f64::total_cmp);

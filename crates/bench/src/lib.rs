@@ -1,0 +1,145 @@
+//! maina's benchmarks, behind `maina bench ...`: each prints its figure beside a
+//! ceiling (the same work with maina's checks taken out) and asserts nothing.
+//!
+//! A crate of its own so that the production crates carry no benchmark code: only
+//! the CLI depends on it. It holds the bare routers the HTTP ceilings are measured
+//! with, and the synthetic residents the benchmarks (and `maina demo`) register.
+
+mod card;
+mod http;
+mod inquiry;
+mod load;
+mod numbering;
+mod scratch;
+pub mod synth;
+
+use clap::Subcommand;
+
+pub use load::{bare_inquiry_router, bare_router, serve_router};
+
+/// Why a benchmark could not run to the end.
+#[derive(Debug, thiserror::Error)]
+pub enum BenchError {
+    #[error(transparent)]
+    Store(#[from] maina_store::StoreError),
+    #[error(transparent)]
+    Pki(#[from] maina_pki::PkiError),
+    #[error(transparent)]
+    Reader(#[from] maina_reader::ReaderError),
+    #[error(transparent)]
+    Serve(#[from] maina_server::ServeError),
+    #[error(transparent)]
+    Id(#[from] maina_core::IdError),
+    #[error(transparent)]
+    Field(#[from] maina_core::FieldError),
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Task(#[from] tokio::task::JoinError),
+    /// A precondition or a result the benchmark refuses (said in full).
+    #[error("{0}")]
+    Refused(String),
+    /// An outside tool (wrk, openssl) could not run or gave no figure.
+    #[error("{0}")]
+    Tool(String),
+}
+
+pub type Result<T, E = BenchError> = std::result::Result<T, E>;
+
+#[derive(Subcommand, Debug)]
+pub enum BenchCommand {
+    /// Register N synthetic residents end to end (validate, number, seal, persist)
+    /// into a fresh database, then insert N bare rows of the same shape (the
+    /// ceiling), and print both rates and the peak RSS.
+    Numbering {
+        /// How many residents.
+        #[arg(long, default_value_t = 1_000_000)]
+        residents: u64,
+        /// Rows per transaction.
+        #[arg(long, default_value_t = 5000)]
+        batch: u64,
+        /// Skip the bare-insert ceiling.
+        #[arg(long)]
+        no_ceiling: bool,
+    },
+    /// Store N residents, then load `GET /api/v1/residents/{code}` with wrk (every
+    /// request authenticated, read, decrypted and audited) and a bare axum handler
+    /// returning a constant (the framework's ceiling); print requests/s, p50, p99.
+    Http {
+        /// How many residents to store first.
+        #[arg(long, default_value_t = 1_000_000)]
+        residents: u64,
+        /// Seconds of load for each target.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// Concurrent connections.
+        #[arg(long, default_value_t = 32)]
+        connections: u32,
+    },
+    /// Store N applications, then load the status inquiry
+    /// (`POST /api/v1/application-status`, form ID + birth date) with wrk, and the
+    /// raw point look-up of the same rows behind a bare handler (the ceiling).
+    Inquiry {
+        #[arg(long, default_value_t = 10_000_000)]
+        applications: u64,
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        #[arg(long, default_value_t = 32)]
+        connections: u32,
+    },
+    /// Authentication checks on one core (RSA-2048 signature on a challenge, the
+    /// chain, revocation against a CRL of N serials) beside `openssl speed rsa2048`.
+    Auth {
+        /// Revoked serials on the CRL.
+        #[arg(long, default_value_t = 1_000_000)]
+        revoked: u64,
+        /// Seconds for each figure.
+        #[arg(long, default_value_t = 3)]
+        seconds: u64,
+    },
+    /// Round trips of one APDU to the card in a PC/SC reader (e.g. a card attached
+    /// with `maina card attach`).
+    Apdu {
+        #[arg(long, default_value_t = 2000)]
+        count: u32,
+        #[arg(long)]
+        reader: Option<String>,
+    },
+}
+
+/// Runs one benchmark. `database` is the command line's `--db`: benchmarks that
+/// store rows make their own SQLite file, or fill this PostgreSQL database (which
+/// must be one for benchmarks).
+pub async fn run(command: BenchCommand, database: Option<&str>) -> Result<()> {
+    match command {
+        BenchCommand::Numbering {
+            residents,
+            batch,
+            no_ceiling,
+        } => numbering::run(database, residents, batch.max(1), no_ceiling).await,
+        BenchCommand::Http {
+            residents,
+            seconds,
+            connections,
+        } => http::run(database, residents, seconds.max(1), connections.max(1)).await,
+        BenchCommand::Inquiry {
+            applications,
+            seconds,
+            connections,
+        } => inquiry::run(database, applications, seconds.max(1), connections.max(1)).await,
+        BenchCommand::Auth { revoked, seconds } => card::auth(revoked, seconds.max(1)),
+        BenchCommand::Apdu { count, reader } => card::apdu(count.max(1), reader.as_deref()),
+    }
+}
+
+/// The benchmarks' municipality (Chiyoda City, as the demo's).
+const MUNICIPALITY: &str = "131016";
+
+/// The actor recorded for the benchmarks' writes.
+fn bench_actor() -> maina_core::officer::Actor {
+    maina_core::officer::Actor::administrator("bench", "benchmark")
+}
+
+fn today() -> chrono::NaiveDate {
+    chrono::Local::now().date_naive()
+}

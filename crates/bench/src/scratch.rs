@@ -1,0 +1,55 @@
+//! The benchmarks' database: a fresh SQLite file in a temporary directory, or the
+//! PostgreSQL database given with `--db`, opened with a random key.
+
+use crate::{BenchError, Result, MUNICIPALITY};
+use maina_store::{Keys, Municipality, Store};
+use rand::RngCore;
+
+/// An open benchmark store and the directory its SQLite file lives in (removed when
+/// dropped, so it must outlive the store).
+pub struct Scratch {
+    pub dir: tempfile::TempDir,
+    pub store: Store,
+}
+
+/// Opens the store of benchmark `name` (`bench numbering`, ...): SQLite in a new
+/// directory named with `prefix`, unless `database` is a PostgreSQL URL.
+pub async fn open(database: Option<&str>, name: &str, prefix: &str) -> Result<Scratch> {
+    let dir = tempfile::Builder::new().prefix(prefix).tempdir()?;
+    let url = match database {
+        Some(url) if url.starts_with("postgres") => url.to_owned(),
+        Some(url) => {
+            return Err(BenchError::Refused(format!(
+                "{name} makes its own SQLite file; --db takes a PostgreSQL URL here, not {url}"
+            )))
+        }
+        None => maina_store::sqlite_url(&dir.path().join("bench.sqlite3")),
+    };
+    let mut master = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut master);
+    let store = Store::open(&url, &Keys::from_bytes(master)).await?;
+    Ok(Scratch { dir, store })
+}
+
+/// Refuses a database that already holds residents: the benchmark's figures (and
+/// its clean-up) assume only its own rows.
+pub async fn ensure_empty(store: &Store) -> Result<()> {
+    if store.resident_count().await? > 0 {
+        return Err(BenchError::Refused(
+            "the benchmark database already holds residents: give an empty database".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Adds the benchmarks' municipality.
+pub async fn add_municipality(store: &Store) -> Result<()> {
+    store
+        .put_municipality(&Municipality {
+            code: MUNICIPALITY.parse()?,
+            name_ja: "千代田区".into(),
+            name_en: "Chiyoda City".into(),
+        })
+        .await?;
+    Ok(())
+}

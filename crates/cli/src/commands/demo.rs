@@ -1,0 +1,101 @@
+//! `maina demo`: a registry to try maina with (a municipality, synthetic residents,
+//! three officers), served unless `--no-serve`.
+
+use crate::commands::{pki, serve, today};
+use crate::context::Context;
+use anyhow::Result;
+use maina_core::officer::Role;
+use maina_core::MunicipalityCode;
+use maina_store::{Municipality, Store};
+
+#[derive(clap::Args, Debug)]
+pub struct DemoArgs {
+    #[command(flatten)]
+    serve: serve::ServeArgs,
+    /// How many synthetic residents to register (only into an empty registry).
+    #[arg(long, default_value_t = 300)]
+    residents: u64,
+    /// Create the demo data and exit instead of serving.
+    #[arg(long)]
+    no_serve: bool,
+}
+
+/// The demo officers' password (demo data only).
+const DEMO_PASSWORD: &str = "demo password 2026";
+
+/// The demo municipality: Chiyoda City, Tokyo.
+pub const DEMO_MUNICIPALITY: &str = "131016";
+
+pub async fn run(context: &Context, args: &DemoArgs) -> Result<()> {
+    let config = args.serve.config()?;
+    let store = create(context, args.residents).await?;
+    if args.no_serve {
+        store.close().await;
+        return Ok(());
+    }
+    serve::serve(context, &store, config).await
+}
+
+/// Creates what is missing of the demo registry; returns its open store.
+async fn create(context: &Context, residents: u64) -> Result<Store> {
+    let store = if context.key_path().exists() {
+        context.open().await?
+    } else {
+        context.init().await?
+    };
+    if !maina_pki::Authorities::exist(&context.pki_dir()) {
+        pki::init_authorities(context)?;
+    }
+    let code: MunicipalityCode = DEMO_MUNICIPALITY.parse()?;
+    store
+        .put_municipality(&Municipality {
+            code,
+            name_ja: "千代田区".into(),
+            name_en: "Chiyoda City".into(),
+        })
+        .await?;
+    if store.resident_count().await? == 0 {
+        register_residents(context, &store, residents, code).await?;
+    }
+    if store.officers().await?.is_empty() {
+        let who = context.who();
+        for (name, role) in [
+            ("demo-registrar", Role::Registrar),
+            ("demo-supervisor", Role::Supervisor),
+            ("demo-auditor", Role::Auditor),
+        ] {
+            store
+                .add_officer(&name.parse()?, role, code, DEMO_PASSWORD, &who)
+                .await?;
+        }
+        println!("demo officers: demo-registrar, demo-supervisor, demo-auditor (password: {DEMO_PASSWORD})");
+    }
+    println!("demo data in {}", context.data.display());
+    Ok(store)
+}
+
+async fn register_residents(
+    context: &Context,
+    store: &Store,
+    residents: u64,
+    code: MunicipalityCode,
+) -> Result<()> {
+    let today = today();
+    let rows = (0..residents)
+        .map(|i| {
+            maina_bench::synth::resident(i, DEMO_MUNICIPALITY)
+                .parse(today)
+                .map(|r| (i + 1, r))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let keys = store.reserve_resident_keys(rows.len() as u64).await?;
+    let sealed = store.seal_registrations(keys, rows)?;
+    let outcomes = store.insert_sealed(sealed, None, &context.who()).await?;
+    let registered = outcomes.iter().filter(|o| o.is_ok()).count();
+    store.merge_search_index().await?;
+    println!(
+        "demo: registered {registered} residents in {} (千代田区)",
+        code.as_digits()
+    );
+    Ok(())
+}

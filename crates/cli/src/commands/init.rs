@@ -1,0 +1,23 @@
+//! `maina init`: the data directory, its key file, the database and the card
+//! authorities.
+
+use crate::commands::pki;
+use crate::context::{redact_url, Context};
+use anyhow::Result;
+
+pub async fn run(context: &Context) -> Result<()> {
+    let store = context.init().await?;
+    println!("initialised {}", context.data.display());
+    pki::init_authorities(context)?;
+    println!(
+        "  key file: {} (keep it safe and out of backups of the database)",
+        context.key_path().display()
+    );
+    println!(
+        "  database: {} ({})",
+        redact_url(&context.db_url()),
+        store.backend().name()
+    );
+    store.close().await;
+    Ok(())
+}

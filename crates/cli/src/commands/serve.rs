@@ -1,0 +1,157 @@
+//! `maina serve`: the server's settings (flags and environment over the TOML file
+//! over the defaults) and the server's run until a signal stops it.
+
+use crate::commands::pki;
+use crate::context::Context;
+use crate::logging;
+use anyhow::Result;
+use maina_server::{LogFormat, ServerConfig};
+use maina_store::Store;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// Server settings: flags and environment override the TOML file, which overrides
+/// the defaults.
+#[derive(clap::Args, Debug)]
+pub struct ServeArgs {
+    /// TOML configuration file (keys: listen, log_format, max_body_bytes,
+    /// session_minutes, secure_cookies, login_attempts_per_minute, smtp_url,
+    /// smtp_ca_file, mail_from, mail_retry_seconds, public_url, booth_keys,
+    /// office_contacts).
+    #[arg(long, env = "MAINA_CONFIG")]
+    config: Option<PathBuf>,
+    /// Address to listen on [default: 127.0.0.1:8080].
+    #[arg(long, env = "MAINA_LISTEN")]
+    listen: Option<SocketAddr>,
+    /// Log format: text or json [default: text].
+    #[arg(long, env = "MAINA_LOG_FORMAT", value_parser = ["text", "json"])]
+    log_format: Option<String>,
+    /// Send cookies without the Secure flag (plain-HTTP testing only).
+    #[arg(long)]
+    insecure_cookies: bool,
+    /// Mail server: smtps://user:password@host:465, smtp://user:password@host:587?tls=required
+    /// (STARTTLS) or smtp://host:25 (plain relay). The environment keeps the password
+    /// out of files and process lists.
+    #[arg(long, env = "MAINA_SMTP_URL", hide_env_values = true)]
+    smtp_url: Option<SmtpUrl>,
+    /// PEM file of the CA that signed the mail server's certificate, when the system
+    /// does not trust it.
+    #[arg(long, env = "MAINA_SMTP_CA_FILE")]
+    smtp_ca_file: Option<PathBuf>,
+}
+
+/// A mail server URL, which may hold a password: its debug print masks it, so the
+/// settings can derive `Debug` without leaking it.
+#[derive(Clone)]
+pub struct SmtpUrl(String);
+
+impl From<String> for SmtpUrl {
+    fn from(url: String) -> Self {
+        Self(url)
+    }
+}
+
+impl std::fmt::Debug for SmtpUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&maina_service::mail::redact_smtp_url(&self.0), f)
+    }
+}
+
+impl ServeArgs {
+    /// The configuration file's settings with the flags and environment over them.
+    pub fn config(&self) -> Result<ServerConfig> {
+        let mut config = match &self.config {
+            Some(path) => ServerConfig::from_file(path)?,
+            None => ServerConfig::default(),
+        };
+        if let Some(listen) = self.listen {
+            config.listen = listen;
+        }
+        match self.log_format.as_deref() {
+            Some("json") => config.log_format = LogFormat::Json,
+            Some("text") => config.log_format = LogFormat::Text,
+            _ => {}
+        }
+        if self.insecure_cookies {
+            config.secure_cookies = false;
+        }
+        if let Some(SmtpUrl(url)) = &self.smtp_url {
+            config.smtp_url = Some(url.clone());
+        }
+        if let Some(path) = &self.smtp_ca_file {
+            config.smtp_ca_file = Some(path.clone());
+        }
+        config
+            .check()
+            .map_err(|message| anyhow::anyhow!("{message}"))?;
+        Ok(config)
+    }
+}
+
+pub async fn run(context: &Context, args: &ServeArgs) -> Result<()> {
+    let config = args.config()?;
+    serve(context, &context.open().await?, config).await
+}
+
+/// Serves `store` until SIGINT or SIGTERM, then closes it.
+pub async fn serve(context: &Context, store: &Store, config: ServerConfig) -> Result<()> {
+    logging::init(config.log_format);
+    let listen = config.listen;
+    let mut state = maina_server::AppState::new(store.clone(), config);
+    if maina_pki::Authorities::exist(&context.pki_dir()) {
+        state = state.with_authorities(pki::load_authorities(context)?);
+    } else {
+        tracing::warn!(
+            "no card authorities in the data directory: CRLs and OCSP are off (maina pki init)"
+        );
+    }
+    let backend = store.backend().name();
+    maina_server::serve(listen, state, shutdown_signal(), |addr| {
+        println!("maina listening on http://{addr} ({backend})");
+    })
+    .await?;
+    store.close().await;
+    println!("maina stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Probe {
+        #[command(flatten)]
+        serve: ServeArgs,
+    }
+
+    #[test]
+    fn the_smtp_password_never_reaches_a_debug_print() {
+        let probe = Probe::parse_from(["maina", "--smtp-url", "smtps://mail:hunter2@host:465"]);
+        let printed = format!("{:?}", probe.serve);
+        assert!(!printed.contains("hunter2"), "{printed}");
+        assert!(printed.contains("host"), "{printed}");
+    }
+}
