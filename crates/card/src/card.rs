@@ -128,15 +128,10 @@ impl PinFile {
 
     /// Constant-time comparison: the time taken tells nothing of how much matched.
     fn matches(&self, candidate: &[u8]) -> bool {
-        if candidate.len() != self.value.len() {
-            return false;
-        }
-        let diff = self
-            .value
-            .iter()
-            .zip(candidate)
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b));
-        diff == 0
+        bool::from(subtle::ConstantTimeEq::ct_eq(
+            self.value.as_slice(),
+            candidate,
+        ))
     }
 }
 

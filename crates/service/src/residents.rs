@@ -130,6 +130,27 @@ impl Service {
         Ok(view)
     }
 
+    /// The back office's read of a record by resident record code or, when twelve
+    /// digits are given, by My Number: audited as `read` or `read-by-my-number`.
+    pub async fn find_resident(&self, actor: &Actor, identifier: &str) -> Result<ResidentView> {
+        // Twelve digits (as typed, separators aside) are a My Number; anything else
+        // is read as a resident record code, so errors speak of the identifier meant.
+        let digits = identifier.chars().filter(|c| c.is_numeric()).count();
+        let (view, action) = if digits == MyNumber::LEN {
+            let view = self.readable_by_number(actor, identifier).await?;
+            (view, "read-by-my-number")
+        } else {
+            let view = self
+                .authorized_resident(actor, identifier, Permission::ReadResident)
+                .await?;
+            (view, "read")
+        };
+        self.store
+            .audit(actor, action, Some(view.resident_key))
+            .await?;
+        Ok(view)
+    }
+
     /// Registers a resident (birth or move-in from abroad) in a municipality the
     /// actor may register in.
     pub async fn register(
@@ -240,8 +261,9 @@ impl Service {
             .collect())
     }
 
-    /// The resident holding a My Number, if the actor may read them (audited).
-    pub async fn resident_by_number(&self, actor: &Actor, raw: &str) -> Result<ResidentResponse> {
+    /// The resident holding a My Number, if the actor may read them (not audited:
+    /// the callers audit the read).
+    async fn readable_by_number(&self, actor: &Actor, raw: &str) -> Result<ResidentView> {
         if !actor.role.allows(Permission::ReadResident) {
             return Err(ServiceError::forbidden());
         }
@@ -252,6 +274,12 @@ impl Service {
         if !actor.may(Permission::ReadResident, Some(&view.record.municipality)) {
             return Err(ServiceError::not_found("resident with this My Number"));
         }
+        Ok(view)
+    }
+
+    /// The resident holding a My Number, if the actor may read them (audited).
+    pub async fn resident_by_number(&self, actor: &Actor, raw: &str) -> Result<ResidentResponse> {
+        let view = self.readable_by_number(actor, raw).await?;
         self.store
             .audit(actor, "read-by-my-number", Some(view.resident_key))
             .await?;

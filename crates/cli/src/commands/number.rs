@@ -1,10 +1,9 @@
 //! `maina number ...`: checking a My Number, and changing a resident's after a leak.
 
-use crate::commands::resident::{date_or_today, find};
+use crate::commands::resident;
 use crate::context::Context;
 use anyhow::{bail, Result};
 use clap::Subcommand;
-use maina_core::resident::NumberChangeReason;
 use maina_core::MyNumber;
 use maina_store::{NumberStatus, Store};
 
@@ -50,21 +49,15 @@ pub async fn run(context: &Context, command: NumberCommand) -> Result<()> {
         } => {
             context
                 .with_store(async |store| {
-                    let view = find(store, context, &resident).await?;
-                    let reason = NumberChangeReason::parse(&reason)?;
-                    let (old, new) = store
-                        .change_number(
-                            view.resident_key,
-                            date_or_today(&date)?,
-                            reason,
-                            &context.who(),
-                        )
+                    let who = context.who();
+                    let service = resident::service(store);
+                    let view = service.find_resident(&who, &resident).await?;
+                    let code = view.resident_code.as_digits();
+                    let changed = service
+                        .change_number(&who, &code, &reason, date.as_deref())
                         .await?;
-                    store
-                        .audit(&context.who(), "reveal-my-number", Some(view.resident_key))
-                        .await?;
-                    println!("retired   {}", old.masked());
-                    println!("new       {new}");
+                    println!("retired   {}", changed.retired_masked);
+                    println!("new       {}", changed.my_number.number());
                     Ok(())
                 })
                 .await

@@ -2,14 +2,16 @@
 //! changes and their history; and finding a resident by either identifier (shared
 //! with `maina number`).
 
-use crate::commands::{format_micros, import, or_placeholder, print_list, today};
+use crate::commands::{format_micros, import, or_placeholder, print_list};
 use crate::context::Context;
-use anyhow::{Context as _, Result};
-use chrono::NaiveDate;
+use anyhow::Result;
 use clap::{Args, Subcommand};
-use maina_core::person::{parse_date, Address, Citizenship, Name, NameChange};
-use maina_core::resident::{RegistrationForm, ResidentEvent};
-use maina_core::{MyNumber, ResidentCode};
+use maina_core::person::{Citizenship, NameChange};
+use maina_core::resident::RegistrationForm;
+use maina_core::ResidentCode;
+use maina_proto::ClearMyNumber;
+use maina_service::residents::ResidentChange;
+use maina_service::{Service, ServiceConfig};
 use maina_store::{ResidentView, Store};
 
 #[derive(Subcommand, Debug)]
@@ -187,46 +189,16 @@ pub struct RenameArgs {
     date: Option<String>,
 }
 
-pub fn date_or_today(date: &Option<String>) -> Result<NaiveDate> {
-    match date {
-        Some(date) => Ok(parse_date("date", date)?),
-        None => Ok(today()),
-    }
+/// The use cases, over the command line's store.
+pub fn service(store: &Store) -> Service {
+    Service::new(store.clone(), ServiceConfig::default())
 }
 
-/// Finds a resident by resident record code (11 digits) or My Number (12 digits).
-/// A look-up by My Number is recorded in the access log.
-pub async fn find(store: &Store, context: &Context, who: &str) -> Result<ResidentView> {
-    // Twelve digits (as typed, separators aside) are a My Number; anything else is
-    // read as a resident record code, so errors speak of the identifier meant.
-    let digits = who.chars().filter(|c| c.is_numeric()).count();
-    let (view, action) = if digits == MyNumber::LEN {
-        let number: MyNumber = who.parse()?;
-        let view = store
-            .resident_by_number(&number)
-            .await
-            .context("My Number")?;
-        (view, "read-by-my-number")
-    } else {
-        let code: ResidentCode = who.parse()?;
-        let view = store
-            .resident_by_code(&code)
-            .await
-            .context("resident record code")?;
-        (view, "read")
-    };
-    store
-        .audit(&context.who(), action, Some(view.resident_key))
-        .await?;
-    Ok(view)
-}
-
-fn print_view(view: &ResidentView, reveal: bool) {
+fn print_view(view: &ResidentView, revealed: Option<&ClearMyNumber>) {
     let record = &view.record;
-    let number = if reveal {
-        view.my_number.to_string()
-    } else {
-        view.my_number.masked()
+    let number = match revealed {
+        Some(clear) => clear.number().to_string(),
+        None => view.my_number.masked(),
     };
     println!("resident record code  {}", view.resident_code);
     println!("My Number             {number}");
@@ -266,18 +238,19 @@ pub async fn run(context: &Context, command: ResidentCommand) -> Result<()> {
 
 async fn run_with(store: &Store, context: &Context, command: ResidentCommand) -> Result<()> {
     let who = context.who();
+    let service = service(store);
     match command {
         ResidentCommand::Register(args) => {
-            let registration = args.form().parse(today())?;
-            let registered = store.register(registration, &who).await?;
-            println!("resident record code  {}", registered.resident_code);
+            let registered = service.register(&who, &args.form()).await?;
+            let code: ResidentCode = registered.resident_code.parse()?;
+            println!("resident record code  {code}");
             if args.reveal_number {
-                store
-                    .audit(&who, "reveal-my-number", Some(registered.resident_key))
+                let clear = service
+                    .reveal_number(&who, &registered.resident_code)
                     .await?;
-                println!("My Number             {}", registered.my_number);
+                println!("My Number             {}", clear.my_number.number());
             } else {
-                println!("My Number             {}", registered.my_number.masked());
+                println!("My Number             {}", registered.my_number_masked);
             }
             if registered.returned {
                 println!(
@@ -290,22 +263,22 @@ async fn run_with(store: &Store, context: &Context, command: ResidentCommand) ->
             reveal_number,
             json,
         } => {
-            let view = find(store, context, &resident).await?;
-            if reveal_number {
-                store
-                    .audit(&context.who(), "reveal-my-number", Some(view.resident_key))
-                    .await?;
-            }
+            let view = service.find_resident(&who, &resident).await?;
+            let revealed = if reveal_number {
+                let code = view.resident_code.as_digits();
+                Some(service.reveal_number(&who, &code).await?.my_number)
+            } else {
+                None
+            };
             if json {
+                // The view writes the number masked; a reveal puts it in clear.
                 let mut value = serde_json::to_value(&view)?;
-                if !reveal_number {
-                    if let Some(number) = value.get_mut("my_number") {
-                        *number = serde_json::Value::String(view.my_number.masked());
-                    }
+                if let (Some(clear), Some(number)) = (&revealed, value.get_mut("my_number")) {
+                    *number = serde_json::to_value(clear)?;
                 }
                 println!("{}", serde_json::to_string_pretty(&value)?);
             } else {
-                print_view(&view, reveal_number);
+                print_view(&view, revealed.as_ref());
             }
         }
         ResidentCommand::Move {
@@ -314,55 +287,38 @@ async fn run_with(store: &Store, context: &Context, command: ResidentCommand) ->
             address,
             date,
         } => {
-            record_event(store, context, &resident, |_| {
-                Ok(ResidentEvent::Moved {
-                    date: date_or_today(&date)?,
-                    municipality: municipality.parse().context("municipality")?,
-                    address: Address::parse(&address)?,
-                })
-            })
-            .await?;
+            let change = ResidentChange::Move {
+                municipality,
+                address,
+                date,
+            };
+            record_change(&service, context, &resident, change).await?;
         }
         ResidentCommand::Address {
             resident,
             address,
             date,
         } => {
-            record_event(store, context, &resident, |_| {
-                Ok(ResidentEvent::AddressChanged {
-                    date: date_or_today(&date)?,
-                    address: Address::parse(&address)?,
-                })
-            })
-            .await?;
+            let change = ResidentChange::Address { address, date };
+            record_change(&service, context, &resident, change).await?;
         }
         ResidentCommand::Rename(args) => {
-            record_event(store, context, &args.resident, |view| {
-                Ok(ResidentEvent::Renamed {
-                    name: renamed(&view.record.person.name, &args.name)?,
-                    date: date_or_today(&args.date)?,
-                })
-            })
-            .await?;
+            let change = ResidentChange::Rename {
+                change: args.name.change(),
+                date: args.date.clone(),
+            };
+            record_change(&service, context, &args.resident, change).await?;
         }
         ResidentCommand::Depart { resident, date } => {
-            record_event(store, context, &resident, |_| {
-                Ok(ResidentEvent::Departed {
-                    date: date_or_today(&date)?,
-                })
-            })
-            .await?;
+            let change = ResidentChange::Departure { date };
+            record_change(&service, context, &resident, change).await?;
         }
         ResidentCommand::Die { resident, date } => {
-            record_event(store, context, &resident, |_| {
-                Ok(ResidentEvent::Died {
-                    date: date_or_today(&date)?,
-                })
-            })
-            .await?;
+            let change = ResidentChange::Death { date };
+            record_change(&service, context, &resident, change).await?;
         }
         ResidentCommand::History { resident, json } => {
-            let view = find(store, context, &resident).await?;
+            let view = service.find_resident(&who, &resident).await?;
             let history = store.history(view.resident_key).await?;
             print_list(&history, json, |entry| {
                 let recorded = format_micros(entry.recorded_at, "%Y-%m-%d %H:%M:%S");
@@ -378,35 +334,21 @@ async fn run_with(store: &Store, context: &Context, command: ResidentCommand) ->
     Ok(())
 }
 
-/// Finds `resident`, records the event `make` gives for them, and prints the
-/// record's new state.
-async fn record_event(
-    store: &Store,
+/// Finds `resident` (audited), records the change through the same use case as the
+/// API and the console, and prints the record's new state.
+async fn record_change(
+    service: &Service,
     context: &Context,
     resident: &str,
-    make: impl FnOnce(&ResidentView) -> Result<ResidentEvent>,
+    change: ResidentChange,
 ) -> Result<()> {
-    let view = find(store, context, resident).await?;
-    let event = make(&view)?;
-    changed(
-        store
-            .apply(view.resident_key, event, &context.who())
-            .await?,
-    );
-    Ok(())
-}
-
-fn changed(view: ResidentView) {
+    let who = context.who();
+    let view = service.find_resident(&who, resident).await?;
+    let code = view.resident_code.as_digits();
+    let changed = service.change_resident(&who, &code, &change).await?;
     println!(
         "resident {} is now version {} ({}, {}, {})",
-        view.resident_code,
-        view.version,
-        view.status.as_str(),
-        view.record.municipality.as_digits(),
-        view.record.address
+        view.resident_code, changed.version, changed.status, changed.municipality, changed.address
     );
-}
-
-fn renamed(current: &Name, args: &NameArgs) -> Result<Name> {
-    Ok(current.changed(&args.change())?)
+    Ok(())
 }
