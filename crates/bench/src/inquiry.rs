@@ -1,7 +1,7 @@
 //! `maina bench inquiry`: the public status inquiry (form ID + birth date) through
 //! the real server, beside the raw point look-up of the same rows.
 
-use crate::load::{bare_inquiry_router, measure_both, start_bare, start_server};
+use crate::load::{bare_inquiry_router, measure_both, start_bare, start_server, wrk_script, Load};
 use crate::{scratch, BenchError, Result, MUNICIPALITY};
 use maina_core::{ApplicationFormId, MunicipalityCode, ReceiptNumber};
 use maina_store::Store;
@@ -13,50 +13,41 @@ const SAMPLE: usize = 10_000;
 /// Rows per insert.
 const BATCH: u64 = 20_000;
 
-pub async fn run(
-    database: Option<&str>,
-    applications: u64,
-    seconds: u64,
-    connections: u32,
-) -> Result<()> {
+pub async fn run(database: Option<&str>, applications: u64, load: Load) -> Result<()> {
     let scratch = scratch::open(database, "bench inquiry", "bench-inquiry-").await?;
     let store = &scratch.store;
     let backend = store.backend().name();
     println!("bench inquiry: storing {applications} applications ({backend}) ...");
     let sample = store_applications(store, applications).await?;
 
-    let ours = start_server(store).await?;
-    let bare = start_bare(bare_inquiry_router(store.clone())).await?;
-    let ours_script = scratch.dir.path().join("inquiry.lua");
-    let forms: Vec<String> = sample.iter().map(|(f, _)| format!("\"{f}\"")).collect();
-    std::fs::write(
-        &ours_script,
-        format!(
-            "forms = {{{}}}\nrequest = function()\n  local body = '{{\"number\":\"' .. forms[math.random(#forms)] .. '\",\"birth_date\":\"1990-04-01\"}}'\n  return wrk.format(\"POST\", \"/api/v1/application-status\", {{[\"Content-Type\"] = \"application/json\"}}, body)\nend\n",
-            forms.join(",")
-        ),
+    let ours_script = wrk_script(
+        scratch.dir.path(),
+        "inquiry.lua",
+        "forms",
+        sample.iter().map(|(form, _)| form),
+        &[
+            "local body = '{\"number\":\"' .. forms[math.random(#forms)] .. '\",\"birth_date\":\"1990-04-01\"}'",
+            "return wrk.format(\"POST\", \"/api/v1/application-status\", {[\"Content-Type\"] = \"application/json\"}, body)",
+        ],
     )?;
-    let bare_script = scratch.dir.path().join("bare.lua");
     // As strings: Lua's numbers are doubles, and these keys use all 64 bits.
-    let keys: Vec<String> = sample.iter().map(|(_, k)| format!("\"{k}\"")).collect();
-    std::fs::write(
-        &bare_script,
-        format!(
-            "keys = {{{}}}\nrequest = function()\n  return wrk.format(\"GET\", \"/bare/\" .. keys[math.random(#keys)])\nend\n",
-            keys.join(",")
-        ),
+    let bare_script = wrk_script(
+        scratch.dir.path(),
+        "bare.lua",
+        "keys",
+        sample.iter().map(|(_, key)| key),
+        &["return wrk.format(\"GET\", \"/bare/\" .. keys[math.random(#keys)])"],
     )?;
-    println!("load: wrk, 1 thread, {connections} connections, {seconds} s each, random applications from a sample of {}", sample.len());
-    let measured = measure_both(
-        (ours.url(), ours_script),
-        (bare.url(), bare_script),
-        seconds,
-        connections,
+    let (ours, ceiling) = measure_both(
+        (start_server(store).await?, ours_script),
+        (
+            start_bare(bare_inquiry_router(store.clone())).await?,
+            bare_script,
+        ),
+        load,
+        ("applications", sample.len()),
     )
-    .await;
-    ours.stop().await;
-    bare.stop().await;
-    let (ours, ceiling) = measured?;
+    .await?;
     println!(
         "status inquiry ({backend}, {applications} applications): {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms, non-2xx {}",
         ours.requests_per_second, ours.p50_ms, ours.p99_ms, ours.non_2xx
@@ -65,10 +56,8 @@ pub async fn run(
         "raw point look-up (ceiling):                      {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms, non-2xx {}",
         ceiling.requests_per_second, ceiling.p50_ms, ceiling.p99_ms, ceiling.non_2xx
     );
-    println!(
-        "ratio: {:.0}% of the ceiling",
-        100.0 * ours.requests_per_second / ceiling.requests_per_second.max(1.0)
-    );
+    let ratio = ours.percent_of(&ceiling);
+    println!("ratio: {ratio:.0}% of the ceiling");
     store.close().await;
     Ok(())
 }

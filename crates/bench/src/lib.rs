@@ -121,14 +121,22 @@ pub async fn run(command: BenchCommand, database: Option<&str>) -> Result<()> {
             residents,
             seconds,
             connections,
-        } => http::run(database, residents, seconds.max(1), connections.max(1)).await,
+        } => http::run(database, residents, load(seconds, connections)).await,
         BenchCommand::Inquiry {
             applications,
             seconds,
             connections,
-        } => inquiry::run(database, applications, seconds.max(1), connections.max(1)).await,
+        } => inquiry::run(database, applications, load(seconds, connections)).await,
         BenchCommand::Auth { revoked, seconds } => card::auth(revoked, seconds.max(1)),
         BenchCommand::Apdu { count, reader } => card::apdu(count.max(1), reader.as_deref()),
+    }
+}
+
+/// The load of an HTTP benchmark (at least a second, at least one connection).
+fn load(seconds: u64, connections: u32) -> load::Load {
+    load::Load {
+        seconds: seconds.max(1),
+        connections: connections.max(1),
     }
 }
 

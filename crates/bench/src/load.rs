@@ -10,6 +10,7 @@ use axum::{Json, Router};
 use maina_store::Store;
 use std::future::Future;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 
 /// The framework's ceiling: the same route shape as `GET /api/v1/residents/{code}`
 /// answered with a constant, no state, no database.
@@ -121,17 +122,72 @@ pub struct LoadFigures {
     pub non_2xx: u64,
 }
 
+impl LoadFigures {
+    /// This run's requests per second as a percentage of `ceiling`'s.
+    pub fn percent_of(&self, ceiling: &LoadFigures) -> f64 {
+        100.0 * self.requests_per_second / ceiling.requests_per_second.max(1.0)
+    }
+}
+
+/// How long and with how many connections wrk loads each target.
+#[derive(Debug, Clone, Copy)]
+pub struct Load {
+    pub seconds: u64,
+    pub connections: u32,
+}
+
+/// Writes the wrk script `file` in `dir`: a Lua table `table` of `items` (as Lua
+/// strings), and a `request` function of the lines `body`.
+pub fn wrk_script(
+    dir: &std::path::Path,
+    file: &str,
+    table: &str,
+    items: impl IntoIterator<Item = impl std::fmt::Display>,
+    body: &[&str],
+) -> Result<PathBuf> {
+    let items: Vec<String> = items.into_iter().map(|i| format!("\"{i}\"")).collect();
+    let mut script = format!("{table} = {{{}}}\nrequest = function()\n", items.join(","));
+    for line in body {
+        script.push_str(&format!("  {line}\n"));
+    }
+    script.push_str("end\n");
+    let path = dir.join(file);
+    std::fs::write(&path, script)?;
+    Ok(path)
+}
+
 /// wrk's run against the real server and against its ceiling, one after the other
-/// (the machine's cores are shared: at the same time they would measure each other).
+/// (the machine's cores are shared: at the same time they would measure each other),
+/// each with its script; both servers are stopped after. The scripts pick at random
+/// from a sample of `sample` `what` (said on the console).
 pub async fn measure_both(
-    ours: (String, std::path::PathBuf),
-    ceiling: (String, std::path::PathBuf),
-    seconds: u64,
-    connections: u32,
+    (ours, ours_script): (Running<maina_server::ServeError>, PathBuf),
+    (ceiling, ceiling_script): (Running<std::io::Error>, PathBuf),
+    load: Load,
+    (what, sample): (&str, usize),
+) -> Result<(LoadFigures, LoadFigures)> {
+    let Load {
+        seconds,
+        connections,
+    } = load;
+    println!("load: wrk, 1 thread, {connections} connections, {seconds} s each, random {what} from a sample of {sample}");
+    let measured = run_both(
+        [(ours.url(), ours_script), (ceiling.url(), ceiling_script)],
+        load,
+    )
+    .await;
+    ours.stop().await;
+    ceiling.stop().await;
+    measured
+}
+
+async fn run_both(
+    targets: [(String, PathBuf); 2],
+    load: Load,
 ) -> Result<(LoadFigures, LoadFigures)> {
     let mut figures = Vec::with_capacity(2);
-    for (url, script) in [ours, ceiling] {
-        let run = tokio::task::spawn_blocking(move || run_wrk(&url, &script, seconds, connections));
+    for (url, script) in targets {
+        let run = tokio::task::spawn_blocking(move || run_wrk(&url, &script, load));
         figures.push(run.await??);
     }
     match (figures.pop(), figures.pop()) {
@@ -155,17 +211,12 @@ fn wrk_duration_ms(text: &str) -> Option<f64> {
 }
 
 /// Runs wrk (Debian's `wrk`) against `url` with a Lua script, parses its report.
-fn run_wrk(
-    url: &str,
-    script: &std::path::Path,
-    seconds: u64,
-    connections: u32,
-) -> Result<LoadFigures> {
+fn run_wrk(url: &str, script: &std::path::Path, load: Load) -> Result<LoadFigures> {
     let output = std::process::Command::new("wrk")
         .args([
             "-t1",
-            &format!("-c{connections}"),
-            &format!("-d{seconds}s"),
+            &format!("-c{}", load.connections),
+            &format!("-d{}s", load.seconds),
             "--latency",
             "-s",
         ])
@@ -221,6 +272,27 @@ mod tests {
         assert_eq!(wrk_duration_ms(" 1.50ms"), Some(1.5));
         assert_eq!(wrk_duration_ms("2.00s"), Some(2000.0));
         assert_eq!(wrk_duration_ms("soon"), None);
+    }
+
+    #[test]
+    fn a_wrk_script_holds_its_table_and_request() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = wrk_script(
+            dir.path(),
+            "keys.lua",
+            "keys",
+            [7, 42],
+            &[
+                "local key = keys[1]",
+                "return wrk.format(\"GET\", \"/bare/\" .. key)",
+            ],
+        )
+        .unwrap();
+        assert_eq!(path, dir.path().join("keys.lua"));
+        assert_eq!(
+            std::fs::read_to_string(path).unwrap(),
+            "keys = {\"7\",\"42\"}\nrequest = function()\n  local key = keys[1]\n  return wrk.format(\"GET\", \"/bare/\" .. key)\nend\n"
+        );
     }
 
     #[test]
