@@ -8,6 +8,27 @@
 //! one (`maina_core::MyNumber` does not implement `Serialize`), so a response
 //! cannot leak it by accident.
 
+/// Declares wire types with the derives every one of them has. A `request`
+/// also refuses unknown fields (a misspelt field is an error, never silently
+/// ignored); a `response` is read back by clients as it was written. Fields that
+/// belong together (the parts of a name) may share a line.
+macro_rules! wire {
+    ($($(#[$meta:meta])* $kind:ident $name:ident $body:tt)*) => {
+        $(wire!(@one $kind $(#[$meta])* $name $body);)*
+    };
+    (@one request $(#[$meta:meta])* $name:ident $body:tt) => {
+        #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+        #[serde(deny_unknown_fields)]
+        $(#[$meta])*
+        pub struct $name $body
+    };
+    (@one response $(#[$meta:meta])* $name:ident $body:tt) => {
+        #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+        $(#[$meta])*
+        pub struct $name $body
+    };
+}
+
 mod applications;
 mod audit;
 mod error;

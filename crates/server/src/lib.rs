@@ -30,26 +30,19 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::TraceLayer;
 
 /// Shared state of every handler.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct AppState(Arc<Shared>);
 
 /// What every handler shares, behind one `Arc`: axum clones the state for each
 /// request, and one reference count is cheaper than several.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct Shared {
     /// The use cases.
     pub service: Service,
     pub config: Arc<ServerConfig>,
     pub pages: Arc<Pages>,
-    pub openapi: Arc<utoipa::openapi::OpenApi>,
-}
-
-impl std::fmt::Debug for AppState {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AppState")
-            .field("service", &self.service)
-            .finish_non_exhaustive()
-    }
+    /// The OpenAPI document, rendered once.
+    pub openapi: Arc<serde_json::Value>,
 }
 
 impl std::ops::Deref for AppState {
@@ -67,7 +60,7 @@ impl AppState {
             pages: Arc::new(Pages::load(service.messages.clone())),
             service,
             config: Arc::new(config),
-            openapi: Arc::new(openapi),
+            openapi: Arc::new(serde_json::to_value(openapi).unwrap_or_default()),
         }))
     }
 

@@ -149,12 +149,7 @@ pub fn examine(bytes: &[u8], today: NaiveDate) -> PhotoCheck {
 
 #[cfg(test)]
 mod tests {
-    #![allow(
-        clippy::unwrap_used,
-        clippy::expect_used,
-        clippy::panic,
-        clippy::indexing_slicing
-    )]
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
     use super::*;
 
     /// NASA's public-domain portrait of Eileen Collins, as scikit-image ships it

@@ -48,6 +48,44 @@ pub enum ResidentChange {
     },
 }
 
+impl From<maina_proto::MoveRequest> for ResidentChange {
+    fn from(request: maina_proto::MoveRequest) -> Self {
+        let maina_proto::MoveRequest {
+            municipality,
+            address,
+            date,
+        } = request;
+        Self::Move {
+            municipality,
+            address,
+            date,
+        }
+    }
+}
+
+impl From<maina_proto::AddressRequest> for ResidentChange {
+    fn from(request: maina_proto::AddressRequest) -> Self {
+        let maina_proto::AddressRequest { address, date } = request;
+        Self::Address { address, date }
+    }
+}
+
+impl From<maina_proto::RenameRequest> for ResidentChange {
+    fn from(request: maina_proto::RenameRequest) -> Self {
+        let change = NameChange {
+            family_name: request.family_name,
+            given_name: request.given_name,
+            family_kana: request.family_kana,
+            given_kana: request.given_kana,
+            alphabet_name: request.alphabet_name,
+            alias: request.alias,
+            name_kana: None,
+        };
+        let date = request.date;
+        Self::Rename { change, date }
+    }
+}
+
 /// A record and its history, as the console's resident page shows them.
 #[derive(Debug, Clone)]
 pub struct RecordWithHistory {
@@ -130,25 +168,33 @@ impl Service {
         Ok(view)
     }
 
+    /// A record the actor may read for `permission`, with the read audited as
+    /// `action` before anything of it leaves.
+    async fn audited_read(
+        &self,
+        actor: &Actor,
+        code: &str,
+        permission: Permission,
+        action: &str,
+    ) -> Result<ResidentView> {
+        let view = self.authorized_resident(actor, code, permission).await?;
+        self.store
+            .audit(actor, action, Some(view.resident_key))
+            .await?;
+        Ok(view)
+    }
+
     /// The back office's read of a record by resident record code or, when twelve
     /// digits are given, by My Number: audited as `read` or `read-by-my-number`.
     pub async fn find_resident(&self, actor: &Actor, identifier: &str) -> Result<ResidentView> {
         // Twelve digits (as typed, separators aside) are a My Number; anything else
         // is read as a resident record code, so errors speak of the identifier meant.
         let digits = identifier.chars().filter(|c| c.is_numeric()).count();
-        let (view, action) = if digits == MyNumber::LEN {
-            let view = self.readable_by_number(actor, identifier).await?;
-            (view, "read-by-my-number")
-        } else {
-            let view = self
-                .authorized_resident(actor, identifier, Permission::ReadResident)
-                .await?;
-            (view, "read")
-        };
-        self.store
-            .audit(actor, action, Some(view.resident_key))
-            .await?;
-        Ok(view)
+        if digits == MyNumber::LEN {
+            return self.audited_read_by_number(actor, identifier).await;
+        }
+        let read = Permission::ReadResident;
+        self.audited_read(actor, identifier, read, "read").await
     }
 
     /// Registers a resident (birth or move-in from abroad) in a municipality the
@@ -207,10 +253,7 @@ impl Service {
     /// A resident record (audited as a read).
     pub async fn show_resident(&self, actor: &Actor, code: &str) -> Result<ResidentResponse> {
         let view = self
-            .authorized_resident(actor, code, Permission::ReadResident)
-            .await?;
-        self.store
-            .audit(actor, "read", Some(view.resident_key))
+            .audited_read(actor, code, Permission::ReadResident, "read")
             .await?;
         Ok(resident_response(&view))
     }
@@ -223,10 +266,7 @@ impl Service {
         code: &str,
     ) -> Result<RecordWithHistory> {
         let view = self
-            .authorized_resident(actor, code, Permission::ReadResident)
-            .await?;
-        self.store
-            .audit(actor, "read", Some(view.resident_key))
+            .audited_read(actor, code, Permission::ReadResident, "read")
             .await?;
         Ok(RecordWithHistory {
             resident: resident_response(&view),
@@ -237,10 +277,7 @@ impl Service {
     /// The record's history: the registration and every change (audited).
     pub async fn history(&self, actor: &Actor, code: &str) -> Result<Vec<HistoryEntryResponse>> {
         let view = self
-            .authorized_resident(actor, code, Permission::ReadResident)
-            .await?;
-        self.store
-            .audit(actor, "read-history", Some(view.resident_key))
+            .audited_read(actor, code, Permission::ReadResident, "read-history")
             .await?;
         self.history_of(&view).await
     }
@@ -261,9 +298,9 @@ impl Service {
             .collect())
     }
 
-    /// The resident holding a My Number, if the actor may read them (not audited:
-    /// the callers audit the read).
-    async fn readable_by_number(&self, actor: &Actor, raw: &str) -> Result<ResidentView> {
+    /// The resident holding a My Number, if the actor may read them; the read is
+    /// audited before anything of it leaves.
+    async fn audited_read_by_number(&self, actor: &Actor, raw: &str) -> Result<ResidentView> {
         if !actor.role.allows(Permission::ReadResident) {
             return Err(ServiceError::forbidden());
         }
@@ -274,25 +311,22 @@ impl Service {
         if !actor.may(Permission::ReadResident, Some(&view.record.municipality)) {
             return Err(ServiceError::not_found("resident with this My Number"));
         }
+        self.store
+            .audit(actor, "read-by-my-number", Some(view.resident_key))
+            .await?;
         Ok(view)
     }
 
     /// The resident holding a My Number, if the actor may read them (audited).
     pub async fn resident_by_number(&self, actor: &Actor, raw: &str) -> Result<ResidentResponse> {
-        let view = self.readable_by_number(actor, raw).await?;
-        self.store
-            .audit(actor, "read-by-my-number", Some(view.resident_key))
-            .await?;
+        let view = self.audited_read_by_number(actor, raw).await?;
         Ok(resident_response(&view))
     }
 
     /// The My Number in clear, audited (with the actor's purpose) before it leaves.
     pub async fn reveal_number(&self, actor: &Actor, code: &str) -> Result<RevealResponse> {
         let view = self
-            .authorized_resident(actor, code, Permission::RevealNumber)
-            .await?;
-        self.store
-            .audit(actor, "reveal-my-number", Some(view.resident_key))
+            .audited_read(actor, code, Permission::RevealNumber, "reveal-my-number")
             .await?;
         Ok(RevealResponse {
             my_number: ClearMyNumber::reveal(&view.my_number),

@@ -4,12 +4,11 @@
 //! approves, and the receipt comes back ready to print. Both go through the same
 //! use case.
 
-use super::upload::{read_upload, text, ticked};
+use super::upload::Upload;
 use crate::http::cookies::cookie;
-use crate::http::i18n::language;
-use crate::http::{csrf, error_status, ApiError, Body};
+use crate::http::{error_status, ApiError, Body, Page};
 use crate::AppState;
-use axum::extract::{Multipart, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -17,7 +16,6 @@ use axum::{Json, Router};
 use base64::Engine as _;
 use maina_proto::{BoothApplicationRequest, BoothReceipt, ErrorBody};
 use serde::Deserialize;
-use std::collections::HashMap;
 
 const BOOTH_COOKIE: &str = "maina_booth";
 
@@ -56,104 +54,84 @@ pub fn page_routes() -> Router<AppState> {
 #[derive(Debug, Deserialize, Default)]
 pub struct BoothQuery {
     key: Option<String>,
-    lang: Option<String>,
 }
 
-fn page(
+/// The booth's screen, with what was typed, what to fix, or the receipt.
+fn screen(
     state: &AppState,
-    lang: &str,
-    fields: &HashMap<String, String>,
-    error: Option<String>,
-    receipt: Option<minijinja::Value>,
+    page: &Page,
+    status: StatusCode,
+    typed: Option<&Upload>,
+    outcome: minijinja::Value,
 ) -> Response {
-    state.pages.render(
-        "booth.html",
-        lang,
-        minijinja::context! {
-            title => state.pages.message(lang, "booth-title"),
-            form_id => text(fields, "form_id"), name => text(fields, "name"),
-            birth_date => text(fields, "birth_date"),
-            error, receipt,
-        },
-    )
+    let text = |name: &str| typed.map(|upload| upload.text(name)).unwrap_or_default();
+    let context = minijinja::context! {
+        form_id => text("form_id"), name => text("name"),
+        birth_date => text("birth_date"), ..outcome
+    };
+    page.render(state, status, "booth.html", "booth-title", context)
 }
 
-fn unknown_booth(state: &AppState, lang: &str) -> Response {
-    (
-        StatusCode::UNAUTHORIZED,
-        state.pages.message(lang, "booth-unknown"),
-    )
-        .into_response()
+/// Whether the request carries a known booth's key cookie.
+fn known_booth(state: &AppState, headers: &HeaderMap) -> bool {
+    let key = cookie(headers, BOOTH_COOKIE);
+    state.service.booth_key_known(key.as_deref())
 }
 
 async fn booth_page(
     State(state): State<AppState>,
+    page: Page,
     headers: HeaderMap,
     Query(query): Query<BoothQuery>,
 ) -> Response {
-    let lang = language(&headers, query.lang.as_deref());
-    if let Some(key) = query.key {
-        if !state.service.booth_key_known(Some(&key)) {
-            return unknown_booth(&state, lang);
+    let Some(key) = query.key else {
+        if !known_booth(&state, &headers) {
+            return page.text(&state, StatusCode::UNAUTHORIZED, "booth-unknown");
         }
-        let mut response = Redirect::to("/booth").into_response();
-        let cookie = format!("{BOOTH_COOKIE}={key}; Path=/booth; HttpOnly; SameSite=Strict");
-        if let Ok(value) = HeaderValue::from_str(&cookie) {
-            response.headers_mut().append(header::SET_COOKIE, value);
-        }
-        return response;
+        let empty = minijinja::context! {};
+        return screen(&state, &page, StatusCode::OK, None, empty);
+    };
+    if !state.service.booth_key_known(Some(&key)) {
+        return page.text(&state, StatusCode::UNAUTHORIZED, "booth-unknown");
     }
-    if !state
-        .service
-        .booth_key_known(cookie(&headers, BOOTH_COOKIE).as_deref())
-    {
-        return unknown_booth(&state, lang);
+    let mut response = Redirect::to("/booth").into_response();
+    let cookie = format!("{BOOTH_COOKIE}={key}; Path=/booth; HttpOnly; SameSite=Strict");
+    if let Ok(value) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().append(header::SET_COOKIE, value);
     }
-    page(&state, lang, &HashMap::new(), None, None)
+    response
 }
 
 async fn booth_post(
     State(state): State<AppState>,
+    page: Page,
     headers: HeaderMap,
-    multipart: Multipart,
+    upload: Upload,
 ) -> Response {
-    let lang = language(&headers, None);
-    if let Some(refused) = csrf::refusal(&headers) {
-        return refused;
+    if !known_booth(&state, &headers) {
+        return page.text(&state, StatusCode::UNAUTHORIZED, "booth-unknown");
     }
-    if !state
-        .service
-        .booth_key_known(cookie(&headers, BOOTH_COOKIE).as_deref())
-    {
-        return unknown_booth(&state, lang);
-    }
-    let (fields, photo) = match read_upload(multipart).await {
-        Ok(upload) => upload,
-        Err(answer) => return answer,
-    };
     let request = BoothApplicationRequest {
-        form_id: text(&fields, "form_id"),
-        birth_date: text(&fields, "birth_date"),
-        name: text(&fields, "name"),
-        photo_base64: base64::engine::general_purpose::STANDARD.encode(&photo),
-        electronic_certificate: ticked(&fields, "certificate"),
-        braille: ticked(&fields, "braille"),
-        approved: ticked(&fields, "approved"),
+        form_id: upload.text("form_id"),
+        birth_date: upload.text("birth_date"),
+        name: upload.text("name"),
+        photo_base64: base64::engine::general_purpose::STANDARD.encode(&upload.photo),
+        electronic_certificate: upload.ticked("certificate"),
+        braille: upload.ticked("braille"),
+        approved: upload.ticked("approved"),
         email: None,
-        language: Some(lang.to_owned()),
+        language: Some(page.lang.to_owned()),
     };
     match state.service.submit_booth_application(&request).await {
-        Ok(receipt) => page(
-            &state,
-            lang,
-            &fields,
-            None,
-            Some(minijinja::context! { printable => receipt.printable, number => receipt.receipt }),
-        ),
+        Ok(receipt) => {
+            let receipt =
+                minijinja::context! { printable => receipt.printable, number => receipt.receipt };
+            let outcome = minijinja::context! { receipt };
+            screen(&state, &page, StatusCode::OK, Some(&upload), outcome)
+        }
         Err(error) => {
-            let mut response = page(&state, lang, &fields, Some(error.message.clone()), None);
-            *response.status_mut() = error_status(&error);
-            response
+            let outcome = minijinja::context! { error => error.message.clone() };
+            screen(&state, &page, error_status(&error), Some(&upload), outcome)
         }
     }
 }

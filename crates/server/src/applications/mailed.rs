@@ -1,13 +1,10 @@
 //! The mail channel: `POST /api/v1/applications/mail` and the back office's page.
 
-use super::upload::{read_upload, text, ticked};
-use crate::http::error_status;
-use crate::http::i18n::{language, with_lang_cookie, LangQuery};
-use crate::http::officer::{console_officer, officer_context};
-use crate::http::{csrf, ApiError, Authenticated, Body};
+use super::upload::Upload;
+use crate::http::{error_status, ApiError, Authenticated, Body, ConsolePage};
 use crate::AppState;
-use axum::extract::{Multipart, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
 use axum::{Json, Router};
@@ -40,80 +37,49 @@ pub fn page_routes() -> Router<crate::AppState> {
 }
 
 /// The back office's page for mailed applications.
-async fn mail_entry_page(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Query(query): Query<LangQuery>,
-) -> Response {
-    let lang = language(&headers, query.lang.as_deref());
-    let auth = match console_officer(&state, &headers).await {
-        Ok(auth) => auth,
-        Err(redirect) => return redirect,
-    };
-    let page = state.pages.render(
-        "mail_entry.html",
-        lang,
-        minijinja::context! { title => state.pages.message(lang, "mail-entry-title"), officer => officer_context(&auth) },
-    );
-    with_lang_cookie(page, query.lang.as_deref())
+async fn mail_entry_page(State(state): State<AppState>, page: ConsolePage) -> Response {
+    let context = minijinja::context! {};
+    page.render(&state, StatusCode::OK, TEMPLATE, TITLE, context)
 }
+
+const TEMPLATE: &str = "mail_entry.html";
+const TITLE: &str = "mail-entry-title";
 
 async fn mail_entry_submit(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    multipart: Multipart,
+    page: ConsolePage,
+    upload: Upload,
 ) -> Response {
-    let lang = language(&headers, None);
-    if let Some(refused) = csrf::refusal(&headers) {
-        return refused;
-    }
-    let auth = match console_officer(&state, &headers).await {
-        Ok(auth) => auth,
-        Err(redirect) => return redirect,
-    };
-    let (fields, photo) = match read_upload(multipart).await {
-        Ok(upload) => upload,
-        Err(answer) => return answer,
-    };
     let request = MailApplicationRequest {
-        form_id: text(&fields, "form_id"),
-        birth_date: text(&fields, "birth_date"),
-        name: text(&fields, "name"),
-        photo_base64: (!photo.is_empty())
-            .then(|| base64::engine::general_purpose::STANDARD.encode(&photo)),
-        photo_attached: ticked(&fields, "photo_attached"),
-        form_complete: ticked(&fields, "form_complete"),
-        nothing_else_enclosed: ticked(&fields, "nothing_else"),
-        electronic_certificate: ticked(&fields, "certificate"),
-        braille: ticked(&fields, "braille"),
+        form_id: upload.text("form_id"),
+        birth_date: upload.text("birth_date"),
+        name: upload.text("name"),
+        photo_base64: (!upload.photo.is_empty())
+            .then(|| base64::engine::general_purpose::STANDARD.encode(&upload.photo)),
+        photo_attached: upload.ticked("photo_attached"),
+        form_complete: upload.ticked("form_complete"),
+        nothing_else_enclosed: upload.ticked("nothing_else"),
+        electronic_certificate: upload.ticked("certificate"),
+        braille: upload.ticked("braille"),
     };
-    let title = state.pages.message(lang, "mail-entry-title");
-    match state
+    let entered = state
         .service
-        .enter_mailed_application(&auth.actor(), &request)
-        .await
-    {
+        .enter_mailed_application(&page.auth.actor(), &request)
+        .await;
+    let m = |id: &str| state.pages.message(page.lang, id);
+    match entered {
         Ok(done) => {
-            let problems: Vec<String> = done
-                .photo_problems
-                .iter()
-                .map(|p| state.pages.message(lang, p))
-                .collect();
+            let problems: Vec<String> = done.photo_problems.iter().map(|p| m(p)).collect();
+            let label = m(&format!("status-{}", done.status));
             let result = minijinja::context! {
-                receipt => done.receipt, status => done.status.clone(),
-                label => state.pages.message(lang, &format!("status-{}", done.status)), problems,
+                receipt => done.receipt, status => done.status, label, problems,
             };
-            state.pages.render(
-                "mail_entry.html",
-                lang,
-                minijinja::context! { title, officer => officer_context(&auth), result },
-            )
+            let context = minijinja::context! { result };
+            page.render(&state, StatusCode::OK, TEMPLATE, TITLE, context)
         }
-        Err(error) => state.pages.render_status(
-            error_status(&error),
-            "mail_entry.html",
-            lang,
-            minijinja::context! { title, officer => officer_context(&auth), error => error.message.clone() },
-        ),
+        Err(error) => {
+            let context = minijinja::context! { error => error.message.clone() };
+            page.render(&state, error_status(&error), TEMPLATE, TITLE, context)
+        }
     }
 }

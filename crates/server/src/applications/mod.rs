@@ -7,7 +7,7 @@ pub mod mailed;
 pub mod online;
 pub mod review;
 pub mod status;
-mod upload;
+pub mod upload;
 
 use crate::AppState;
 use axum::Router;

@@ -5,11 +5,10 @@
 //! the two choices; step 3 confirms with the receipt number. The rules are the
 //! service's (`maina_service::applications::online`).
 
-use super::upload::{read_upload, text, ticked};
-use crate::http::csrf;
-use crate::http::i18n::{language, with_lang_cookie};
+use super::upload::Upload;
+use crate::http::Page;
 use crate::AppState;
-use axum::extract::{ConnectInfo, Form, Multipart, Query, State};
+use axum::extract::{ConnectInfo, Form, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -46,41 +45,36 @@ fn public_url(state: &AppState, headers: &HeaderMap) -> String {
 #[derive(Debug, Deserialize, Default)]
 pub struct ApplyQuery {
     form: Option<String>,
-    lang: Option<String>,
 }
+
+const TEMPLATE: &str = "apply.html";
+const TITLE: &str = "apply-title";
 
 /// Step 1's page, with what was typed and what to fix.
 fn step_one(
     state: &AppState,
-    lang: &str,
+    page: &Page,
+    status: StatusCode,
     typed: [&str; 3],
     error: Option<String>,
     sent: bool,
 ) -> Response {
     let [form_id, name, email] = typed;
-    let (question, token) = state.service.captcha.question();
-    state.pages.render(
-        "apply.html",
-        lang,
-        minijinja::context! {
-            title => state.pages.message(lang, "apply-title"), step => 1, sent,
-            form_id, name, email, error,
-            captcha_question => format!("{question} ="), captcha_token => token,
-        },
-    )
+    let (question, captcha_token) = state.service.captcha.question();
+    let captcha_question = format!("{question} =");
+    let context = minijinja::context! {
+        step => 1, sent, form_id, name, email, error, captcha_question, captcha_token,
+    };
+    page.render(state, status, TEMPLATE, TITLE, context)
 }
 
 async fn apply_page(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    page: Page,
     Query(query): Query<ApplyQuery>,
 ) -> Response {
-    let lang = language(&headers, query.lang.as_deref());
     let form = query.form.unwrap_or_default();
-    with_lang_cookie(
-        step_one(&state, lang, [&form, "", ""], None, false),
-        query.lang.as_deref(),
-    )
+    step_one(&state, &page, StatusCode::OK, [&form, "", ""], None, false)
 }
 
 #[derive(Debug, Deserialize)]
@@ -95,13 +89,10 @@ pub struct StepOneForm {
 async fn apply_submit(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    page: Page,
     headers: HeaderMap,
     Form(form): Form<StepOneForm>,
 ) -> Response {
-    let lang = language(&headers, None);
-    if let Some(refused) = csrf::refusal(&headers) {
-        return refused;
-    }
     let url = public_url(&state, &headers);
     let start = OnlineStart {
         form_id: &form.form_id,
@@ -109,33 +100,29 @@ async fn apply_submit(
         email: &form.email,
         captcha_answer: &form.captcha,
         captcha_token: &form.captcha_token,
-        language: lang,
+        language: page.lang,
         public_url: &url,
     };
-    let m = |id: &str| state.pages.message(lang, id);
+    let m = |id: &str| state.pages.message(page.lang, id);
     let message = match state
         .service
         .start_online_application(&start, peer.ip())
         .await
     {
-        Ok(()) => return step_one(&state, lang, ["", "", ""], None, true),
-        Err(OnlineRefusal::Unavailable) => {
-            return (StatusCode::SERVICE_UNAVAILABLE, "try again later").into_response()
-        }
+        Ok(()) => return step_one(&state, &page, StatusCode::OK, ["", "", ""], None, true),
+        Err(OnlineRefusal::Unavailable) => return try_later(),
         Err(OnlineRefusal::CaptchaWrong) => m("apply-captcha-wrong"),
         Err(OnlineRefusal::Name) => format!("{}: 1–100", m("name")),
         Err(OnlineRefusal::Email) => format!("{}: ?", m("apply-email")),
         Err(_) => m("apply-form-unusable"),
     };
-    let mut page = step_one(
-        &state,
-        lang,
-        [&form.form_id, &form.name, &form.email],
-        Some(message),
-        false,
-    );
-    *page.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-    page
+    let typed = [form.form_id.as_str(), &form.name, &form.email];
+    let status = StatusCode::UNPROCESSABLE_ENTITY;
+    step_one(&state, &page, status, typed, Some(message), false)
+}
+
+fn try_later() -> Response {
+    (StatusCode::SERVICE_UNAVAILABLE, "try again later").into_response()
 }
 
 #[derive(Debug, Deserialize)]
@@ -146,104 +133,102 @@ pub struct ContinueQuery {
 /// Step 2's page.
 fn step_two(
     state: &AppState,
-    lang: &str,
-    token: &str,
-    birth_date: &str,
+    page: &Page,
+    status: StatusCode,
+    typed: [&str; 2],
     problems: Vec<(String, String)>,
     error: Option<String>,
 ) -> Response {
+    let [token, birth_date] = typed;
     let problems: Vec<minijinja::Value> = problems
         .into_iter()
         .map(|(code, text)| minijinja::context! { code, text })
         .collect();
-    state.pages.render(
-        "apply.html",
-        lang,
-        minijinja::context! { title => state.pages.message(lang, "apply-title"), step => 2, token, birth_date, problems, error },
-    )
+    let context = minijinja::context! { step => 2, token, birth_date, problems, error };
+    page.render(state, status, TEMPLATE, TITLE, context)
+}
+
+/// The page in the language the resident chose at step 1 (the link's).
+fn in_language(page: &Page, language: &str) -> Page {
+    page.with_language(maina_service::i18n::language(language))
 }
 
 async fn continue_page(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    page: Page,
     Query(query): Query<ContinueQuery>,
 ) -> Response {
-    let lang = language(&headers, None);
     match state.service.online_link(&query.token).await {
-        Some(link) => step_two(&state, &link.language, &query.token, "", Vec::new(), None),
-        None => link_unusable(&state, lang),
+        Some(link) => {
+            let page = in_language(&page, &link.language);
+            step_two(
+                &state,
+                &page,
+                StatusCode::OK,
+                [&query.token, ""],
+                Vec::new(),
+                None,
+            )
+        }
+        None => link_unusable(&state, &page),
     }
 }
 
 /// The answer to a used, expired or unknown link (410 Gone).
-fn link_unusable(state: &AppState, lang: &str) -> Response {
-    let mut page = state.pages.render(
-        "apply.html",
-        lang,
-        minijinja::context! { title => state.pages.message(lang, "apply-title"), step => 0, error => state.pages.message(lang, "apply-link-unusable") },
-    );
-    *page.status_mut() = StatusCode::GONE;
-    page
+fn link_unusable(state: &AppState, page: &Page) -> Response {
+    let error = state.pages.message(page.lang, "apply-link-unusable");
+    let context = minijinja::context! { step => 0, error };
+    page.render(state, StatusCode::GONE, TEMPLATE, TITLE, context)
 }
 
 async fn continue_submit(
     State(state): State<AppState>,
+    page: Page,
     headers: HeaderMap,
-    multipart: Multipart,
+    upload: Upload,
 ) -> Response {
-    let page_lang = language(&headers, None);
-    if let Some(refused) = csrf::refusal(&headers) {
-        return refused;
-    }
-    let (fields, photo) = match read_upload(multipart).await {
-        Ok(upload) => upload,
-        Err(answer) => return answer,
-    };
-    let token = text(&fields, "token");
-    let birth_text = text(&fields, "birth_date");
+    let token = upload.text("token");
+    let birth_text = upload.text("birth_date");
     let mobile = headers
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|ua| ua.contains("Mobile"));
+    let (electronic_certificate, braille) =
+        (upload.ticked("certificate"), upload.ticked("braille"));
     let completion = OnlineCompletion {
         token: &token,
         birth_date: &birth_text,
-        photo,
-        electronic_certificate: ticked(&fields, "certificate"),
-        braille: ticked(&fields, "braille"),
+        photo: upload.photo,
+        electronic_certificate,
+        braille,
         mobile,
     };
-    let Refused { language, reason } =
-        match state.service.complete_online_application(completion).await {
-            Ok(done) => {
-                return state.pages.render(
-                    "apply.html",
-                    done.language,
-                    minijinja::context! { title => state.pages.message(done.language, "apply-title"), step => 3, receipt => done.receipt, status => done.status },
-                )
-            }
-            Err(refused) => refused,
-        };
-    let lang = language.unwrap_or(page_lang);
-    let m = |id: &str| state.pages.message(lang, id);
-    let refused = |mut page: Response, status: StatusCode| {
-        *page.status_mut() = status;
-        page
+    let Refused { language, reason } = match state
+        .service
+        .complete_online_application(completion)
+        .await
+    {
+        Ok(done) => {
+            let page = in_language(&page, done.language);
+            let context =
+                minijinja::context! { step => 3, receipt => done.receipt, status => done.status };
+            return page.render(&state, StatusCode::OK, TEMPLATE, TITLE, context);
+        }
+        Err(refused) => refused,
     };
+    let Some(language) = language else {
+        return link_unusable(&state, &page);
+    };
+    let page = in_language(&page, language);
+    let m = |id: &str| state.pages.message(page.lang, id);
+    let typed = [token.as_str(), &birth_text];
+    let invalid = StatusCode::UNPROCESSABLE_ENTITY;
     match reason {
-        OnlineRefusal::LinkUnusable if language.is_none() => link_unusable(&state, lang),
         OnlineRefusal::LinkUnusable => (StatusCode::GONE, m("apply-link-unusable")).into_response(),
-        OnlineRefusal::BirthDate => refused(
-            step_two(
-                &state,
-                lang,
-                &token,
-                &birth_text,
-                Vec::new(),
-                Some(format!("{}: YYYY-MM-DD", m("birth-date"))),
-            ),
-            StatusCode::UNPROCESSABLE_ENTITY,
-        ),
+        OnlineRefusal::BirthDate => {
+            let error = format!("{}: YYYY-MM-DD", m("birth-date"));
+            step_two(&state, &page, invalid, typed, Vec::new(), Some(error))
+        }
         OnlineRefusal::Photo(codes) => {
             let problems = codes
                 .into_iter()
@@ -252,21 +237,19 @@ async fn continue_submit(
                     (code, text)
                 })
                 .collect();
-            refused(
-                step_two(&state, lang, &token, &birth_text, problems, None),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
+            step_two(&state, &page, invalid, typed, problems, None)
         }
-        OnlineRefusal::FormUnusable => refused(
+        OnlineRefusal::FormUnusable => {
+            let error = Some(m("apply-form-unusable"));
             step_one(
                 &state,
-                lang,
+                &page,
+                StatusCode::CONFLICT,
                 ["", "", ""],
-                Some(m("apply-form-unusable")),
+                error,
                 false,
-            ),
-            StatusCode::CONFLICT,
-        ),
-        _ => (StatusCode::SERVICE_UNAVAILABLE, "try again later").into_response(),
+            )
+        }
+        _ => try_later(),
     }
 }

@@ -1,11 +1,11 @@
 //! The public status inquiry: `POST /api/v1/application-status` and the `/status`
 //! page, over the same use case (and the same brute-force guard).
 
-use crate::http::i18n::{language, with_lang_cookie, LangQuery};
-use crate::http::{csrf, error_status, ApiError, Body};
+use crate::http::officer::message_for;
+use crate::http::{error_status, ApiError, Body, Page};
 use crate::AppState;
-use axum::extract::{ConnectInfo, Form, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{ConnectInfo, Form, State};
+use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
 use axum::{Json, Router};
@@ -45,64 +45,52 @@ pub struct StatusForm {
     birth_date: String,
 }
 
-async fn status_page(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Query(query): Query<LangQuery>,
-) -> Response {
-    let lang = language(&headers, query.lang.as_deref());
-    let page = state.pages.render(
+async fn status_page(State(state): State<AppState>, page: Page) -> Response {
+    let context = minijinja::context! { number => "", birth_date => "" };
+    page.render(
+        &state,
+        StatusCode::OK,
         "status.html",
-        lang,
-        minijinja::context! { title => state.pages.message(lang, "status-title"), number => "", birth_date => "" },
-    );
-    with_lang_cookie(page, query.lang.as_deref())
+        "status-title",
+        context,
+    )
 }
 
 async fn status_submit(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
+    page: Page,
     Form(form): Form<StatusForm>,
 ) -> Response {
-    let lang = language(&headers, None);
-    if let Some(refused) = csrf::refusal(&headers) {
-        return refused;
-    }
-    let title = state.pages.message(lang, "status-title");
+    let m = |id: &str| state.pages.message(page.lang, id);
     let outcome = state
         .service
         .inquire(&form.number, &form.birth_date, peer.ip())
         .await;
+    let (number, birth_date) = (&form.number, &form.birth_date);
     let (status, context) = match outcome {
         Ok(answer) => {
             let code = answer.status.code();
+            let answer = minijinja::context! {
+                code,
+                label => m(&format!("status-{code}")),
+                next => m(&format!("status-next-{code}")),
+                since => maina_service::dates::for_language(answer.since, page.lang),
+            };
             (
                 StatusCode::OK,
-                minijinja::context! {
-                    title, number => form.number, birth_date => form.birth_date,
-                    answer => minijinja::context! {
-                        code,
-                        label => state.pages.message(lang, &format!("status-{code}")),
-                        next => state.pages.message(lang, &format!("status-next-{code}")),
-                        since => maina_service::dates::for_language(answer.since, lang),
-                    },
-                },
+                minijinja::context! { number, birth_date, answer },
             )
         }
         Err(error) => {
-            let message = match error.code {
-                "too_many_attempts" => state.pages.message(lang, "status-wait"),
-                "no_match" => state.pages.message(lang, "status-no-match"),
-                _ => error.message.clone(),
-            };
-            (
-                error_status(&error),
-                minijinja::context! { title, number => form.number, birth_date => form.birth_date, error => message },
-            )
+            let known = [
+                ("too_many_attempts", "status-wait"),
+                ("no_match", "status-no-match"),
+            ];
+            let message = message_for(&state, page.lang, &error, &known);
+            let context = minijinja::context! { number, birth_date, error => message };
+            (error_status(&error), context)
         }
     };
-    state
-        .pages
-        .render_status(status, "status.html", lang, context)
+    page.render(&state, status, "status.html", "status-title", context)
 }

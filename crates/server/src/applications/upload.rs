@@ -1,48 +1,60 @@
 //! The one reader of the pages' multipart uploads (a photo and form fields).
 
-use axum::extract::Multipart;
+use axum::extract::{FromRequest, Multipart, Request};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use std::collections::HashMap;
 
-/// Reads a multipart upload: the `photo` part's bytes and every other part as
-/// text. Errors are the answers to send (413 for a part over the body limit, 400
-/// for a malformed upload).
-pub async fn read_upload(
-    mut multipart: Multipart,
-) -> Result<(HashMap<String, String>, Vec<u8>), Response> {
-    let mut fields = HashMap::new();
-    let mut photo = Vec::new();
-    loop {
-        match multipart.next_field().await {
-            Ok(Some(field)) => {
-                let name = field.name().unwrap_or_default().to_owned();
-                match field.bytes().await {
-                    Ok(bytes) if name == "photo" => photo = bytes.to_vec(),
-                    Ok(bytes) => {
-                        fields.insert(name, String::from_utf8_lossy(&bytes).into_owned());
-                    }
-                    Err(_) => {
-                        return Err((
-                            StatusCode::PAYLOAD_TOO_LARGE,
-                            "the upload is too large (7 MB at most)",
-                        )
-                            .into_response())
-                    }
-                }
-            }
-            Ok(None) => return Ok((fields, photo)),
-            Err(_) => return Err((StatusCode::BAD_REQUEST, "malformed upload").into_response()),
-        }
+/// A form posted as multipart: the `photo` part's bytes and every other part as
+/// text. Refused with 413 for a part over the body limit, 400 for a malformed
+/// upload.
+pub struct Upload {
+    pub fields: HashMap<String, String>,
+    pub photo: Vec<u8>,
+}
+
+impl Upload {
+    /// A text field of the form; absent is empty.
+    pub fn text(&self, name: &str) -> String {
+        self.fields.get(name).cloned().unwrap_or_default()
+    }
+
+    /// A checkbox of the form: ticked when its value is `yes`.
+    pub fn ticked(&self, name: &str) -> bool {
+        self.fields.get(name).is_some_and(|v| v == "yes")
     }
 }
 
-/// A checkbox of the form: ticked when its value is `yes`.
-pub fn ticked(fields: &HashMap<String, String>, name: &str) -> bool {
-    fields.get(name).is_some_and(|v| v == "yes")
-}
+impl<S: Send + Sync> FromRequest<S> for Upload {
+    type Rejection = Response;
 
-/// A text field of the form; absent is empty.
-pub fn text(fields: &HashMap<String, String>, name: &str) -> String {
-    fields.get(name).cloned().unwrap_or_default()
+    async fn from_request(request: Request, state: &S) -> Result<Self, Response> {
+        let mut multipart = Multipart::from_request(request, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let mut upload = Upload {
+            fields: HashMap::new(),
+            photo: Vec::new(),
+        };
+        loop {
+            match multipart.next_field().await {
+                Ok(Some(field)) => {
+                    let name = field.name().unwrap_or_default().to_owned();
+                    match field.bytes().await {
+                        Ok(bytes) if name == "photo" => upload.photo = bytes.to_vec(),
+                        Ok(bytes) => {
+                            let text = String::from_utf8_lossy(&bytes).into_owned();
+                            upload.fields.insert(name, text);
+                        }
+                        Err(_) => {
+                            let message = "the upload is too large (7 MB at most)";
+                            return Err((StatusCode::PAYLOAD_TOO_LARGE, message).into_response());
+                        }
+                    }
+                }
+                Ok(None) => return Ok(upload),
+                Err(_) => return Err((StatusCode::BAD_REQUEST, "malformed upload").into_response()),
+            }
+        }
+    }
 }

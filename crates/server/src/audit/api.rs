@@ -1,10 +1,8 @@
 //! `GET /api/v1/audit`.
 
-use crate::http::{ApiError, Authenticated};
-use crate::residents::api::query_error;
+use crate::http::{ApiQuery, Authenticated, Reply};
 use crate::AppState;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::Json;
 use maina_proto::{AuditEventResponse, AuditQuery, ErrorBody};
 
@@ -13,14 +11,12 @@ use maina_proto::{AuditEventResponse, AuditQuery, ErrorBody};
 #[utoipa::path(get, path = "/api/v1/audit", params(AuditQuery), tag = "audit", security(("bearer" = [])),
     responses((status = 200, body = [AuditEventResponse]), (status = 403, body = ErrorBody)))]
 pub async fn audit(
-    State(state): State<AppState>,
+    state: State<AppState>,
     auth: Authenticated,
-    query: Result<Query<AuditQuery>, QueryRejection>,
-) -> Result<Json<Vec<AuditEventResponse>>, ApiError> {
-    let Query(query) = query.map_err(query_error)?;
-    let events = state
-        .service
-        .audit_trail(&auth.actor(), query.resident.as_deref())
-        .await?;
-    Ok(Json(events))
+    query: ApiQuery<AuditQuery>,
+) -> Reply<Vec<AuditEventResponse>> {
+    let resident = query.0.resident.as_deref();
+    Ok(Json(
+        state.service.audit_trail(&auth.actor(), resident).await?,
+    ))
 }

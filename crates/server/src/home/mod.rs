@@ -45,7 +45,7 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
 
 /// `GET /api/v1/openapi.json`.
 async fn openapi_json(State(state): State<AppState>) -> impl IntoResponse {
-    Json(state.openapi.clone())
+    Json(state.openapi.as_ref().clone())
 }
 
 async fn static_tokens() -> impl IntoResponse {

@@ -4,10 +4,11 @@
 use super::error::ApiError;
 use crate::AppState;
 use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
+use axum::Json;
 use maina_core::officer::Actor;
 use maina_store::Officer;
 use serde::de::DeserializeOwned;
@@ -114,6 +115,58 @@ fn missing_field<T: PartialSchema>(bytes: &[u8]) -> Option<String> {
             .find(|name| !body.contains_key(name.as_str()))
             .cloned(),
         _ => None,
+    }
+}
+
+/// The JSON API's answer.
+pub type Reply<T> = Result<Json<T>, ApiError>;
+
+/// A query string, refused in the API's error shape.
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        match Query::<T>::from_request_parts(parts, state).await {
+            Ok(Query(value)) => Ok(Self(value)),
+            Err(rejection) => Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_query",
+                rejection.body_text(),
+            )),
+        }
+    }
+}
+
+/// An officer's request about one record: the officer, and the code in the path.
+pub struct OnRecord {
+    pub auth: Authenticated,
+    /// The path's `{code}` or `{receipt}`, as given.
+    pub id: String,
+}
+
+impl OnRecord {
+    pub fn actor(&self) -> Actor {
+        self.auth.actor()
+    }
+}
+
+impl FromRequestParts<AppState> for OnRecord {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let auth = Authenticated::from_request_parts(parts, state).await?;
+        let Path(id) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|rejection| {
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_path",
+                    rejection.body_text(),
+                )
+            })?;
+        Ok(Self { auth, id })
     }
 }
 

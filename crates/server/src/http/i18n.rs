@@ -5,16 +5,8 @@ use axum::http::header::{ACCEPT_LANGUAGE, SET_COOKIE};
 use axum::http::{HeaderMap, HeaderValue};
 use axum::response::Response;
 use maina_service::i18n::LANGUAGES;
-use serde::Deserialize;
 
 const LANG_COOKIE: &str = "maina_lang";
-
-/// `?lang=` (and a notice to show) on any page.
-#[derive(Debug, Deserialize, Default)]
-pub struct LangQuery {
-    pub lang: Option<String>,
-    pub notice: Option<String>,
-}
 
 /// The page language.
 pub fn language(headers: &HeaderMap, query: Option<&str>) -> &'static str {

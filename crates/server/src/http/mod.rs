@@ -7,7 +7,9 @@ pub mod error;
 pub mod extract;
 pub mod i18n;
 pub mod officer;
+pub mod page;
 pub mod templates;
 
 pub use error::{error_status, ApiError};
-pub use extract::{Authenticated, Body};
+pub use extract::{ApiQuery, Authenticated, Body, OnRecord, Reply};
+pub use page::{ConsolePage, Page};

@@ -1,25 +1,9 @@
-//! The officer behind a console page (the session cookie), and what every console
-//! page shows of them.
+//! What every console page shows of its officer, and refusals in the page's
+//! language.
 
 use super::extract::Authenticated;
 use crate::AppState;
-use axum::http::HeaderMap;
-use axum::response::{IntoResponse, Redirect, Response};
 use maina_service::ServiceError;
-
-/// The officer behind the session cookie, or a redirect to the log-in page.
-pub async fn console_officer(
-    state: &AppState,
-    headers: &HeaderMap,
-) -> Result<Authenticated, Response> {
-    match Authenticated::from_headers(state, headers).await {
-        Ok(mut auth) => {
-            auth.purpose = "console".into();
-            Ok(auth)
-        }
-        Err(_) => Err(Redirect::to("/login").into_response()),
-    }
-}
 
 /// The officer as the console's header shows them.
 pub fn officer_context(auth: &Authenticated) -> minijinja::Value {
@@ -30,11 +14,25 @@ pub fn officer_context(auth: &Authenticated) -> minijinja::Value {
     }
 }
 
-/// A refusal in the page's language where the catalogue has one.
+/// A refusal in the page's language: the catalogue's message for its code when
+/// `known` names one (code, message id), else the refusal's own message.
+pub fn message_for(
+    state: &AppState,
+    lang: &str,
+    error: &ServiceError,
+    known: &[(&str, &str)],
+) -> String {
+    known
+        .iter()
+        .find(|(code, _)| *code == error.code)
+        .map_or_else(
+            || error.message.clone(),
+            |(_, id)| state.pages.message(lang, id),
+        )
+}
+
+/// A refusal on a console page.
 pub fn error_message(state: &AppState, lang: &str, error: &ServiceError) -> String {
-    match error.code {
-        "not_found" => state.pages.message(lang, "not-found"),
-        "forbidden" => state.pages.message(lang, "forbidden"),
-        _ => error.message.clone(),
-    }
+    let known = [("not_found", "not-found"), ("forbidden", "forbidden")];
+    message_for(state, lang, error, &known)
 }

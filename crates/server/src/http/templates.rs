@@ -39,6 +39,7 @@ impl Pages {
             ("apply.html", include_str!("../../templates/apply.html")),
             ("booth.html", include_str!("../../templates/booth.html")),
             ("stuck.html", include_str!("../../templates/stuck.html")),
+            ("choices.html", include_str!("../../templates/choices.html")),
             (
                 "mail_entry.html",
                 include_str!("../../templates/mail_entry.html"),

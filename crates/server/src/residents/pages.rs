@@ -1,15 +1,13 @@
 //! The officer console's registry pages: search, look-up by number, a resident's
 //! record with its history, the change forms and registration.
 
-use crate::http::csrf;
 use crate::http::error_status;
 use crate::http::extract::clean_purpose;
-use crate::http::i18n::{language, with_lang_cookie, LangQuery};
-use crate::http::officer::{console_officer, error_message, officer_context};
-use crate::http::Authenticated;
+use crate::http::officer::error_message;
+use crate::http::ConsolePage;
 use crate::AppState;
 use axum::extract::{Form, Path, Query, State};
-use axum::http::HeaderMap;
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
@@ -31,13 +29,7 @@ pub fn routes() -> Router<AppState> {
             get(register_page).post(register_submit),
         )
         .route("/console/residents/{code}", get(resident_page))
-        .route("/console/residents/{code}/address", post(address_submit))
-        .route("/console/residents/{code}/move", post(move_submit))
-        .route("/console/residents/{code}/rename", post(rename_submit))
-        .route(
-            "/console/residents/{code}/departure",
-            post(departure_submit),
-        )
+        .route("/console/residents/{code}/{change}", post(change_submit))
 }
 
 #[derive(Debug, Deserialize, Default, Serialize)]
@@ -48,85 +40,59 @@ pub struct SearchForm {
     birth_date: String,
     #[serde(default)]
     code: String,
-    lang: Option<String>,
 }
 
 /// The console page with an error in the page's language and the error's status.
-fn console_error(
-    state: &AppState,
-    lang: &str,
-    auth: &Authenticated,
-    error: &ServiceError,
-) -> Response {
-    state.pages.render_status(
+fn console_error(state: &AppState, page: &ConsolePage, error: &ServiceError) -> Response {
+    let context = minijinja::context! {
+        query => minijinja::Value::from_serialize(SearchForm::default()),
+        error => error_message(state, page.lang, error),
+    };
+    page.render(
+        state,
         error_status(error),
         "console.html",
-        lang,
-        minijinja::context! {
-            title => state.pages.message(lang, "console"),
-            officer => officer_context(auth),
-            query => minijinja::Value::from_serialize(SearchForm::default()),
-            error => error_message(state, lang, error),
-        },
+        "console",
+        context,
     )
 }
 
 async fn console(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    page: ConsolePage,
     Query(query): Query<SearchForm>,
 ) -> Response {
-    let lang = language(&headers, query.lang.as_deref());
-    let auth = match console_officer(&state, &headers).await {
-        Ok(auth) => auth,
-        Err(redirect) => return redirect,
-    };
     let mut error = None;
     let mut results: Vec<ResidentResponse> = vec![];
-    let mut searched = false;
+    let searched = !query.code.trim().is_empty() || !query.birth_date.trim().is_empty();
     if !query.code.trim().is_empty() {
-        searched = true;
         match query.code.parse::<ResidentCode>() {
             Ok(code) => {
-                return Redirect::to(&format!("/console/residents/{}", code.as_digits()))
-                    .into_response()
+                let to = format!("/console/residents/{}", code.as_digits());
+                return Redirect::to(&to).into_response();
             }
             Err(e) => {
-                error = Some(format!(
-                    "{}: {e}",
-                    state.pages.message(lang, "resident-code")
-                ))
+                let label = state.pages.message(page.lang, "resident-code");
+                error = Some(format!("{label}: {e}"));
             }
         }
-    } else if !query.birth_date.trim().is_empty() {
-        searched = true;
-        match state
-            .service
-            .search(
-                &auth.actor(),
-                &auth.officer.municipality,
-                &query.birth_date,
-                &query.name,
-            )
-            .await
-        {
+    } else if searched {
+        let auth = &page.auth;
+        let municipality = &auth.officer.municipality;
+        let found = (state.service)
+            .search(&auth.actor(), municipality, &query.birth_date, &query.name)
+            .await;
+        match found {
             Ok(found) => results = found,
-            Err(e) => error = Some(error_message(&state, lang, &e)),
+            Err(e) => error = Some(error_message(&state, page.lang, &e)),
         }
     }
-    let page = state.pages.render(
-        "console.html",
-        lang,
-        minijinja::context! {
-            title => state.pages.message(lang, "console"),
-            officer => officer_context(&auth),
-            query => minijinja::Value::from_serialize(&query),
-            results => minijinja::Value::from_serialize(&results),
-            searched => searched,
-            error => error,
-        },
-    );
-    with_lang_cookie(page, query.lang.as_deref())
+    let context = minijinja::context! {
+        query => minijinja::Value::from_serialize(&query),
+        results => minijinja::Value::from_serialize(&results),
+        searched, error,
+    };
+    page.render(&state, StatusCode::OK, "console.html", "console", context)
 }
 
 #[derive(Debug, Deserialize)]
@@ -137,212 +103,129 @@ pub struct LookupForm {
 
 async fn lookup(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    mut page: ConsolePage,
     Form(form): Form<LookupForm>,
 ) -> Response {
-    let lang = language(&headers, None);
-    let mut auth = match console_officer(&state, &headers).await {
-        Ok(auth) => auth,
-        Err(redirect) => return redirect,
-    };
-    if let Some(refused) = csrf::refusal(&headers) {
-        return refused;
-    }
-    auth.purpose = clean_purpose(&form.purpose);
-    match state
-        .service
-        .resident_by_number(&auth.actor(), &form.my_number)
-        .await
-    {
+    page.auth.purpose = clean_purpose(&form.purpose);
+    let found = (state.service)
+        .resident_by_number(&page.auth.actor(), &form.my_number)
+        .await;
+    match found {
         Ok(found) => {
             Redirect::to(&format!("/console/residents/{}", found.resident_code)).into_response()
         }
-        Err(error) => console_error(&state, lang, &auth, &error),
+        Err(error) => console_error(&state, &page, &error),
     }
+}
+
+#[derive(Debug, Deserialize, Default)]
+pub struct NoticeQuery {
+    notice: Option<String>,
 }
 
 async fn resident_page(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    page: ConsolePage,
     Path(code): Path<String>,
-    Query(query): Query<LangQuery>,
+    Query(query): Query<NoticeQuery>,
 ) -> Response {
-    let lang = language(&headers, query.lang.as_deref());
-    let auth = match console_officer(&state, &headers).await {
-        Ok(auth) => auth,
-        Err(redirect) => return redirect,
-    };
-    let page = match state
+    let found = state
         .service
-        .record_with_history(&auth.actor(), &code)
-        .await
-    {
+        .record_with_history(&page.auth.actor(), &code)
+        .await;
+    match found {
         Ok(found) => {
             let notice = query
                 .notice
                 .as_deref()
                 .filter(|n| ["saved", "registered"].contains(n))
-                .map(|n| state.pages.message(lang, n));
-            state.pages.render(
-                "resident.html",
-                lang,
-                minijinja::context! {
-                    title => found.resident.name.clone(),
-                    officer => officer_context(&auth),
-                    r => minijinja::Value::from_serialize(&found.resident),
-                    history => minijinja::Value::from_serialize(&found.history),
-                    notice => notice,
-                },
-            )
+                .map(|n| state.pages.message(page.lang, n));
+            let context = minijinja::context! {
+                title => found.resident.name.clone(),
+                r => minijinja::Value::from_serialize(&found.resident),
+                history => minijinja::Value::from_serialize(&found.history),
+                notice,
+            };
+            page.render(&state, StatusCode::OK, "resident.html", "", context)
         }
-        Err(error) => console_error(&state, lang, &auth, &error),
-    };
-    with_lang_cookie(page, query.lang.as_deref())
+        Err(error) => console_error(&state, &page, &error),
+    }
 }
 
-/// A form's field as typed; absent is empty (the use case says what is missing).
-fn field(fields: &HashMap<String, String>, name: &str) -> String {
-    fields.get(name).cloned().unwrap_or_default()
-}
-
-/// The form's date: blank means today.
-fn form_date(fields: &HashMap<String, String>) -> Option<String> {
-    fields
+/// The change a console form asks for (`/console/residents/{code}/{change}`); a
+/// blank date means today. The use case checks the values, as for the API.
+fn form_change(change: &str, fields: &HashMap<String, String>) -> Option<ResidentChange> {
+    let text = |name: &str| fields.get(name).cloned().unwrap_or_default();
+    let date = fields
         .get("date")
         .map(|d| d.trim().to_owned())
-        .filter(|d| !d.is_empty())
+        .filter(|d| !d.is_empty());
+    // The rename form sends every part of the resident's script.
+    let part = |name: &str| fields.get(name).cloned();
+    Some(match change {
+        "address" => ResidentChange::Address {
+            address: text("address"),
+            date,
+        },
+        "move" => ResidentChange::Move {
+            municipality: text("municipality"),
+            address: text("address"),
+            date,
+        },
+        "rename" => ResidentChange::Rename {
+            change: NameChange {
+                family_name: part("family_name"),
+                given_name: part("given_name"),
+                family_kana: part("family_kana"),
+                given_kana: part("given_kana"),
+                alphabet_name: part("alphabet_name"),
+                alias: part("alias"),
+                name_kana: None,
+            },
+            date,
+        },
+        "departure" => ResidentChange::Departure { date },
+        _ => return None,
+    })
 }
 
 /// Applies a change from a console form: the same use case as the API's.
 async fn change_submit(
-    state: &AppState,
-    headers: &HeaderMap,
-    code: &str,
-    change: ResidentChange,
+    State(state): State<AppState>,
+    page: ConsolePage,
+    Path((code, change)): Path<(String, String)>,
+    Form(fields): Form<HashMap<String, String>>,
 ) -> Response {
-    let lang = language(headers, None);
-    let auth = match console_officer(state, headers).await {
-        Ok(auth) => auth,
-        Err(redirect) => return redirect,
+    let Some(change) = form_change(&change, &fields) else {
+        return crate::not_found().await.into_response();
     };
-    if let Some(refused) = csrf::refusal(headers) {
-        return refused;
-    }
-    match state
+    let changed = state
         .service
-        .change_resident(&auth.actor(), code, &change)
-        .await
-    {
-        Ok(changed) => Redirect::to(&format!(
-            "/console/residents/{}?notice=saved",
-            changed.resident_code
-        ))
-        .into_response(),
-        Err(error) => console_error(state, lang, &auth, &error),
+        .change_resident(&page.auth.actor(), &code, &change)
+        .await;
+    match changed {
+        Ok(changed) => {
+            let to = format!("/console/residents/{}?notice=saved", changed.resident_code);
+            Redirect::to(&to).into_response()
+        }
+        Err(error) => console_error(&state, &page, &error),
     }
 }
 
-async fn address_submit(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(code): Path<String>,
-    Form(fields): Form<HashMap<String, String>>,
-) -> Response {
-    let change = ResidentChange::Address {
-        address: field(&fields, "address"),
-        date: form_date(&fields),
-    };
-    change_submit(&state, &headers, &code, change).await
-}
-
-async fn move_submit(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(code): Path<String>,
-    Form(fields): Form<HashMap<String, String>>,
-) -> Response {
-    let change = ResidentChange::Move {
-        municipality: field(&fields, "municipality"),
-        address: field(&fields, "address"),
-        date: form_date(&fields),
-    };
-    change_submit(&state, &headers, &code, change).await
-}
-
-async fn rename_submit(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(code): Path<String>,
-    Form(fields): Form<HashMap<String, String>>,
-) -> Response {
-    // The form sends every part of the resident's script; the shared rule checks
-    // them like the API's and the command line's.
-    let part = |name: &str| fields.get(name).cloned();
-    let change = ResidentChange::Rename {
-        change: NameChange {
-            family_name: part("family_name"),
-            given_name: part("given_name"),
-            family_kana: part("family_kana"),
-            given_kana: part("given_kana"),
-            alphabet_name: part("alphabet_name"),
-            alias: part("alias"),
-            name_kana: None,
-        },
-        date: form_date(&fields),
-    };
-    change_submit(&state, &headers, &code, change).await
-}
-
-async fn departure_submit(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(code): Path<String>,
-    Form(fields): Form<HashMap<String, String>>,
-) -> Response {
-    let change = ResidentChange::Departure {
-        date: form_date(&fields),
-    };
-    change_submit(&state, &headers, &code, change).await
-}
-
-async fn register_page(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Query(query): Query<LangQuery>,
-) -> Response {
-    let lang = language(&headers, query.lang.as_deref());
-    let auth = match console_officer(&state, &headers).await {
-        Ok(auth) => auth,
-        Err(redirect) => return redirect,
-    };
-    let page = state.pages.render(
-        "register.html",
-        lang,
-        minijinja::context! {
-            title => state.pages.message(lang, "register"),
-            officer => officer_context(&auth),
-            form => minijinja::Value::from_serialize(HashMap::<String, String>::new()),
-        },
-    );
-    with_lang_cookie(page, query.lang.as_deref())
+async fn register_page(State(state): State<AppState>, page: ConsolePage) -> Response {
+    let form = minijinja::Value::from_serialize(HashMap::<String, String>::new());
+    let context = minijinja::context! { form };
+    page.render(&state, StatusCode::OK, "register.html", "register", context)
 }
 
 async fn register_submit(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    page: ConsolePage,
     Form(fields): Form<HashMap<String, String>>,
 ) -> Response {
-    let lang = language(&headers, None);
-    let auth = match console_officer(&state, &headers).await {
-        Ok(auth) => auth,
-        Err(redirect) => return redirect,
-    };
-    if let Some(refused) = csrf::refusal(&headers) {
-        return refused;
-    }
     let get = |name: &str| fields.get(name).cloned();
     let form = RegistrationForm {
-        municipality: Some(auth.officer.municipality.as_digits()),
+        municipality: Some(page.auth.officer.municipality.as_digits()),
         reason: get("reason"),
         family_name: get("family_name"),
         given_name: get("given_name"),
@@ -353,22 +236,23 @@ async fn register_submit(
         address: get("address"),
         ..Default::default()
     };
-    match state.service.register(&auth.actor(), &form).await {
-        Ok(registered) => Redirect::to(&format!(
-            "/console/residents/{}?notice=registered",
-            registered.resident_code
-        ))
-        .into_response(),
-        Err(error) => state.pages.render_status(
-            error_status(&error),
-            "register.html",
-            lang,
-            minijinja::context! {
-                title => state.pages.message(lang, "register"),
-                officer => officer_context(&auth),
+    match state.service.register(&page.auth.actor(), &form).await {
+        Ok(registered) => {
+            let code = registered.resident_code;
+            Redirect::to(&format!("/console/residents/{code}?notice=registered")).into_response()
+        }
+        Err(error) => {
+            let context = minijinja::context! {
                 form => minijinja::Value::from_serialize(&fields),
-                error => error_message(&state, lang, &error),
-            },
-        ),
+                error => error_message(&state, page.lang, &error),
+            };
+            page.render(
+                &state,
+                error_status(&error),
+                "register.html",
+                "register",
+                context,
+            )
+        }
     }
 }

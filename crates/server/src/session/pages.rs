@@ -1,14 +1,12 @@
 //! The console's log-in page and log-out.
 
-use crate::http::csrf;
 use crate::http::error_status;
-use crate::http::extract::SESSION_COOKIE;
-use crate::http::i18n::{language, with_lang_cookie, LangQuery};
-use crate::http::officer::console_officer;
+use crate::http::extract::{Authenticated, SESSION_COOKIE};
+use crate::http::Page;
 use crate::AppState;
-use axum::extract::{ConnectInfo, Form, Query, State};
+use axum::extract::{ConnectInfo, Form, State};
 use axum::http::header::SET_COOKIE;
-use axum::http::{HeaderMap, HeaderValue};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
@@ -21,18 +19,9 @@ pub fn routes() -> Router<AppState> {
         .route("/logout", post(logout_submit))
 }
 
-async fn login_page(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Query(query): Query<LangQuery>,
-) -> Response {
-    let lang = language(&headers, query.lang.as_deref());
-    let page = state.pages.render(
-        "login.html",
-        lang,
-        minijinja::context! { title => state.pages.message(lang, "login-title") },
-    );
-    with_lang_cookie(page, query.lang.as_deref())
+async fn login_page(State(state): State<AppState>, page: Page) -> Response {
+    let context = minijinja::context! {};
+    page.render(&state, StatusCode::OK, "login.html", "login-title", context)
 }
 
 #[derive(Debug, Deserialize)]
@@ -41,55 +30,57 @@ pub struct LoginForm {
     password: String,
 }
 
+/// The session cookie for `token`.
+fn session_cookie(state: &AppState, token: &str) -> String {
+    let secure = if state.config.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
+    let max_age = state.config.session_minutes * 60;
+    format!(
+        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}"
+    )
+}
+
 async fn login_submit(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
+    page: Page,
     Form(form): Form<LoginForm>,
 ) -> Response {
-    let lang = language(&headers, None);
-    if let Some(refused) = csrf::refusal(&headers) {
-        return refused;
-    }
-    match state
+    let logged_in = state
         .service
         .log_in(peer.ip(), &form.username, &form.password)
-        .await
-    {
+        .await;
+    match logged_in {
         Ok((_, token)) => {
-            let secure = if state.config.secure_cookies {
-                "; Secure"
-            } else {
-                ""
-            };
-            let cookie = format!(
-                "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
-                state.config.session_minutes * 60
-            );
             let mut response = Redirect::to("/console").into_response();
-            if let Ok(value) = HeaderValue::from_str(&cookie) {
+            if let Ok(value) = HeaderValue::from_str(&session_cookie(&state, &token)) {
                 response.headers_mut().append(SET_COOKIE, value);
             }
             response
         }
         Err(error) => {
             let message = match error.code {
-                "account_locked" => state.pages.message(lang, "login-locked"),
-                "too_many_attempts" => state.pages.message(lang, "login-throttled"),
-                _ => state.pages.message(lang, "login-failed"),
+                "account_locked" => "login-locked",
+                "too_many_attempts" => "login-throttled",
+                _ => "login-failed",
             };
-            state.pages.render_status(
+            let context = minijinja::context! { error => state.pages.message(page.lang, message) };
+            page.render(
+                &state,
                 error_status(&error),
                 "login.html",
-                lang,
-                minijinja::context! { title => state.pages.message(lang, "login-title"), error => message },
+                "login-title",
+                context,
             )
         }
     }
 }
 
 async fn logout_submit(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    if let Ok(auth) = console_officer(&state, &headers).await {
+    if let Ok(auth) = Authenticated::from_headers(&state, &headers).await {
         let _ = state.service.log_out(&auth.token).await;
     }
     let mut response = Redirect::to("/login").into_response();

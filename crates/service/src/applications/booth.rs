@@ -2,9 +2,8 @@
 //! from the QR code, the photo it took and what the applicant approved on its
 //! screen; it gets back the receipt to print.
 
-use super::{form_birth_name, new_receipt};
+use super::{decode_photo, form_birth_name, new_receipt};
 use crate::{i18n, today, Result, Service, ServiceError};
-use base64::Engine as _;
 use maina_core::application::{ApplicationStatus, Channel};
 use maina_core::officer::Actor;
 use maina_proto::{BoothApplicationRequest, BoothReceipt};
@@ -47,9 +46,7 @@ impl Service {
                 .parse::<lettre::Address>()
                 .map_err(|_| ServiceError::invalid("email", "email: not an e-mail address"))?;
         }
-        let photo = base64::engine::general_purpose::STANDARD
-            .decode(request.photo_base64.trim())
-            .map_err(|_| ServiceError::invalid("photo_base64", "photo_base64: not base64"))?;
+        let photo = decode_photo(&request.photo_base64)?;
         let check = crate::photo::examine(&photo, today());
         if !check.passed() {
             let fix: Vec<String> = check

@@ -2,9 +2,8 @@
 //! the three envelope checks. A failed check, or a photo that does not conform,
 //! returns the application to the resident with the reason.
 
-use super::{application_response, form_birth_name, new_receipt};
+use super::{application_response, decode_photo, form_birth_name, new_receipt};
 use crate::{today, Result, Service, ServiceError};
-use base64::Engine as _;
 use maina_core::application::{ApplicationEvent, Channel, ReturnReason};
 use maina_core::officer::{Actor, Permission};
 use maina_proto::{ApplicationResponse, MailApplicationRequest};
@@ -39,16 +38,11 @@ impl Service {
     ) -> Result<ApplicationResponse> {
         let (form, birth, name) =
             form_birth_name(&request.form_id, &request.birth_date, &request.name)?;
-        let photo = match &request.photo_base64 {
-            Some(text) => Some(
-                base64::engine::general_purpose::STANDARD
-                    .decode(text.trim())
-                    .map_err(|_| {
-                        ServiceError::invalid("photo_base64", "photo_base64: not base64")
-                    })?,
-            ),
-            None => None,
-        };
+        let photo = request
+            .photo_base64
+            .as_deref()
+            .map(decode_photo)
+            .transpose()?;
         let municipality = self.form_municipality(&form).await?;
         if !actor.may(Permission::EnterApplication, Some(&municipality)) {
             return Err(ServiceError::not_found("application form ID"));

@@ -40,6 +40,14 @@ pub(crate) fn form_birth_name(
     Ok((form, birth, name.to_owned()))
 }
 
+/// A photo sent as base64 text (the API's `photo_base64`).
+pub(crate) fn decode_photo(text: &str) -> Result<Vec<u8>> {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD
+        .decode(text.trim())
+        .map_err(|_| ServiceError::invalid("photo_base64", "photo_base64: not base64"))
+}
+
 /// A birth date as an applicant types it (YYYY-MM-DD).
 pub(crate) fn parse_birth_date(text: &str) -> Result<NaiveDate> {
     NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
