@@ -79,6 +79,23 @@ fn certificate_record(row: &Row) -> Result<CertificateRecord> {
 }
 
 impl Store {
+    /// The one row `sql` finds for `key` ([`StoreError::NotFound`] naming `what` if
+    /// none): its record by `decode`, and the value sealed in its last column opened
+    /// at `place`.
+    async fn read_sealed<T>(
+        &self,
+        what: &'static str,
+        sql: &str,
+        key: &str,
+        decode: fn(&Row) -> Result<T>,
+        place: &str,
+    ) -> Result<(T, Vec<u8>)> {
+        let row = self.read_found(what, sql, &[key.into()]).await?;
+        let record = decode(&row)?;
+        let sealed = row.bytes(row.len().saturating_sub(1))?;
+        Ok((record, self.open_record(place, &sealed)?))
+    }
+
     /// Records a new card (its sealed chip) and its certificates in one transaction,
     /// with an audit event naming the holder.
     pub async fn put_card(
@@ -127,16 +144,9 @@ impl Store {
 
     /// A card and its opened chip content.
     pub async fn card(&self, card_id: &str) -> Result<(CardRecord, Vec<u8>)> {
-        let row = self
-            .read_found(
-                "card",
-                &format!("SELECT {CARD_COLUMNS}, chip FROM cards WHERE id = $1"),
-                &[card_id.into()],
-            )
-            .await?;
-        let record = card_record(&row)?;
-        let chip = self.open_record(&chip_place(card_id), &row.bytes(5)?)?;
-        Ok((record, chip))
+        let sql = format!("SELECT {CARD_COLUMNS}, chip FROM cards WHERE id = $1");
+        self.read_sealed("card", &sql, card_id, card_record, &chip_place(card_id))
+            .await
     }
 
     /// Saves a card's chip content after a command changed it (a PIN counter).
@@ -180,16 +190,10 @@ impl Store {
 
     /// One certificate's record and DER.
     pub async fn certificate(&self, serial: &str) -> Result<(CertificateRecord, Vec<u8>)> {
-        let row = self
-            .read_found(
-                "certificate",
-                &format!("SELECT {CERTIFICATE_COLUMNS}, der FROM certificates WHERE serial = $1"),
-                &[serial.into()],
-            )
-            .await?;
-        let record = certificate_record(&row)?;
-        let der = self.open_record(&certificate_place(serial), &row.bytes(7)?)?;
-        Ok((record, der))
+        let sql = format!("SELECT {CERTIFICATE_COLUMNS}, der FROM certificates WHERE serial = $1");
+        let place = certificate_place(serial);
+        self.read_sealed("certificate", &sql, serial, certificate_record, &place)
+            .await
     }
 
     /// A certificate's status for OCSP: `None` if this authority never issued it.

@@ -46,6 +46,11 @@ impl From<Option<i64>> for Value {
 pub struct Row(pub(super) Vec<Option<Value>>);
 
 impl Row {
+    /// How many columns the row has.
+    pub(crate) fn len(&self) -> usize {
+        self.0.len()
+    }
+
     fn column(&self, index: usize) -> Result<&Option<Value>> {
         self.0
             .get(index)

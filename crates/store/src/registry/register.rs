@@ -136,27 +136,25 @@ impl Store {
         let mut seen_in_batch: HashSet<i64> = HashSet::new();
         // (outcome index, earlier resident's key, row index in the batch)
         let mut returns: Vec<(usize, u64, usize)> = Vec::new();
+        let rejected =
+            |line, field, reason| Err(Rejection::new(line, &FieldError::new(field, reason)));
         for (row_index, row) in batch.iter_mut().enumerate() {
             let index = outcomes.len();
             if !known.contains(&row.registration.municipality.as_digits()) {
-                outcomes.push(Err(Rejection::new(
+                outcomes.push(rejected(
                     row.line,
-                    &FieldError::new(
-                        "municipality",
-                        "is not a municipality of this registry (maina municipality add)",
-                    ),
-                )));
+                    "municipality",
+                    "is not a municipality of this registry (maina municipality add)",
+                ));
                 continue;
             }
             if let Some(identity) = &row.identity {
                 if !seen_in_batch.insert(*identity) {
-                    outcomes.push(Err(Rejection::new(
+                    outcomes.push(rejected(
                         row.line,
-                        &FieldError::new(
-                            "passport",
-                            "the same person (nationality, passport, birth date) appears twice in this batch",
-                        ),
-                    )));
+                        "passport",
+                        "the same person (nationality, passport, birth date) appears twice in this batch",
+                    ));
                     continue;
                 }
             }
