@@ -91,21 +91,23 @@ mod tests {
         assert_eq!(error.to_string(), "no MAINA SIGNATURE block");
     }
 
+    /// Why `text` gives no CERTIFICATE block.
+    fn certificate_refused(text: &str) -> PemError {
+        decode(text, "CERTIFICATE").unwrap_err()
+    }
+
     #[test]
     fn a_block_without_its_end_line_is_missing() {
         let text = "-----BEGIN CERTIFICATE-----\nAAAA\n";
         assert!(matches!(
-            decode(text, "CERTIFICATE"),
-            Err(PemError::Missing { .. })
+            certificate_refused(text),
+            PemError::Missing { .. }
         ));
     }
 
     #[test]
     fn bad_base64_is_refused() {
         let text = "-----BEGIN CERTIFICATE-----\n%%%not base64%%%\n-----END CERTIFICATE-----\n";
-        assert!(matches!(
-            decode(text, "CERTIFICATE"),
-            Err(PemError::Base64 { .. })
-        ));
+        assert!(matches!(certificate_refused(text), PemError::Base64 { .. }));
     }
 }

@@ -7,10 +7,12 @@ use crate::facts::HolderFacts;
 use crate::key::{sha256, PublicKey};
 use crate::{from_x509_time, Result};
 use chrono::{DateTime, Utc};
+use der::asn1::BitString;
 use der::{Decode, Encode, Reader, SliceReader};
 use std::collections::{HashMap, HashSet};
 use x509_cert::crl::CertificateList;
 use x509_cert::ext::pkix::SubjectAltName;
+use x509_cert::spki::AlgorithmIdentifierOwned;
 use x509_cert::Certificate;
 
 /// Why a check failed.
@@ -109,6 +111,24 @@ impl TrustStore {
             .find(|anchor| anchor.name_der == issuer_der)
     }
 
+    /// The authority named `issuer` (DER), once its `signature` (SHA-256 with RSA)
+    /// over the signed part `tbs` verifies.
+    fn signing_anchor(
+        &self,
+        issuer: &[u8],
+        tbs: &[u8],
+        algorithm: &AlgorithmIdentifierOwned,
+        signature: &BitString,
+    ) -> Result<&Anchor, VerifyError> {
+        let anchor = self.anchor(issuer).ok_or(VerifyError::UnknownIssuer)?;
+        if algorithm.oid != SHA256_WITH_RSA
+            || !anchor.public_key.verify_sha256(tbs, signature.raw_bytes())
+        {
+            return Err(VerifyError::BadIssuerSignature);
+        }
+        Ok(anchor)
+    }
+
     /// Checks and loads an authority's CRL (replacing the one loaded before); returns
     /// the number of revoked serials.
     pub fn load_crl(&mut self, crl_der: &[u8], now: DateTime<Utc>) -> Result<usize, VerifyError> {
@@ -119,14 +139,7 @@ impl TrustStore {
             .issuer
             .to_der()
             .map_err(|_| VerifyError::Malformed)?;
-        let anchor = self.anchor(&issuer).ok_or(VerifyError::UnknownIssuer)?;
-        if crl.signature_algorithm.oid != SHA256_WITH_RSA
-            || !anchor
-                .public_key
-                .verify_sha256(tbs, crl.signature.raw_bytes())
-        {
-            return Err(VerifyError::BadIssuerSignature);
-        }
+        let anchor = self.signing_anchor(&issuer, tbs, &crl.signature_algorithm, &crl.signature)?;
         let this_update = from_x509_time(&crl.tbs_cert_list.this_update);
         let next_update = crl
             .tbs_cert_list
@@ -187,14 +200,12 @@ impl TrustStore {
         let tbs = signed_part(certificate_der).ok_or(VerifyError::Malformed)?;
         let inner = &certificate.tbs_certificate;
         let issuer = inner.issuer.to_der().map_err(|_| VerifyError::Malformed)?;
-        let anchor = self.anchor(&issuer).ok_or(VerifyError::UnknownIssuer)?;
-        if certificate.signature_algorithm.oid != SHA256_WITH_RSA
-            || !anchor
-                .public_key
-                .verify_sha256(tbs, certificate.signature.raw_bytes())
-        {
-            return Err(VerifyError::BadIssuerSignature);
-        }
+        let anchor = self.signing_anchor(
+            &issuer,
+            tbs,
+            &certificate.signature_algorithm,
+            &certificate.signature,
+        )?;
         let not_before = from_x509_time(&inner.validity.not_before);
         let not_after = from_x509_time(&inner.validity.not_after);
         if now < not_before || now > not_after {
