@@ -259,23 +259,21 @@ mod tests {
 
     #[test]
     fn certificates_end_on_the_fifth_birthday_after_issue() {
-        assert_eq!(
-            certificate_expiry(date(1990, 4, 1), date(2026, 11, 25)),
-            Some(date(2031, 4, 1))
-        );
-        // Issued on the birthday itself: the next birthday is a year later.
-        assert_eq!(
-            certificate_expiry(date(1990, 11, 25), date(2026, 11, 25)),
-            Some(date(2031, 11, 25))
-        );
-        assert_eq!(
-            certificate_expiry(date(1990, 12, 1), date(2026, 11, 25)),
-            Some(date(2030, 12, 1))
-        );
-        assert_eq!(
-            certificate_expiry(date(2000, 2, 29), date(2026, 3, 1)),
-            Some(date(2031, 2, 28))
-        );
+        // (birth date, issued, expiry)
+        for (birth, issued, expiry) in [
+            ((1990, 4, 1), (2026, 11, 25), (2031, 4, 1)),
+            // Issued on the birthday itself: the next birthday is a year later.
+            ((1990, 11, 25), (2026, 11, 25), (2031, 11, 25)),
+            ((1990, 12, 1), (2026, 11, 25), (2030, 12, 1)),
+            ((2000, 2, 29), (2026, 3, 1), (2031, 2, 28)),
+        ] {
+            let [birth, issued, expiry] = [birth, issued, expiry].map(|(y, m, d)| date(y, m, d));
+            assert_eq!(
+                certificate_expiry(birth, issued),
+                Some(expiry),
+                "born {birth}, issued {issued}"
+            );
+        }
         assert!(signature_certificate_allowed(
             date(2011, 11, 25),
             date(2026, 11, 25)

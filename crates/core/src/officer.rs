@@ -133,12 +133,7 @@ impl FromStr for Username {
     }
 }
 
-impl TryFrom<String> for Username {
-    type Error = FieldError;
-    fn try_from(s: String) -> Result<Self, FieldError> {
-        s.parse()
-    }
-}
+try_from_string!(Username);
 
 impl From<Username> for String {
     fn from(u: Username) -> String {

@@ -221,6 +221,35 @@ pub struct NameChange {
     pub name_kana: Option<String>,
 }
 
+impl NameChange {
+    /// The parts only a Japanese national's name has, by field.
+    fn japanese_parts(&self) -> [(&'static str, &Option<String>); 4] {
+        [
+            ("family_name", &self.family_name),
+            ("given_name", &self.given_name),
+            ("family_kana", &self.family_kana),
+            ("given_kana", &self.given_kana),
+        ]
+    }
+
+    /// The parts only a foreign national's name has, by field.
+    fn foreign_parts(&self) -> [(&'static str, &Option<String>); 3] {
+        [
+            ("alphabet_name", &self.alphabet_name),
+            ("alias", &self.alias),
+            ("name_kana", &self.name_kana),
+        ]
+    }
+}
+
+/// Refuses the first of `parts` that is given, for `reason`.
+fn refuse_given(parts: &[(&'static str, &Option<String>)], reason: &str) -> Result<(), FieldError> {
+    match parts.iter().find(|(_, value)| value.is_some()) {
+        Some((field, _)) => Err(FieldError::new(field, reason)),
+        None => Ok(()),
+    }
+}
+
 impl Name {
     /// The name after `change`: one rule for the command line, the API and the
     /// console. Parts of the other script are refused, naming the field.
@@ -233,15 +262,7 @@ impl Name {
                 family_kana,
                 given_kana,
             } => {
-                for (field, value) in [
-                    ("alphabet_name", &change.alphabet_name),
-                    ("alias", &change.alias),
-                    ("name_kana", &change.name_kana),
-                ] {
-                    if value.is_some() {
-                        return Err(FieldError::new(field, "applies only to foreign nationals"));
-                    }
-                }
+                refuse_given(&change.foreign_parts(), "applies only to foreign nationals")?;
                 Name::japanese(
                     &pick(&change.family_name, family),
                     &pick(&change.given_name, given),
@@ -254,16 +275,10 @@ impl Name {
                 alias,
                 kana,
             } => {
-                for (field, value) in [
-                    ("family_name", &change.family_name),
-                    ("given_name", &change.given_name),
-                    ("family_kana", &change.family_kana),
-                    ("given_kana", &change.given_kana),
-                ] {
-                    if value.is_some() {
-                        return Err(FieldError::new(field, "applies only to Japanese nationals"));
-                    }
-                }
+                refuse_given(
+                    &change.japanese_parts(),
+                    "applies only to Japanese nationals",
+                )?;
                 let alias = match &change.alias {
                     Some(new) if new.trim().is_empty() => None,
                     Some(new) => Some(new.clone()),
@@ -361,12 +376,7 @@ impl FromStr for Nationality {
     }
 }
 
-impl TryFrom<String> for Nationality {
-    type Error = FieldError;
-    fn try_from(s: String) -> Result<Self, FieldError> {
-        s.parse()
-    }
-}
+try_from_string!(Nationality);
 
 impl From<Nationality> for String {
     fn from(n: Nationality) -> String {
