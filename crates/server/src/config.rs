@@ -150,7 +150,7 @@ impl ServerConfig {
             return Err("smtp_ca_file: set without smtp_url".into());
         }
         for code in self.office_contacts.keys() {
-            code.parse::<maina_core::MunicipalityCode>()
+            maina_service::residents::municipality_code(code)
                 .map_err(|e| format!("office_contacts: {code:?}: {e}"))?;
         }
         if !(1024..=16 * 1024 * 1024).contains(&self.max_body_bytes) {

@@ -22,7 +22,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::Request;
 use axum::Router;
 use maina_service::Service;
-use maina_store::Store;
+use maina_service::Store;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -65,7 +65,7 @@ impl AppState {
     }
 
     /// Serves the card PKI (CRLs, CA certificates, OCSP) with these authorities.
-    pub fn with_authorities(mut self, authorities: maina_pki::Authorities) -> Self {
+    pub fn with_authorities(mut self, authorities: maina_service::Authorities) -> Self {
         let shared = Arc::make_mut(&mut self.0);
         shared.service = shared.service.clone().with_authorities(authorities);
         self

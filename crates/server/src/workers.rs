@@ -3,7 +3,7 @@
 
 use crate::{AppState, ServeError};
 use maina_service::mail::{self, MailSettings};
-use maina_store::Store;
+use maina_service::Store;
 use std::time::Duration;
 use tokio::task::JoinHandle;
 

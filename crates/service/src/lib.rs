@@ -20,7 +20,12 @@ pub mod sessions;
 
 pub use error::{ErrorKind, Result, ServiceError};
 
-use maina_store::Store;
+/// The types of the crates below that appear in the use cases' signatures, so that
+/// an adapter (the server) needs no dependency but this crate and `maina-proto`.
+pub use maina_core::officer::{Actor, Role};
+pub use maina_pki::{Authorities, CaKind};
+pub use maina_store::{Officer, Store};
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 

@@ -102,14 +102,16 @@ fn date_or_today(date: Option<&str>) -> Result<NaiveDate> {
     }
 }
 
-fn resident_code(raw: &str) -> Result<ResidentCode> {
+/// A resident record code as typed.
+pub fn resident_code(raw: &str) -> Result<ResidentCode> {
     raw.parse::<ResidentCode>().map_err(|e| {
         ServiceError::new(ErrorKind::BadRequest, "invalid_identifier", e.to_string())
             .with_field("code")
     })
 }
 
-fn municipality_code(raw: &str) -> Result<MunicipalityCode> {
+/// A local government code as typed (blank is "required").
+pub fn municipality_code(raw: &str) -> Result<MunicipalityCode> {
     if raw.trim().is_empty() {
         return Err(FieldError::new("municipality", "is required").into());
     }

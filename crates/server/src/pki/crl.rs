@@ -4,7 +4,7 @@ use crate::AppState;
 use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use maina_pki::CaKind;
+use maina_service::CaKind;
 
 pub(super) async fn pki_file(State(state): State<AppState>, Path(file): Path<String>) -> Response {
     let Some(authorities) = state.service.authorities.as_deref() else {

@@ -11,11 +11,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use maina_core::person::NameChange;
-use maina_core::resident::RegistrationForm;
-use maina_core::ResidentCode;
-use maina_proto::ResidentResponse;
-use maina_service::residents::ResidentChange;
+use maina_proto::{RegistrationForm, RenameRequest, ResidentResponse};
+use maina_service::residents::{resident_code, ResidentChange};
 use maina_service::ServiceError;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -66,7 +63,7 @@ async fn console(
     let mut results: Vec<ResidentResponse> = vec![];
     let searched = !query.code.trim().is_empty() || !query.birth_date.trim().is_empty();
     if !query.code.trim().is_empty() {
-        match query.code.parse::<ResidentCode>() {
+        match resident_code(&query.code) {
             Ok(code) => {
                 let to = format!("/console/residents/{}", code.as_digits());
                 return Redirect::to(&to).into_response();
@@ -172,18 +169,15 @@ fn form_change(change: &str, fields: &HashMap<String, String>) -> Option<Residen
             address: text("address"),
             date,
         },
-        "rename" => ResidentChange::Rename {
-            change: NameChange {
-                family_name: part("family_name"),
-                given_name: part("given_name"),
-                family_kana: part("family_kana"),
-                given_kana: part("given_kana"),
-                alphabet_name: part("alphabet_name"),
-                alias: part("alias"),
-                name_kana: None,
-            },
+        "rename" => ResidentChange::from(RenameRequest {
+            family_name: part("family_name"),
+            given_name: part("given_name"),
+            family_kana: part("family_kana"),
+            given_kana: part("given_kana"),
+            alphabet_name: part("alphabet_name"),
+            alias: part("alias"),
             date,
-        },
+        }),
         "departure" => ResidentChange::Departure { date },
         _ => return None,
     })
