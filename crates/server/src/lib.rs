@@ -29,14 +29,11 @@ use std::sync::Arc;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
-/// Shared state of every handler.
+/// Shared state of every handler. axum clones it for every request: each part is
+/// behind a reference count (the service's key schedules and throttles are never
+/// copied).
 #[derive(Clone, Debug)]
-pub struct AppState(Arc<Shared>);
-
-/// What every handler shares, behind one `Arc`: axum clones the state for each
-/// request, and one reference count is cheaper than several.
-#[derive(Clone, Debug)]
-pub struct Shared {
+pub struct AppState {
     /// The use cases.
     pub service: Service,
     pub config: Arc<ServerConfig>,
@@ -45,29 +42,21 @@ pub struct Shared {
     pub openapi: Arc<serde_json::Value>,
 }
 
-impl std::ops::Deref for AppState {
-    type Target = Shared;
-    fn deref(&self) -> &Shared {
-        &self.0
-    }
-}
-
 impl AppState {
     pub fn new(store: Store, config: ServerConfig) -> Self {
         let (_, openapi) = openapi::routes();
         let service = Service::new(store, config.service_config());
-        Self(Arc::new(Shared {
+        Self {
             pages: Arc::new(Pages::load(service.messages.clone())),
             service,
             config: Arc::new(config),
             openapi: Arc::new(serde_json::to_value(openapi).unwrap_or_default()),
-        }))
+        }
     }
 
     /// Serves the card PKI (CRLs, CA certificates, OCSP) with these authorities.
     pub fn with_authorities(mut self, authorities: maina_service::Authorities) -> Self {
-        let shared = Arc::make_mut(&mut self.0);
-        shared.service = shared.service.clone().with_authorities(authorities);
+        self.service = self.service.with_authorities(authorities);
         self
     }
 

@@ -6,16 +6,17 @@
 //! service's (`maina_service::applications::online`).
 
 use super::upload::Upload;
-use crate::http::Page;
+use crate::http::{ClientAddress, Page};
 use crate::AppState;
-use axum::extract::{ConnectInfo, Form, Query, State};
+use axum::extract::{Form, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use maina_service::applications::online::{OnlineCompletion, OnlineRefusal, OnlineStart, Refused};
+use maina_service::applications::online::{
+    CaptchaAnswer, OnlineCompletion, OnlineRefusal, OnlineStart, Refused,
+};
 use serde::Deserialize;
-use std::net::SocketAddr;
 
 pub fn page_routes() -> Router<AppState> {
     Router::new()
@@ -88,7 +89,7 @@ pub struct StepOneForm {
 
 async fn apply_submit(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    from: ClientAddress,
     page: Page,
     headers: HeaderMap,
     Form(form): Form<StepOneForm>,
@@ -98,17 +99,15 @@ async fn apply_submit(
         form_id: &form.form_id,
         name: &form.name,
         email: &form.email,
-        captcha_answer: &form.captcha,
-        captcha_token: &form.captcha_token,
+        captcha: CaptchaAnswer {
+            token: &form.captcha_token,
+            answer: &form.captcha,
+        },
         language: page.lang,
         public_url: &url,
     };
     let m = |id: &str| state.pages.message(page.lang, id);
-    let message = match state
-        .service
-        .start_online_application(&start, peer.ip())
-        .await
-    {
+    let message = match state.service.start_online_application(&start, from.0).await {
         Ok(()) => return step_one(&state, &page, StatusCode::OK, ["", "", ""], None, true),
         Err(OnlineRefusal::Unavailable) => return try_later(),
         Err(OnlineRefusal::CaptchaWrong) => m("apply-captcha-wrong"),

@@ -2,9 +2,9 @@
 //! page, over the same use case (and the same brute-force guard).
 
 use crate::http::officer::message_for;
-use crate::http::{error_status, ApiError, Body, Page};
+use crate::http::{error_status, Body, ClientAddress, Page, Reply};
 use crate::AppState;
-use axum::extract::{ConnectInfo, Form, State};
+use axum::extract::{Form, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
@@ -12,7 +12,6 @@ use axum::{Json, Router};
 use maina_proto::{ErrorBody, StatusRequest, StatusResponse};
 use maina_service::applications::inquiry::next_step;
 use serde::Deserialize;
-use std::net::SocketAddr;
 
 /// Where an application for the card stands (public; no log-in). An unknown number
 /// and a wrong birth date get the same answer; repeated failures must wait longer
@@ -20,13 +19,13 @@ use std::net::SocketAddr;
 #[utoipa::path(post, path = "/api/v1/application-status", request_body = StatusRequest, tag = "applications",
     responses((status = 200, body = StatusResponse), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn application_status(
-    State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    state: State<AppState>,
+    from: ClientAddress,
     Body(request): Body<StatusRequest>,
-) -> Result<Json<StatusResponse>, ApiError> {
+) -> Reply<StatusResponse> {
     let answer = state
         .service
-        .inquire(&request.number, &request.birth_date, peer.ip())
+        .inquire(&request.number, &request.birth_date, from.0)
         .await?;
     Ok(Json(StatusResponse {
         status: answer.status.code().to_owned(),
@@ -57,15 +56,15 @@ async fn status_page(State(state): State<AppState>, page: Page) -> Response {
 }
 
 async fn status_submit(
-    State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    state: State<AppState>,
+    from: ClientAddress,
     page: Page,
     Form(form): Form<StatusForm>,
 ) -> Response {
     let m = |id: &str| state.pages.message(page.lang, id);
     let outcome = state
         .service
-        .inquire(&form.number, &form.birth_date, peer.ip())
+        .inquire(&form.number, &form.birth_date, from.0)
         .await;
     let (number, birth_date) = (&form.number, &form.birth_date);
     let (status, context) = match outcome {

@@ -11,5 +11,5 @@ pub mod page;
 pub mod templates;
 
 pub use error::{error_status, ApiError};
-pub use extract::{ApiQuery, Authenticated, Body, OnRecord, Reply};
+pub use extract::{ApiQuery, Authenticated, Body, ClientAddress, OnRecord, Reply};
 pub use page::{ConsolePage, Page};

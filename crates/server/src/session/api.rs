@@ -1,24 +1,23 @@
 //! `POST /api/v1/login` and `/api/v1/logout`.
 
-use crate::http::{ApiError, Authenticated, Body};
+use crate::http::{ApiError, Authenticated, Body, ClientAddress, Reply};
 use crate::AppState;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use maina_proto::{ErrorBody, LoginRequest, LoginResponse, OfficerInfo};
-use std::net::SocketAddr;
 
 /// Log in with user name and password; returns a bearer token.
 #[utoipa::path(post, path = "/api/v1/login", request_body = LoginRequest, tag = "session",
     responses((status = 200, body = LoginResponse), (status = 401, body = ErrorBody), (status = 423, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn login(
-    State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    state: State<AppState>,
+    from: ClientAddress,
     Body(request): Body<LoginRequest>,
-) -> Result<Json<LoginResponse>, ApiError> {
+) -> Reply<LoginResponse> {
     let (officer, token) = state
         .service
-        .log_in(peer.ip(), &request.username, &request.password)
+        .log_in(from.0, &request.username, &request.password)
         .await?;
     Ok(Json(LoginResponse {
         token,

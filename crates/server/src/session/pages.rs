@@ -2,16 +2,15 @@
 
 use crate::http::error_status;
 use crate::http::extract::{Authenticated, SESSION_COOKIE};
-use crate::http::Page;
+use crate::http::{ClientAddress, Page};
 use crate::AppState;
-use axum::extract::{ConnectInfo, Form, State};
+use axum::extract::{Form, State};
 use axum::http::header::SET_COOKIE;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use serde::Deserialize;
-use std::net::SocketAddr;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -44,14 +43,14 @@ fn session_cookie(state: &AppState, token: &str) -> String {
 }
 
 async fn login_submit(
-    State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    state: State<AppState>,
+    from: ClientAddress,
     page: Page,
     Form(form): Form<LoginForm>,
 ) -> Response {
     let logged_in = state
         .service
-        .log_in(peer.ip(), &form.username, &form.password)
+        .log_in(from.0, &form.username, &form.password)
         .await;
     match logged_in {
         Ok((_, token)) => {

@@ -105,14 +105,20 @@ fn token_hash(token: &str) -> [u8; 32] {
     Sha256::digest(token.as_bytes()).into()
 }
 
+/// The answer to a CAPTCHA question, with the question's token.
+#[derive(Debug, Clone, Copy)]
+pub struct CaptchaAnswer<'a> {
+    pub token: &'a str,
+    pub answer: &'a str,
+}
+
 /// What step 1 was given.
 #[derive(Debug, Clone)]
 pub struct OnlineStart<'a> {
     pub form_id: &'a str,
     pub name: &'a str,
     pub email: &'a str,
-    pub captcha_answer: &'a str,
-    pub captcha_token: &'a str,
+    pub captcha: CaptchaAnswer<'a>,
     /// The page's language: the e-mail's and, later, the application's.
     pub language: &'static str,
     /// Where residents reach this server (the link in the e-mail starts with it).
@@ -178,7 +184,7 @@ impl Service {
         };
         if !self
             .captcha
-            .check(start.captcha_token, start.captcha_answer)
+            .check(start.captcha.token, start.captcha.answer)
         {
             audit("captcha-failed").await;
             return Err(OnlineRefusal::CaptchaWrong);
