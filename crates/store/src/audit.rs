@@ -70,15 +70,9 @@ pub struct AuditReport {
 const AUDIT_COLUMNS: &str = "seq, at, officer, role, municipality, action, resident_id, purpose";
 
 fn audit_event(row: &Row) -> Result<AuditEvent> {
-    Ok(AuditEvent {
-        seq: row.key(0)?,
-        at: row.int(1)?,
-        officer: row.text(2)?,
-        role: row.text(3)?,
-        municipality: row.text(4)?,
-        action: row.text(5)?,
-        resident: row.opt_key(6)?,
-        purpose: row.text(7)?,
+    decode_row!(row => AuditEvent {
+        seq: key, at: int, officer: text, role: text, municipality: text, action: text,
+        resident: opt_key, purpose: text,
     })
 }
 

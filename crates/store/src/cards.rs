@@ -57,24 +57,15 @@ const CARD_COLUMNS: &str = "id, resident_id, status, created_at, updated_at";
 const CERTIFICATE_COLUMNS: &str = "serial, ca, card_id, not_before, not_after, revoked_at, reason";
 
 fn card_record(row: &Row) -> Result<CardRecord> {
-    Ok(CardRecord {
-        id: row.text(0)?,
-        resident_key: row.opt_key(1)?,
-        status: row.text(2)?,
-        created_at: row.int(3)?,
-        updated_at: row.int(4)?,
+    decode_row!(row => CardRecord {
+        id: text, resident_key: opt_key, status: text, created_at: int, updated_at: int,
     })
 }
 
 fn certificate_record(row: &Row) -> Result<CertificateRecord> {
-    Ok(CertificateRecord {
-        serial: row.text(0)?,
-        ca: row.text(1)?,
-        card_id: row.text(2)?,
-        not_before: row.int(3)?,
-        not_after: row.int(4)?,
-        revoked_at: row.opt_int(5)?,
-        reason: row.opt_text(6)?,
+    decode_row!(row => CertificateRecord {
+        serial: text, ca: text, card_id: text, not_before: int, not_after: int,
+        revoked_at: opt_int, reason: opt_text,
     })
 }
 

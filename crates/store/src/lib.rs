@@ -12,6 +12,18 @@
 //! applications, apply links, the outbox), `cards`, `counters`; `bench` (behind the
 //! `bench` feature) holds what only the benchmarks use.
 
+/// Builds a record from a database row, reading its fields in column order: the
+/// order of the `SELECT` list that fetched it, so no column index is written by
+/// hand. `decode_row!(row => Card { id: text, resident_key: opt_key })`, each
+/// field named with the [`backend::Row`] reader for its column's type.
+macro_rules! decode_row {
+    ($row:expr => $record:ident { $($field:ident: $read:ident),* $(,)? }) => {{
+        let row = $row;
+        let mut columns = 0usize..;
+        Ok($record { $($field: row.$read(columns.next().unwrap_or_default())?,)* })
+    }};
+}
+
 mod applications;
 mod audit;
 mod backend;

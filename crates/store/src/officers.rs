@@ -77,13 +77,9 @@ fn token_hash(token: &str) -> Vec<u8> {
 const OFFICER_COLUMNS: &str = "id, username, role, municipality, disabled, locked_until";
 
 fn decode_officer(row: &Row) -> Result<Officer> {
-    Ok(Officer {
-        id: row.key(0)?,
-        username: row.text(1)?,
-        role: row.parsed(2)?,
-        municipality: row.parsed(3)?,
-        disabled: row.int(4)? != 0,
-        locked_until: row.int(5)?,
+    decode_row!(row => Officer {
+        id: key, username: text, role: parsed, municipality: parsed, disabled: flag,
+        locked_until: int,
     })
 }
 

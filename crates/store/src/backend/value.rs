@@ -79,6 +79,11 @@ impl Row {
         }
     }
 
+    /// A 0/1 column.
+    pub fn flag(&self, index: usize) -> Result<bool> {
+        Ok(self.int(index)? != 0)
+    }
+
     pub fn opt_int(&self, index: usize) -> Result<Option<i64>> {
         self.optional(index, Self::int)
     }

@@ -101,13 +101,7 @@ impl Store {
             )
             .await?;
         rows.iter()
-            .map(|row| {
-                Ok(Rejection {
-                    line: row.key(0)?,
-                    field: row.text(1)?,
-                    reason: row.text(2)?,
-                })
-            })
+            .map(|row| decode_row!(row => Rejection { line: key, field: text, reason: text }))
             .collect()
     }
 }

@@ -161,16 +161,10 @@ struct ResidentRow {
 
 impl ResidentRow {
     fn decode(row: &Row) -> Result<Self> {
-        Ok(Self {
-            key: row.key(0)?,
-            status: row.parsed(1)?,
-            version: row.key(2)?,
-            number_key: row.key(3)?,
-            registered_at: row.int(4)?,
-            registered_by: row.text(5)?,
-            updated_at: row.int(6)?,
-            registration: row.bytes(7)?,
-            current: row.opt_bytes(8)?,
+        decode_row!(row => ResidentRow {
+            key: key, status: parsed, version: key, number_key: key,
+            registered_at: int, registered_by: text, updated_at: int,
+            registration: bytes, current: opt_bytes,
         })
     }
 }

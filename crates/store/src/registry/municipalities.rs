@@ -31,13 +31,7 @@ impl Store {
             )
             .await?;
         rows.iter()
-            .map(|row| {
-                Ok(Municipality {
-                    code: row.parsed(0)?,
-                    name_ja: row.text(1)?,
-                    name_en: row.text(2)?,
-                })
-            })
+            .map(|row| decode_row!(row => Municipality { code: parsed, name_ja: text, name_en: text }))
             .collect()
     }
 
