@@ -116,19 +116,23 @@ impl Kit {
         }
     }
 
+    /// Logs in through the API, with the wire types the server itself uses.
     async fn login(&self, user: &str) -> String {
+        let request = maina_proto::LoginRequest {
+            username: user.into(),
+            password: PASSWORD.into(),
+        };
         let response = self
             .client
             .post(format!("{}/api/v1/login", self.base))
-            .json(&json!({"username": user, "password": PASSWORD}))
+            .json(&request)
             .send()
             .await
             .unwrap();
         assert_eq!(response.status(), StatusCode::OK);
-        response.json::<Value>().await.unwrap()["token"]
-            .as_str()
-            .unwrap()
-            .to_string()
+        let answer: maina_proto::LoginResponse = response.json().await.unwrap();
+        assert_eq!(answer.officer.username, user);
+        answer.token
     }
 
     async fn call(
@@ -212,7 +216,9 @@ async fn register_read_change_and_audit() {
         )
         .await;
     assert_eq!(status, StatusCode::OK);
-    let number = revealed["my_number"].as_str().unwrap().to_string();
+    // The one wire type that carries a My Number in clear reads it back.
+    let clear: maina_proto::RevealResponse = serde_json::from_value(revealed).unwrap();
+    let number = clear.my_number.as_digits();
     let (status, found) = kit
         .call(
             "POST",
