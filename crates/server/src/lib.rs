@@ -29,11 +29,14 @@ use std::sync::Arc;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
-/// Shared state of every handler. axum clones it for every request: each part is
-/// behind a reference count (the service's key schedules and throttles are never
-/// copied).
+/// Shared state of every handler.
 #[derive(Clone, Debug)]
-pub struct AppState {
+pub struct AppState(Arc<Parts>);
+
+/// What every handler shares, behind one `Arc`: axum clones the state for each
+/// request, and one contended reference count is cheaper than four.
+#[derive(Clone, Debug)]
+pub struct Parts {
     /// The use cases.
     pub service: Service,
     pub config: Arc<ServerConfig>,
@@ -42,22 +45,32 @@ pub struct AppState {
     pub openapi: Arc<serde_json::Value>,
 }
 
+impl std::ops::Deref for AppState {
+    type Target = Parts;
+    fn deref(&self) -> &Parts {
+        &self.0
+    }
+}
+
 impl AppState {
     pub fn new(store: Store, config: ServerConfig) -> Self {
         let (_, openapi) = openapi::routes();
         let service = Service::new(store, config.service_config());
-        Self {
+        Self(Arc::new(Parts {
             pages: Arc::new(Pages::load(service.messages.clone())),
             service,
             config: Arc::new(config),
             openapi: Arc::new(serde_json::to_value(openapi).unwrap_or_default()),
-        }
+        }))
     }
 
     /// Serves the card PKI (CRLs, CA certificates, OCSP) with these authorities.
-    pub fn with_authorities(mut self, authorities: maina_service::Authorities) -> Self {
-        self.service = self.service.with_authorities(authorities);
-        self
+    pub fn with_authorities(self, authorities: maina_service::Authorities) -> Self {
+        let parts = Arc::unwrap_or_clone(self.0);
+        Self(Arc::new(Parts {
+            service: parts.service.with_authorities(authorities),
+            ..parts
+        }))
     }
 
     /// The use cases behind this server.

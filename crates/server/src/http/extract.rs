@@ -77,6 +77,11 @@ pub fn parse_body<T: DeserializeOwned + PartialSchema>(bytes: &[u8]) -> Result<T
             "the body is not well-formed JSON",
         )
     };
+    // The common case costs no more than a plain parse; only a refused body is
+    // parsed again, tracking the path, to name the field at fault.
+    if let Ok(value) = serde_json::from_slice::<T>(bytes) {
+        return Ok(value);
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let error = match serde_path_to_error::deserialize::<_, T>(&mut deserializer) {
         Ok(value) => {
