@@ -14,6 +14,7 @@ mod error;
 pub mod i18n;
 pub mod mail;
 pub mod notice;
+pub mod notices;
 pub mod photo;
 pub mod residents;
 pub mod sessions;

@@ -1,16 +1,15 @@
 //! `maina notice ...`: the Individual Number Notice letters and their registered-mail
 //! tracking.
 
+use crate::commands::resident;
 use crate::commands::today;
 use crate::context::Context;
-use anyhow::{anyhow, bail, Context as _, Result};
+use anyhow::{bail, Context as _, Result};
 use clap::Subcommand;
-use maina_core::application::NoticeMail;
-use maina_core::{ApplicationFormId, MunicipalityCode, ResidentCode};
-use maina_service::notice::{load_font, render, NoticeLetter, DEFAULT_FONT};
-use maina_store::Store;
-use rand::Rng;
-use std::collections::HashMap;
+use maina_service::notice::{load_font, render, DEFAULT_FONT};
+use maina_service::notices::PrintRun;
+use maina_service::residents::resident_code;
+use maina_service::{Actor, Service};
 use std::path::{Path, PathBuf};
 
 #[derive(Subcommand, Debug)]
@@ -51,6 +50,7 @@ pub async fn run(context: &Context, command: NoticeCommand) -> Result<()> {
     context
         .with_store(async |store| {
             let who = context.who();
+            let service = resident::service(store);
             match command {
                 NoticeCommand::Print {
                     municipality,
@@ -59,34 +59,25 @@ pub async fn run(context: &Context, command: NoticeCommand) -> Result<()> {
                     base_url,
                     limit,
                 } => {
-                    print(
-                        context,
-                        store,
-                        municipality.as_deref(),
-                        &out,
-                        &font,
-                        &base_url,
-                        limit,
-                    )
-                    .await?
+                    let run = PrintRun {
+                        municipality: municipality.as_deref(),
+                        issued: today(),
+                        apply_base_url: &base_url,
+                    };
+                    print(&service, &who, &run, &out, &font, limit).await?
                 }
                 NoticeCommand::Track { resident, status } => {
-                    let code: ResidentCode = resident.parse().map_err(|e| anyhow!("resident: {e}"))?;
-                    let next = NoticeMail::from_code(&status).ok_or_else(|| {
-                        anyhow!("status: expected posted, delivered, absent, redelivery-requested or returned-to-office")
-                    })?;
-                    let key = store.authority().resident_key(&code)?;
-                    store.track_notice(key, next, &who).await?;
+                    let next = service.track_notice(&who, &resident, &status).await?;
+                    let code = resident_code(&resident)?;
                     println!("notice of {} is now {}", code.as_digits(), next.code());
                 }
-                NoticeCommand::Show { resident } => {
-                    let code: ResidentCode = resident.parse().map_err(|e| anyhow!("resident: {e}"))?;
-                    let key = store.authority().resident_key(&code)?;
-                    match store.notice(key).await? {
-                        Some(notice) => println!("form ID {}  mail {}", notice.form_id, notice.mail_status),
-                        None => println!("no notice yet"),
+                NoticeCommand::Show { resident } => match service.notice_of(&who, &resident).await?
+                {
+                    Some(notice) => {
+                        println!("form ID {}  mail {}", notice.form_id, notice.mail_status)
                     }
-                }
+                    None => println!("no notice yet"),
+                },
             }
             Ok(())
         })
@@ -94,30 +85,17 @@ pub async fn run(context: &Context, command: NoticeCommand) -> Result<()> {
 }
 
 /// Writes the letters not printed yet (of one municipality, or all), at most
-/// `limit` of them.
+/// `limit` of them: the use case gives each batch, both cores render it.
 async fn print(
-    context: &Context,
-    store: &Store,
-    municipality: Option<&str>,
+    service: &Service,
+    who: &Actor,
+    run: &PrintRun<'_>,
     out: &Path,
     font: &Path,
-    base_url: &str,
     limit: Option<u64>,
 ) -> Result<()> {
-    let who = context.who();
-    if let Some(code) = municipality {
-        code.parse::<MunicipalityCode>()
-            .map_err(|e| anyhow!("municipality: {e}"))?;
-    }
     let font = load_font(font)?;
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
-    let names: HashMap<String, (String, String)> = store
-        .municipalities()
-        .await?
-        .into_iter()
-        .map(|m| (m.code.as_digits(), (m.name_ja, m.name_en)))
-        .collect();
-    let today = today();
     let limit = limit.unwrap_or(u64::MAX);
     let progress = indicatif::ProgressBar::new_spinner();
     progress.set_style(
@@ -128,46 +106,10 @@ async fn print(
     let mut printed = 0u64;
     let mut after = 0u64;
     while printed < limit {
-        let batch = store
-            .residents_awaiting_notice(municipality, after, 256)
-            .await?;
-        let Some(last) = batch.last() else { break };
-        after = *last;
-        let mut letters = Vec::with_capacity(batch.len());
-        for key in batch
-            .into_iter()
-            .take(usize::try_from(limit - printed).unwrap_or(usize::MAX))
-        {
-            let view = store.resident(key).await?;
-            let form_id = match store.notice(key).await? {
-                Some(notice) => notice.form_id,
-                None => {
-                    let random = rand::rngs::OsRng.gen_range(0..ApplicationFormId::RANDOM_SPACE);
-                    let form_id = ApplicationFormId::new(view.record.municipality, random)?;
-                    store.put_notice(key, &form_id, &who).await?;
-                    form_id
-                }
-            };
-            let (ja, en) = names
-                .get(&view.record.municipality.as_digits())
-                .cloned()
-                .unwrap_or_default();
-            letters.push((
-                key,
-                view.resident_code,
-                NoticeLetter {
-                    municipality_ja: ja,
-                    municipality_en: en,
-                    name: view.record.person.name.to_string(),
-                    address: view.record.address.as_str().to_owned(),
-                    birth_date: view.record.person.birth_date,
-                    my_number: view.my_number,
-                    form_id,
-                    issued: today,
-                    apply_base_url: base_url.to_owned(),
-                },
-            ));
-        }
+        let count = u32::try_from((limit - printed).min(256)).unwrap_or(256);
+        let letters = service.pending_notices(who, run, after, count).await?;
+        let Some(last) = letters.last() else { break };
+        after = last.resident_key;
         // Rendering is the work: both cores share it.
         let half = letters.len().div_ceil(2);
         let rendered: Vec<Result<Vec<u8>, _>> = std::thread::scope(|scope| {
@@ -178,7 +120,7 @@ async fn print(
                     scope.spawn(move || {
                         chunk
                             .iter()
-                            .map(|(_, _, letter)| render(&font, letter))
+                            .map(|pending| render(&font, &pending.letter))
                             .collect::<Vec<_>>()
                     })
                 })
@@ -191,10 +133,10 @@ async fn print(
         if rendered.len() != letters.len() {
             bail!("a rendering thread failed");
         }
-        for ((key, code, _), pdf) in letters.iter().zip(rendered) {
-            let path = out.join(format!("{}.pdf", code.as_digits()));
+        for (pending, pdf) in letters.iter().zip(rendered) {
+            let path = out.join(format!("{}.pdf", pending.resident_code.as_digits()));
             std::fs::write(&path, pdf?).with_context(|| format!("writing {}", path.display()))?;
-            store.notice_printed(*key, &who).await?;
+            service.notice_printed(who, pending.resident_key).await?;
             printed += 1;
             progress.inc(1);
         }
