@@ -29,10 +29,16 @@ const CAPTCHA_SECONDS: u64 = 15 * 60;
 /// A CAPTCHA that needs no third party: a small sum, asked in text (readable by
 /// screen readers), its answer bound to an expiry by an HMAC under a key made at
 /// start-up; each question can be answered once.
-#[derive(Debug)]
 pub struct Captcha {
     key: [u8; 32],
     answered: Mutex<HashMap<String, Instant>>,
+}
+
+impl std::fmt::Debug for Captcha {
+    /// Never the key: with it, anyone could sign answers to their own questions.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Captcha").finish_non_exhaustive()
+    }
 }
 
 impl Default for Captcha {
@@ -322,5 +328,27 @@ impl Service {
                 Err(refuse(OnlineRefusal::Unavailable))
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn a_question_is_answered_once_and_the_key_never_shows() {
+        let captcha = Captcha::default();
+        let (question, token) = captcha.question();
+        let sum: u32 = question
+            .split(" + ")
+            .map(|n| n.parse::<u32>().unwrap())
+            .sum();
+        assert!(!captcha.check(&token, &(sum + 1).to_string()));
+        assert!(captcha.check(&token, &sum.to_string()));
+        assert!(!captcha.check(&token, &sum.to_string()), "answered once");
+        let shown = format!("{captcha:?}");
+        assert!(!shown.contains(&format!("{:?}", captcha.key)), "{shown}");
+        assert!(!shown.contains(&hex::encode(captcha.key)), "{shown}");
     }
 }
