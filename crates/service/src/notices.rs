@@ -22,18 +22,43 @@ pub struct PendingNotice {
     pub letter: NoticeLetter,
 }
 
-/// What every letter of a print run shares.
+/// What every letter of a print run shares; made once per run by
+/// [`Service::print_run`].
 #[derive(Debug, Clone)]
 pub struct PrintRun<'a> {
-    /// Only this municipality's residents (a 6-digit code), or every one.
-    pub municipality: Option<&'a str>,
+    /// Only this municipality's residents (a checked 6-digit code), or every one.
+    municipality: Option<&'a str>,
     /// The date printed on the letters.
-    pub issued: NaiveDate,
+    issued: NaiveDate,
     /// The online application address printed and put in the QR code.
-    pub apply_base_url: &'a str,
+    apply_base_url: &'a str,
+    /// Municipality names (Japanese, English) by code, read once.
+    names: HashMap<String, (String, String)>,
 }
 
 impl Service {
+    /// A print run: the municipality code checked and the names read once.
+    pub async fn print_run<'a>(
+        &self,
+        municipality: Option<&'a str>,
+        issued: NaiveDate,
+        apply_base_url: &'a str,
+    ) -> Result<PrintRun<'a>> {
+        if let Some(code) = municipality {
+            municipality_code(code)?;
+        }
+        let names = (self.store.municipalities().await?)
+            .into_iter()
+            .map(|m| (m.code.as_digits(), (m.name_ja, m.name_en)))
+            .collect();
+        Ok(PrintRun {
+            municipality,
+            issued,
+            apply_base_url,
+            names,
+        })
+    }
+
     /// The next `count` letters not printed yet, after resident key `after`. A
     /// letter shows the My Number in clear: the actor must be allowed to reveal
     /// numbers in the resident's municipality.
@@ -44,13 +69,6 @@ impl Service {
         after: u64,
         count: u32,
     ) -> Result<Vec<PendingNotice>> {
-        if let Some(code) = run.municipality {
-            municipality_code(code)?;
-        }
-        let names: HashMap<String, (String, String)> = (self.store.municipalities().await?)
-            .into_iter()
-            .map(|m| (m.code.as_digits(), (m.name_ja, m.name_en)))
-            .collect();
         let keys = (self.store)
             .residents_awaiting_notice(run.municipality, after, count)
             .await?;
@@ -70,7 +88,7 @@ impl Service {
                     form_id
                 }
             };
-            let (municipality_ja, municipality_en) = names
+            let (municipality_ja, municipality_en) = (run.names)
                 .get(&view.record.municipality.as_digits())
                 .cloned()
                 .unwrap_or_default();

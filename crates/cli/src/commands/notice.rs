@@ -59,11 +59,9 @@ pub async fn run(context: &Context, command: NoticeCommand) -> Result<()> {
                     base_url,
                     limit,
                 } => {
-                    let run = PrintRun {
-                        municipality: municipality.as_deref(),
-                        issued: today(),
-                        apply_base_url: &base_url,
-                    };
+                    let run = service
+                        .print_run(municipality.as_deref(), today(), &base_url)
+                        .await?;
                     print(&service, &who, &run, &out, &font, limit).await?
                 }
                 NoticeCommand::Track { resident, status } => {
