@@ -59,7 +59,8 @@ const made = spawnSync(python, ['-c', `from PIL import Image
 Image.open('${testdata}/astronaut.png').convert('RGB').crop((100, 0, 345, 315)).resize((700, 900)).save('${photo}', quality=90)`]);
 if (made.status !== 0) throw new Error(`portrait: ${made.stderr}`);
 
-run(['demo', '--no-serve', '--residents', '3']);
+// The demo prints its officers' fresh password.
+const PASSWORD = run(['demo', '--no-serve', '--residents', '3']).match(/\(password: (\S+)\)/)[1];
 const letters = join(data, 'letters');
 const port = await freePort();
 const base = `http://127.0.0.1:${port}`;
@@ -70,7 +71,7 @@ const form = run(['notice', 'show', code]).match(/form ID ([\d ]+?)  mail/)[1].r
 const smtpPort = await freePort();
 const smtpd = spawn(python, ['-m', 'aiosmtpd', '-n', '-l', `127.0.0.1:${smtpPort}`, '-c', 'aiosmtpd.handlers.Mailbox', maildir], { stdio: 'ignore' });
 const config = join(data, 'maina.toml');
-writeFileSync(config, `smtp_url = "smtp://127.0.0.1:${smtpPort}"\nmail_retry_seconds = 1\n`);
+writeFileSync(config, `smtp_url = "smtp://127.0.0.1:${smtpPort}"\nmail_retry_seconds = 1\npublic_url = "${base}"\n`);
 const server = spawn(maina, ['--data', data, 'serve', '--config', config, '--listen', `127.0.0.1:${port}`, '--insecure-cookies'], { stdio: 'ignore' });
 for (let i = 0; i < 100; i++) {
   try { if ((await fetch(`${base}/healthz`)).ok) break; } catch { /* not yet */ }
@@ -132,7 +133,7 @@ test('see the status, then its change, in English', async (context) => {
   assert.equal(await check(), 'received');
   const login = await (await fetch(`${base}/api/v1/login`, {
     method: 'POST', headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username: 'demo-supervisor', password: 'demo password 2026' }),
+    body: JSON.stringify({ username: 'demo-supervisor', password: PASSWORD }),
   })).json();
   const moved = await fetch(`${base}/api/v1/applications/${receipt}/events`, {
     method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${login.token}`, 'x-purpose': 'review' },

@@ -11,7 +11,6 @@ import assert from 'node:assert/strict';
 
 const maina = resolve(process.env.MAINA ?? new URL('../../target/debug/maina', import.meta.url).pathname);
 const data = mkdtempSync(join(tmpdir(), 'maina-e2e-'));
-const PASSWORD = 'demo password 2026';
 
 function run(args, input) {
   const result = spawnSync(maina, ['--data', data, ...args], { input, encoding: 'utf8' });
@@ -26,7 +25,8 @@ async function freePort() {
   });
 }
 
-run(['demo', '--no-serve', '--residents', '20']);
+// The demo prints its officers' fresh password.
+const PASSWORD = run(['demo', '--no-serve', '--residents', '20']).match(/\(password: (\S+)\)/)[1];
 run(['municipality', 'add', '011002', '--name-ja', '札幌市', '--name-en', 'Sapporo']);
 run(['officer', 'add', 'sapporo-registrar', '--role', 'registrar', '--municipality', '011002', '--password-stdin'], PASSWORD + '\n');
 const port = await freePort();
@@ -116,6 +116,9 @@ test('search by name and birth date, open, change the address, see the history',
   await page.getByRole('textbox', { name: 'Name', exact: true }).fill('しけん');
   await page.getByRole('textbox', { name: 'Birth date' }).fill('1991-05-06');
   await page.getByRole('button', { name: 'Find' }).first().click();
+  await page.getByRole('link', { name: registeredCode }).waitFor();
+  // A post: what was searched for is in neither the URL nor the history.
+  assert.ok(!page.url().includes('1991') && !page.url().includes('?'), page.url());
   await page.getByRole('link', { name: registeredCode }).click();
   await page.locator('#address-input').fill('東京都千代田区永田町1-7-1');
   await page.locator('form[action$="/address"] button').click();

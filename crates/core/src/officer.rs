@@ -69,7 +69,9 @@ impl Role {
                 permission,
                 ReadResident | RegisterResident | ChangeResident | RevealNumber | EnterApplication
             ),
-            Role::Counter => matches!(permission, ReadResident | RevealNumber | EnterApplication),
+            // The counter hands out cards and takes applications: it has no need to
+            // see a number in clear, so a stolen counter session cannot reveal one.
+            Role::Counter => matches!(permission, ReadResident | EnterApplication),
             Role::Auditor => matches!(permission, ReadAudit),
         }
     }
@@ -199,6 +201,13 @@ impl Actor {
         }
     }
 
+    /// Whether the actor stated why they act (a reveal of a My Number needs one):
+    /// not blank and not one of the adapters' defaults ([`DEFAULT_PURPOSES`]).
+    pub fn stated_purpose(&self) -> Option<&str> {
+        let purpose = self.purpose.trim();
+        (purpose.chars().count() >= 3 && !DEFAULT_PURPOSES.contains(&purpose)).then_some(purpose)
+    }
+
     /// May this actor do `permission` on a resident of `municipality`?
     pub fn may(&self, permission: Permission, municipality: Option<&MunicipalityCode>) -> bool {
         self.role.allows(permission)
@@ -209,6 +218,10 @@ impl Actor {
             }
     }
 }
+
+/// The purposes the adapters record when an officer states none (the API without
+/// `X-Purpose`, the console's plain pages, the command line without `--purpose`).
+pub const DEFAULT_PURPOSES: [&str; 3] = ["api", "console", "administration"];
 
 /// One event of the audit trail.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

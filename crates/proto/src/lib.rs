@@ -47,6 +47,6 @@ pub use number::ClearMyNumber;
 pub use residents::{
     AddressRequest, DateRequest, HistoryEntryResponse, MoveRequest, NumberChangeRequest,
     NumberChangeResponse, NumberLookup, RegisteredResponse, RenameRequest, ResidentResponse,
-    RevealResponse, SearchQuery,
+    RevealResponse, SearchRequest,
 };
 pub use session::{LoginRequest, LoginResponse, OfficerInfo};

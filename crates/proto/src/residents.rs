@@ -31,8 +31,9 @@ wire! {
     /// A look-up by My Number: the number travels in the body, never in a URL.
     request NumberLookup { pub my_number: String }
 
-    #[derive(Default, utoipa::IntoParams)]
-    request SearchQuery {
+    /// A search: in the body, so that names and birth dates never land in a URL.
+    #[derive(Default)]
+    request SearchRequest {
         /// YYYY-MM-DD
         pub birth_date: String,
         /// Part of the name in any script (kanji, kana, alphabet, alias); may be empty.

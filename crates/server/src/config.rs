@@ -33,8 +33,10 @@ pub struct ServerConfig {
     pub mail_from: String,
     /// Keys of the photo booths allowed to submit applications (header `X-Booth-Key`).
     pub booth_keys: Vec<String>,
-    /// The address residents reach this server at, for links in e-mails (default:
-    /// the request's Host).
+    /// The address residents reach this server at (`https://maina.example.jp`):
+    /// the only base of links in e-mails (none is sent without it; never built from
+    /// a request's Host header) and the origin the CSRF layer expects; over https
+    /// it also turns on HSTS.
     pub public_url: Option<String>,
     /// What residents are told to contact about a late card, per municipality code
     /// (e.g. `"131016" = "千代田区役所 住民課 03-1234-5678 / Resident Affairs"`).
@@ -158,6 +160,14 @@ impl ServerConfig {
         }
         if !(1..=7 * 24 * 60).contains(&self.session_minutes) {
             return Err("session_minutes: must be between 1 and 10080".into());
+        }
+        if let Some(url) = &self.public_url {
+            let scheme_ok = url.starts_with("https://") || url.starts_with("http://");
+            if !scheme_ok || crate::http::csrf::origin_of(url).is_none() {
+                return Err(format!(
+                    "public_url: {url:?} is not an absolute http(s) URL (https://maina.example.jp)"
+                ));
+            }
         }
         if self.login_attempts_per_minute == 0 {
             return Err("login_attempts_per_minute: must be at least 1".into());

@@ -18,8 +18,9 @@ pub use config::{LogFormat, ServerConfig};
 
 use crate::http::templates::Pages;
 use crate::http::ApiError;
-use axum::extract::DefaultBodyLimit;
-use axum::http::Request;
+use axum::extract::{DefaultBodyLimit, MatchedPath};
+use axum::http::{HeaderName, HeaderValue, Request};
+use axum::middleware::from_fn_with_state;
 use axum::Router;
 use maina_service::Service;
 use maina_service::Store;
@@ -43,6 +44,8 @@ pub struct Parts {
     pub pages: Arc<Pages>,
     /// The OpenAPI document, rendered once.
     pub openapi: Arc<serde_json::Value>,
+    /// The headers every response carries (`http/headers.rs`).
+    pub security_headers: Arc<Vec<(HeaderName, HeaderValue)>>,
 }
 
 impl std::ops::Deref for AppState {
@@ -58,6 +61,9 @@ impl AppState {
         let service = Service::new(store, config.service_config());
         Self(Arc::new(Parts {
             pages: Arc::new(Pages::load(service.messages.clone())),
+            security_headers: Arc::new(http::headers::security_headers(
+                config.public_url.as_deref(),
+            )),
             service,
             config: Arc::new(config),
             openapi: Arc::new(serde_json::to_value(openapi).unwrap_or_default()),
@@ -83,26 +89,45 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     let (api, _) = openapi::routes();
     let max_body = state.config.max_body_bytes;
-    Router::new()
-        .merge(home::routes())
-        .merge(api)
+    // Every page router behind one CSRF layer; the API (bearer tokens), the booth's
+    // API (its key) and the PKI's endpoints take no cookies and need none.
+    let pages = Router::new()
         .merge(session::pages::routes())
         .merge(residents::pages::routes())
         .merge(applications::page_routes())
+        .layer(from_fn_with_state(
+            state.clone(),
+            http::csrf::require_same_origin,
+        ));
+    Router::new()
+        .merge(home::routes())
+        .merge(api)
+        .merge(pages)
         .merge(pki::routes())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(max_body))
         .layer(PropagateRequestIdLayer::x_request_id())
-        .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
-            let id = request
-                .headers()
-                .get("x-request-id")
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("-");
-            // The path only: query strings could carry personal data.
-            tracing::info_span!("request", id, method = %request.method(), path = %request.uri().path())
-        }))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
+                let id = request
+                    .headers()
+                    .get("x-request-id")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("-");
+                // The route's template, never the path: paths carry resident record
+                // codes and receipt numbers, query strings could carry anything.
+                let route = request
+                    .extensions()
+                    .get::<MatchedPath>()
+                    .map_or("(no route)", MatchedPath::as_str);
+                tracing::info_span!("request", id, method = %request.method(), route)
+            }),
+        )
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(from_fn_with_state(
+            state.clone(),
+            http::headers::add_security_headers,
+        ))
         .with_state(state)
 }
 

@@ -153,3 +153,12 @@ mail-entry-photo-attached = A photo is attached
 mail-entry-form-complete = The form is complete
 mail-entry-nothing-else = Nothing else is in the envelope
 mail-entry-submit = Enter the application
+
+## The public front page
+home-title = My Number services
+home-heading = My Number and the My Number Card
+home-intro = Services for residents of the municipalities this office serves. Nothing here asks for your My Number.
+home-residents = For residents
+home-status = enter your application form ID or receipt number and your birth date.
+home-apply = with the application form ID printed on your notice.
+home-officers = For municipal officers

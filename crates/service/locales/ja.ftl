@@ -153,3 +153,12 @@ mail-entry-photo-attached = 顔写真が貼られている
 mail-entry-form-complete = 申請書の記入に漏れがない
 mail-entry-nothing-else = 申請書以外の書類が入っていない
 mail-entry-submit = 申請を入力する
+
+## 公開トップページ
+home-title = マイナンバー関連サービス
+home-heading = マイナンバーとマイナンバーカード
+home-intro = この窓口が担当する市区町村の住民の方のためのサービスです。ここでマイナンバーを入力していただくことはありません。
+home-residents = 住民の方へ
+home-status = 申請書ID または受付番号と生年月日を入力してください。
+home-apply = 通知に印字された申請書ID で申請できます。
+home-officers = 市区町村職員の方へ

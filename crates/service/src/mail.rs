@@ -203,6 +203,9 @@ pub async fn deliver_due(
                 sent += 1;
             }
             Err(error) => {
+                // A mail server's refusal names the recipient ("550 <taro@...>:
+                // unknown user"): it is kept and logged without it.
+                let error = without_addresses(&error);
                 let delay = settings
                     .retry_seconds
                     .saturating_mul(1u64 << queued.attempts.min(16))
@@ -223,6 +226,32 @@ pub async fn deliver_due(
     Ok(sent)
 }
 
+/// `text` with every e-mail address in it replaced by `[address]`: a mail
+/// server's error names the recipient, who is a resident.
+pub fn without_addresses(text: &str) -> String {
+    let is_separator = |c: char| c.is_whitespace() || "<>()[],;:\"'".contains(c);
+    let mut out = String::with_capacity(text.len());
+    let mut word = String::new();
+    let flush = |word: &mut String, out: &mut String| {
+        if word.contains('@') {
+            out.push_str("[address]");
+        } else {
+            out.push_str(word);
+        }
+        word.clear();
+    };
+    for c in text.chars() {
+        if is_separator(c) {
+            flush(&mut word, &mut out);
+            out.push(c);
+        } else {
+            word.push(c);
+        }
+    }
+    flush(&mut word, &mut out);
+    out
+}
+
 /// Runs while the server runs: a pass every second.
 pub async fn worker(store: Store, settings: MailSettings) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
@@ -231,5 +260,28 @@ pub async fn worker(store: Store, settings: MailSettings) {
         if let Err(error) = deliver_due(&store, &settings).await {
             tracing::warn!(%error, "the mail worker could not read the outbox");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_mail_servers_refusal_is_kept_without_the_recipient() {
+        let refusal = "permanent error (550): 5.1.1 <taro.yamada@example.jp>: Recipient address rejected; also cc hanako@example.jp";
+        let kept = without_addresses(refusal);
+        assert!(
+            !kept.contains("taro.yamada") && !kept.contains("hanako"),
+            "{kept}"
+        );
+        assert_eq!(
+            kept,
+            "permanent error (550): 5.1.1 <[address]>: Recipient address rejected; also cc [address]"
+        );
+        assert_eq!(
+            without_addresses("connection refused"),
+            "connection refused"
+        );
     }
 }

@@ -152,7 +152,8 @@ impl ResidentChange {
 
 impl Service {
     /// Loads a resident the actor may act on: another municipality's residents are
-    /// "not found", so their codes reveal nothing.
+    /// "not found", so their codes reveal nothing. Every refusal is audited
+    /// (`denied ...`, naming the record when there is one) before it is answered.
     async fn authorized_resident(
         &self,
         actor: &Actor,
@@ -160,14 +161,42 @@ impl Service {
         permission: Permission,
     ) -> Result<ResidentView> {
         if !actor.role.allows(permission) {
-            return Err(ServiceError::forbidden());
+            return Err(self
+                .denied(actor, permission, None, ServiceError::forbidden())
+                .await);
         }
         let code = resident_code(code)?;
-        let view = self.store.resident_by_code(&code).await?;
+        let view = match self.store.resident_by_code(&code).await {
+            Ok(view) => view,
+            Err(error) => {
+                let error = ServiceError::from(error);
+                return Err(self.denied(actor, permission, None, error).await);
+            }
+        };
         if !actor.may(permission, Some(&view.record.municipality)) {
-            return Err(ServiceError::not_found("resident"));
+            let not_found = ServiceError::not_found("resident");
+            return Err(self
+                .denied(actor, permission, Some(view.resident_key), not_found)
+                .await);
         }
         Ok(view)
+    }
+
+    /// Audits a refused access (`denied <permission>`) and hands back the refusal;
+    /// when even the audit write fails, that failure is the answer (nothing leaves
+    /// without its event).
+    pub(crate) async fn denied(
+        &self,
+        actor: &Actor,
+        permission: Permission,
+        resident: Option<u64>,
+        refusal: ServiceError,
+    ) -> ServiceError {
+        let action = format!("denied {permission:?} ({})", refusal.code);
+        match self.store.audit(actor, &action, resident).await {
+            Ok(()) => refusal,
+            Err(error) => error.into(),
+        }
     }
 
     /// A record the actor may read for `permission`, with the read audited as
@@ -234,7 +263,10 @@ impl Service {
         name: &str,
     ) -> Result<Vec<ResidentResponse>> {
         if !actor.may(Permission::ReadResident, Some(municipality)) {
-            return Err(ServiceError::forbidden());
+            let refusal = ServiceError::forbidden();
+            return Err(self
+                .denied(actor, Permission::ReadResident, None, refusal)
+                .await);
         }
         let birth_date = parse_date("birth_date", birth_date)?;
         if name.chars().count() > SEARCH_NAME_MAX {
@@ -303,15 +335,24 @@ impl Service {
     /// The resident holding a My Number, if the actor may read them; the read is
     /// audited before anything of it leaves.
     async fn audited_read_by_number(&self, actor: &Actor, raw: &str) -> Result<ResidentView> {
-        if !actor.role.allows(Permission::ReadResident) {
-            return Err(ServiceError::forbidden());
+        let read = Permission::ReadResident;
+        if !actor.role.allows(read) {
+            return Err(self
+                .denied(actor, read, None, ServiceError::forbidden())
+                .await);
         }
         let number: MyNumber = raw
             .parse()
             .map_err(|e: maina_core::IdError| ServiceError::invalid("my_number", e.to_string()))?;
-        let view = self.store.resident_by_number(&number).await?;
-        if !actor.may(Permission::ReadResident, Some(&view.record.municipality)) {
-            return Err(ServiceError::not_found("resident with this My Number"));
+        let view = match self.store.resident_by_number(&number).await {
+            Ok(view) => view,
+            Err(error) => return Err(self.denied(actor, read, None, error.into()).await),
+        };
+        if !actor.may(read, Some(&view.record.municipality)) {
+            let not_found = ServiceError::not_found("resident with this My Number");
+            return Err(self
+                .denied(actor, read, Some(view.resident_key), not_found)
+                .await);
         }
         self.store
             .audit(actor, "read-by-my-number", Some(view.resident_key))
@@ -326,7 +367,20 @@ impl Service {
     }
 
     /// The My Number in clear, audited (with the actor's purpose) before it leaves.
+    /// A reveal needs a stated purpose (`X-Purpose`, the console's purpose field,
+    /// `--purpose`): the adapters' defaults do not count.
     pub async fn reveal_number(&self, actor: &Actor, code: &str) -> Result<RevealResponse> {
+        if actor.stated_purpose().is_none() {
+            let refusal = ServiceError::new(
+                ErrorKind::Invalid,
+                "purpose_required",
+                "a My Number is revealed only for a stated purpose (X-Purpose, the purpose field or --purpose)",
+            )
+            .with_field("purpose");
+            return Err(self
+                .denied(actor, Permission::RevealNumber, None, refusal)
+                .await);
+        }
         let view = self
             .audited_read(actor, code, Permission::RevealNumber, "reveal-my-number")
             .await?;

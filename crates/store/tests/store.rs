@@ -558,7 +558,8 @@ async fn the_same_foreign_national_is_not_registered_twice() {
             .await
             .unwrap_err();
         assert!(
-            err.to_string().contains("already registered"),
+            err.to_string()
+                .contains("no earlier resident record can be taken up"),
             "{err} on {}",
             backend.name
         );

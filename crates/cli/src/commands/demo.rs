@@ -20,14 +20,22 @@ pub struct DemoArgs {
     no_serve: bool,
 }
 
-/// The demo officers' password (demo data only).
-const DEMO_PASSWORD: &str = "demo password 2026";
+/// A fresh password for the demo officers: never one written in the code, which
+/// every copy of maina would share.
+fn demo_password() -> String {
+    use rand::distributions::{Alphanumeric, DistString};
+    Alphanumeric.sample_string(&mut rand::thread_rng(), 20)
+}
 
 /// The demo municipality: Chiyoda City, Tokyo.
 pub const DEMO_MUNICIPALITY: &str = "131016";
 
 pub async fn run(context: &Context, args: &DemoArgs) -> Result<()> {
-    let config = args.serve.config()?;
+    let mut config = args.serve.config()?;
+    // E-mailed links need the address residents reach us at: on a demo, this one.
+    if config.public_url.is_none() {
+        config.public_url = Some(format!("http://{}", config.listen));
+    }
     let store = create(context, args.residents).await?;
     if args.no_serve {
         store.close().await;
@@ -59,16 +67,19 @@ async fn create(context: &Context, residents: u64) -> Result<Store> {
     }
     if store.officers().await?.is_empty() {
         let who = context.who();
+        let password = demo_password();
         for (name, role) in [
             ("demo-registrar", Role::Registrar),
             ("demo-supervisor", Role::Supervisor),
             ("demo-auditor", Role::Auditor),
         ] {
             store
-                .add_officer(&name.parse()?, role, code, DEMO_PASSWORD, &who)
+                .add_officer(&name.parse()?, role, code, &password, &who)
                 .await?;
         }
-        println!("demo officers: demo-registrar, demo-supervisor, demo-auditor (password: {DEMO_PASSWORD})");
+        println!(
+            "demo officers: demo-registrar, demo-supervisor, demo-auditor (password: {password})"
+        );
     }
     println!("demo data in {}", context.data.display());
     Ok(store)

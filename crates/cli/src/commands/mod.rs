@@ -61,3 +61,51 @@ pub fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
 pub fn today() -> chrono::NaiveDate {
     chrono::Local::now().date_naive()
 }
+
+/// How many digits a My Number has (a resident record code has eleven).
+const MY_NUMBER_DIGITS: usize = 12;
+
+/// A resident identifier as given on the command line: a resident record code, or
+/// `-` to read a My Number from standard input (asked without echo at a
+/// terminal). A My Number given as an argument is refused: it would stay in the
+/// shell's history and show in `ps` to every user of the machine.
+pub fn resident_identifier(raw: &str) -> anyhow::Result<String> {
+    if raw == "-" {
+        return read_my_number();
+    }
+    refuse_my_number_argument(raw)?;
+    Ok(raw.to_string())
+}
+
+/// Refuses an argument that looks like a My Number (twelve digits, separators
+/// aside), saying why and what to do instead.
+pub fn refuse_my_number_argument(raw: &str) -> anyhow::Result<()> {
+    if raw.chars().filter(char::is_ascii_digit).count() == MY_NUMBER_DIGITS
+        || raw.chars().filter(|c| c.is_numeric()).count() == MY_NUMBER_DIGITS
+    {
+        anyhow::bail!(
+            "a My Number is not taken as a command-line argument (it would stay in the shell's \
+             history and show in `ps`): give `-` instead and type it at the prompt or pipe it \
+             on standard input"
+        );
+    }
+    Ok(())
+}
+
+/// A My Number from standard input: asked without echo at a terminal, else the
+/// first line of what is piped in.
+pub fn read_my_number() -> anyhow::Result<String> {
+    use std::io::{BufRead, IsTerminal};
+    let typed = if std::io::stdin().is_terminal() {
+        rpassword::prompt_password("My Number: ")?
+    } else {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line)?;
+        line
+    };
+    let typed = typed.trim().to_string();
+    if typed.is_empty() {
+        anyhow::bail!("my_number: nothing was given on standard input");
+    }
+    Ok(typed)
+}

@@ -1,6 +1,6 @@
 //! `maina number ...`: checking a My Number, and changing a resident's after a leak.
 
-use crate::commands::resident;
+use crate::commands::{resident, resident_identifier};
 use crate::context::Context;
 use anyhow::{bail, Result};
 use clap::Subcommand;
@@ -11,12 +11,15 @@ use maina_store::{NumberStatus, Store};
 pub enum NumberCommand {
     /// Check a My Number's form and check digit (and, with a registry, its status).
     Check {
-        /// The number, as typed (spaces, hyphens and full-width digits are fine).
+        /// `-` (or nothing): the number is asked at the prompt or read from standard
+        /// input (spaces, hyphens and full-width digits are fine). Never an argument:
+        /// it would stay in the shell's history and show in `ps`.
+        #[arg(default_value = "-")]
         number: String,
     },
     /// Change a resident's My Number after a leak; the old one is retired for good.
     Change {
-        /// Resident record code or current My Number.
+        /// Resident record code, or `-` to type or pipe the current My Number.
         resident: String,
         /// Why (kept sealed with the retired number).
         #[arg(long)]
@@ -29,6 +32,7 @@ pub enum NumberCommand {
 pub async fn run(context: &Context, command: NumberCommand) -> Result<()> {
     match command {
         NumberCommand::Check { number } => {
+            let number = resident_identifier(&number)?;
             let number: MyNumber = match number.parse() {
                 Ok(number) => number,
                 Err(error) => bail!("invalid: {error}"),
@@ -51,7 +55,9 @@ pub async fn run(context: &Context, command: NumberCommand) -> Result<()> {
                 .with_store(async |store| {
                     let who = context.who();
                     let service = resident::service(store);
-                    let view = service.find_resident(&who, &resident).await?;
+                    let view = service
+                        .find_resident(&who, &resident_identifier(&resident)?)
+                        .await?;
                     let code = view.resident_code.as_digits();
                     let changed = service
                         .change_number(&who, &code, &reason, date.as_deref())

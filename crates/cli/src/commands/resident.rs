@@ -2,7 +2,7 @@
 //! changes and their history; and finding a resident by either identifier (shared
 //! with `maina number`).
 
-use crate::commands::{format_micros, import, or_placeholder, print_list};
+use crate::commands::{format_micros, import, or_placeholder, print_list, resident_identifier};
 use crate::context::Context;
 use anyhow::Result;
 use clap::{Args, Subcommand};
@@ -20,7 +20,8 @@ pub enum ResidentCommand {
     Register(RegisterArgs),
     /// Show a resident record (by resident record code, or by My Number: audited).
     Show {
-        /// Resident record code (11 digits) or My Number (12 digits).
+        /// Resident record code (11 digits), or `-` to type or pipe a My Number
+        /// (never given as an argument: shell history, `ps`).
         resident: String,
         /// Print the My Number in clear (the read is recorded in the access log).
         #[arg(long)]
@@ -263,7 +264,9 @@ async fn run_with(store: &Store, context: &Context, command: ResidentCommand) ->
             reveal_number,
             json,
         } => {
-            let view = service.find_resident(&who, &resident).await?;
+            let view = service
+                .find_resident(&who, &resident_identifier(&resident)?)
+                .await?;
             let revealed = if reveal_number {
                 let code = view.resident_code.as_digits();
                 Some(service.reveal_number(&who, &code).await?.my_number)
@@ -318,7 +321,9 @@ async fn run_with(store: &Store, context: &Context, command: ResidentCommand) ->
             record_change(&service, context, &resident, change).await?;
         }
         ResidentCommand::History { resident, json } => {
-            let view = service.find_resident(&who, &resident).await?;
+            let view = service
+                .find_resident(&who, &resident_identifier(&resident)?)
+                .await?;
             let history = store.history(view.resident_key).await?;
             print_list(&history, json, |entry| {
                 let recorded = format_micros(entry.recorded_at, "%Y-%m-%d %H:%M:%S");
@@ -343,7 +348,9 @@ async fn record_change(
     change: ResidentChange,
 ) -> Result<()> {
     let who = context.who();
-    let view = service.find_resident(&who, resident).await?;
+    let view = service
+        .find_resident(&who, &resident_identifier(resident)?)
+        .await?;
     let code = view.resident_code.as_digits();
     let changed = service.change_resident(&who, &code, &change).await?;
     println!(

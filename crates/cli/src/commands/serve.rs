@@ -38,6 +38,11 @@ pub struct ServeArgs {
     /// does not trust it.
     #[arg(long, env = "MAINA_SMTP_CA_FILE")]
     smtp_ca_file: Option<PathBuf>,
+    /// The address residents reach this server at (https://maina.example.jp): the
+    /// only base of links in e-mails, and the origin form posts must come from.
+    /// Without it no e-mail with a link is sent.
+    #[arg(long, env = "MAINA_PUBLIC_URL")]
+    public_url: Option<String>,
 }
 
 /// A mail server URL, which may hold a password: its debug print masks it, so the
@@ -81,6 +86,9 @@ impl ServeArgs {
         if let Some(path) = &self.smtp_ca_file {
             config.smtp_ca_file = Some(path.clone());
         }
+        if let Some(url) = &self.public_url {
+            config.public_url = Some(url.clone());
+        }
         config
             .check()
             .map_err(|message| anyhow::anyhow!("{message}"))?;
@@ -96,6 +104,11 @@ pub async fn run(context: &Context, args: &ServeArgs) -> Result<()> {
 /// Serves `store` until SIGINT or SIGTERM, then closes it.
 pub async fn serve(context: &Context, store: &Store, config: ServerConfig) -> Result<()> {
     logging::init(config.log_format);
+    if config.public_url.is_none() {
+        tracing::warn!(
+            "no public_url: e-mails with links (online applications) are refused until it is set"
+        );
+    }
     let listen = config.listen;
     let mut state = maina_server::AppState::new(store.clone(), config);
     if maina_pki::Authorities::exist(&context.pki_dir()) {

@@ -29,18 +29,13 @@ pub fn page_routes() -> Router<AppState> {
         )
 }
 
-/// The address residents reach this server at (for the e-mailed link).
-fn public_url(state: &AppState, headers: &HeaderMap) -> String {
-    match &state.config.public_url {
-        Some(url) => url.trim_end_matches('/').to_owned(),
-        None => {
-            let host = headers
-                .get(header::HOST)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("127.0.0.1:8080");
-            format!("http://{host}")
-        }
-    }
+/// The address residents reach this server at, for the e-mailed link: only the
+/// configured `public_url`, never the request's Host header (which anyone can
+/// set, to have our e-mail carry a link to their own site).
+fn public_url(state: &AppState) -> Option<String> {
+    (state.config.public_url)
+        .as_deref()
+        .map(|url| url.trim_end_matches('/').to_owned())
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -91,10 +86,12 @@ async fn apply_submit(
     State(state): State<AppState>,
     from: ClientAddress,
     page: Page,
-    headers: HeaderMap,
     Form(form): Form<StepOneForm>,
 ) -> Response {
-    let url = public_url(&state, &headers);
+    let Some(url) = public_url(&state) else {
+        tracing::warn!("an online application needs public_url for its e-mailed link; none is set");
+        return try_later();
+    };
     let start = OnlineStart {
         form_id: &form.form_id,
         name: &form.name,

@@ -1,11 +1,12 @@
 //! The landing page, the health and readiness probes, the static style sheets and
 //! the OpenAPI document.
 
+use crate::http::Page;
 use crate::AppState;
 use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 
@@ -62,32 +63,10 @@ async fn static_console() -> impl IntoResponse {
     )
 }
 
-async fn index(State(state): State<AppState>) -> impl IntoResponse {
-    let store = &state.service.store;
-    let residents = store.resident_count().await.unwrap_or(0);
-    let municipalities = store.municipalities().await.unwrap_or_default();
-    let rows: String = municipalities
-        .iter()
-        .map(|m| {
-            format!(
-                "<li>{} {} ({})</li>",
-                m.code.as_digits(),
-                escape(&m.name_ja),
-                escape(&m.name_en)
-            )
-        })
-        .collect();
-    Html(format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>maina</title></head>\
-         <body><h1>maina — My Number registry</h1><p lang=\"ja\">マイナンバー住民登録システム</p>\
-         <p>{residents} residents on {}.</p><ul>{rows}</ul></body></html>",
-        store.backend().name()
-    ))
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+/// The public front page, from the templates, in the browser's language (or the
+/// one chosen with the switch): the public services and the officers' log-in. It
+/// shows no figure about residents: a count is nobody's business on the web.
+async fn index(State(state): State<AppState>, page: Page) -> Response {
+    let context = minijinja::context! {};
+    page.render(&state, StatusCode::OK, "home.html", "home-title", context)
 }

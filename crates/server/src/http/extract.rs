@@ -220,25 +220,44 @@ pub fn clean_purpose(raw: &str) -> String {
     raw.chars().filter(|c| !c.is_control()).take(200).collect()
 }
 
-/// The session token a request carries, if any.
-pub fn request_token(headers: &HeaderMap) -> Option<String> {
-    if let Some(value) = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()) {
-        return value.strip_prefix("Bearer ").map(|t| t.trim().to_string());
-    }
+/// The bearer token of an API request, if any. The API never reads the console's
+/// session cookie: a browser attaches a cookie to any site's request, never an
+/// `Authorization` header, so a bearer-only API cannot be forged cross-site.
+pub fn bearer_token(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
+    value.strip_prefix("Bearer ").map(|t| t.trim().to_string())
+}
+
+/// The console's session cookie, if any (pages only).
+pub fn session_cookie_token(headers: &HeaderMap) -> Option<String> {
     super::cookies::cookie(headers, SESSION_COOKIE)
 }
 
 impl Authenticated {
-    /// The officer behind the request's token, if the session is live.
+    /// The officer behind the request's bearer token, if the session is live.
     pub async fn from_headers(state: &AppState, headers: &HeaderMap) -> Result<Self, ApiError> {
-        let token = request_token(headers).ok_or_else(ApiError::unauthenticated)?;
-        let officer = state.service.session(&token).await?;
+        let token = bearer_token(headers).ok_or_else(ApiError::unauthenticated)?;
         let purpose = headers
             .get("x-purpose")
             .and_then(|v| v.to_str().ok())
             .map(clean_purpose)
             .filter(|p| !p.trim().is_empty())
             .unwrap_or_else(|| "api".to_string());
+        Self::from_token(state, token, purpose).await
+    }
+
+    /// The officer behind a console page's session cookie, if the session is live.
+    pub async fn from_cookie(state: &AppState, headers: &HeaderMap) -> Result<Self, ApiError> {
+        let token = session_cookie_token(headers).ok_or_else(ApiError::unauthenticated)?;
+        Self::from_token(state, token, "console".to_string()).await
+    }
+
+    async fn from_token(
+        state: &AppState,
+        token: String,
+        purpose: String,
+    ) -> Result<Self, ApiError> {
+        let officer = state.service.session(&token).await?;
         Ok(Self {
             officer,
             token,

@@ -1,7 +1,8 @@
 //! What every page handler starts with, as extractors: the page's language (and
-//! whether `?lang=` chose it, to remember it in a cookie), the refusal of a form
-//! post from another origin, and, on console pages, the officer behind the session
-//! cookie (or a redirect to the log-in page).
+//! whether `?lang=` chose it, to remember it in a cookie) and, on console pages,
+//! the officer behind the session cookie (or a redirect to the log-in page). A
+//! form post from another origin never gets this far: the layer in `csrf.rs`
+//! refuses it for every page router.
 
 use super::extract::Authenticated;
 use super::i18n::{language, with_lang_cookie};
@@ -9,7 +10,7 @@ use super::officer::officer_context;
 use crate::AppState;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::{Method, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use maina_service::i18n::LANGUAGES;
 
@@ -62,11 +63,6 @@ impl FromRequestParts<AppState> for Page {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, Response> {
-        if !matches!(parts.method, Method::GET | Method::HEAD) {
-            if let Some(refused) = super::csrf::refusal(&parts.headers) {
-                return Err(refused);
-            }
-        }
         let asked = parts.uri.query().and_then(|query| {
             query
                 .split('&')
@@ -101,9 +97,8 @@ impl FromRequestParts<AppState> for ConsolePage {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
         let mut page = Page::from_request_parts(parts, state).await?;
-        match Authenticated::from_headers(state, &parts.headers).await {
-            Ok(mut auth) => {
-                auth.purpose = "console".into();
+        match Authenticated::from_cookie(state, &parts.headers).await {
+            Ok(auth) => {
                 page.officer = Some(officer_context(&auth));
                 Ok(Self { page, auth })
             }

@@ -25,6 +25,7 @@ impl Pages {
         let mut env = minijinja::Environment::new();
         for (name, source) in [
             ("base.html", include_str!("../../templates/base.html")),
+            ("home.html", include_str!("../../templates/home.html")),
             ("login.html", include_str!("../../templates/login.html")),
             ("console.html", include_str!("../../templates/console.html")),
             (

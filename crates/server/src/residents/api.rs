@@ -1,7 +1,7 @@
 //! The registry's JSON API under `/api/v1/residents`: each handler hands its input
 //! to one `maina_service` use case.
 
-use crate::http::{ApiError, ApiQuery, Authenticated, Body, OnRecord, Reply};
+use crate::http::{ApiError, Authenticated, Body, OnRecord, Reply};
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -9,7 +9,7 @@ use axum::Json;
 use maina_proto::{
     AddressRequest, DateRequest, ErrorBody, HistoryEntryResponse, MoveRequest, NumberChangeRequest,
     NumberChangeResponse, NumberLookup, RegisteredResponse, RegistrationForm, RenameRequest,
-    ResidentResponse, RevealResponse, SearchQuery,
+    ResidentResponse, RevealResponse, SearchRequest,
 };
 use maina_service::residents::ResidentChange;
 
@@ -26,14 +26,15 @@ pub async fn register(
 }
 
 /// Search the officer's municipality by birth date and (part of) the name.
-#[utoipa::path(get, path = "/api/v1/residents", params(SearchQuery), tag = "residents", security(("bearer" = [])),
+/// A post, not a query string: names and birth dates stay out of URLs and logs.
+#[utoipa::path(post, path = "/api/v1/residents/search", request_body = SearchRequest, tag = "residents", security(("bearer" = [])),
     responses((status = 200, body = [ResidentResponse]), (status = 422, body = ErrorBody)))]
 pub async fn search(
     state: State<AppState>,
     auth: Authenticated,
-    query: ApiQuery<SearchQuery>,
+    Body(query): Body<SearchRequest>,
 ) -> Reply<Vec<ResidentResponse>> {
-    let (actor, ApiQuery(query)) = (auth.actor(), query);
+    let actor = auth.actor();
     let municipality = &auth.officer.municipality;
     Ok(Json(
         state

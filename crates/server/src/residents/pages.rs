@@ -20,6 +20,7 @@ use std::collections::HashMap;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/console", get(console))
+        .route("/console/search", post(search))
         .route("/console/lookup", post(lookup))
         .route(
             "/console/register",
@@ -54,14 +55,21 @@ fn console_error(state: &AppState, page: &ConsolePage, error: &ServiceError) -> 
     )
 }
 
-async fn console(
+/// The console's front page: the search forms, empty.
+async fn console(State(state): State<AppState>, page: ConsolePage) -> Response {
+    render_search(&state, &page, &SearchForm::default(), vec![], None, false)
+}
+
+/// A search by name and birth date, or a jump to a resident record code: a post,
+/// so that what was typed (a My Number typed into the code box, too) never lands
+/// in a URL, the browser's history or an access log.
+async fn search(
     State(state): State<AppState>,
     page: ConsolePage,
-    Query(query): Query<SearchForm>,
+    Form(query): Form<SearchForm>,
 ) -> Response {
     let mut error = None;
     let mut results: Vec<ResidentResponse> = vec![];
-    let searched = !query.code.trim().is_empty() || !query.birth_date.trim().is_empty();
     if !query.code.trim().is_empty() {
         match resident_code(&query.code) {
             Ok(code) => {
@@ -73,7 +81,7 @@ async fn console(
                 error = Some(format!("{label}: {e}"));
             }
         }
-    } else if searched {
+    } else {
         let auth = &page.auth;
         let municipality = &auth.officer.municipality;
         let found = (state.service)
@@ -84,12 +92,28 @@ async fn console(
             Err(e) => error = Some(error_message(&state, page.lang, &e)),
         }
     }
+    // What was typed in the code box is not echoed back (it may be a My Number).
+    let shown = SearchForm {
+        code: String::new(),
+        ..query
+    };
+    render_search(&state, &page, &shown, results, error, true)
+}
+
+fn render_search(
+    state: &AppState,
+    page: &ConsolePage,
+    query: &SearchForm,
+    results: Vec<ResidentResponse>,
+    error: Option<String>,
+    searched: bool,
+) -> Response {
     let context = minijinja::context! {
-        query => minijinja::Value::from_serialize(&query),
+        query => minijinja::Value::from_serialize(query),
         results => minijinja::Value::from_serialize(&results),
         searched, error,
     };
-    page.render(&state, StatusCode::OK, "console.html", "console", context)
+    page.render(state, StatusCode::OK, "console.html", "console", context)
 }
 
 #[derive(Debug, Deserialize)]

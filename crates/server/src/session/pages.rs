@@ -79,7 +79,7 @@ async fn login_submit(
 }
 
 async fn logout_submit(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    if let Ok(auth) = Authenticated::from_headers(&state, &headers).await {
+    if let Ok(auth) = Authenticated::from_cookie(&state, &headers).await {
         let _ = state.service.log_out(&auth.token).await;
     }
     let mut response = Redirect::to("/login").into_response();

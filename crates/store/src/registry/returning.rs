@@ -8,6 +8,13 @@ use maina_core::officer::Actor;
 use maina_core::person::{Citizenship, FieldError};
 use maina_core::resident::{ResidentEvent, ResidentStatus, TransitionError};
 
+/// The one answer to every refused return.
+pub const NO_RETURN: &str =
+    "no earlier resident record can be taken up for this person (check the code, the name and the birth date)";
+
+/// The audit action of a refused return.
+const REFUSED_ACTION: &str = "register-refused: no earlier record taken up";
+
 impl Store {
     /// A person with an earlier record registers again: the earlier record (and its
     /// number) is taken up if it is departed and the identity matches.
@@ -18,32 +25,27 @@ impl Store {
         row: &SealedRegistration,
         actor: &Actor,
     ) -> Result<RowOutcome> {
-        let mismatch = |reason: &str| {
-            let field = if row.identity.is_some() {
-                "passport"
-            } else {
-                "prior_resident_code"
-            };
-            Ok(Err(Rejection::new(
-                row.line,
-                &FieldError::new(field, reason),
-            )))
+        let field = if row.identity.is_some() {
+            "passport"
+        } else {
+            "prior_resident_code"
         };
+        // One answer for every refusal (unknown code, another person, a record that
+        // is active or closed): what the registry holds must not be probed through
+        // this form. The refusal itself is audited, naming the record when there is
+        // one, so that probing shows in the trail.
+        let refused = Rejection::new(row.line, &FieldError::new(field, NO_RETURN));
         let Some(stored) = load_row(tx, key).await? else {
-            return mismatch("matches no earlier resident record");
+            self.audit_in(tx, actor, REFUSED_ACTION, None).await?;
+            return Ok(Err(refused));
         };
         let record = self.current_record(&stored)?;
-        match record.status {
-            ResidentStatus::Departed => {}
-            ResidentStatus::Active => {
-                return mismatch("this person is already registered as a resident")
-            }
-            ResidentStatus::Deceased => return mismatch("the earlier record is closed (deceased)"),
-        }
         let found_by_identity =
             row.identity.is_some() && row.registration.prior_resident_code.is_none();
-        // The index key is a 64-bit truncated hash: confirm the candidate against the
-        // sealed record, so that even a hash collision can never join two people.
+        // The identity first, then the record's state: the state of another
+        // person's record is never an answer. The index key is a 64-bit truncated
+        // hash: the candidate is confirmed against the sealed record, so that even a
+        // hash collision can never join two people.
         let same_nationality = match (
             &record.person.citizenship,
             &row.registration.person.citizenship,
@@ -55,16 +57,16 @@ impl Store {
             (Citizenship::Japanese, Citizenship::Japanese) => true,
             _ => false,
         };
-        if found_by_identity && !same_nationality {
-            return mismatch("matches no earlier resident record");
-        }
-        let same_person = record.person.birth_date == row.registration.person.birth_date
+        let same_person = same_nationality
+            && record.person.birth_date == row.registration.person.birth_date
             && (found_by_identity
                 || record.person.name.matching_key()
                     == row.registration.person.name.matching_key());
-        if !same_person {
-            return mismatch("the name and birth date do not match the earlier record");
+        if !same_person || record.status != ResidentStatus::Departed {
+            self.audit_in(tx, actor, REFUSED_ACTION, Some(key)).await?;
+            return Ok(Err(refused));
         }
+        let earlier_municipality = record.municipality.clone();
         let event = ResidentEvent::Returned {
             registration: row.registration.clone(),
         };
@@ -82,6 +84,17 @@ impl Store {
                 }))
             }
             Err(other) => return Err(other),
+        }
+        if earlier_municipality != row.registration.municipality {
+            // A return into another municipality than the one left from: its own
+            // audited step, naming both, so that neither municipality's trail
+            // misses it.
+            let action = format!(
+                "return-from-abroad from {} into {}",
+                earlier_municipality.as_digits(),
+                row.registration.municipality.as_digits()
+            );
+            self.audit_in(tx, actor, &action, Some(key)).await?;
         }
         if let Some(identity) = &row.identity {
             // A renewed passport: index the new identity too.
