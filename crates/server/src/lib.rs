@@ -57,7 +57,6 @@ impl std::ops::Deref for AppState {
 
 impl AppState {
     pub fn new(store: Store, config: ServerConfig) -> Self {
-        let (_, openapi) = openapi::routes();
         let service = Service::new(store, config.service_config());
         Self(Arc::new(Parts {
             pages: Arc::new(Pages::load(service.messages.clone())),
@@ -66,7 +65,7 @@ impl AppState {
             )),
             service,
             config: Arc::new(config),
-            openapi: Arc::new(serde_json::to_value(openapi).unwrap_or_default()),
+            openapi: Arc::new(openapi::document()),
         }))
     }
 

@@ -62,3 +62,54 @@ pub fn routes() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         )
         .split_for_parts()
 }
+
+/// The OpenAPI document as served, with its links.
+pub fn document() -> serde_json::Value {
+    let (_, openapi) = routes();
+    let mut document = serde_json::to_value(openapi).unwrap_or_default();
+    add_links(&mut document);
+    document
+}
+
+/// OpenAPI links: what a client (and schemathesis's stateful phase) may call
+/// with the value an answer gave, e.g. a registered resident's record code.
+/// Written into the JSON: utoipa 5.5 serialises a link's `operationId` as
+/// `operation_id`, which no client reads.
+fn add_links(document: &mut serde_json::Value) {
+    const RESIDENT_CODE: (&str, &str) = ("code", "$response.body#/resident_code");
+    const RECEIPT: (&str, &str) = ("receipt", "$response.body#/receipt");
+    // (path, POST answer status, linked operation ids, parameter)
+    let links: [(&str, &str, &[&str], (&str, &str)); 2] = [
+        (
+            "/api/v1/residents",
+            "201",
+            &["show", "history", "reveal", "change_address", "rename"],
+            RESIDENT_CODE,
+        ),
+        (
+            "/api/v1/applications/mail",
+            "201",
+            &["show_application", "application_event"],
+            RECEIPT,
+        ),
+    ];
+    for (path, status, operations, (name, value)) in links {
+        let Some(response) = document
+            .pointer_mut(&format!(
+                "/paths/{}/post/responses/{status}",
+                path.replace('/', "~1")
+            ))
+            .and_then(serde_json::Value::as_object_mut)
+        else {
+            continue;
+        };
+        let linked: serde_json::Map<String, serde_json::Value> = operations
+            .iter()
+            .map(|id| {
+                let link = serde_json::json!({"operationId": id, "parameters": {name: value}});
+                ((*id).to_string(), link)
+            })
+            .collect();
+        response.insert("links".into(), linked.into());
+    }
+}

@@ -39,6 +39,13 @@ impl FromStr for RegistrationReason {
 /// field at fault. Flags, CSV rows and (later) JSON bodies all come through here.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+// A form that registers, so that clients (and the API fuzzer's stateful phase,
+// which follows the links from a registration) have one to start from.
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "municipality": "131016", "reason": "move-in-from-abroad",
+    "family_name": "山田", "given_name": "花子", "family_kana": "ヤマダ", "given_kana": "ハナコ",
+    "birth_date": "1990-04-01", "sex": "female", "address": "東京都千代田区千代田1-1"
+})))]
 #[serde(deny_unknown_fields)]
 pub struct RegistrationForm {
     pub municipality: Option<String>,

@@ -440,3 +440,28 @@ async fn the_front_page_speaks_the_browsers_language_and_counts_nobody() {
         "{japanese}"
     );
 }
+
+#[tokio::test]
+async fn the_openapi_document_links_operations_for_stateful_fuzzing() {
+    let kit = Kit::start().await;
+    let (_, doc) = kit.call("GET", "/api/v1/openapi.json", None, None).await;
+    let links = &doc["paths"]["/api/v1/residents"]["post"]["responses"]["201"]["links"];
+    assert_eq!(
+        links["show"]["parameters"]["code"],
+        "$response.body#/resident_code"
+    );
+    // Every linked operation exists.
+    let operations: Vec<&str> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|item| item.as_object().unwrap().values())
+        .filter_map(|operation| operation["operationId"].as_str())
+        .collect();
+    for link in links.as_object().unwrap().values() {
+        let id = link["operationId"].as_str().unwrap();
+        assert!(operations.contains(&id), "{id} is not an operation");
+    }
+    // The search is a POST now: no query string carries a name or a birth date.
+    assert!(doc["paths"]["/api/v1/residents"].get("get").is_none());
+}
