@@ -449,16 +449,27 @@ fn committed_line(data: &Path) -> i64 {
 
 /// Runs `maina serve` on a free port for the duration of `f`.
 fn with_server<T>(data: &Path, f: impl FnOnce(&str) -> T) -> T {
+    with_server_log(data, None, f).0
+}
+
+/// Runs `maina serve` (with the log filter `log`, if given) on a free port for the
+/// duration of `f`; returns what `f` returned and the server's log.
+fn with_server_log<T>(data: &Path, log: Option<&str>, f: impl FnOnce(&str) -> T) -> (T, String) {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port();
     let addr = format!("127.0.0.1:{port}");
-    let mut child = Command::new(MAINA)
+    let mut command = Command::new(MAINA);
+    command
         .arg("--data")
         .arg(data)
-        .args(["serve", "--listen", &addr])
+        .args(["serve", "--listen", &addr]);
+    if let Some(filter) = log {
+        command.env("MAINA_LOG", filter);
+    }
+    let child = command
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -473,12 +484,13 @@ fn with_server<T>(data: &Path, f: impl FnOnce(&str) -> T) -> T {
         .arg("-TERM")
         .arg(child.id().to_string())
         .status();
-    let status = child.wait().unwrap();
+    let output = child.wait_with_output().unwrap();
     assert!(
-        status.success(),
-        "server did not shut down cleanly: {status:?}"
+        output.status.success(),
+        "server did not shut down cleanly: {:?}",
+        output.status
     );
-    result
+    (result, String::from_utf8_lossy(&output.stderr).into_owned())
 }
 
 fn http_get(addr: &str, path: &str) -> String {

@@ -78,8 +78,10 @@ pub fn document() -> serde_json::Value {
 fn add_links(document: &mut serde_json::Value) {
     const RESIDENT_CODE: (&str, &str) = ("code", "$response.body#/resident_code");
     const RECEIPT: (&str, &str) = ("receipt", "$response.body#/receipt");
-    // (path, POST answer status, linked operation ids, parameter)
-    let links: [(&str, &str, &[&str], (&str, &str)); 2] = [
+    /// A POST's answer (path, status), the operations it links to, and the
+    /// parameter they take from it.
+    type Links<'a> = (&'a str, &'a str, &'a [&'a str], (&'a str, &'a str));
+    let links: [Links; 2] = [
         (
             "/api/v1/residents",
             "201",

@@ -185,6 +185,43 @@ impl Kit {
     }
 }
 
+impl Kit {
+    /// Registers Hanako Yamada in Chiyoda with `token`; returns her record code.
+    async fn register_yamada(&self, token: &str) -> String {
+        let (status, body) = self
+            .call("POST", "/api/v1/residents", Some(token), Some(yamada()))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body["resident_code"].as_str().unwrap().to_string()
+    }
+
+    /// Registers Hanako Yamada and gives her a notice with form ID `serial`.
+    async fn yamada_with_notice(&self, token: &str, serial: u64) -> maina_core::ApplicationFormId {
+        let code: maina_core::ResidentCode = self.register_yamada(token).await.parse().unwrap();
+        let key = self
+            .store
+            .resident_by_code(&code)
+            .await
+            .unwrap()
+            .resident_key;
+        let form = maina_core::ApplicationFormId::new("131016".parse().unwrap(), serial).unwrap();
+        let setup = Actor::administrator("setup", "test");
+        self.store.put_notice(key, &form, &setup).await.unwrap();
+        form
+    }
+}
+
+/// The answer and token of the CAPTCHA on an English online-application page.
+fn solve_captcha(page: &str) -> (u32, String) {
+    let question = between(page, "what is ", " =</label>");
+    let token = between(page, "name=\"captcha_token\" value=\"", "\"").to_string();
+    let answer = question
+        .split(" + ")
+        .map(|n| n.trim().parse::<u32>().unwrap())
+        .sum();
+    (answer, token)
+}
+
 fn yamada() -> Value {
     json!({
         "municipality": "131016", "reason": "move-in-from-abroad",
@@ -1420,12 +1457,7 @@ async fn apply_online_from_the_link_in_the_e_mail() {
         .await
         .unwrap();
     assert!(page.contains(&form.as_digits()));
-    let question = between(&page, "what is ", " =</label>").to_string();
-    let token = between(&page, "name=\"captcha_token\" value=\"", "\"").to_string();
-    let answer: u32 = question
-        .split(" + ")
-        .map(|n| n.trim().parse::<u32>().unwrap())
-        .sum();
+    let (answer, token) = solve_captcha(&page);
     let step_one = |captcha: String, token: String| {
         let form = [
             ("form_id", form.as_digits()),

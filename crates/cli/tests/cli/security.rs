@@ -1,10 +1,8 @@
 //! The security hardening's findings at the command line and in the real server's
 //! logs: each test failed on the code before its fix (SECURITY.md names them).
 
-use super::{fails, field, initialised, maina, maina_in, ok, MAINA, YAMADA};
+use super::{fails, field, initialised, maina, maina_in, ok, with_server_log, YAMADA};
 use std::io::{Read, Write};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
 #[test]
 fn a_my_number_is_read_from_standard_input_never_from_argv() {
@@ -61,44 +59,6 @@ fn a_reveal_at_the_command_line_needs_a_stated_purpose() {
     assert!(!trail.contains("reveal-my-number"), "{trail}");
 }
 
-/// Starts `maina serve` with debug logs, runs `f`, stops it and returns its log.
-fn server_log(data: &std::path::Path, f: impl FnOnce(&str)) -> String {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let addr = format!("127.0.0.1:{port}");
-    let mut child = Command::new(MAINA)
-        .arg("--data")
-        .arg(data)
-        .args(["serve", "--listen", &addr])
-        .env("MAINA_LOG", "debug")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(&addr).is_err() {
-        assert!(Instant::now() < deadline, "server did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    f(&addr);
-    let _ = Command::new("kill")
-        .arg("-TERM")
-        .arg(child.id().to_string())
-        .status();
-    let mut log = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut log)
-        .unwrap();
-    child.wait().unwrap();
-    log
-}
-
 #[test]
 fn logs_carry_the_route_template_not_the_identifier() {
     let dir = initialised();
@@ -106,7 +66,7 @@ fn logs_carry_the_route_template_not_the_identifier() {
     let mut args = YAMADA.to_vec();
     args.extend(["--address", "東京都千代田区一番町1"]);
     let code = field(&ok(maina(data, &args)), "resident record code").replace(' ', "");
-    let log = server_log(data, |addr| {
+    let ((), log) = with_server_log(data, Some("debug"), |addr| {
         let mut stream = std::net::TcpStream::connect(addr).unwrap();
         write!(
             stream,

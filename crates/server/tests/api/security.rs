@@ -30,10 +30,7 @@ async fn another_municipalitys_residents_cannot_be_probed_or_taken_over_by_prior
     let kit = Kit::start().await;
     let chiyoda = kit.login("registrar").await;
     let sapporo = kit.login("sapporo").await;
-    let (_, body) = kit
-        .call("POST", "/api/v1/residents", Some(&chiyoda), Some(yamada()))
-        .await;
-    let code = body["resident_code"].as_str().unwrap().to_string();
+    let code = kit.register_yamada(&chiyoda).await;
     let unknown = kit.store.authority().resident_code(987_654).unwrap();
 
     // Wrong name, right name of an active resident, an unknown code: one answer.
@@ -94,10 +91,7 @@ async fn another_municipalitys_residents_cannot_be_probed_or_taken_over_by_prior
 async fn denied_reads_are_audited() {
     let kit = Kit::start().await;
     let chiyoda = kit.login("registrar").await;
-    let (_, body) = kit
-        .call("POST", "/api/v1/residents", Some(&chiyoda), Some(yamada()))
-        .await;
-    let code = body["resident_code"].as_str().unwrap().to_string();
+    let code = kit.register_yamada(&chiyoda).await;
     let key = kit
         .store
         .authority()
@@ -144,15 +138,7 @@ async fn denied_reads_are_audited() {
 async fn a_reveal_needs_a_stated_purpose_and_the_counter_may_not_reveal() {
     let kit = Kit::start().await;
     let registrar = kit.login("registrar").await;
-    let (_, body) = kit
-        .call(
-            "POST",
-            "/api/v1/residents",
-            Some(&registrar),
-            Some(yamada()),
-        )
-        .await;
-    let code = body["resident_code"].as_str().unwrap().to_string();
+    let code = kit.register_yamada(&registrar).await;
     let url = format!("{}/api/v1/residents/{code}/my-number", kit.base);
     let without_purpose = kit
         .client
@@ -216,15 +202,7 @@ async fn console_cookie(kit: &Kit, user: &str) -> String {
 async fn the_api_takes_bearer_tokens_only() {
     let kit = Kit::start().await;
     let registrar = kit.login("registrar").await;
-    let (_, body) = kit
-        .call(
-            "POST",
-            "/api/v1/residents",
-            Some(&registrar),
-            Some(yamada()),
-        )
-        .await;
-    let code = body["resident_code"].as_str().unwrap().to_string();
+    let code = kit.register_yamada(&registrar).await;
     let cookie = console_cookie(&kit, "registrar").await;
     let plain = reqwest::Client::new();
     let read = plain
@@ -248,15 +226,7 @@ async fn the_api_takes_bearer_tokens_only() {
 async fn cookie_posts_need_our_origin_with_its_scheme() {
     let kit = Kit::start().await;
     let registrar = kit.login("registrar").await;
-    let (_, body) = kit
-        .call(
-            "POST",
-            "/api/v1/residents",
-            Some(&registrar),
-            Some(yamada()),
-        )
-        .await;
-    let code = body["resident_code"].as_str().unwrap().to_string();
+    let code = kit.register_yamada(&registrar).await;
     let cookie = console_cookie(&kit, "registrar").await;
     let plain = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -358,24 +328,7 @@ async fn every_response_carries_the_security_headers() {
 async fn no_e_mailed_link_is_built_from_the_host_header() {
     let kit = Kit::start_bare(ServerConfig::default()).await;
     let registrar = kit.login("registrar").await;
-    let (_, body) = kit
-        .call(
-            "POST",
-            "/api/v1/residents",
-            Some(&registrar),
-            Some(yamada()),
-        )
-        .await;
-    let code: maina_core::ResidentCode = body["resident_code"].as_str().unwrap().parse().unwrap();
-    let key = kit
-        .store
-        .resident_by_code(&code)
-        .await
-        .unwrap()
-        .resident_key;
-    let form = maina_core::ApplicationFormId::new("131016".parse().unwrap(), 4243).unwrap();
-    let setup = maina_core::officer::Actor::administrator("setup", "test");
-    kit.store.put_notice(key, &form, &setup).await.unwrap();
+    let form = kit.yamada_with_notice(&registrar, 4243).await;
     let page = kit
         .client
         .get(format!("{}/apply?lang=en", kit.base))
@@ -385,12 +338,7 @@ async fn no_e_mailed_link_is_built_from_the_host_header() {
         .text()
         .await
         .unwrap();
-    let question = super::between(&page, "what is ", " =</label>").to_string();
-    let token = super::between(&page, "name=\"captcha_token\" value=\"", "\"").to_string();
-    let answer: u32 = question
-        .split(" + ")
-        .map(|n| n.trim().parse::<u32>().unwrap())
-        .sum();
+    let (answer, token) = super::solve_captcha(&page);
     // An attacker's Host header (and a matching Origin): before, the e-mailed link
     // pointed at their site.
     let answer = reqwest::Client::new()
@@ -415,13 +363,7 @@ async fn no_e_mailed_link_is_built_from_the_host_header() {
 async fn the_front_page_speaks_the_browsers_language_and_counts_nobody() {
     let kit = Kit::start().await;
     let registrar = kit.login("registrar").await;
-    kit.call(
-        "POST",
-        "/api/v1/residents",
-        Some(&registrar),
-        Some(yamada()),
-    )
-    .await;
+    kit.register_yamada(&registrar).await;
     let page = |language: &'static str| {
         kit.client
             .get(format!("{}/", kit.base))

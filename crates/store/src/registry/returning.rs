@@ -66,7 +66,7 @@ impl Store {
             self.audit_in(tx, actor, REFUSED_ACTION, Some(key)).await?;
             return Ok(Err(refused));
         }
-        let earlier_municipality = record.municipality.clone();
+        let earlier_municipality = record.municipality;
         let event = ResidentEvent::Returned {
             registration: row.registration.clone(),
         };
