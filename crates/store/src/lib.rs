@@ -130,7 +130,11 @@ impl Store {
         )?;
         let (audit_sender, audit_events) = tokio::sync::mpsc::channel(4096);
         let audit_key = Arc::new(keys.stable(crypto::AUDIT_CHAIN_PURPOSE));
-        tokio::spawn(audit::audit_writer(pool.clone(), audit_events, audit_key.clone()));
+        tokio::spawn(audit::audit_writer(
+            pool.clone(),
+            audit_events,
+            audit_key.clone(),
+        ));
         let store = Self {
             pool,
             // Every data key of the key file: the newest seals (see `Sealer`).

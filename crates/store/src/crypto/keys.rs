@@ -38,7 +38,8 @@ const STABLE_PURPOSES: [&str; 5] = [
 ];
 /// The id of the root master's data key.
 const ROOT_DATA_ID: u32 = 1;
-const FORMAT_2_HEADER: &str = "# maina key file, format 2: keep it safe, readable by its owner only (chmod 600)";
+const FORMAT_2_HEADER: &str =
+    "# maina key file, format 2: keep it safe, readable by its owner only (chmod 600)";
 
 /// Errors about the key file.
 #[derive(Debug, thiserror::Error)]
@@ -185,12 +186,13 @@ impl Keys {
     /// Loads a key file (either format). Refuses one readable by group or others.
     pub fn load(path: &Path) -> Result<Self, KeyError> {
         check_owner_only(path)?;
-        let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|source| {
-            KeyError::Io {
-                path: path.into(),
-                source,
-            }
-        })?);
+        let text =
+            Zeroizing::new(
+                std::fs::read_to_string(path).map_err(|source| KeyError::Io {
+                    path: path.into(),
+                    source,
+                })?,
+            );
         let malformed = |reason: &str| KeyError::Malformed {
             path: path.into(),
             reason: reason.into(),
@@ -210,10 +212,16 @@ impl Keys {
                     stable.push((purpose.to_string(), parse_hex(key, path)?))
                 }
                 (Some("data"), Some(id), Some(key)) => {
-                    let id = id.parse().map_err(|_| malformed("a data key id is not a number"))?;
+                    let id = id
+                        .parse()
+                        .map_err(|_| malformed("a data key id is not a number"))?;
                     data.push((id, parse_hex(key, path)?));
                 }
-                _ => return Err(malformed("a line is neither `stable HEX PURPOSE` nor `data ID HEX`")),
+                _ => {
+                    return Err(malformed(
+                        "a line is neither `stable HEX PURPOSE` nor `data ID HEX`",
+                    ))
+                }
             }
         }
         if let Some(missing) = STABLE_PURPOSES
@@ -295,7 +303,11 @@ impl Keys {
     /// These keys and a fresh random data master with the next id, which seals
     /// from now on (the start of a rotation).
     pub fn with_new_data_key(&self) -> Self {
-        let mut data: Vec<_> = self.data.iter().map(|(id, key)| (*id, key.clone())).collect();
+        let mut data: Vec<_> = self
+            .data
+            .iter()
+            .map(|(id, key)| (*id, key.clone()))
+            .collect();
         data.push((self.current_data_key_id() + 1, random_key()));
         Self {
             stable: self.stable.clone(),

@@ -7,8 +7,8 @@ mod rotation;
 mod seal;
 
 pub(crate) use blind_index::BlindIndex;
-pub(crate) use keys::{MY_NUMBER_FF1_PURPOSE, RESIDENT_CODE_FF1_PURPOSE};
 pub use keys::{check_owner_only, create_private_dir, KeyError, Keys};
+pub(crate) use keys::{MY_NUMBER_FF1_PURPOSE, RESIDENT_CODE_FF1_PURPOSE};
 pub use rotation::{ResealStep, SealedCount};
 pub use seal::{SealError, SealFailure, Sealer, FIRST_KEY_ID, SEAL_FORMAT};
 

@@ -109,12 +109,9 @@ fn sealed_columns() -> Vec<SealedColumn> {
         column("cards", "chip", &[("id", KeyKind::Text)], |row| {
             Ok(chip_place(&row.text(0)?))
         }),
-        column(
-            "certificates",
-            "der",
-            &[("serial", KeyKind::Text)],
-            |row| Ok(certificate_place(&row.text(0)?)),
-        ),
+        column("certificates", "der", &[("serial", KeyKind::Text)], |row| {
+            Ok(certificate_place(&row.text(0)?))
+        }),
     ]
 }
 
@@ -269,7 +266,10 @@ impl Store {
         let columns = sealed_columns();
         let mut tx = self.pool.begin().await?;
         let stored = tx
-            .fetch_optional("SELECT value FROM meta WHERE name = $1", &[CURSOR_ROW.into()])
+            .fetch_optional(
+                "SELECT value FROM meta WHERE name = $1",
+                &[CURSOR_ROW.into()],
+            )
             .await?;
         let mut cursor = match stored {
             Some(row) => Cursor::decode(&row.text(0)?)?,

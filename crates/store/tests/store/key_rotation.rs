@@ -25,7 +25,9 @@ async fn a_rotation_reseals_every_value_and_resumes_after_a_stop() {
         let root = Keys::from_bytes([42u8; 32]);
         let store = open(&backend.url).await;
         let resident = fill_every_sealed_column(&store).await;
-        for family in ["佐藤", "鈴木", "高橋", "田中", "伊藤", "渡辺", "山本", "中村"] {
+        for family in [
+            "佐藤", "鈴木", "高橋", "田中", "伊藤", "渡辺", "山本", "中村",
+        ] {
             store
                 .register(japanese(family).parse(today()).unwrap(), &admin("test"))
                 .await
@@ -58,7 +60,12 @@ async fn a_rotation_reseals_every_value_and_resumes_after_a_stop() {
         // Run again: it goes on from its cursor, not from the start.
         let store = Store::open(&backend.url, &rotated).await.unwrap();
         let mut step = store.reseal_batch(3).await.unwrap();
-        assert!(step.scanned > 6, "resumed at {} on {}", step.scanned, backend.name);
+        assert!(
+            step.scanned > 6,
+            "resumed at {} on {}",
+            step.scanned,
+            backend.name
+        );
         let mut batches = 1;
         while !step.done {
             step = store.reseal_batch(3).await.unwrap();
@@ -74,7 +81,12 @@ async fn a_rotation_reseals_every_value_and_resumes_after_a_stop() {
         store.reset_reseal().await.unwrap();
         store.close().await;
         drop(store);
-        assert_eq!(stored_key_ids(&backend).await, [2].into(), "on {}", backend.name);
+        assert_eq!(
+            stored_key_ids(&backend).await,
+            [2].into(),
+            "on {}",
+            backend.name
+        );
 
         // The old key retired: everything opens with the new one alone, and the
         // numbers (FF1) and blind indexes (search by birth date) are unchanged.
@@ -111,7 +123,12 @@ async fn a_rotation_reseals_every_value_and_resumes_after_a_stop() {
             )
             .await
             .unwrap();
-        assert!(found.len() >= 9, "{} found on {}", found.len(), backend.name);
+        assert!(
+            found.len() >= 9,
+            "{} found on {}",
+            found.len(),
+            backend.name
+        );
         store.close().await;
     }
 }
@@ -128,9 +145,7 @@ async fn without_the_old_key_an_unresealed_value_does_not_open() {
         let retired_too_early = Keys::from_bytes([42u8; 32])
             .with_new_data_key()
             .without_old_data_keys();
-        let store = Store::open(&backend.url, &retired_too_early)
-            .await
-            .unwrap();
+        let store = Store::open(&backend.url, &retired_too_early).await.unwrap();
         let error = store.resident(resident).await.unwrap_err();
         assert!(error.to_string().contains("data key 1"), "{error}");
         store.close().await;
