@@ -168,11 +168,11 @@ impl ServerConfig {
         if !(1024..=16 * 1024 * 1024).contains(&self.max_body_bytes) {
             return Err("max_body_bytes: must be between 1024 and 16777216".into());
         }
-        if !(1..=7 * 24 * 60).contains(&self.session_minutes) {
-            return Err("session_minutes: must be between 1 and 10080".into());
-        }
         if self.audit_checkpoint_seconds == 0 {
             return Err("audit_checkpoint_seconds: must be at least 1".into());
+        }
+        if !(1..=7 * 24 * 60).contains(&self.session_minutes) {
+            return Err("session_minutes: must be between 1 and 10080".into());
         }
         if self.login_attempts_per_minute == 0 {
             return Err("login_attempts_per_minute: must be at least 1".into());
