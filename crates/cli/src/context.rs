@@ -3,7 +3,7 @@
 
 use anyhow::{bail, Context as _, Result};
 use maina_store::{Keys, Store};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Paths and settings shared by every command.
 pub struct Context {
@@ -19,8 +19,50 @@ impl Context {
         maina_core::officer::Actor::administrator(&self.actor, &self.purpose)
     }
 
+    /// The directory of the keys (0700): the master key file, the audit
+    /// checkpoint key.
+    pub fn keys_dir(&self) -> PathBuf {
+        self.data.join("keys")
+    }
+
     pub fn key_path(&self) -> PathBuf {
-        self.data.join("keys").join("master.key")
+        self.keys_dir().join("master.key")
+    }
+
+    /// The Ed25519 key that signs the audit checkpoints (not derived from the master
+    /// key: whoever holds a database and its key file still cannot forge one).
+    pub fn checkpoint_key_path(&self) -> PathBuf {
+        self.keys_dir().join("audit-checkpoint.key")
+    }
+
+    /// Where audit checkpoints go unless the configuration says otherwise.
+    pub fn default_checkpoint_dir(&self) -> PathBuf {
+        self.data.join("audit-checkpoints")
+    }
+
+    /// Refuses to go on when any key file of the data directory (the key files in
+    /// `keys/`, the CA keys under `pki/`) is readable by group or others; the
+    /// message names the file and the `chmod` that fixes it.
+    pub fn check_key_files(&self) -> Result<()> {
+        fn walk(dir: &Path, all: bool) -> Result<()> {
+            let Ok(entries) = std::fs::read_dir(dir) else {
+                return Ok(());
+            };
+            for entry in entries {
+                let path = entry?.path();
+                if path.is_dir() {
+                    walk(&path, all)?;
+                    continue;
+                }
+                let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+                if all || name.ends_with(".key") || name.ends_with(".key.pem") {
+                    maina_store::check_owner_only(&path)?;
+                }
+            }
+            Ok(())
+        }
+        walk(&self.keys_dir(), true)?;
+        walk(&self.pki_dir(), false)
     }
 
     /// Where the two card authorities live.
@@ -43,6 +85,7 @@ impl Context {
                 key_path.display()
             );
         }
+        self.check_key_files()?;
         let keys = Keys::load(&key_path)?;
         Store::open(&self.db_url(), &keys)
             .await
@@ -58,11 +101,15 @@ impl Context {
         result
     }
 
-    /// Creates the data directory, the key file and the database.
+    /// Creates the data directory (0700), the key files (0600) and the database.
     pub async fn init(&self) -> Result<Store> {
-        std::fs::create_dir_all(&self.data)
+        maina_store::create_private_dir(&self.data)
             .with_context(|| format!("creating the data directory {}", self.data.display()))?;
         let keys = Keys::create(&self.key_path())?;
+        let checkpoint_key = self.checkpoint_key_path();
+        if !checkpoint_key.exists() {
+            maina_service::audit_checkpoint::create_key(&checkpoint_key)?;
+        }
         Ok(Store::open(&self.db_url(), &keys).await?)
     }
 }

@@ -7,7 +7,8 @@ mod logging;
 
 use clap::{Parser, Subcommand};
 use commands::{
-    audit, card, demo, init, municipality, notice, number, officer, pki, resident, serve, verify,
+    audit, card, demo, init, keys, municipality, notice, number, officer, pki, resident, serve,
+    verify,
 };
 use context::Context;
 use std::path::PathBuf;
@@ -71,6 +72,9 @@ enum Command {
     /// The hash-chained audit trail.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// The data key: rotate it, see which key seals how many values.
+    #[command(subcommand)]
+    Keys(keys::KeysCommand),
     /// My Number cards: make, list, show, revoke, attach to a reader; read, sign and
     /// authenticate with any card in a PC/SC reader.
     #[command(subcommand)]
@@ -130,6 +134,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Number(command) => number::run(&context, command).await,
         Command::Officer(command) => officer::run(&context, command).await,
         Command::Audit(command) => audit::run(&context, command).await,
+        Command::Keys(command) => keys::run(&context, command).await,
         Command::Card(command) => card::run(&context, command).await,
         Command::Notice(command) => notice::run(&context, command).await,
         Command::Pki(command) => pki::run(&context, command).await,

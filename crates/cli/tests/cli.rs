@@ -1130,3 +1130,6 @@ fn notices_are_printed_once_read_back_and_tracked() {
         "{audit}"
     );
 }
+
+#[path = "cli/keys_and_audit.rs"]
+mod keys_and_audit;

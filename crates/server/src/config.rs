@@ -44,6 +44,14 @@ pub struct ServerConfig {
     /// Seconds before the first retry of a failed e-mail (doubling after each
     /// failure, at most an hour).
     pub mail_retry_seconds: u64,
+    /// Seconds between two signed checkpoints of the audit chain's head (one is
+    /// also written at start-up and at shutdown).
+    pub audit_checkpoint_seconds: u64,
+    /// Where the signed audit checkpoints are appended (default: the data
+    /// directory's `audit-checkpoints`). Production puts it on other storage than
+    /// the database (another host, an append-only mount), so that whoever can
+    /// rewrite the database cannot also rewrite the checkpoints.
+    pub audit_checkpoint_dir: Option<std::path::PathBuf>,
 }
 
 impl std::fmt::Debug for ServerConfig {
@@ -68,6 +76,8 @@ impl std::fmt::Debug for ServerConfig {
             .field("public_url", &self.public_url)
             .field("office_contacts", &self.office_contacts)
             .field("mail_retry_seconds", &self.mail_retry_seconds)
+            .field("audit_checkpoint_seconds", &self.audit_checkpoint_seconds)
+            .field("audit_checkpoint_dir", &self.audit_checkpoint_dir)
             .finish()
     }
 }
@@ -95,6 +105,8 @@ impl Default for ServerConfig {
             public_url: None,
             booth_keys: Vec::new(),
             office_contacts: std::collections::BTreeMap::new(),
+            audit_checkpoint_seconds: 300,
+            audit_checkpoint_dir: None,
         }
     }
 }
@@ -157,6 +169,9 @@ impl ServerConfig {
         }
         if !(1024..=16 * 1024 * 1024).contains(&self.max_body_bytes) {
             return Err("max_body_bytes: must be between 1024 and 16777216".into());
+        }
+        if self.audit_checkpoint_seconds == 0 {
+            return Err("audit_checkpoint_seconds: must be at least 1".into());
         }
         if !(1..=7 * 24 * 60).contains(&self.session_minutes) {
             return Err("session_minutes: must be between 1 and 10080".into());

@@ -8,6 +8,7 @@
 //! masked, except in [`maina_proto::ClearMyNumber`] after an audited reveal).
 
 pub mod applications;
+pub mod audit_checkpoint;
 pub mod cards;
 pub mod dates;
 mod error;

@@ -26,7 +26,7 @@ const AUDIT_GATHER_YIELDS: usize = 4;
 pub(crate) async fn audit_writer(
     pool: Pool,
     mut events: tokio::sync::mpsc::Receiver<QueuedAudit>,
-    key: [u8; 32],
+    key: std::sync::Arc<zeroize::Zeroizing<[u8; 32]>>,
 ) {
     while let Some(first) = events.recv().await {
         let mut batch = vec![first];
@@ -210,6 +210,38 @@ impl Store {
             }
         };
         rows.iter().map(audit_event).collect()
+    }
+
+    /// The head of the chain: the last event's sequence number and hash (0 and the
+    /// genesis hash for an empty trail). What an audit checkpoint signs.
+    pub async fn audit_head(&self) -> Result<(u64, [u8; 32])> {
+        let head = self
+            .read_optional("SELECT seq, hash FROM audit_head WHERE id = 1", &[])
+            .await?;
+        match head {
+            Some(row) => {
+                let hash = row
+                    .bytes(1)?
+                    .try_into()
+                    .map_err(|_| StoreError::Corrupt("audit head hash".into()))?;
+                Ok((row.key(0)?, hash))
+            }
+            None => Ok((0, GENESIS_HASH)),
+        }
+    }
+
+    /// The chain hash of event `seq` (the genesis hash for 0), if the trail has it.
+    pub async fn audit_hash_at(&self, seq: u64) -> Result<Option<Vec<u8>>> {
+        if seq == 0 {
+            return Ok(Some(GENESIS_HASH.to_vec()));
+        }
+        let row = self
+            .read_optional(
+                "SELECT hash FROM audit_events WHERE seq = $1",
+                &[to_i64(seq)?.into()],
+            )
+            .await?;
+        row.map(|row| row.bytes(0)).transpose()
     }
 
     /// Walks the whole chain: every event must follow the one before it, carry the

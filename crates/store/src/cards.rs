@@ -45,11 +45,11 @@ pub struct NewCertificate {
     pub der: Vec<u8>,
 }
 
-fn chip_place(card_id: &str) -> String {
+pub(crate) fn chip_place(card_id: &str) -> String {
     format!("card/{card_id}/chip")
 }
 
-fn certificate_place(serial: &str) -> String {
+pub(crate) fn certificate_place(serial: &str) -> String {
     format!("certificate/{serial}")
 }
 

@@ -44,7 +44,10 @@ pub use applications::{
 pub use audit::AuditReport;
 pub use backend::{now_micros, sqlite_url, Backend, Value};
 pub use cards::{CardRecord, CertificateRecord, NewCertificate};
-pub use crypto::{KeyError, Keys, SealError, SealFailure, Sealer, FIRST_KEY_ID, SEAL_FORMAT};
+pub use crypto::{
+    check_owner_only, create_private_dir, KeyError, Keys, ResealStep, SealError, SealFailure,
+    SealedCount, Sealer, FIRST_KEY_ID, SEAL_FORMAT,
+};
 pub use officers::{LoginFailure, Officer, LOCKOUT_THRESHOLD};
 pub use registry::*;
 
@@ -102,7 +105,8 @@ pub struct Store {
     // schedules of AES-GCM, the HMAC and the FF1 ciphers are a few kilobytes.
     sealer: Arc<Sealer>,
     blind_index: Arc<BlindIndex>,
-    audit_key: Arc<[u8; 32]>,
+    // Zeroized when the last clone of the store goes.
+    audit_key: Arc<zeroize::Zeroizing<[u8; 32]>>,
     authority: Arc<NumberAuthority>,
     audit_sender: tokio::sync::mpsc::Sender<audit::QueuedAudit>,
 }
@@ -121,18 +125,22 @@ impl Store {
     pub async fn open(url: &str, keys: &Keys) -> Result<Self> {
         let pool = Pool::open(url).await?;
         let authority = NumberAuthority::new(
-            &keys.derive("maina my-number ff1"),
-            &keys.derive("maina resident-code ff1"),
+            &keys.stable(crypto::MY_NUMBER_FF1_PURPOSE),
+            &keys.stable(crypto::RESIDENT_CODE_FF1_PURPOSE),
         )?;
         let (audit_sender, audit_events) = tokio::sync::mpsc::channel(4096);
-        let audit_key = *keys.derive(crypto::AUDIT_CHAIN_PURPOSE);
-        tokio::spawn(audit::audit_writer(pool.clone(), audit_events, audit_key));
+        let audit_key = Arc::new(keys.stable(crypto::AUDIT_CHAIN_PURPOSE));
+        tokio::spawn(audit::audit_writer(
+            pool.clone(),
+            audit_events,
+            audit_key.clone(),
+        ));
         let store = Self {
             pool,
-            // Data key 1: today the ring holds this one key (see `Sealer`).
-            sealer: Arc::new(Sealer::new(&keys.derive(crypto::SEAL_KEY_PURPOSE))),
-            blind_index: Arc::new(BlindIndex::new(&keys.derive(crypto::BLIND_INDEX_PURPOSE))),
-            audit_key: Arc::new(audit_key),
+            // Every data key of the key file: the newest seals (see `Sealer`).
+            sealer: Arc::new(Sealer::from_ring(&keys.data_keys(crypto::SEAL_KEY_PURPOSE))),
+            blind_index: Arc::new(BlindIndex::new(&keys.stable(crypto::BLIND_INDEX_PURPOSE))),
+            audit_key,
             authority: Arc::new(authority),
             audit_sender,
         };

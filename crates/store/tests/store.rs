@@ -1080,109 +1080,119 @@ async fn raw_execute(backend: &Backend, sql: &str) {
     }
 }
 
+/// The sealed columns of every table (each filled by [`fill_every_sealed_column`]).
+const SEALED_COLUMNS: [(&str, &str); 11] = [
+    ("residents", "registration"),
+    ("residents", "current"),
+    ("resident_events", "event"),
+    ("numbers", "retired_reason"),
+    ("notices", "form_id"),
+    ("applications", "details"),
+    ("applications", "photo"),
+    ("apply_links", "details"),
+    ("outbox", "message"),
+    ("cards", "chip"),
+    ("certificates", "der"),
+];
+
+/// Writes a value into every sealed column of every table; answers the resident's
+/// key.
+async fn fill_every_sealed_column(store: &Store) -> u64 {
+    use maina_core::application::Channel;
+    use maina_core::{ApplicationFormId, ReceiptNumber};
+    let registered = store
+        .register(japanese("山田").parse(today()).unwrap(), &admin("test"))
+        .await
+        .unwrap();
+    store
+        .change_number(
+            registered.resident_key,
+            today(),
+            NumberChangeReason::parse("leaked by an employer").unwrap(),
+            &admin("supervisor"),
+        )
+        .await
+        .unwrap();
+    let form = ApplicationFormId::new("131016".parse().unwrap(), 1234567890123456).unwrap();
+    store
+        .put_notice(registered.resident_key, &form, &admin("test"))
+        .await
+        .unwrap();
+    let birth = NaiveDate::from_ymd_opt(1990, 4, 1).unwrap();
+    let receipt = ReceiptNumber::new(987654321012345).unwrap();
+    let mail = maina_store::Mail {
+        to: "hanako@example.jp".into(),
+        subject: "受付".into(),
+        body: "本文".into(),
+    };
+    store
+        .submit_application(
+            &maina_store::NewApplication {
+                form_id: form,
+                receipt,
+                channel: Channel::Smartphone,
+                details: maina_store::ApplicationDetails {
+                    name: "山田 花子".into(),
+                    birth_date: birth,
+                    email: Some("hanako@example.jp".into()),
+                    language: "ja".into(),
+                    electronic_certificate: true,
+                    braille: false,
+                    receipt: receipt.as_digits(),
+                },
+                photo: Some(vec![0xFF, 0xD8, 0xFF]),
+            },
+            &admin("test"),
+            Some(mail.clone()),
+        )
+        .await
+        .unwrap();
+    let link = maina_store::ApplyLink {
+        form_id: form,
+        name: "山田 花子".into(),
+        email: "hanako@example.jp".into(),
+        language: "ja".into(),
+    };
+    let token = [3u8; 32];
+    store
+        .create_apply_link(
+            &token,
+            &link,
+            maina_store::now_micros() + 3_600_000_000,
+            &mail,
+        )
+        .await
+        .unwrap();
+    assert_eq!(store.apply_link(&token).await.unwrap(), Some(link));
+    store
+        .put_card(
+            "0123456789ABCDEF",
+            Some(registered.resident_key),
+            b"chip",
+            &[maina_store::NewCertificate {
+                serial: "AA01".into(),
+                ca: "auth".into(),
+                not_before: 1_700_000_000,
+                not_after: 4_000_000_000,
+                der: b"certificate".to_vec(),
+            }],
+            &admin("test"),
+        )
+        .await
+        .unwrap();
+    registered.resident_key
+}
+
 /// Every sealed column of every table holds the one sealed format, with the key id.
 #[tokio::test]
 async fn every_sealed_value_has_one_format_and_a_key_id() {
-    use maina_core::application::Channel;
-    use maina_core::{ApplicationFormId, ReceiptNumber};
     use maina_store::{Sealer, FIRST_KEY_ID, SEAL_FORMAT};
     for backend in backends("sealformat").await {
         let store = open(&backend.url).await;
-        let registered = store
-            .register(japanese("山田").parse(today()).unwrap(), &admin("test"))
-            .await
-            .unwrap();
-        store
-            .change_number(
-                registered.resident_key,
-                today(),
-                NumberChangeReason::parse("leaked by an employer").unwrap(),
-                &admin("supervisor"),
-            )
-            .await
-            .unwrap();
-        let form = ApplicationFormId::new("131016".parse().unwrap(), 1234567890123456).unwrap();
-        store
-            .put_notice(registered.resident_key, &form, &admin("test"))
-            .await
-            .unwrap();
-        let birth = NaiveDate::from_ymd_opt(1990, 4, 1).unwrap();
-        let receipt = ReceiptNumber::new(987654321012345).unwrap();
-        let mail = maina_store::Mail {
-            to: "hanako@example.jp".into(),
-            subject: "受付".into(),
-            body: "本文".into(),
-        };
-        store
-            .submit_application(
-                &maina_store::NewApplication {
-                    form_id: form,
-                    receipt,
-                    channel: Channel::Smartphone,
-                    details: maina_store::ApplicationDetails {
-                        name: "山田 花子".into(),
-                        birth_date: birth,
-                        email: Some("hanako@example.jp".into()),
-                        language: "ja".into(),
-                        electronic_certificate: true,
-                        braille: false,
-                        receipt: receipt.as_digits(),
-                    },
-                    photo: Some(vec![0xFF, 0xD8, 0xFF]),
-                },
-                &admin("test"),
-                Some(mail.clone()),
-            )
-            .await
-            .unwrap();
-        let link = maina_store::ApplyLink {
-            form_id: form,
-            name: "山田 花子".into(),
-            email: "hanako@example.jp".into(),
-            language: "ja".into(),
-        };
-        let token = [3u8; 32];
-        store
-            .create_apply_link(
-                &token,
-                &link,
-                maina_store::now_micros() + 3_600_000_000,
-                &mail,
-            )
-            .await
-            .unwrap();
-        assert_eq!(store.apply_link(&token).await.unwrap(), Some(link));
-        store
-            .put_card(
-                "0123456789ABCDEF",
-                Some(registered.resident_key),
-                b"chip",
-                &[maina_store::NewCertificate {
-                    serial: "AA01".into(),
-                    ca: "auth".into(),
-                    not_before: 1_700_000_000,
-                    not_after: 4_000_000_000,
-                    der: b"certificate".to_vec(),
-                }],
-                &admin("test"),
-            )
-            .await
-            .unwrap();
+        fill_every_sealed_column(&store).await;
         store.close().await;
         drop(store);
-        for (table, column) in [
-            ("residents", "registration"),
-            ("residents", "current"),
-            ("resident_events", "event"),
-            ("numbers", "retired_reason"),
-            ("notices", "form_id"),
-            ("applications", "details"),
-            ("applications", "photo"),
-            ("apply_links", "details"),
-            ("outbox", "message"),
-            ("cards", "chip"),
-            ("certificates", "der"),
-        ] {
+        for (table, column) in SEALED_COLUMNS {
             let blobs = raw_rows(
                 &backend,
                 &format!("SELECT {column} FROM {table} WHERE {column} IS NOT NULL"),
@@ -1235,3 +1245,6 @@ async fn an_older_seal_format_is_refused_at_open() {
         );
     }
 }
+
+#[path = "store/key_rotation.rs"]
+mod key_rotation;

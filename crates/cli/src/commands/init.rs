@@ -14,6 +14,10 @@ pub async fn run(context: &Context) -> Result<()> {
         context.key_path().display()
     );
     println!(
+        "  audit checkpoint key: {} (signs the audit checkpoints; keep it with the key file)",
+        context.checkpoint_key_path().display()
+    );
+    println!(
         "  database: {} ({})",
         redact_url(&context.db_url()),
         store.backend().name()

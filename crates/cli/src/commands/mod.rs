@@ -6,6 +6,7 @@ pub mod card_reader;
 pub mod demo;
 pub mod import;
 pub mod init;
+pub mod keys;
 pub mod municipality;
 pub mod notice;
 pub mod number;

@@ -82,6 +82,19 @@ pub async fn run(context: &Context, command: NoticeCommand) -> Result<()> {
         .await
 }
 
+/// Writes a file readable by its owner only (0600 when it is created).
+fn write_private(path: &Path, content: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path)?.write_all(content)
+}
+
 /// Writes the letters not printed yet (of one municipality, or all), at most
 /// `limit` of them: the use case gives each batch, both cores render it.
 async fn print(
@@ -93,7 +106,8 @@ async fn print(
     limit: Option<u64>,
 ) -> Result<()> {
     let font = load_font(font)?;
-    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    // The letters carry My Numbers: the directory and the files are the owner's only.
+    maina_store::create_private_dir(out).with_context(|| format!("creating {}", out.display()))?;
     let limit = limit.unwrap_or(u64::MAX);
     let progress = indicatif::ProgressBar::new_spinner();
     progress.set_style(
@@ -133,7 +147,7 @@ async fn print(
         }
         for (pending, pdf) in letters.iter().zip(rendered) {
             let path = out.join(format!("{}.pdf", pending.resident_code.as_digits()));
-            std::fs::write(&path, pdf?).with_context(|| format!("writing {}", path.display()))?;
+            write_private(&path, &pdf?).with_context(|| format!("writing {}", path.display()))?;
             service.notice_printed(who, pending.resident_key).await?;
             printed += 1;
             progress.inc(1);

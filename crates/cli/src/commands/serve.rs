@@ -6,6 +6,7 @@ use crate::context::Context;
 use crate::logging;
 use anyhow::Result;
 use maina_server::{LogFormat, ServerConfig};
+use maina_service::audit_checkpoint::{self, CheckpointWriter};
 use maina_store::Store;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -17,7 +18,7 @@ pub struct ServeArgs {
     /// TOML configuration file (keys: listen, log_format, max_body_bytes,
     /// session_minutes, secure_cookies, login_attempts_per_minute, smtp_url,
     /// smtp_ca_file, mail_from, mail_retry_seconds, public_url, booth_keys,
-    /// office_contacts).
+    /// office_contacts, audit_checkpoint_seconds, audit_checkpoint_dir).
     #[arg(long, env = "MAINA_CONFIG")]
     config: Option<PathBuf>,
     /// Address to listen on [default: 127.0.0.1:8080].
@@ -110,6 +111,16 @@ pub async fn serve(context: &Context, store: &Store, config: ServerConfig) -> Re
         );
     }
     let listen = config.listen;
+    let checkpoint_dir = config
+        .audit_checkpoint_dir
+        .clone()
+        .unwrap_or_else(|| context.default_checkpoint_dir());
+    let checkpoints = CheckpointWriter::open(&context.checkpoint_key_path(), &checkpoint_dir)?;
+    let checkpoint_worker = tokio::spawn(audit_checkpoint::worker(
+        store.clone(),
+        checkpoints.clone(),
+        std::time::Duration::from_secs(config.audit_checkpoint_seconds),
+    ));
     let mut state = maina_server::AppState::new(store.clone(), config);
     if maina_pki::Authorities::exist(&context.pki_dir()) {
         state = state.with_authorities(pki::load_authorities(context)?);
@@ -123,8 +134,15 @@ pub async fn serve(context: &Context, store: &Store, config: ServerConfig) -> Re
         println!("maina listening on http://{addr} ({backend})");
     })
     .await?;
+    checkpoint_worker.abort();
+    // The last checkpoint: the head as the server leaves it.
+    let checkpoint = checkpoints.write(store).await?;
     store.close().await;
-    println!("maina stopped");
+    println!(
+        "maina stopped (audit checkpoint of event {} in {})",
+        checkpoint.seq,
+        checkpoint_dir.display()
+    );
     Ok(())
 }
 

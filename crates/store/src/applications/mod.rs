@@ -101,23 +101,23 @@ fn same(a: &[u8], b: &[u8]) -> bool {
     bool::from(subtle::ConstantTimeEq::ct_eq(a, b))
 }
 
-fn details_place(id: u64) -> String {
+pub(crate) fn details_place(id: u64) -> String {
     format!("application/{id}/details")
 }
 
-fn photo_place(id: u64) -> String {
+pub(crate) fn photo_place(id: u64) -> String {
     format!("application/{id}/photo")
 }
 
-fn notice_place(resident: u64) -> String {
+pub(crate) fn notice_place(resident: u64) -> String {
     format!("notice/{resident}/form")
 }
 
-fn apply_link_place(token_hash: &[u8; 32]) -> String {
+pub(crate) fn apply_link_place(token_hash: &[u8; 32]) -> String {
     format!("apply-link/{}", hex::encode(token_hash))
 }
 
-fn outbox_place(id: u64) -> String {
+pub(crate) fn outbox_place(id: u64) -> String {
     format!("outbox/{id}")
 }
 

@@ -159,9 +159,31 @@ fn spawn_checkpointer(
     Ok(())
 }
 
+/// Creates a missing database file readable by its owner only. SQLite gives its
+/// `-wal` and `-shm` files the database file's permissions, so they are 0600 too.
+fn create_private_file(path: &str) -> Result<()> {
+    if path.is_empty() || path.starts_with(':') || std::path::Path::new(path).exists() {
+        return Ok(());
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(error) => Err(StoreError::Sqlite(format!("creating {path}: {error}"))),
+    }
+}
+
 impl Pool {
-    /// Opens a SQLite file (created if missing) with one writer and `readers` readers.
+    /// Opens a SQLite file (created if missing, 0600) with one writer and `readers`
+    /// readers.
     pub(crate) fn sqlite(path: &str, readers: usize) -> Result<Self> {
+        create_private_file(path)?;
         let writer = open_sqlite(path, 40)?;
         writer
             .execute_batch(&format!(

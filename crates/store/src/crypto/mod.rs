@@ -3,10 +3,13 @@
 
 mod blind_index;
 mod keys;
+mod rotation;
 mod seal;
 
 pub(crate) use blind_index::BlindIndex;
-pub use keys::{KeyError, Keys};
+pub use keys::{check_owner_only, create_private_dir, KeyError, Keys};
+pub(crate) use keys::{MY_NUMBER_FF1_PURPOSE, RESIDENT_CODE_FF1_PURPOSE};
+pub use rotation::{ResealStep, SealedCount};
 pub use seal::{SealError, SealFailure, Sealer, FIRST_KEY_ID, SEAL_FORMAT};
 
 use crate::backend::Query;

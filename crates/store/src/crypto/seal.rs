@@ -81,6 +81,24 @@ impl Sealer {
         }
     }
 
+    /// A ring of `(id, key)` pairs in ascending id order; the last one seals. An
+    /// empty ring seals nothing and opens nothing.
+    pub fn from_ring(keys: &[(u32, zeroize::Zeroizing<[u8; 32]>)]) -> Self {
+        let mut sealer = Self {
+            current: keys.last().map(|(id, _)| *id).unwrap_or(FIRST_KEY_ID),
+            ring: Vec::with_capacity(keys.len()),
+        };
+        for (id, key) in keys {
+            sealer.rotate(*id, key);
+        }
+        sealer
+    }
+
+    /// The ids of the keys the ring holds.
+    pub fn key_ids(&self) -> Vec<u32> {
+        self.ring.iter().map(|(id, _)| *id).collect()
+    }
+
     /// Adds (or replaces) key `id` and seals with it from now on; the other keys
     /// still open what they sealed.
     pub fn rotate(&mut self, id: u32, key: &[u8; 32]) {

@@ -130,19 +130,19 @@ pub enum NumberStatus {
     NotIssued,
 }
 
-fn registration_place(key: u64) -> String {
+pub(crate) fn registration_place(key: u64) -> String {
     format!("residents/{key}/registration")
 }
 
-fn current_place(key: u64, version: u64) -> String {
+pub(crate) fn current_place(key: u64, version: u64) -> String {
     format!("residents/{key}/v{version}")
 }
 
-fn event_place(key: u64, version: u64) -> String {
+pub(crate) fn event_place(key: u64, version: u64) -> String {
     format!("resident_events/{key}/v{version}")
 }
 
-fn number_place(number_key: u64) -> String {
+pub(crate) fn number_place(number_key: u64) -> String {
     format!("numbers/{number_key}")
 }
 
