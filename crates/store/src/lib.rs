@@ -43,7 +43,7 @@ pub use applications::{
 };
 pub use audit::AuditReport;
 pub use backend::{now_micros, sqlite_url, Backend, Value};
-pub use cards::{CardRecord, CertificateRecord, NewCertificate};
+pub use cards::{CardRecord, CertificateRecord, NewCertificate, NewCrl, StoredCrl};
 pub use crypto::{KeyError, Keys, SealError, SealFailure, Sealer, FIRST_KEY_ID, SEAL_FORMAT};
 pub use officers::{LoginFailure, Officer, LOCKOUT_THRESHOLD};
 pub use registry::*;
