@@ -47,9 +47,11 @@ pub enum LinkEvent<'a> {
 }
 
 /// Keeps `card` attached to vpcd at `address`, connecting again whenever the link
-/// drops; returns only when a connection cannot be set up. `save` receives the
-/// card's content whenever a command changed it (a PIN counter), before the answer
-/// leaves; `report` hears of the link's events.
+/// drops; returns only when a connection cannot be set up or `save` fails. `save`
+/// receives the card's content whenever a command changed it (a PIN counter),
+/// before the answer leaves; a failed save stops the link unanswered (the card in
+/// memory may be stale: another process saved it). `report` hears of the link's
+/// events.
 pub fn attach<E>(
     card: &mut Card,
     address: &str,
@@ -77,6 +79,7 @@ where
         announced = false;
         match serve(card, &mut stream, &mut save) {
             Ok(()) => report(LinkEvent::Closed),
+            Err(error @ VpcdError::Save(_)) => return Err(error),
             Err(error) => report(LinkEvent::Failed(&error)),
         }
         card.power_off();

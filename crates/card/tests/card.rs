@@ -452,4 +452,50 @@ mod vpcd_link {
         assert!(matches!(error, VpcdError::Save(_)), "{error}");
         assert!(error.to_string().contains("database gone"));
     }
+
+    #[test]
+    fn an_attached_card_stops_when_its_save_is_refused() {
+        // Another process saved the card (the store refuses a save of a stale
+        // version): `attach` stops instead of connecting again with its stale copy,
+        // which would count PIN tries from the old number.
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let address = listener.local_addr().unwrap().to_string();
+        let (reconnected_tx, reconnected_rx) = mpsc::channel::<()>();
+        let chip = std::thread::spawn(move || {
+            let mut card = new_card();
+            vpcd::attach(
+                &mut card,
+                &address,
+                |_: &[u8]| Err(std::io::Error::other("saved by another process")),
+                |event| {
+                    if matches!(event, vpcd::LinkEvent::Attached) {
+                        let _ = reconnected_tx.send(());
+                    }
+                },
+            )
+        });
+        let (mut vpcd, _) = listener.accept().unwrap();
+        reconnected_rx.recv().unwrap();
+        send(
+            &mut vpcd,
+            &hex::decode("00A4040C0AD392F000260100000001").unwrap(),
+        );
+        assert_eq!(receive(&mut vpcd), vec![0x90, 0x00]);
+        send(&mut vpcd, &hex::decode("00A4020C020018").unwrap());
+        assert_eq!(receive(&mut vpcd), vec![0x90, 0x00]);
+        send(&mut vpcd, &hex::decode("002000800430303030").unwrap());
+        let (done_tx, done_rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = done_tx.send(chip.join());
+        });
+        let result = done_rx
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .expect("attach returned instead of connecting again");
+        let error = result.unwrap().unwrap_err();
+        assert!(matches!(error, VpcdError::Save(_)), "{error}");
+        // The wrong PIN was not answered.
+        let mut rest = Vec::new();
+        let _ = vpcd.read_to_end(&mut rest);
+        assert!(rest.is_empty(), "{rest:?}");
+    }
 }

@@ -901,7 +901,8 @@ fn a_card_in_a_pcsc_reader_works_with_opensc_openssl_and_maina() {
     .contains("signature valid"));
     assert!(ok(maina(data, &["card", "auth", "--pin", "1234"])).contains("authenticated"));
 
-    // The CA, the CRL and the OCSP responder, checked by openssl.
+    // The chain (root, issuing CA), the CRL and the OCSP responder, checked by
+    // openssl.
     ok(maina(
         data,
         &[
@@ -915,6 +916,17 @@ fn a_card_in_a_pcsc_reader_works_with_opensc_openssl_and_maina() {
     ));
     ok(maina(
         data,
+        &[
+            "pki",
+            "root-cert",
+            "--ca",
+            "sign",
+            "--out",
+            &file("sign-root.pem"),
+        ],
+    ));
+    ok(maina(
+        data,
         &["pki", "crl", "--ca", "sign", "--out", &file("sign.crl")],
     ));
     let (ok_, text) = run(
@@ -923,6 +935,8 @@ fn a_card_in_a_pcsc_reader_works_with_opensc_openssl_and_maina() {
             "verify",
             "-crl_check",
             "-CAfile",
+            &file("sign-root.pem"),
+            "-untrusted",
             &file("sign-ca.pem"),
             "-CRLfile",
             &file("sign.crl"),
@@ -940,7 +954,7 @@ fn a_card_in_a_pcsc_reader_works_with_opensc_openssl_and_maina() {
                 "-issuer",
                 &file("sign-ca.pem"),
                 "-CAfile",
-                &file("sign-ca.pem"),
+                &file("sign-root.pem"),
                 "-cert",
                 &file("sign.pem"),
             ],
@@ -1019,6 +1033,8 @@ fn a_card_in_a_pcsc_reader_works_with_opensc_openssl_and_maina() {
             "verify",
             "-crl_check",
             "-CAfile",
+            &file("sign-root.pem"),
+            "-untrusted",
             &file("sign-ca.pem"),
             "-CRLfile",
             &file("sign.crl"),
@@ -1045,6 +1061,122 @@ fn a_card_in_a_pcsc_reader_works_with_opensc_openssl_and_maina() {
         audit.contains("card.create") && audit.contains("card.revoke:lost-card"),
         "{audit}"
     );
+}
+
+/// Every key file under `dir` whose certificate (next to it) is self-signed: a
+/// root's key.
+fn root_keys_under(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(next) = pending.pop() {
+        for entry in std::fs::read_dir(&next).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                pending.push(path);
+                continue;
+            }
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            let Some(stem) = name.strip_suffix(".key.pem") else {
+                continue;
+            };
+            let certificate = path.with_file_name(format!("{stem}.pem"));
+            let (_, subject) = run(
+                "openssl",
+                &[
+                    "x509",
+                    "-in",
+                    certificate.to_str().unwrap(),
+                    "-noout",
+                    "-subject",
+                ],
+            );
+            let (_, issuer) = run(
+                "openssl",
+                &[
+                    "x509",
+                    "-in",
+                    certificate.to_str().unwrap(),
+                    "-noout",
+                    "-issuer",
+                ],
+            );
+            if subject.trim_start_matches("subject=") == issuer.trim_start_matches("issuer=") {
+                found.push(path);
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn the_root_ca_keys_stay_out_of_the_data_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    ok(maina(&data, &["init"]));
+    assert_eq!(root_keys_under(&data), Vec::<std::path::PathBuf>::new());
+    // By default the roots go next to the data directory, to be carried offline.
+    let roots = dir.path().join("data-pki-root");
+    assert_eq!(root_keys_under(&roots).len(), 2);
+    // Nothing the server loads needs them.
+    let offline = dir.path().join("offline");
+    std::fs::rename(&roots, &offline).unwrap();
+    let status = ok(maina(&data, &["pki", "status"]));
+    assert!(
+        status.contains("auth: root until") && status.contains("sign: root until"),
+        "{status}"
+    );
+    // Renewals: the issuing CA from the offline root, the responder online.
+    let renewed = ok(maina(
+        &data,
+        &[
+            "pki",
+            "renew-ca",
+            "--ca",
+            "auth",
+            "--root-dir",
+            offline.to_str().unwrap(),
+        ],
+    ));
+    assert!(renewed.contains("same key"), "{renewed}");
+    assert!(fails(maina(
+        &data,
+        &[
+            "pki",
+            "renew-ca",
+            "--ca",
+            "auth",
+            "--root-dir",
+            data.to_str().unwrap()
+        ]
+    ))
+    .contains("no root keys"));
+    ok(maina(&data, &["pki", "renew-responder", "--ca", "sign"]));
+    ok(maina(
+        &data,
+        &[
+            "pki",
+            "crl",
+            "--ca",
+            "auth",
+            "--out",
+            dir.path().join("auth.crl").to_str().unwrap(),
+        ],
+    ));
+
+    // `maina demo` too (the roots' directory named by the environment).
+    let demo = dir.path().join("demo");
+    let demo_roots = dir.path().join("demo-roots");
+    let output = Command::new(MAINA)
+        .arg("--data")
+        .arg(&demo)
+        .args(["demo", "--no-serve", "--residents", "3"])
+        .env("MAINA_PKI_ROOT_DIR", &demo_roots)
+        .env_remove("MAINA_DATABASE_URL")
+        .output()
+        .unwrap();
+    ok(output);
+    assert_eq!(root_keys_under(&demo), Vec::<std::path::PathBuf>::new());
+    assert_eq!(root_keys_under(&demo_roots).len(), 2);
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! The two certificate authorities, issuance and revocation lists.
 
 use crate::facts::HolderFacts;
+use crate::files;
 use crate::key::{sha256, KeyPair, PublicKey};
 use crate::{x509_time, PkiError, Result};
 use chrono::{DateTime, Utc};
@@ -8,7 +9,7 @@ use der::asn1::{BitString, Ia5String, ObjectIdentifier, OctetString};
 use der::{Decode, Encode};
 use serde::{Deserialize, Serialize};
 use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::str::FromStr;
 use x509_cert::certificate::{Certificate, TbsCertificate, Version};
 use x509_cert::crl::{CertificateList, RevokedCert, TbsCertList};
@@ -59,10 +60,27 @@ impl CaKind {
         Self::ALL.into_iter().find(|kind| kind.code() == code)
     }
 
-    fn common_name(self) -> &'static str {
+    /// The issuing CA's name (the card certificates' issuer).
+    pub(crate) fn common_name(self) -> &'static str {
         match self {
             Self::Authentication => "maina User Authentication CA",
             Self::Signature => "maina Digital Signature CA",
+        }
+    }
+
+    /// The root's name (the offline trust anchor).
+    pub(crate) fn root_common_name(self) -> &'static str {
+        match self {
+            Self::Authentication => "maina User Authentication Root CA",
+            Self::Signature => "maina Digital Signature Root CA",
+        }
+    }
+
+    /// The delegated OCSP responder's name.
+    pub(crate) fn responder_common_name(self) -> &'static str {
+        match self {
+            Self::Authentication => "maina User Authentication OCSP Responder",
+            Self::Signature => "maina Digital Signature OCSP Responder",
         }
     }
 }
@@ -184,13 +202,103 @@ impl std::fmt::Debug for Authority {
     }
 }
 
-fn extension<E: AsExtension>(value: &E, subject: &Name) -> Result<Extension> {
+/// `CN=common_name,O=maina,C=JP`.
+pub(crate) fn maina_name(common_name: &str) -> Result<Name> {
+    Ok(Name::from_str(&format!("CN={common_name},O=maina,C=JP"))?)
+}
+
+pub(crate) fn years_after(now: DateTime<Utc>, years: u32) -> Result<DateTime<Utc>> {
+    now.checked_add_months(chrono::Months::new(12 * years))
+        .ok_or_else(|| PkiError::Invalid("CA validity out of range".into()))
+}
+
+/// Who signs a certificate: the key, the name it goes by, and its key identifier
+/// (`None` for a self-signed root).
+pub(crate) struct CaSigner<'a> {
+    pub key: &'a KeyPair,
+    pub name: &'a Name,
+    pub key_id: Option<&'a [u8]>,
+}
+
+impl CaSigner<'_> {
+    /// Signs a certificate for `spki` named `subject` with these extensions (the
+    /// authority key identifier is added here).
+    pub(crate) fn sign(
+        &self,
+        serial: &Serial,
+        subject: Name,
+        spki: SubjectPublicKeyInfoOwned,
+        validity: Validity,
+        mut extensions: Vec<Extension>,
+    ) -> Result<Vec<u8>> {
+        if let Some(key_id) = self.key_id {
+            extensions.push(extension(
+                &AuthorityKeyIdentifier {
+                    key_identifier: Some(OctetString::new(key_id.to_vec())?),
+                    authority_cert_issuer: None,
+                    authority_cert_serial_number: None,
+                },
+                &subject,
+            )?);
+        }
+        let tbs = TbsCertificate {
+            version: Version::V3,
+            serial_number: serial.to_x509()?,
+            signature: sha256_with_rsa(),
+            issuer: self.name.clone(),
+            validity,
+            subject,
+            subject_public_key_info: spki,
+            issuer_unique_id: None,
+            subject_unique_id: None,
+            extensions: Some(extensions),
+        };
+        let signature = sign_tbs(self.key, &tbs)?;
+        Ok(Certificate {
+            tbs_certificate: tbs,
+            signature_algorithm: sha256_with_rsa(),
+            signature,
+        }
+        .to_der()?)
+    }
+}
+
+/// A CA certificate for `key` named `subject`, signed by `signer`.
+fn ca_certificate(
+    signer: &CaSigner<'_>,
+    key: &KeyPair,
+    subject: Name,
+    validity: Validity,
+    path_len: u8,
+) -> Result<Vec<u8>> {
+    let spki = SubjectPublicKeyInfoOwned::from_der(&key.public_key_der()?)?;
+    let extensions = vec![
+        extension(
+            &BasicConstraints {
+                ca: true,
+                path_len_constraint: Some(path_len),
+            },
+            &subject,
+        )?,
+        extension(
+            &KeyUsage(KeyUsages::KeyCertSign | KeyUsages::CRLSign),
+            &subject,
+        )?,
+        extension(
+            &SubjectKeyIdentifier(OctetString::new(key_identifier(&spki))?),
+            &subject,
+        )?,
+    ];
+    signer.sign(&Serial::random()?, subject, spki, validity, extensions)
+}
+
+pub(crate) fn extension<E: AsExtension>(value: &E, subject: &Name) -> Result<Extension> {
     Ok(value.to_extension(subject, &[])?)
 }
 
 /// The key identifier of a public key: SHA-256 of the key bits, truncated to 20 bytes
 /// (RFC 7093 method 1).
-fn key_identifier(spki: &SubjectPublicKeyInfoOwned) -> Vec<u8> {
+pub(crate) fn key_identifier(spki: &SubjectPublicKeyInfoOwned) -> Vec<u8> {
     let digest = sha256(spki.subject_public_key.raw_bytes());
     digest.get(..20).map(<[u8]>::to_vec).unwrap_or_default()
 }
@@ -201,57 +309,53 @@ fn sign_tbs(key: &KeyPair, tbs: &impl Encode) -> Result<BitString> {
 }
 
 impl Authority {
-    /// A new authority with a fresh key and a self-signed certificate valid for
-    /// `years` years from `now`.
+    /// A new root authority: a fresh key and a self-signed certificate valid for
+    /// `years` years from `now`. A root signs only issuing CAs (and could issue
+    /// cards directly, as the benchmarks' one-level CA does).
     pub fn create(kind: CaKind, now: DateTime<Utc>, years: u32) -> Result<Self> {
         let key = KeyPair::generate()?;
-        let name = Name::from_str(&format!("CN={},O=maina,C=JP", kind.common_name()))?;
-        let spki = SubjectPublicKeyInfoOwned::from_der(&key.public_key_der()?)?;
-        let key_id = key_identifier(&spki);
-        let not_after = now
-            .checked_add_months(chrono::Months::new(12 * years))
-            .ok_or_else(|| PkiError::Invalid("CA validity out of range".into()))?;
-        let extensions = vec![
-            extension(
-                &BasicConstraints {
-                    ca: true,
-                    path_len_constraint: Some(0),
-                },
-                &name,
-            )?,
-            extension(
-                &KeyUsage(
-                    KeyUsages::KeyCertSign | KeyUsages::CRLSign | KeyUsages::DigitalSignature,
-                ),
-                &name,
-            )?,
-            extension(
-                &SubjectKeyIdentifier(OctetString::new(key_id.clone())?),
-                &name,
-            )?,
-        ];
-        let tbs = TbsCertificate {
-            version: Version::V3,
-            serial_number: Serial::random()?.to_x509()?,
-            signature: sha256_with_rsa(),
-            issuer: name.clone(),
-            validity: Validity {
-                not_before: x509_time(now)?,
-                not_after: x509_time(not_after)?,
+        let name = maina_name(kind.root_common_name())?;
+        let der = ca_certificate(
+            &CaSigner {
+                key: &key,
+                name: &name,
+                key_id: None,
             },
-            subject: name,
-            subject_public_key_info: spki,
-            issuer_unique_id: None,
-            subject_unique_id: None,
-            extensions: Some(extensions),
-        };
-        let signature = sign_tbs(&key, &tbs)?;
-        let certificate = Certificate {
-            tbs_certificate: tbs,
-            signature_algorithm: sha256_with_rsa(),
-            signature,
-        };
-        Self::from_parts(kind, key, certificate.to_der()?)
+            &key,
+            name.clone(),
+            Validity {
+                not_before: x509_time(now)?,
+                not_after: x509_time(years_after(now, years)?)?,
+            },
+            1,
+        )?;
+        Self::from_parts(kind, key, der)
+    }
+
+    /// An issuing CA below this root: `key` (the issuing CA's own, kept on the
+    /// server) certified for `years` years from `now`, able to sign certificates
+    /// that end entities (cards, the OCSP responder) hold, and CRLs.
+    pub fn certify_issuing_ca(
+        &self,
+        key: &KeyPair,
+        now: DateTime<Utc>,
+        years: u32,
+    ) -> Result<Authority> {
+        let der = ca_certificate(
+            &CaSigner {
+                key: &self.key,
+                name: self.name(),
+                key_id: Some(&self.key_id),
+            },
+            key,
+            maina_name(self.kind.common_name())?,
+            Validity {
+                not_before: x509_time(now)?,
+                not_after: x509_time(years_after(now, years)?)?,
+            },
+            0,
+        )?;
+        Authority::from_parts(self.kind, key.clone(), der)
     }
 
     fn from_parts(kind: CaKind, key: KeyPair, certificate_der: Vec<u8>) -> Result<Self> {
@@ -277,51 +381,15 @@ impl Authority {
         })
     }
 
-    fn paths(dir: &Path, kind: CaKind) -> (PathBuf, PathBuf) {
-        (
-            dir.join(format!("ca-{}.key.pem", kind.code())),
-            dir.join(format!("ca-{}.pem", kind.code())),
-        )
-    }
-
-    /// Writes the key (readable by its owner only) and the certificate; never
-    /// overwrites a key.
-    pub fn save(&self, dir: &Path) -> Result<()> {
-        let (key_path, cert_path) = Self::paths(dir, self.kind);
-        if key_path.exists() {
-            return Err(PkiError::Exists { path: key_path });
-        }
-        let io = |path: &Path| {
-            let path = path.to_path_buf();
-            move |source| PkiError::Io { path, source }
-        };
-        std::fs::create_dir_all(dir).map_err(io(dir))?;
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            options.mode(0o600);
-        }
-        let mut file = options.open(&key_path).map_err(io(&key_path))?;
-        std::io::Write::write_all(&mut file, &self.key.to_pem()?).map_err(io(&key_path))?;
-        file.sync_all().map_err(io(&key_path))?;
-        std::fs::write(&cert_path, self.certificate_pem()?).map_err(io(&cert_path))?;
-        Ok(())
+    /// Writes the key (readable by its owner only) and the certificate as
+    /// `DIR/STEM.key.pem` and `DIR/STEM.pem`; never overwrites a key.
+    pub fn save(&self, dir: &Path, stem: &str) -> Result<()> {
+        files::save_key_and_certificate(dir, stem, &self.key, &self.certificate_pem()?)
     }
 
     /// Loads an authority written by [`Authority::save`].
-    pub fn load(dir: &Path, kind: CaKind) -> Result<Self> {
-        let (key_path, cert_path) = Self::paths(dir, kind);
-        let read = |path: &Path| {
-            std::fs::read(path).map_err(|source| PkiError::Io {
-                path: path.to_path_buf(),
-                source,
-            })
-        };
-        let key = KeyPair::from_pem(&read(&key_path)?)?;
-        let pem = read(&cert_path)?;
-        let der = openssl::x509::X509::from_pem(&pem)?.to_der()?;
+    pub fn load(dir: &Path, stem: &str, kind: CaKind) -> Result<Self> {
+        let (key, der) = files::load_key_and_certificate(dir, stem)?;
         Self::from_parts(kind, key, der)
     }
 
@@ -343,6 +411,11 @@ impl Authority {
 
     pub fn name(&self) -> &Name {
         &self.certificate.tbs_certificate.subject
+    }
+
+    /// When this authority's certificate ends.
+    pub fn not_after(&self) -> DateTime<Utc> {
+        crate::from_x509_time(&self.certificate.tbs_certificate.validity.not_after)
     }
 
     pub(crate) fn key(&self) -> &KeyPair {
@@ -370,7 +443,7 @@ impl Authority {
         }
         let spki = SubjectPublicKeyInfoOwned::from_der(&request.public_key_der)?;
         PublicKey::from_spki_der(&request.public_key_der)?;
-        let subject = Name::from_str(&format!("CN={},O=maina,C=JP", request.subject_cn))?;
+        let subject = maina_name(&request.subject_cn)?;
         let usage = match self.kind {
             CaKind::Authentication => KeyUsage(KeyUsages::DigitalSignature.into()),
             CaKind::Signature => KeyUsage(KeyUsages::DigitalSignature | KeyUsages::NonRepudiation),
@@ -386,14 +459,6 @@ impl Authority {
             extension(&usage, &subject)?,
             extension(
                 &SubjectKeyIdentifier(OctetString::new(key_identifier(&spki))?),
-                &subject,
-            )?,
-            extension(
-                &AuthorityKeyIdentifier {
-                    key_identifier: Some(OctetString::new(self.key_id.clone())?),
-                    authority_cert_issuer: None,
-                    authority_cert_serial_number: None,
-                },
                 &subject,
             )?,
         ];
@@ -424,31 +489,29 @@ impl Authority {
                 &subject,
             )?);
         }
-        let tbs = TbsCertificate {
-            version: Version::V3,
-            serial_number: request.serial.to_x509()?,
-            signature: sha256_with_rsa(),
-            issuer: self.name().clone(),
-            validity: Validity {
+        let der = self.signer().sign(
+            &request.serial,
+            subject,
+            spki,
+            Validity {
                 not_before: x509_time(request.not_before)?,
                 not_after: x509_time(request.not_after)?,
             },
-            subject,
-            subject_public_key_info: spki,
-            issuer_unique_id: None,
-            subject_unique_id: None,
-            extensions: Some(extensions),
-        };
-        let signature = sign_tbs(&self.key, &tbs)?;
-        let certificate = Certificate {
-            tbs_certificate: tbs,
-            signature_algorithm: sha256_with_rsa(),
-            signature,
-        };
+            extensions,
+        )?;
         Ok(Issued {
             serial: request.serial.clone(),
-            der: certificate.to_der()?,
+            der,
         })
+    }
+
+    /// This authority as the signer of the certificates it issues.
+    pub(crate) fn signer(&self) -> CaSigner<'_> {
+        CaSigner {
+            key: &self.key,
+            name: self.name(),
+            key_id: Some(&self.key_id),
+        }
     }
 
     /// A signed CRL (v2) listing `revoked`, with its number and reason codes.
@@ -497,44 +560,5 @@ impl Authority {
             signature,
         }
         .to_der()?)
-    }
-}
-
-/// Both authorities, as `maina init` creates them in the data directory's `pki/`.
-#[derive(Debug)]
-pub struct Authorities {
-    pub auth: Authority,
-    pub sign: Authority,
-}
-
-impl Authorities {
-    /// Creates both authorities (valid 20 years) and writes them to `dir`.
-    pub fn create(dir: &Path, now: DateTime<Utc>) -> Result<Self> {
-        let auth = Authority::create(CaKind::Authentication, now, 20)?;
-        let sign = Authority::create(CaKind::Signature, now, 20)?;
-        auth.save(dir)?;
-        sign.save(dir)?;
-        Ok(Self { auth, sign })
-    }
-
-    pub fn load(dir: &Path) -> Result<Self> {
-        Ok(Self {
-            auth: Authority::load(dir, CaKind::Authentication)?,
-            sign: Authority::load(dir, CaKind::Signature)?,
-        })
-    }
-
-    /// Whether `dir` holds the authorities' files.
-    pub fn exist(dir: &Path) -> bool {
-        CaKind::ALL
-            .iter()
-            .all(|kind| Authority::paths(dir, *kind).0.exists())
-    }
-
-    pub fn get(&self, kind: CaKind) -> &Authority {
-        match kind {
-            CaKind::Authentication => &self.auth,
-            CaKind::Signature => &self.sign,
-        }
     }
 }

@@ -1,6 +1,7 @@
-//! maina's card PKI (JPKI): two certificate authorities, one for user-authentication
-//! certificates and one for signature certificates (RSA-2048, SHA-256); issuance for a
-//! card's public keys, revocation lists, an OCSP responder (RFC 6960) and the checks a
+//! maina's card PKI (JPKI): two hierarchies, one for user-authentication certificates
+//! and one for signature certificates (RSA-2048, SHA-256), each an offline root, an
+//! issuing CA and a delegated OCSP responder; issuance for a card's public keys,
+//! revocation lists, the OCSP answers (RFC 6960, RFC 5019's profile) and the checks a
 //! relying party makes (chain, validity period, revocation).
 //!
 //! The RSA arithmetic is OpenSSL's (through the `openssl` crate): it is the reference
@@ -10,18 +11,23 @@
 
 mod ca;
 mod facts;
+mod files;
+mod hierarchy;
 mod key;
 mod ocsp;
 pub mod pem;
+mod responder;
 mod verify;
 
-pub use ca::{
-    Authorities, Authority, CaKind, CertificateRequest, Issued, Revocation, RevocationReason,
-    Serial,
-};
+pub use ca::{Authority, CaKind, CertificateRequest, Issued, Revocation, RevocationReason, Serial};
 pub use facts::{HolderFacts, OID_ADDRESS, OID_BIRTH_DATE, OID_NAME, OID_SEX};
+pub use hierarchy::{Authorities, Hierarchy, Roots, ISSUING_CA_YEARS, RESPONDER_DAYS, ROOT_YEARS};
 pub use key::{digest_info_sha256, sha256, KeyPair, PublicKey};
-pub use ocsp::{malformed_response as ocsp_malformed_response, CertState, OcspQuery};
+pub use ocsp::{
+    malformed_response as ocsp_malformed_response,
+    unauthorized_response as ocsp_unauthorized_response, CertState, OcspQuery,
+};
+pub use responder::{Responder, ID_KP_OCSP_SIGNING, ID_PKIX_OCSP_NOCHECK};
 pub use verify::{CachedVerifier, TrustStore, ValidCertificate, VerifyError};
 
 /// Errors of the PKI.

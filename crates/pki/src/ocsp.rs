@@ -1,15 +1,21 @@
-//! The OCSP responder's logic (RFC 6960): parse a request, match each CertID to one of
-//! the two authorities, and sign the answer with that authority's key. The statuses
-//! come from the caller (the server reads them from the store), so this module does no
-//! I/O.
+//! The OCSP responder's logic (RFC 6960, in RFC 5019's lightweight profile): parse a
+//! request about one certificate, match its CertID to one of the two issuing CAs, and
+//! sign the answer with that CA's delegated responder — never with a CA key. The
+//! statuses come from the caller (the service reads them from the store), so this
+//! module does no I/O.
+//!
+//! As RFC 5019 asks, a request names exactly one certificate and its nonce is not
+//! echoed: the answer about a serial depends only on its status, so it can be signed
+//! once and served from a cache until the status changes.
 
-use crate::ca::{sha256_with_rsa, Authorities, Authority, CaKind, RevocationReason, Serial};
+use crate::ca::{crl_reason, sha256_with_rsa, Authority, CaKind, RevocationReason, Serial};
+use crate::hierarchy::{Authorities, Hierarchy};
 use crate::{x509_time, PkiError, Result};
 use chrono::{DateTime, Utc};
 use der::asn1::{BitString, ObjectIdentifier};
 use der::{Decode, Encode};
-use x509_cert::ext::AsExtension;
-use x509_ocsp::ext::Nonce;
+use x509_cert::ext::pkix::CrlReason;
+use x509_cert::Certificate;
 use x509_ocsp::{
     BasicOcspResponse, CertId, CertStatus, OcspGeneralizedTime, OcspRequest, OcspResponse,
     ResponderId, ResponseData, RevokedInfo, SingleResponse, Version,
@@ -22,20 +28,23 @@ const SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CertState {
     Good,
+    /// Revoked at `at`; `reason: None` when the stored reason is missing or unknown
+    /// (answered *revoked*, reason unspecified: a revocation is never lost for want
+    /// of a reason).
     Revoked {
         at: DateTime<Utc>,
-        reason: RevocationReason,
+        reason: Option<RevocationReason>,
     },
     /// Not issued by this authority (or no such serial).
     Unknown,
 }
 
-/// A parsed OCSP request: for each certificate asked about, which authority issued it
-/// (when one of ours did) and its serial.
+/// A parsed OCSP request about one certificate: which issuing CA issued it (when
+/// one of ours did) and its serial.
 #[derive(Debug)]
 pub struct OcspQuery {
-    items: Vec<(CertId, Option<(CaKind, Serial)>)>,
-    nonce: Option<Nonce>,
+    cert_id: CertId,
+    subject: Option<(CaKind, Serial)>,
 }
 
 fn ocsp_time(at: DateTime<Utc>) -> Result<OcspGeneralizedTime> {
@@ -70,108 +79,103 @@ fn issued_by(cert_id: &CertId, authority: &Authority) -> bool {
 }
 
 impl OcspQuery {
-    /// Parses a DER OCSP request. A request that is not one is an error (answered with
-    /// `malformedRequest`).
+    /// Parses a DER OCSP request. A request that is not one, or that names no
+    /// certificate or more than one (RFC 5019 2.1.1; so a request mixing the two
+    /// hierarchies' certificates is refused too), is an error, answered
+    /// `malformedRequest`.
     pub fn parse(der: &[u8], authorities: &Authorities) -> Result<Self> {
         let request = OcspRequest::from_der(der)?;
-        if request.tbs_request.request_list.is_empty() {
+        let mut list = request.tbs_request.request_list.into_iter();
+        let (Some(entry), None) = (list.next(), list.next()) else {
             return Err(PkiError::Invalid(
-                "an OCSP request with no certificate".into(),
+                "an OCSP request names exactly one certificate".into(),
             ));
-        }
-        let nonce = request.nonce();
-        let items = request
-            .tbs_request
-            .request_list
+        };
+        let cert_id = entry.req_cert;
+        let subject = CaKind::ALL
             .into_iter()
-            .map(|entry| {
-                let cert_id = entry.req_cert;
-                let ours = CaKind::ALL
-                    .into_iter()
-                    .find(|kind| issued_by(&cert_id, authorities.get(*kind)))
-                    .and_then(|kind| {
-                        Serial::from_bytes(cert_id.serial_number.as_bytes())
-                            .ok()
-                            .map(|serial| (kind, serial))
-                    });
-                (cert_id, ours)
-            })
-            .collect();
-        Ok(Self { items, nonce })
+            .find(|kind| issued_by(&cert_id, authorities.get(*kind).issuing()))
+            .and_then(|kind| {
+                Serial::from_bytes(cert_id.serial_number.as_bytes())
+                    .ok()
+                    .map(|serial| (kind, serial))
+            });
+        Ok(Self { cert_id, subject })
     }
 
-    /// The certificates asked about: their authority and serial, `None` for another
-    /// issuer's (answered `unknown`).
-    pub fn subjects(&self) -> impl Iterator<Item = Option<&(CaKind, Serial)>> {
-        self.items.iter().map(|(_, ours)| ours.as_ref())
+    /// The certificate asked about: its issuing CA and serial, `None` for another
+    /// issuer's (answered `unauthorized`, unsigned).
+    pub fn subject(&self) -> Option<&(CaKind, Serial)> {
+        self.subject.as_ref()
     }
 
-    /// The signed response; `states` gives one status per subject, in order. Each
-    /// answer is valid until `next_update`.
+    /// A key for caching the answer: the CertID as asked (its hash algorithm
+    /// changes the answer's bytes).
+    pub fn cache_key(&self) -> Result<Vec<u8>> {
+        Ok(self.cert_id.to_der()?)
+    }
+
+    /// The response signed by `hierarchy`'s delegated responder, valid until
+    /// `next_update`, carrying the responder's and the issuing CA's certificates so
+    /// a relying party that trusts only the root can check the delegation.
     pub fn respond(
         &self,
-        authorities: &Authorities,
-        states: &[CertState],
+        hierarchy: &Hierarchy,
+        state: &CertState,
         now: DateTime<Utc>,
         next_update: DateTime<Utc>,
     ) -> Result<Vec<u8>> {
-        if states.len() != self.items.len() {
-            return Err(PkiError::Invalid("one status per certificate asked".into()));
-        }
-        // The authority that issued the first certificate asked about signs (RFC 6960
-        // 4.2.2.2: the CA itself may sign); a request about none of ours is signed by
-        // the authentication CA.
-        let signer = self
-            .items
-            .iter()
-            .find_map(|(_, ours)| ours.as_ref().map(|(kind, _)| *kind))
-            .map(|kind| authorities.get(kind))
-            .unwrap_or(&authorities.auth);
-        let this_update = ocsp_time(now)?;
-        let next_update = ocsp_time(next_update)?;
-        let mut responses = Vec::with_capacity(self.items.len());
-        for ((cert_id, ours), state) in self.items.iter().zip(states) {
-            let status = match (ours, state) {
-                (None, _) | (_, CertState::Unknown) => CertStatus::unknown(),
-                (Some(_), CertState::Good) => CertStatus::good(),
-                (Some(_), CertState::Revoked { at, reason }) => CertStatus::revoked(RevokedInfo {
-                    revocation_time: ocsp_time(*at)?,
-                    revocation_reason: Some(crate::ca::crl_reason(*reason)),
-                }),
-            };
-            responses.push(SingleResponse {
-                cert_id: cert_id.clone(),
-                cert_status: status,
-                this_update,
-                next_update: Some(next_update),
-                single_extensions: None,
-            });
-        }
-        let response_extensions = match &self.nonce {
-            Some(nonce) => Some(vec![nonce.to_extension(signer.name(), &[])?]),
-            None => None,
+        let responder = hierarchy.responder();
+        let ours = self
+            .subject
+            .as_ref()
+            .is_some_and(|(kind, _)| *kind == hierarchy.kind());
+        let status = match (ours, state) {
+            (false, _) | (_, CertState::Unknown) => CertStatus::unknown(),
+            (true, CertState::Good) => CertStatus::good(),
+            (true, CertState::Revoked { at, reason }) => CertStatus::revoked(RevokedInfo {
+                revocation_time: ocsp_time(*at)?,
+                revocation_reason: Some(reason.map_or(CrlReason::Unspecified, crl_reason)),
+            }),
         };
+        let this_update = ocsp_time(now)?;
         let tbs = ResponseData {
             version: Version::V1,
-            responder_id: ResponderId::ByName(signer.name().clone()),
+            responder_id: ResponderId::ByName(responder.name().clone()),
             produced_at: this_update,
-            responses,
-            response_extensions,
+            responses: vec![SingleResponse {
+                cert_id: self.cert_id.clone(),
+                cert_status: status,
+                this_update,
+                next_update: Some(ocsp_time(next_update)?),
+                single_extensions: None,
+            }],
+            response_extensions: None,
         };
-        let signature = signer.key().sign_sha256(&tbs.to_der()?)?;
+        let signature = responder.key().sign_sha256(&tbs.to_der()?)?;
         let basic = BasicOcspResponse {
             tbs_response_data: tbs,
             signature_algorithm: sha256_with_rsa(),
             signature: BitString::from_bytes(&signature)?,
-            certs: None,
+            certs: Some(vec![
+                responder.certificate().clone(),
+                Certificate::from_der(hierarchy.issuing().certificate_der())?,
+            ]),
         };
         Ok(OcspResponse::successful(basic)?.to_der()?)
     }
 }
 
-/// The answer to a request that could not be parsed.
+/// The answer to a request that could not be parsed (or named more than one
+/// certificate).
 pub fn malformed_response() -> Vec<u8> {
     OcspResponse::malformed_request()
         .to_der()
         .unwrap_or_default()
+}
+
+/// The answer about a certificate none of our issuing CAs issued (RFC 5019 2.2.3):
+/// unsigned, so it costs no signature.
+pub fn unauthorized_response() -> Vec<u8> {
+    OcspResponse::unauthorized().to_der().unwrap_or_default()
 }

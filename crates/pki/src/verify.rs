@@ -1,6 +1,7 @@
-//! What a relying party checks: the certificate chains to one of the two authorities,
-//! is inside its validity period and is not on the authority's current CRL; then the
-//! signature (of a challenge, or of a document) verifies under the certificate's key.
+//! What a relying party checks: the certificate chains to one of the two roots
+//! (through the issuing CA below it), is inside its validity period and is not on its
+//! issuer's current CRL; then the signature (of a challenge, or of a document)
+//! verifies under the certificate's key.
 
 use crate::ca::{CaKind, Serial, SHA256_WITH_RSA};
 use crate::facts::HolderFacts;
@@ -11,7 +12,7 @@ use der::asn1::BitString;
 use der::{Decode, Encode, Reader, SliceReader};
 use std::collections::{HashMap, HashSet};
 use x509_cert::crl::CertificateList;
-use x509_cert::ext::pkix::SubjectAltName;
+use x509_cert::ext::pkix::{BasicConstraints, SubjectAltName};
 use x509_cert::spki::AlgorithmIdentifierOwned;
 use x509_cert::Certificate;
 
@@ -40,11 +41,21 @@ pub enum VerifyError {
     },
     #[error("the signature does not verify under the certificate's key")]
     BadSignature,
+    #[error("not a certificate authority's certificate")]
+    NotCa,
+    #[error("a CRL without a CRL number")]
+    NoCrlNumber,
+    #[error("an older CRL (number {offered}) than the one loaded (number {loaded}): refused as a replay")]
+    OlderCrl { offered: u64, loaded: u64 },
+    #[error("a CRL with the number of the one loaded ({0}) but another content: refused")]
+    ConflictingCrl(u64),
 }
 
 /// A certificate that passed every check.
 #[derive(Debug, Clone)]
 pub struct ValidCertificate {
+    /// The issuer's name (DER), whose CRL the certificate is checked against.
+    issuer: Vec<u8>,
     pub kind: CaKind,
     pub serial: Serial,
     pub subject: String,
@@ -54,6 +65,8 @@ pub struct ValidCertificate {
     pub public_key: PublicKey,
 }
 
+/// A certificate authority the store trusts: a root (an anchor), or an issuing CA
+/// whose certificate verified under a root.
 struct Anchor {
     kind: CaKind,
     name_der: Vec<u8>,
@@ -63,12 +76,16 @@ struct Anchor {
 struct RevocationList {
     serials: HashSet<Vec<u8>>,
     next_update: DateTime<Utc>,
+    number: u64,
+    digest: [u8; 32],
 }
 
-/// The trust anchors (the two CA certificates) and their current CRLs.
+/// The trust anchors (the two roots), the issuing CAs checked under them, and the
+/// current CRLs, by issuer name.
 pub struct TrustStore {
     anchors: Vec<Anchor>,
-    lists: HashMap<CaKind, RevocationList>,
+    issuing: Vec<Anchor>,
+    lists: HashMap<Vec<u8>, RevocationList>,
 }
 
 /// The DER of the first element inside a SEQUENCE: the signed part (TBS) of a
@@ -79,8 +96,29 @@ fn signed_part(der: &[u8]) -> Option<&[u8]> {
     reader.tlv_bytes().ok()
 }
 
+/// The CRL number (RFC 5280 5.2.3), at most 64 bits here.
+fn crl_number(crl: &CertificateList) -> Result<u64, VerifyError> {
+    let extensions = crl.tbs_cert_list.crl_extensions.as_deref().unwrap_or(&[]);
+    let extension = extensions
+        .iter()
+        .find(|e| e.extn_id == ID_CE_CRL_NUMBER)
+        .ok_or(VerifyError::NoCrlNumber)?;
+    let number = der::asn1::Uint::from_der(extension.extn_value.as_bytes())
+        .map_err(|_| VerifyError::Malformed)?;
+    let bytes = number.as_bytes();
+    if bytes.len() > 8 {
+        return Err(VerifyError::Malformed);
+    }
+    Ok(bytes.iter().fold(0u64, |n, b| (n << 8) | u64::from(*b)))
+}
+
+const ID_CE_CRL_NUMBER: der::asn1::ObjectIdentifier =
+    der::asn1::ObjectIdentifier::new_unwrap("2.5.29.20");
+
 impl TrustStore {
-    /// Trusts the two authorities' certificates (DER).
+    /// Trusts the two roots' certificates (DER). A root may issue end-entity
+    /// certificates directly (a one-level CA); maina's roots sign issuing CAs,
+    /// added with [`TrustStore::add_issuing_ca`].
     pub fn new(auth_ca_der: &[u8], sign_ca_der: &[u8]) -> Result<Self> {
         let mut anchors = Vec::with_capacity(2);
         for (kind, der) in [
@@ -101,13 +139,68 @@ impl TrustStore {
         }
         Ok(Self {
             anchors,
+            issuing: Vec::new(),
             lists: HashMap::new(),
         })
     }
 
-    fn anchor(&self, issuer_der: &[u8]) -> Option<&Anchor> {
-        self.anchors
+    /// Checks an issuing CA's certificate (DER) under the roots — signed by one,
+    /// marked a CA, valid at `now` — and trusts it to issue certificates and CRLs
+    /// of the root's kind.
+    pub fn add_issuing_ca(&mut self, der: &[u8], now: DateTime<Utc>) -> Result<(), VerifyError> {
+        let certificate = Certificate::from_der(der).map_err(|_| VerifyError::Malformed)?;
+        let tbs = signed_part(der).ok_or(VerifyError::Malformed)?;
+        let inner = &certificate.tbs_certificate;
+        let issuer = inner.issuer.to_der().map_err(|_| VerifyError::Malformed)?;
+        let root = self
+            .anchors
             .iter()
+            .find(|anchor| anchor.name_der == issuer)
+            .ok_or(VerifyError::UnknownIssuer)?;
+        if certificate.signature_algorithm.oid != SHA256_WITH_RSA
+            || !root
+                .public_key
+                .verify_sha256(tbs, certificate.signature.raw_bytes())
+        {
+            return Err(VerifyError::BadIssuerSignature);
+        }
+        let is_ca = inner
+            .get::<BasicConstraints>()
+            .ok()
+            .flatten()
+            .is_some_and(|(_, constraints)| constraints.ca);
+        if !is_ca {
+            return Err(VerifyError::NotCa);
+        }
+        let not_before = from_x509_time(&inner.validity.not_before);
+        let not_after = from_x509_time(&inner.validity.not_after);
+        if now < not_before || now > not_after {
+            return Err(VerifyError::OutsideValidity {
+                not_before,
+                not_after,
+            });
+        }
+        let kind = root.kind;
+        let name_der = inner.subject.to_der().map_err(|_| VerifyError::Malformed)?;
+        let spki = inner
+            .subject_public_key_info
+            .to_der()
+            .map_err(|_| VerifyError::Malformed)?;
+        let public_key = PublicKey::from_spki_der(&spki).map_err(|_| VerifyError::Malformed)?;
+        self.issuing.retain(|known| known.name_der != name_der);
+        self.issuing.push(Anchor {
+            kind,
+            name_der,
+            public_key,
+        });
+        Ok(())
+    }
+
+    /// The CA named `issuer_der`: an issuing CA, else a root.
+    fn anchor(&self, issuer_der: &[u8]) -> Option<&Anchor> {
+        self.issuing
+            .iter()
+            .chain(&self.anchors)
             .find(|anchor| anchor.name_der == issuer_der)
     }
 
@@ -130,7 +223,9 @@ impl TrustStore {
     }
 
     /// Checks and loads an authority's CRL (replacing the one loaded before); returns
-    /// the number of revoked serials.
+    /// the number of revoked serials. A CRL whose number is lower than the one loaded
+    /// (a replayed CRL would hide a fresh revocation), or equal with another content,
+    /// is refused.
     pub fn load_crl(&mut self, crl_der: &[u8], now: DateTime<Utc>) -> Result<usize, VerifyError> {
         let crl = CertificateList::from_der(crl_der).map_err(|_| VerifyError::Malformed)?;
         let tbs = signed_part(crl_der).ok_or(VerifyError::Malformed)?;
@@ -139,7 +234,7 @@ impl TrustStore {
             .issuer
             .to_der()
             .map_err(|_| VerifyError::Malformed)?;
-        let anchor = self.signing_anchor(&issuer, tbs, &crl.signature_algorithm, &crl.signature)?;
+        self.signing_anchor(&issuer, tbs, &crl.signature_algorithm, &crl.signature)?;
         let this_update = from_x509_time(&crl.tbs_cert_list.this_update);
         let next_update = crl
             .tbs_cert_list
@@ -153,6 +248,19 @@ impl TrustStore {
                 not_after: next_update,
             });
         }
+        let number = crl_number(&crl)?;
+        let digest = sha256(crl_der);
+        if let Some(loaded) = self.lists.get(&issuer) {
+            if number < loaded.number {
+                return Err(VerifyError::OlderCrl {
+                    offered: number,
+                    loaded: loaded.number,
+                });
+            }
+            if number == loaded.number && digest != loaded.digest {
+                return Err(VerifyError::ConflictingCrl(number));
+            }
+        }
         let serials: HashSet<Vec<u8>> = crl
             .tbs_cert_list
             .revoked_certificates
@@ -161,12 +269,13 @@ impl TrustStore {
             .map(|entry| entry.serial_number.as_bytes().to_vec())
             .collect();
         let count = serials.len();
-        let kind = anchor.kind;
         self.lists.insert(
-            kind,
+            issuer,
             RevocationList {
                 serials,
                 next_update,
+                number,
+                digest,
             },
         );
         Ok(count)
@@ -175,12 +284,13 @@ impl TrustStore {
     fn not_revoked(
         &self,
         kind: CaKind,
+        issuer: &[u8],
         serial: &[u8],
         now: DateTime<Utc>,
     ) -> Result<(), VerifyError> {
         let list = self
             .lists
-            .get(&kind)
+            .get(issuer)
             .filter(|list| now <= list.next_update)
             .ok_or(VerifyError::NoRevocationList(kind.code()))?;
         if list.serials.contains(serial) {
@@ -215,7 +325,7 @@ impl TrustStore {
             });
         }
         let serial = inner.serial_number.as_bytes();
-        self.not_revoked(anchor.kind, serial, now)?;
+        self.not_revoked(anchor.kind, &issuer, serial, now)?;
         let spki = inner
             .subject_public_key_info
             .to_der()
@@ -226,6 +336,7 @@ impl TrustStore {
             .flatten()
             .and_then(|(_, names)| HolderFacts::from_general_names(&names.0));
         Ok(ValidCertificate {
+            issuer: issuer.clone(),
             kind: anchor.kind,
             serial: Serial::from_bytes(serial).map_err(|_| VerifyError::Malformed)?,
             subject: inner.subject.to_string(),
@@ -314,7 +425,7 @@ impl CachedVerifier {
         let valid = match self.checked.get(&fingerprint) {
             Some(valid) if now <= valid.not_after => {
                 self.trust
-                    .not_revoked(valid.kind, valid.serial.as_bytes(), now)?;
+                    .not_revoked(valid.kind, &valid.issuer, valid.serial.as_bytes(), now)?;
                 valid.clone()
             }
             _ => {

@@ -63,66 +63,186 @@ fn openssl(dir: &Path, args: &[&str]) -> (bool, String) {
     (out.status.success(), text)
 }
 
+fn write(dir: &Path, name: &str, bytes: &[u8]) {
+    std::fs::write(dir.join(name), bytes).unwrap();
+}
+
+/// Both hierarchies: roots in `DIR/root`, the rest in `DIR/pki`.
+fn hierarchies(dir: &Path) -> Authorities {
+    Authorities::create(&dir.join("root"), &dir.join("pki"), Utc::now()).unwrap()
+}
+
+/// Writes the chain's files for openssl: KIND-root.pem, KIND-ca.pem, KIND-ocsp.pem.
+fn write_chain(d: &Path, authorities: &Authorities) {
+    for kind in CaKind::ALL {
+        let hierarchy = authorities.get(kind);
+        let code = kind.code();
+        write(
+            d,
+            &format!("{code}-root.pem"),
+            &hierarchy.root_certificate_pem().unwrap(),
+        );
+        write(
+            d,
+            &format!("{code}-ca.pem"),
+            &hierarchy.issuing().certificate_pem().unwrap(),
+        );
+        write(
+            d,
+            &format!("{code}-ocsp.pem"),
+            &pem(hierarchy.responder().certificate_der()),
+        );
+    }
+}
+
+fn verify_with_chain(d: &Path, code: &str, certificate: &str) -> (bool, String) {
+    openssl(
+        d,
+        &[
+            "verify",
+            "-crl_check",
+            "-CAfile",
+            &format!("{code}-root.pem"),
+            "-untrusted",
+            &format!("{code}-ca.pem"),
+            "-CRLfile",
+            &format!("{code}.crl"),
+            certificate,
+        ],
+    )
+}
+
+#[test]
+fn the_roots_keys_stay_in_their_own_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let authorities = hierarchies(dir.path());
+    let files = |sub: &str| -> Vec<String> {
+        std::fs::read_dir(dir.path().join(sub))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect()
+    };
+    let server = files("pki");
+    assert!(
+        !server
+            .iter()
+            .any(|f| f.starts_with("root-") && f.ends_with(".key.pem")),
+        "{server:?}"
+    );
+    assert!(server.contains(&"root-auth.pem".to_string()), "{server:?}");
+    assert!(
+        server.contains(&"ca-sign.key.pem".to_string()),
+        "{server:?}"
+    );
+    assert!(
+        server.contains(&"ocsp-auth.key.pem".to_string()),
+        "{server:?}"
+    );
+    let roots = files("root");
+    assert!(
+        roots.contains(&"root-auth.key.pem".to_string()),
+        "{roots:?}"
+    );
+    assert!(Roots::exist(&dir.path().join("root")));
+    // Loading what the server loads reads no root key: the files' owner could
+    // remove the roots' directory and the server still starts.
+    std::fs::rename(dir.path().join("root"), dir.path().join("offline")).unwrap();
+    let reloaded = Authorities::load(&dir.path().join("pki")).unwrap();
+    assert_eq!(
+        reloaded.auth.issuing().certificate_der(),
+        authorities.auth.issuing().certificate_der()
+    );
+    // A second create refuses to overwrite keys; the roots may not live in the
+    // server's directory.
+    assert!(Authorities::create(
+        &dir.path().join("root2"),
+        &dir.path().join("pki"),
+        Utc::now()
+    )
+    .is_err());
+    assert!(Authorities::create(
+        &dir.path().join("same"),
+        &dir.path().join("same"),
+        Utc::now()
+    )
+    .is_err());
+
+    // Renewal: the issuing CA is re-certified by the (offline) root with the same
+    // key; the responder gets a new key from its issuing CA.
+    let roots = Roots::load(&dir.path().join("offline")).unwrap();
+    let pki = dir.path().join("pki");
+    let before = reloaded.auth.responder().certificate_der().to_vec();
+    roots
+        .renew_issuing_ca(&pki, CaKind::Authentication, Utc::now() + Duration::days(1))
+        .unwrap();
+    Authorities::renew_responder(&pki, CaKind::Authentication, Utc::now()).unwrap();
+    let renewed = Authorities::load(&pki).unwrap();
+    assert_ne!(
+        renewed.auth.issuing().certificate_der(),
+        reloaded.auth.issuing().certificate_der()
+    );
+    assert_eq!(
+        renewed.auth.issuing().name(),
+        reloaded.auth.issuing().name()
+    );
+    assert_ne!(
+        renewed.auth.responder().certificate_der(),
+        before.as_slice()
+    );
+}
+
 #[test]
 fn openssl_verifies_certificates_and_crls_and_reads_ocsp_answers() {
     let dir = tempfile::tempdir().unwrap();
-    let authorities = Authorities::create(&dir.path().join("pki"), Utc::now()).unwrap();
-    // Files survive a reload, and a second create refuses to overwrite a key.
-    let reloaded = Authorities::load(&dir.path().join("pki")).unwrap();
-    assert_eq!(
-        reloaded.auth.certificate_der(),
-        authorities.auth.certificate_der()
-    );
-    assert!(Authorities::create(&dir.path().join("pki"), Utc::now()).is_err());
-
+    let authorities = hierarchies(dir.path());
     let card_auth = KeyPair::generate().unwrap();
     let card_sign = KeyPair::generate().unwrap();
-    let auth = authorities.auth.issue(&request(&card_auth, None)).unwrap();
+    let auth = authorities
+        .auth
+        .issuing()
+        .issue(&request(&card_auth, None))
+        .unwrap();
     let sign = authorities
         .sign
+        .issuing()
         .issue(&request(&card_sign, Some(facts())))
         .unwrap();
     // The authentication certificate carries none of the four facts, the signature
     // certificate all four.
     assert!(authorities
         .auth
+        .issuing()
         .issue(&request(&card_auth, Some(facts())))
         .is_err());
-    assert!(authorities.sign.issue(&request(&card_sign, None)).is_err());
+    assert!(authorities
+        .sign
+        .issuing()
+        .issue(&request(&card_sign, None))
+        .is_err());
 
     let d = dir.path();
-    std::fs::write(
-        d.join("auth-ca.pem"),
-        authorities.auth.certificate_pem().unwrap(),
-    )
-    .unwrap();
-    std::fs::write(
-        d.join("sign-ca.pem"),
-        authorities.sign.certificate_pem().unwrap(),
-    )
-    .unwrap();
-    std::fs::write(d.join("auth.pem"), pem(&auth.der)).unwrap();
-    std::fs::write(d.join("sign.pem"), pem(&sign.der)).unwrap();
+    write_chain(d, &authorities);
+    write(d, "auth.pem", &pem(&auth.der));
+    write(d, "sign.pem", &pem(&sign.der));
     let now = Utc::now();
     let empty = authorities
         .auth
+        .issuing()
         .crl(&[], 1, now - Duration::minutes(1), now + Duration::days(1))
         .unwrap();
-    std::fs::write(d.join("auth.crl"), crl_pem(&empty)).unwrap();
-    let (ok, text) = openssl(
-        d,
-        &[
-            "verify",
-            "-crl_check",
-            "-CAfile",
-            "auth-ca.pem",
-            "-CRLfile",
-            "auth.crl",
-            "auth.pem",
-        ],
+    write(d, "auth.crl", &crl_pem(&empty));
+    // Three levels: root (trusted), issuing CA (untrusted), card.
+    let (ok, text) = verify_with_chain(d, "auth", "auth.pem");
+    assert!(ok && text.contains("auth.pem: OK"), "{text}");
+    // The root alone is not enough: the issuing CA is needed.
+    let (ok, text) = openssl(d, &["verify", "-CAfile", "auth-root.pem", "auth.pem"]);
+    assert!(!ok, "{text}");
+    // The issuing CA is a CA below the root.
+    let (_, text) = openssl(d, &["x509", "-in", "auth-ca.pem", "-noout", "-text"]);
+    assert!(
+        text.contains("CA:TRUE, pathlen:0") && text.contains("Root CA"),
+        "{text}"
     );
-    assert!(ok, "{text}");
-    assert!(text.contains("auth.pem: OK"), "{text}");
 
     // The signature certificate carries the facts under the JPKI OIDs, in UTF-8.
     let (_, text) = openssl(d, &["x509", "-in", "sign.pem", "-noout", "-text"]);
@@ -137,6 +257,7 @@ fn openssl_verifies_certificates_and_crls_and_reads_ocsp_answers() {
     }];
     let crl = authorities
         .auth
+        .issuing()
         .crl(
             &revoked,
             2,
@@ -144,19 +265,8 @@ fn openssl_verifies_certificates_and_crls_and_reads_ocsp_answers() {
             now + Duration::days(1),
         )
         .unwrap();
-    std::fs::write(d.join("auth.crl"), crl_pem(&crl)).unwrap();
-    let (ok, text) = openssl(
-        d,
-        &[
-            "verify",
-            "-crl_check",
-            "-CAfile",
-            "auth-ca.pem",
-            "-CRLfile",
-            "auth.crl",
-            "auth.pem",
-        ],
-    );
+    write(d, "auth.crl", &crl_pem(&crl));
+    let (ok, text) = verify_with_chain(d, "auth", "auth.pem");
     assert!(!ok && text.contains("certificate revoked"), "{text}");
     let (_, text) = openssl(d, &["crl", "-in", "auth.crl", "-noout", "-text"]);
     assert!(
@@ -164,12 +274,35 @@ fn openssl_verifies_certificates_and_crls_and_reads_ocsp_answers() {
         "{text}"
     );
 
-    // The same checks in maina's own verifier.
+    // The same checks in maina's own verifier, which learns the chain.
     let mut trust = TrustStore::new(
-        authorities.auth.certificate_der(),
-        authorities.sign.certificate_der(),
+        authorities.auth.root_certificate_der(),
+        authorities.sign.root_certificate_der(),
     )
     .unwrap();
+    // Without the issuing CA, a card certificate does not chain.
+    assert_eq!(
+        trust.check_certificate(&auth.der, now).unwrap_err(),
+        VerifyError::UnknownIssuer
+    );
+    // An issuing CA is checked under its root: the other root's is refused as
+    // this one's, and a card certificate is not a CA.
+    let mut only_auth = TrustStore::new(
+        authorities.auth.root_certificate_der(),
+        authorities.auth.root_certificate_der(),
+    )
+    .unwrap();
+    assert_eq!(
+        only_auth
+            .add_issuing_ca(authorities.sign.issuing().certificate_der(), now)
+            .unwrap_err(),
+        VerifyError::UnknownIssuer
+    );
+    for kind in CaKind::ALL {
+        trust
+            .add_issuing_ca(authorities.get(kind).issuing().certificate_der(), now)
+            .unwrap();
+    }
     assert_eq!(
         trust.check_certificate(&auth.der, now).unwrap_err(),
         VerifyError::NoRevocationList("auth")
@@ -203,7 +336,7 @@ fn openssl_verifies_certificates_and_crls_and_reads_ocsp_answers() {
             .unwrap_err(),
         VerifyError::Revoked
     );
-    // A CRL of the other authority, or a tampered one, is refused.
+    // A tampered CRL is refused.
     let mut tampered = crl.clone();
     let last = tampered.len() - 1;
     tampered[last] ^= 1;
@@ -213,6 +346,7 @@ fn openssl_verifies_certificates_and_crls_and_reads_ocsp_answers() {
     );
     let sign_crl = authorities
         .sign
+        .issuing()
         .crl(&[], 1, now - Duration::minutes(1), now + Duration::days(1))
         .unwrap();
     trust.load_crl(&sign_crl, now).unwrap();
@@ -230,41 +364,148 @@ fn openssl_verifies_certificates_and_crls_and_reads_ocsp_answers() {
             .unwrap_err(),
         VerifyError::Revoked | VerifyError::WrongKind { .. }
     ));
+}
 
-    // OCSP: openssl writes a request, maina answers, openssl checks the answer.
+#[test]
+fn a_replayed_older_crl_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let authorities = hierarchies(dir.path());
+    let issuing = authorities.auth.issuing();
+    let card = KeyPair::generate().unwrap();
+    let issued = issuing.issue(&request(&card, None)).unwrap();
+    let now = Utc::now();
+    let crl = |number: u64, revoked: &[Revocation]| {
+        issuing
+            .crl(
+                revoked,
+                number,
+                now - Duration::minutes(1),
+                now + Duration::days(1),
+            )
+            .unwrap()
+    };
+    let revocation = [Revocation {
+        serial: issued.serial.clone(),
+        revoked_at: now - Duration::seconds(10),
+        reason: RevocationReason::LostCard,
+    }];
+    let old = crl(1, &[]);
+    let fresh = crl(2, &revocation);
+    let mut trust = TrustStore::new(
+        authorities.auth.root_certificate_der(),
+        authorities.sign.root_certificate_der(),
+    )
+    .unwrap();
+    trust
+        .add_issuing_ca(issuing.certificate_der(), now)
+        .unwrap();
+    trust.load_crl(&old, now).unwrap();
+    trust.load_crl(&fresh, now).unwrap();
+    // The same CRL again is fine; an older one, or another with the same number,
+    // would hide the revocation: refused, and the fresh list stays.
+    trust.load_crl(&fresh, now).unwrap();
+    assert_eq!(
+        trust.load_crl(&old, now).unwrap_err(),
+        VerifyError::OlderCrl {
+            offered: 1,
+            loaded: 2
+        }
+    );
+    assert_eq!(
+        trust.load_crl(&crl(2, &[]), now).unwrap_err(),
+        VerifyError::ConflictingCrl(2)
+    );
+    assert_eq!(
+        trust.check_certificate(&issued.der, now).unwrap_err(),
+        VerifyError::Revoked
+    );
+    trust.load_crl(&crl(3, &revocation), now).unwrap();
+}
+
+/// openssl writes a request about `certs` (pairs of issuer and certificate files).
+fn ocsp_request(d: &Path, certs: &[(&str, &str)], out: &str) -> Vec<u8> {
+    let mut args = vec!["ocsp"];
+    for (issuer, cert) in certs {
+        args.extend(["-issuer", issuer, "-cert", cert]);
+    }
+    args.extend(["-reqout", out]);
+    let (ok, text) = openssl(d, &args);
+    assert!(ok, "{text}");
+    std::fs::read(d.join(out)).unwrap()
+}
+
+#[test]
+fn ocsp_answers_are_signed_by_the_delegated_responder() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let authorities = hierarchies(d);
+    write_chain(d, &authorities);
+    let auth = authorities
+        .auth
+        .issuing()
+        .issue(&request(&KeyPair::generate().unwrap(), None))
+        .unwrap();
+    let sign = authorities
+        .sign
+        .issuing()
+        .issue(&request(&KeyPair::generate().unwrap(), Some(facts())))
+        .unwrap();
+    write(d, "auth.pem", &pem(&auth.der));
+    write(d, "sign.pem", &pem(&sign.der));
+
+    // The responder's certificate: OCSP signing only, no-check, issued by the
+    // issuing CA (so it chains to the root).
+    let (_, text) = openssl(d, &["x509", "-in", "sign-ocsp.pem", "-noout", "-text"]);
+    assert!(
+        text.contains("OCSP Signing") && text.contains("OCSP No Check"),
+        "{text}"
+    );
     let (ok, text) = openssl(
         d,
         &[
-            "ocsp",
-            "-issuer",
+            "verify",
+            "-CAfile",
+            "sign-root.pem",
+            "-untrusted",
             "sign-ca.pem",
-            "-cert",
-            "sign.pem",
-            "-reqout",
-            "req.der",
+            "-purpose",
+            "ocsphelper",
+            "sign-ocsp.pem",
         ],
     );
     assert!(ok, "{text}");
-    let query = OcspQuery::parse(&std::fs::read(d.join("req.der")).unwrap(), &authorities).unwrap();
-    let subjects: Vec<_> = query.subjects().collect();
+
+    let request_der = ocsp_request(d, &[("sign-ca.pem", "sign.pem")], "req.der");
+    let query = OcspQuery::parse(&request_der, &authorities).unwrap();
     assert_eq!(
-        subjects,
-        vec![Some(&(CaKind::Signature, sign.serial.clone()))]
+        query.subject(),
+        Some(&(CaKind::Signature, sign.serial.clone()))
     );
+    let now = Utc::now();
     for (state, expected) in [
         (CertState::Good, "sign.pem: good"),
         (
             CertState::Revoked {
                 at: now - Duration::seconds(5),
-                reason: RevocationReason::FactsChanged,
+                reason: Some(RevocationReason::FactsChanged),
             },
-            "sign.pem: revoked",
+            "Reason: affiliationChanged",
+        ),
+        // A revocation without a known reason is still a revocation.
+        (
+            CertState::Revoked {
+                at: now - Duration::seconds(5),
+                reason: None,
+            },
+            "Reason: unspecified",
         ),
     ] {
         let response = query
-            .respond(&authorities, &[state], now, now + Duration::hours(1))
+            .respond(&authorities.sign, &state, now, now + Duration::hours(1))
             .unwrap();
-        std::fs::write(d.join("resp.der"), response).unwrap();
+        write(d, "resp.der", &response);
+        // Trusting only the root: the response carries the responder's and the
+        // issuing CA's certificates.
         let (ok, text) = openssl(
             d,
             &[
@@ -275,9 +516,10 @@ fn openssl_verifies_certificates_and_crls_and_reads_ocsp_answers() {
                 "-issuer",
                 "sign-ca.pem",
                 "-CAfile",
-                "sign-ca.pem",
+                "sign-root.pem",
                 "-cert",
                 "sign.pem",
+                "-resp_text",
             ],
         );
         assert!(ok, "{text}");
@@ -285,8 +527,28 @@ fn openssl_verifies_certificates_and_crls_and_reads_ocsp_answers() {
             text.contains("Response verify OK") && text.contains(expected),
             "{text}"
         );
+        assert!(
+            text.contains(
+                "Responder Id: C = JP, O = maina, CN = maina Digital Signature OCSP Responder"
+            ),
+            "{text}"
+        );
     }
+
+    // A request about both hierarchies' certificates at once is refused (RFC
+    // 5019: one certificate a request), as is one about two certificates.
+    let mixed = ocsp_request(
+        d,
+        &[("auth-ca.pem", "auth.pem"), ("sign-ca.pem", "sign.pem")],
+        "mixed.der",
+    );
+    assert!(OcspQuery::parse(&mixed, &authorities).is_err());
     assert!(OcspQuery::parse(b"not ocsp", &authorities).is_err());
+    // A certificate of another issuer is not ours.
+    let other = tempfile::tempdir().unwrap();
+    let others = hierarchies(other.path());
+    let foreign = OcspQuery::parse(&request_der, &others).unwrap();
+    assert_eq!(foreign.subject(), None);
 }
 
 #[test]

@@ -1,5 +1,5 @@
 //! The server's background workers: the search index's merges, the stuck-card
-//! e-mails, and the mail delivery.
+//! e-mails, the mail delivery, and the CRLs.
 
 use crate::{AppState, ServeError};
 use maina_service::mail::{self, MailSettings};
@@ -17,6 +17,12 @@ impl Workers {
             tokio::spawn(merge_search_index(state.service.store.clone())),
             tokio::spawn(tell_stuck_applicants(state.clone())),
         ];
+        if let Some(authorities) = state.service.authorities.clone() {
+            handles.push(tokio::spawn(refresh_crls(
+                state.service.store.clone(),
+                authorities,
+            )));
+        }
         if let Some(url) = &state.config.smtp_url {
             let settings = MailSettings::parse(
                 url,
@@ -53,6 +59,18 @@ async fn merge_search_index(store: Store) {
         tick.tick().await;
         if let Err(error) = store.merge_search_index().await {
             tracing::warn!(%error, "merging the search index failed; will retry");
+        }
+    }
+}
+
+/// Every few seconds: signs the next CRL of an issuing CA after a revocation (by
+/// this process or another: the store counts them) or before its nextUpdate.
+async fn refresh_crls(store: Store, authorities: std::sync::Arc<maina_service::Authorities>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(5));
+    loop {
+        tick.tick().await;
+        if let Err(error) = maina_service::cards::refresh_crls(&store, &authorities).await {
+            tracing::warn!(%error, "the CRLs could not be refreshed; will retry");
         }
     }
 }

@@ -98,10 +98,16 @@ impl Kit {
         let (shutdown_tx, shutdown_rx) = tokio::sync::oneshot::channel::<()>();
         let mut state = AppState::new(store.clone(), config.clone());
         if pki {
-            state = state.with_authorities(
-                maina_pki::Authorities::create(&dir.path().join("pki"), chrono::Utc::now())
-                    .unwrap(),
-            );
+            let authorities = maina_pki::Authorities::create(
+                &dir.path().join("pki-root"),
+                &dir.path().join("pki"),
+                chrono::Utc::now(),
+            )
+            .unwrap();
+            maina_service::cards::refresh_crls(&store, &authorities)
+                .await
+                .unwrap();
+            state = state.with_authorities(authorities);
         }
         let served_state = state.clone();
         tokio::spawn(async move {
@@ -704,12 +710,27 @@ async fn crls_ca_certificates_and_ocsp_are_public() {
         .bytes()
         .await
         .unwrap();
+    let auth_root = get("/pki/auth-root.crt")
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let sign_root = get("/pki/sign-root.crt")
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
     let response = get("/pki/sign.crl").await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.headers()["content-type"], "application/pkix-crl");
     let crl = response.bytes().await.unwrap();
-    let mut trust = maina_pki::TrustStore::new(&auth_ca, &sign_ca).unwrap();
-    assert_eq!(trust.load_crl(&crl, chrono::Utc::now()).unwrap(), 0);
+    let mut trust = maina_pki::TrustStore::new(&auth_root, &sign_root).unwrap();
+    let now = chrono::Utc::now();
+    trust.add_issuing_ca(&auth_ca, now).unwrap();
+    trust.add_issuing_ca(&sign_ca, now).unwrap();
+    assert_eq!(trust.load_crl(&crl, now).unwrap(), 0);
     assert_eq!(
         get("/pki/other.crl").await.unwrap().status(),
         StatusCode::NOT_FOUND
@@ -734,6 +755,149 @@ async fn crls_ca_certificates_and_ocsp_are_public() {
     assert_eq!(
         response.bytes().await.unwrap().as_ref(),
         &[0x30, 0x03, 0x0A, 0x01, 0x01]
+    );
+}
+
+/// Runs openssl in `dir`; its success and its output.
+fn openssl_in(dir: &std::path::Path, args: &[&str]) -> (bool, String) {
+    let output = std::process::Command::new("openssl")
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        output.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        ),
+    )
+}
+
+#[tokio::test]
+async fn crls_are_signed_on_revocation_not_on_request_and_ocsp_by_the_responder() {
+    use maina_core::card::{Pin, PinKind, RevocationReason};
+    use maina_service::cards::{issue_card, CardHolder, CardPins};
+    let kit = Kit::start_with_pki().await;
+    let authorities = kit.state.service.authorities.clone().unwrap();
+    let get = |path: String| {
+        let request = kit.client.get(format!("{}{path}", kit.base)).send();
+        async move { request.await.unwrap().bytes().await.unwrap().to_vec() }
+    };
+
+    // A GET of a CRL neither signs nor writes: the same bytes twice, the stored
+    // CRL (and its number) unmoved.
+    let stored = kit.store.stored_crl("auth").await.unwrap();
+    assert_eq!(stored.number, 1);
+    let first = get("/pki/auth.crl".into()).await;
+    assert_eq!(first, get("/pki/auth.crl".into()).await);
+    assert_eq!(Some(&first), stored.der.as_ref());
+    assert_eq!(kit.store.stored_crl("auth").await.unwrap(), stored);
+
+    let admin = Actor::administrator("setup", "test");
+    let holder = CardHolder {
+        resident_key: None,
+        my_number: maina_core::MyNumber::from_payload([1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1]).unwrap(),
+        resident_code: maina_core::ResidentCode::from_payload([1, 2, 3, 4, 5, 6, 7, 8, 9, 0])
+            .unwrap(),
+        name: "山田 太郎".into(),
+        address: "東京都千代田区千代田1-1".into(),
+        birth_date: chrono::NaiveDate::from_ymd_opt(1990, 4, 1).unwrap(),
+        sex: maina_core::person::Sex::Male,
+    };
+    let pins = CardPins {
+        authentication: Pin::new(PinKind::Authentication, "1234").unwrap(),
+        signature: Pin::new(PinKind::Signature, "ABC123").unwrap(),
+        residence: Pin::new(PinKind::Residence, "5678").unwrap(),
+        support: Pin::new(PinKind::Support, "9012").unwrap(),
+    };
+    let issued = issue_card(&kit.store, &authorities, &holder, &pins, &kit.base, &admin)
+        .await
+        .unwrap();
+    let (_, card_der) = kit
+        .store
+        .certificate(&issued.authentication_serial.to_hex())
+        .await
+        .unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let d = work.path();
+    let pem = |der: &[u8]| maina_pki::pem::encode("CERTIFICATE", der);
+    std::fs::write(d.join("card.pem"), pem(&card_der)).unwrap();
+    std::fs::write(d.join("ca.pem"), pem(&get("/pki/auth-ca.crt".into()).await)).unwrap();
+    std::fs::write(
+        d.join("root.pem"),
+        pem(&get("/pki/auth-root.crt".into()).await),
+    )
+    .unwrap();
+    // The card's certificate ends at the last second of its day in Japan.
+    let (_, text) = openssl_in(d, &["x509", "-in", "card.pem", "-noout", "-enddate"]);
+    assert!(text.contains("14:59:59 "), "{text}");
+    // openssl asks the server in-process: on a blocking thread, so the server runs.
+    let ocsp = |out: &'static str| {
+        let url = format!("{}/ocsp", kit.base);
+        let dir = d.to_path_buf();
+        tokio::task::spawn_blocking(move || {
+            openssl_in(
+                &dir,
+                &[
+                    "ocsp", "-url", &url, "-issuer", "ca.pem", "-CAfile", "root.pem", "-cert",
+                    "card.pem", "-respout", out,
+                ],
+            )
+        })
+    };
+    let (ok, text) = ocsp("first.der").await.unwrap();
+    assert!(
+        ok && text.contains("Response verify OK") && text.contains("card.pem: good"),
+        "{text}"
+    );
+    // Asked again: the cached answer, byte for byte (no new signature).
+    let (_, again) = ocsp("again.der").await.unwrap();
+    assert!(again.contains("card.pem: good"), "{again}");
+    assert_eq!(
+        std::fs::read(d.join("first.der")).unwrap(),
+        std::fs::read(d.join("again.der")).unwrap()
+    );
+
+    // A revocation makes the CRL worker sign CRL number 2; OCSP answers revoked.
+    kit.store
+        .revoke_card(&issued.card_id, RevocationReason::LostCard, &admin)
+        .await
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while kit.store.stored_crl("auth").await.unwrap().number < 2 {
+        assert!(std::time::Instant::now() < deadline, "no new CRL");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let after = get("/pki/auth.crl".into()).await;
+    assert_ne!(after, first);
+    std::fs::write(
+        d.join("auth.crl"),
+        maina_pki::pem::encode("X509 CRL", &after),
+    )
+    .unwrap();
+    let (ok, text) = openssl_in(
+        d,
+        &[
+            "verify",
+            "-crl_check",
+            "-CAfile",
+            "root.pem",
+            "-untrusted",
+            "ca.pem",
+            "-CRLfile",
+            "auth.crl",
+            "card.pem",
+        ],
+    );
+    assert!(!ok && text.contains("certificate revoked"), "{text}");
+    let (ok, text) = ocsp("revoked.der").await.unwrap();
+    assert!(
+        ok && text.contains("Response verify OK")
+            && text.contains("card.pem: revoked")
+            && text.contains("keyCompromise"),
+        "{text}"
     );
 }
 

@@ -77,6 +77,8 @@ pub struct Shared {
     pub captcha: Arc<applications::online::Captcha>,
     /// The card authorities (absent when the data directory has none).
     pub authorities: Option<Arc<maina_pki::Authorities>>,
+    /// Signed OCSP answers, until their certificate's authority revokes again.
+    pub ocsp_cache: Arc<cards::OcspCache>,
 }
 
 impl std::fmt::Debug for Service {
@@ -106,6 +108,7 @@ impl Service {
             inquiries: Arc::default(),
             captcha: Arc::default(),
             authorities: None,
+            ocsp_cache: Arc::default(),
             config,
         }))
     }

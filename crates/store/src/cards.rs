@@ -17,6 +17,8 @@ pub struct CardRecord {
     pub status: String,
     pub created_at: i64,
     pub updated_at: i64,
+    /// The chip content's version: [`Store::save_chip`] names the version it read.
+    pub chip_version: i64,
 }
 
 /// A certificate as the registry lists it.
@@ -53,12 +55,13 @@ pub(crate) fn certificate_place(serial: &str) -> String {
     format!("certificate/{serial}")
 }
 
-const CARD_COLUMNS: &str = "id, resident_id, status, created_at, updated_at";
+const CARD_COLUMNS: &str = "id, resident_id, status, created_at, updated_at, chip_version";
 const CERTIFICATE_COLUMNS: &str = "serial, ca, card_id, not_before, not_after, revoked_at, reason";
 
 fn card_record(row: &Row) -> Result<CardRecord> {
     decode_row!(row => CardRecord {
         id: text, resident_key: opt_key, status: text, created_at: int, updated_at: int,
+        chip_version: int,
     })
 }
 
@@ -140,19 +143,34 @@ impl Store {
             .await
     }
 
-    /// Saves a card's chip content after a command changed it (a PIN counter).
-    pub async fn save_chip(&self, card_id: &str, chip: &[u8]) -> Result<()> {
+    /// Saves a card's chip content after a command changed it (a PIN counter), if
+    /// it is still at `read_version` (the [`CardRecord::chip_version`] it was read
+    /// at); returns the new version. [`StoreError::Conflict`] when another process
+    /// saved the chip in between: the caller's copy is stale (its PIN counters too),
+    /// so it must read the card again rather than save over the other's.
+    pub async fn save_chip(&self, card_id: &str, chip: &[u8], read_version: i64) -> Result<i64> {
         let sealed = self.seal_record(&chip_place(card_id), chip)?;
         let changed = self
             .write_one(
-                "UPDATE cards SET chip = $1, updated_at = $2 WHERE id = $3",
-                &[sealed.into(), now_micros().into(), card_id.into()],
+                "UPDATE cards SET chip = $1, updated_at = $2, chip_version = chip_version + 1 WHERE id = $3 AND chip_version = $4",
+                &[
+                    sealed.into(),
+                    now_micros().into(),
+                    card_id.into(),
+                    read_version.into(),
+                ],
             )
             .await?;
         if changed == 0 {
-            return Err(StoreError::NotFound("card"));
+            self.read_found(
+                "card",
+                "SELECT id FROM cards WHERE id = $1",
+                &[card_id.into()],
+            )
+            .await?;
+            return Err(StoreError::Conflict);
         }
-        Ok(())
+        Ok(read_version + 1)
     }
 
     /// Every card, newest first.
@@ -234,6 +252,9 @@ impl Store {
             .iter()
             .map(|row| row.text(0))
             .collect::<Result<Vec<_>>>()?;
+        if !serials.is_empty() {
+            Self::crls_stale(&mut tx, &["auth", "sign"]).await?;
+        }
         self.audit_in(
             &mut tx,
             actor,
@@ -260,14 +281,22 @@ impl Store {
             RevocationScope::Card => "",
             RevocationScope::SignatureCertificate => " AND ca = 'sign'",
         };
-        tx.execute(
-            &format!(
-                "UPDATE certificates SET revoked_at = $1, reason = $2 WHERE revoked_at IS NULL \
-                 AND card_id IN (SELECT id FROM cards WHERE resident_id = $3){only_signature}"
-            ),
-            &[now.into(), reason.code().into(), resident.into()],
-        )
-        .await?;
+        let revoked = tx
+            .execute(
+                &format!(
+                    "UPDATE certificates SET revoked_at = $1, reason = $2 WHERE revoked_at IS NULL \
+                     AND card_id IN (SELECT id FROM cards WHERE resident_id = $3){only_signature}"
+                ),
+                &[now.into(), reason.code().into(), resident.into()],
+            )
+            .await?;
+        if revoked > 0 {
+            let authorities: &[&str] = match scope {
+                RevocationScope::Card => &["auth", "sign"],
+                RevocationScope::SignatureCertificate => &["sign"],
+            };
+            Self::crls_stale(tx, authorities).await?;
+        }
         if scope == RevocationScope::Card {
             tx.execute(
                 "UPDATE cards SET status = 'revoked', updated_at = $1 WHERE resident_id = $2 AND status = 'active'",
@@ -294,13 +323,92 @@ impl Store {
             .collect()
     }
 
-    /// The next CRL number of an authority (monotonic, RFC 5280 5.2.3).
-    pub async fn next_crl_number(&self, ca: &str) -> Result<u64> {
-        let counter = format!("crl_{ca}");
-        let mut tx = self.pool.begin().await?;
-        Self::create_counter(&mut tx, &counter, 1).await?;
-        let number = Self::take_key(&mut tx, &counter).await?;
-        tx.commit().await?;
-        Ok(number)
+    /// Marks the stored CRLs of these authorities stale, in a revocation's
+    /// transaction: the next CRL must list it.
+    async fn crls_stale(tx: &mut Tx<'_>, authorities: &[&str]) -> Result<()> {
+        for ca in authorities {
+            tx.execute(
+                "UPDATE crls SET revision = revision + 1 WHERE ca = $1",
+                &[(*ca).into()],
+            )
+            .await?;
+        }
+        Ok(())
     }
+
+    /// The stored CRL of an authority and how current it is (a read only: serving a
+    /// CRL never writes).
+    pub async fn stored_crl(&self, ca: &str) -> Result<StoredCrl> {
+        let row = self
+            .read_found(
+                "CRL",
+                "SELECT revision, built_revision, number, this_update, next_update, der FROM crls WHERE ca = $1",
+                &[ca.into()],
+            )
+            .await?;
+        decode_row!(&row => StoredCrl {
+            revision: int, built_revision: int, number: int, this_update: int,
+            next_update: int, der: opt_bytes,
+        })
+    }
+
+    /// How many revocations of this authority there have been (for caches of OCSP
+    /// answers: an answer made at an older revision may be stale).
+    pub async fn crl_revision(&self, ca: &str) -> Result<i64> {
+        let row = self
+            .read_found(
+                "CRL",
+                "SELECT revision FROM crls WHERE ca = $1",
+                &[ca.into()],
+            )
+            .await?;
+        row.int(0)
+    }
+
+    /// Stores the next CRL of an authority, if the stored one is still number
+    /// `new.number - 1` (two processes building at once: one wins, the other's is
+    /// dropped). Returns whether it was stored.
+    pub async fn put_crl(&self, ca: &str, new: &NewCrl) -> Result<bool> {
+        let changed = self
+            .write_one(
+                "UPDATE crls SET built_revision = $1, number = $2, this_update = $3, next_update = $4, der = $5 WHERE ca = $6 AND number = $7",
+                &[
+                    new.built_revision.into(),
+                    new.number.into(),
+                    new.this_update.into(),
+                    new.next_update.into(),
+                    new.der.clone().into(),
+                    ca.into(),
+                    (new.number - 1).into(),
+                ],
+            )
+            .await?;
+        Ok(changed == 1)
+    }
+}
+
+/// An authority's stored CRL row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredCrl {
+    /// Revocations so far (see the migration `0006_pki.sql`).
+    pub revision: i64,
+    /// The revision the stored CRL lists (stale while below `revision`).
+    pub built_revision: i64,
+    /// The stored CRL's number (0: none yet).
+    pub number: i64,
+    /// Seconds since the Unix epoch.
+    pub this_update: i64,
+    pub next_update: i64,
+    /// The signed CRL (DER), `None` before the first.
+    pub der: Option<Vec<u8>>,
+}
+
+/// A CRL to store with [`Store::put_crl`].
+#[derive(Debug, Clone)]
+pub struct NewCrl {
+    pub built_revision: i64,
+    pub number: i64,
+    pub this_update: i64,
+    pub next_update: i64,
+    pub der: Vec<u8>,
 }

@@ -43,7 +43,7 @@ pub use applications::{
 };
 pub use audit::AuditReport;
 pub use backend::{now_micros, sqlite_url, Backend, Value};
-pub use cards::{CardRecord, CertificateRecord, NewCertificate};
+pub use cards::{CardRecord, CertificateRecord, NewCertificate, NewCrl, StoredCrl};
 pub use crypto::{
     check_owner_only, create_private_dir, KeyError, Keys, ResealStep, SealError, SealFailure,
     SealedCount, Sealer, FIRST_KEY_ID, SEAL_FORMAT,

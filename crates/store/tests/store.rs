@@ -707,12 +707,29 @@ async fn cards_and_certificates_are_kept_sealed_and_revoked_together() {
         assert_eq!(opened, chip);
         assert_eq!(record.resident_key, Some(registered.resident_key));
         assert_eq!(record.status, "active");
-        store
-            .save_chip("0123456789ABCDEF", b"changed")
-            .await
-            .unwrap();
-        assert_eq!(store.card("0123456789ABCDEF").await.unwrap().1, b"changed");
-        assert!(store.save_chip("FFFFFFFFFFFFFFFF", b"x").await.is_err());
+        // A save names the version it read: a second process that read the same
+        // version (two `maina card attach` of one card) cannot save over the first.
+        let read = record.chip_version;
+        assert_eq!(
+            store
+                .save_chip("0123456789ABCDEF", b"changed", read)
+                .await
+                .unwrap(),
+            read + 1
+        );
+        assert!(matches!(
+            store.save_chip("0123456789ABCDEF", b"stale", read).await,
+            Err(StoreError::Conflict)
+        ));
+        let (reread, opened) = store.card("0123456789ABCDEF").await.unwrap();
+        assert_eq!(
+            (opened.as_slice(), reread.chip_version),
+            (&b"changed"[..], read + 1)
+        );
+        assert!(matches!(
+            store.save_chip("FFFFFFFFFFFFFFFF", b"x", 0).await,
+            Err(StoreError::NotFound("card"))
+        ));
         assert_eq!(store.cards().await.unwrap().len(), 1);
         let (cert, der) = store.certificate("BB02").await.unwrap();
         assert_eq!((cert.ca.as_str(), cert.revoked_at), ("sign", None));
@@ -755,9 +772,27 @@ async fn cards_and_certificates_are_kept_sealed_and_revoked_together() {
             store.card("0123456789ABCDEF").await.unwrap().0.status,
             "revoked"
         );
-        assert_eq!(store.next_crl_number("auth").await.unwrap(), 1);
-        assert_eq!(store.next_crl_number("auth").await.unwrap(), 2);
-        assert_eq!(store.next_crl_number("sign").await.unwrap(), 1);
+        // Each revocation left its authorities' stored CRLs stale; storing the
+        // next CRL needs the number after the stored one (one of two racing wins).
+        let crl = store.stored_crl("auth").await.unwrap();
+        assert_eq!((crl.number, crl.der.as_deref()), (0, None));
+        assert!(crl.revision > crl.built_revision, "{crl:?}");
+        let next = maina_store::NewCrl {
+            built_revision: crl.revision,
+            number: 1,
+            this_update: 10,
+            next_update: 20,
+            der: b"crl 1".to_vec(),
+        };
+        assert!(store.put_crl("auth", &next).await.unwrap());
+        assert!(!store.put_crl("auth", &next).await.unwrap());
+        let stored = store.stored_crl("auth").await.unwrap();
+        assert_eq!(
+            (stored.number, stored.built_revision, stored.der.as_deref()),
+            (1, crl.revision, Some(&b"crl 1"[..]))
+        );
+        assert_eq!(store.crl_revision("auth").await.unwrap(), crl.revision);
+        assert_eq!(store.stored_crl("sign").await.unwrap().number, 0);
         // Every step about the holder is in the audit trail.
         let actions: Vec<String> = store
             .audit_events(Some(registered.resident_key))

@@ -109,7 +109,11 @@ pub async fn run(context: &Context, command: CardCommand) -> Result<()> {
         CardCommand::Auth { pin, reader } => {
             card_reader::authenticate(context, pin, reader.as_deref()).await
         }
-        CardCommand::Create(args) => context.with_store(async |store| create(context, store, args).await).await,
+        CardCommand::Create(args) => {
+            context
+                .with_store(async |store| create(context, store, args).await)
+                .await
+        }
         CardCommand::List => context.with_store(list).await,
         CardCommand::Show { card_id } => {
             context
@@ -123,6 +127,12 @@ pub async fn run(context: &Context, command: CardCommand) -> Result<()> {
                         anyhow!("reason: expected one of lost-card, card-ended, holders-request, death, number-changed, facts-changed")
                     })?;
                     let serials = store.revoke_card(&card_id, reason, &context.who()).await?;
+                    // The CRLs list it at once (a running server's CRL worker would
+                    // within seconds).
+                    if maina_pki::Authorities::exist(&context.pki_dir()) {
+                        let authorities = pki::load_authorities(context)?;
+                        maina_service::cards::refresh_crls(store, &authorities).await?;
+                    }
                     println!(
                         "card {card_id} revoked ({}): {} certificate(s) now on the CRLs",
                         reason.code(),
@@ -301,9 +311,12 @@ async fn show(context: &Context, store: &Store, card_id: &str) -> Result<()> {
 }
 
 /// Loads the card and keeps it attached to vpcd (on a blocking thread: the link is
-/// blocking I/O) until the process is stopped; every changed PIN counter is saved.
+/// blocking I/O) until the process is stopped; every changed PIN counter is saved,
+/// if no other process saved the card since it was read (else this one stops: two
+/// attached copies must not each count PIN tries from the same number).
 async fn attach(store: &Store, card_id: &str, address: &str) -> Result<()> {
-    let (_, chip) = store.card(card_id).await?;
+    let (record, chip) = store.card(card_id).await?;
+    let mut version = record.chip_version;
     let mut card = Card::from_bytes(&chip)?;
     let runtime = tokio::runtime::Handle::current();
     let store = store.clone();
@@ -313,7 +326,17 @@ async fn attach(store: &Store, card_id: &str, address: &str) -> Result<()> {
         vpcd::attach(
             &mut card,
             &address,
-            |content| runtime.block_on(store.save_chip(&card_id, content)),
+            |content| match runtime.block_on(store.save_chip(&card_id, content, version)) {
+                Ok(saved) => {
+                    version = saved;
+                    Ok(())
+                }
+                Err(maina_store::StoreError::Conflict) => Err(std::io::Error::other(format!(
+                    "card {card_id} was saved by another process (another `maina card attach`?); \
+                     this one stops without answering: attach the card again"
+                ))),
+                Err(error) => Err(std::io::Error::other(error.to_string())),
+            },
             |event| {
                 match event {
                 LinkEvent::Waiting(error) => eprintln!(

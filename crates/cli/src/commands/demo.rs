@@ -52,7 +52,7 @@ async fn create(context: &Context, residents: u64) -> Result<Store> {
         context.init().await?
     };
     if !maina_pki::Authorities::exist(&context.pki_dir()) {
-        pki::init_authorities(context)?;
+        pki::init_authorities(context, &store, None).await?;
     }
     let code: MunicipalityCode = DEMO_MUNICIPALITY.parse()?;
     store

@@ -8,7 +8,7 @@ use anyhow::Result;
 pub async fn run(context: &Context) -> Result<()> {
     let store = context.init().await?;
     println!("initialised {}", context.data.display());
-    pki::init_authorities(context)?;
+    pki::init_authorities(context, &store, None).await?;
     println!(
         "  key file: {} (keep it safe and out of backups of the database)",
         context.key_path().display()

@@ -1,5 +1,8 @@
 //! The card PKI's public endpoints, as the real JPKI publishes its CRLs and answers
 //! OCSP to anyone: the CA certificates and current CRLs, and the OCSP responder.
+//! Nothing here can make a CA key sign or the store write: CRLs are served as the
+//! CRL worker stored them, OCSP answers are signed by the delegated responder and
+//! cached.
 
 mod crl;
 mod ocsp;

@@ -16,7 +16,15 @@ pub(super) async fn ocsp_post(State(state): State<AppState>, body: Bytes) -> Res
     let Some(authorities) = state.service.authorities.as_deref() else {
         return super::unavailable();
     };
-    ocsp_response(ocsp_answer(&state.service.store, authorities, &body).await)
+    ocsp_response(
+        ocsp_answer(
+            &state.service.store,
+            authorities,
+            &state.service.ocsp_cache,
+            &body,
+        )
+        .await,
+    )
 }
 
 pub(super) async fn ocsp_get(
@@ -29,5 +37,13 @@ pub(super) async fn ocsp_get(
     let decoded = base64::engine::general_purpose::STANDARD
         .decode(request.as_bytes())
         .unwrap_or_default();
-    ocsp_response(ocsp_answer(&state.service.store, authorities, &decoded).await)
+    ocsp_response(
+        ocsp_answer(
+            &state.service.store,
+            authorities,
+            &state.service.ocsp_cache,
+            &decoded,
+        )
+        .await,
+    )
 }

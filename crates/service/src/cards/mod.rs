@@ -1,23 +1,26 @@
 //! The card and its certificates: issuing a card with its certificates (the same
-//! code the CLI and, later, the pickup counter call), current CRLs, the OCSP
-//! answers and the trust store a relying party checks against.
+//! code the CLI and, later, the pickup counter call); the CRLs (`crl.rs`), the OCSP
+//! answers (`ocsp.rs`) and the trust store a relying party checks against.
 
-use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
+mod crl;
+mod ocsp;
+
+pub use crl::{
+    current_crl, published_crl, refresh_crls, CRL_LIFETIME_HOURS, CRL_REFRESH_MARGIN_HOURS,
+};
+pub use ocsp::{cert_state, ocsp_answer, OcspCache, OCSP_LIFETIME_HOURS};
+
+use chrono::{DateTime, Duration, FixedOffset, NaiveDate, NaiveTime, TimeZone, Utc};
 use maina_card::{Card, CardError, Certificates, Personalisation};
 use maina_core::card::{certificate_expiry, signature_certificate_allowed, Pin};
 use maina_core::officer::Actor;
 use maina_core::person::Sex;
 use maina_core::{MyNumber, ResidentCode};
 use maina_pki::{
-    Authorities, CaKind, CertState, CertificateRequest, HolderFacts, OcspQuery, PkiError,
-    Revocation, RevocationReason, Serial, TrustStore,
+    Authorities, CaKind, CertificateRequest, HolderFacts, PkiError, Serial, TrustStore,
 };
 use maina_store::{NewCertificate, Store, StoreError};
 use rand::RngCore;
-
-/// How long a CRL or an OCSP answer stays current.
-const CRL_LIFETIME_HOURS: i64 = 24;
-const OCSP_LIFETIME_HOURS: i64 = 1;
 
 /// Errors of the card services.
 #[derive(Debug, thiserror::Error)]
@@ -70,10 +73,21 @@ fn new_card_id() -> String {
     hex::encode_upper(bytes)
 }
 
-/// The end of a day, in UTC (certificates end with the day).
-fn end_of(day: NaiveDate) -> DateTime<Utc> {
-    day.and_time(NaiveTime::from_hms_opt(23, 59, 59).unwrap_or(NaiveTime::MIN))
-        .and_utc()
+/// Japan Standard Time (UTC+9, no daylight saving).
+fn japan() -> FixedOffset {
+    FixedOffset::east_opt(9 * 3600).unwrap_or_else(|| chrono::Offset::fix(&Utc))
+}
+
+/// The last second of `day` in Japan (23:59:59 JST, 14:59:59 UTC): certificates end
+/// with their last day as the holder lives it (REFERENCE: the 5th birthday after
+/// issue), not at midnight UTC nine hours later.
+pub fn certificate_not_after(day: NaiveDate) -> DateTime<Utc> {
+    let last_second = day.and_time(NaiveTime::from_hms_opt(23, 59, 59).unwrap_or(NaiveTime::MIN));
+    japan()
+        .from_local_datetime(&last_second)
+        .single()
+        .map(|at| at.with_timezone(&Utc))
+        .unwrap_or_else(|| last_second.and_utc())
 }
 
 /// Makes a card for `holder`: keys generated inside it, certificates issued by both
@@ -88,7 +102,8 @@ pub async fn issue_card(
     actor: &Actor,
 ) -> Result<IssuedCard, CardServiceError> {
     let now = Utc::now();
-    let today = now.date_naive();
+    // The holder's birthdays fall on Japanese dates.
+    let today = now.with_timezone(&japan()).date_naive();
     let expires = certificate_expiry(holder.birth_date, today).ok_or_else(|| {
         CardServiceError::Invalid("no certificate expiry for this birth date".into())
     })?;
@@ -124,19 +139,19 @@ pub async fn issue_card(
             public_key_der: key.to_vec(),
             subject_cn: format!("JPKI {} {card_id}", kind.code()),
             not_before: now - Duration::minutes(5),
-            not_after: end_of(expires),
+            not_after: certificate_not_after(expires),
             facts,
             ocsp_url: Some(format!("{base}/ocsp")),
             crl_url: Some(format!("{base}/pki/{}.crl", kind.code())),
         })
     };
-    let auth = authorities.auth.issue(&request(
+    let auth = authorities.auth.issuing().issue(&request(
         CaKind::Authentication,
         &public.authentication,
         None,
     )?)?;
     let sign = match &public.signature {
-        Some(key) => Some(authorities.sign.issue(&request(
+        Some(key) => Some(authorities.sign.issuing().issue(&request(
             CaKind::Signature,
             key,
             Some(HolderFacts {
@@ -150,12 +165,14 @@ pub async fn issue_card(
     };
     card.install_certificates(Certificates {
         authentication: auth.der.clone(),
-        authentication_ca: authorities.auth.certificate_der().to_vec(),
+        // The card carries the certificate of the CA that issued its certificates
+        // (the issuing CA); relying parties hold the root.
+        authentication_ca: authorities.auth.issuing().certificate_der().to_vec(),
         signature: sign.as_ref().map(|s| s.der.clone()),
-        signature_ca: authorities.sign.certificate_der().to_vec(),
+        signature_ca: authorities.sign.issuing().certificate_der().to_vec(),
     });
     let not_before = (now - Duration::minutes(5)).timestamp();
-    let not_after = end_of(expires).timestamp();
+    let not_after = certificate_not_after(expires).timestamp();
     let mut records = vec![NewCertificate {
         serial: auth.serial.to_hex(),
         ca: CaKind::Authentication.code().into(),
@@ -189,103 +206,41 @@ pub async fn issue_card(
     })
 }
 
-/// A current, signed CRL of one authority, from the store's revocations.
-pub async fn current_crl(
-    store: &Store,
-    authorities: &Authorities,
-    kind: CaKind,
-) -> Result<Vec<u8>, CardServiceError> {
-    let revoked = store.revoked_certificates(kind.code()).await?;
-    let mut entries = Vec::with_capacity(revoked.len());
-    for (serial, at, reason) in revoked {
-        entries.push(Revocation {
-            serial: Serial::from_hex(&serial)?,
-            revoked_at: DateTime::from_timestamp_micros(at).unwrap_or(DateTime::<Utc>::MIN_UTC),
-            reason: RevocationReason::from_code(&reason)
-                .ok_or_else(|| CardServiceError::Invalid(format!("unknown reason {reason:?}")))?,
-        });
-    }
-    let number = store.next_crl_number(kind.code()).await?;
-    let now = Utc::now();
-    Ok(authorities.get(kind).crl(
-        &entries,
-        number,
-        now - Duration::minutes(1),
-        now + Duration::hours(CRL_LIFETIME_HOURS),
-    )?)
-}
-
-/// The trust anchors with both authorities' current CRLs loaded.
+/// The trust anchors (both roots) and the issuing CAs below them, with both issuing
+/// CAs' current CRLs loaded.
 pub async fn trust_store(
     store: &Store,
     authorities: &Authorities,
 ) -> Result<TrustStore, CardServiceError> {
+    let invalid = |error: maina_pki::VerifyError| CardServiceError::Invalid(error.to_string());
     let mut trust = TrustStore::new(
-        authorities.auth.certificate_der(),
-        authorities.sign.certificate_der(),
+        authorities.auth.root_certificate_der(),
+        authorities.sign.root_certificate_der(),
     )?;
+    let now = Utc::now();
+    for kind in CaKind::ALL {
+        trust
+            .add_issuing_ca(authorities.get(kind).issuing().certificate_der(), now)
+            .map_err(invalid)?;
+    }
     for kind in CaKind::ALL {
         let crl = current_crl(store, authorities, kind).await?;
-        trust
-            .load_crl(&crl, Utc::now())
-            .map_err(|error| CardServiceError::Invalid(error.to_string()))?;
+        trust.load_crl(&crl, now).map_err(invalid)?;
     }
     Ok(trust)
 }
 
-/// Answers one DER OCSP request.
-pub async fn ocsp_answer(store: &Store, authorities: &Authorities, request: &[u8]) -> Vec<u8> {
-    let Ok(query) = OcspQuery::parse(request, authorities) else {
-        return maina_pki::ocsp_malformed_response();
-    };
-    let mut states = Vec::new();
-    for subject in query.subjects() {
-        let state = match subject {
-            None => CertState::Unknown,
-            Some((kind, serial)) => {
-                match store
-                    .certificate_status(kind.code(), &serial.to_hex())
-                    .await
-                {
-                    Ok(Some(record)) => match (
-                        record.revoked_at,
-                        record
-                            .reason
-                            .as_deref()
-                            .and_then(RevocationReason::from_code),
-                    ) {
-                        (Some(at), Some(reason)) => CertState::Revoked {
-                            at: DateTime::from_timestamp_micros(at)
-                                .unwrap_or(DateTime::<Utc>::MIN_UTC),
-                            reason,
-                        },
-                        _ => CertState::Good,
-                    },
-                    Ok(None) => CertState::Unknown,
-                    Err(error) => {
-                        tracing::warn!(%error, "OCSP status look-up failed");
-                        return x509_try_later();
-                    }
-                }
-            }
-        };
-        states.push(state);
-    }
-    let now = Utc::now();
-    query
-        .respond(
-            authorities,
-            &states,
-            now,
-            now + Duration::hours(OCSP_LIFETIME_HOURS),
-        )
-        .unwrap_or_else(|error| {
-            tracing::warn!(%error, "OCSP answer could not be signed");
-            x509_try_later()
-        })
-}
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
 
-fn x509_try_later() -> Vec<u8> {
-    // OCSPResponse { responseStatus tryLater (3) }
-    vec![0x30, 0x03, 0x0A, 0x01, 0x03]
+    #[test]
+    fn certificates_end_at_the_last_second_of_the_day_in_japan() {
+        let day = NaiveDate::from_ymd_opt(2031, 4, 1).unwrap();
+        assert_eq!(
+            certificate_not_after(day).to_rfc3339(),
+            "2031-04-01T14:59:59+00:00"
+        );
+    }
 }

@@ -1,0 +1,194 @@
+//! The OCSP answers: signed by the issuing CA's delegated responder (never a CA key)
+//! and cached per certificate until its authority's next revocation, so a repeated
+//! question costs one read of the store and no signature. A question about a
+//! certificate we did not issue is answered `unauthorized`, unsigned.
+
+use chrono::{DateTime, Duration, Utc};
+use maina_pki::{Authorities, CaKind, CertState, OcspQuery, RevocationReason};
+use maina_store::{CertificateRecord, Store};
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+/// How long an OCSP answer stays current (its nextUpdate after its thisUpdate).
+pub const OCSP_LIFETIME_HOURS: i64 = 1;
+/// A cached answer is signed afresh once it is older than this, well before its
+/// nextUpdate.
+const OCSP_REFRESH_MINUTES: i64 = 30;
+/// How many answers to keep before starting afresh (one per certificate asked about,
+/// and only about certificates we issued).
+const CACHE_LIMIT: usize = 200_000;
+
+struct CachedAnswer {
+    /// The authority's revocation count when the answer was made.
+    revision: i64,
+    refresh_after: DateTime<Utc>,
+    der: Vec<u8>,
+}
+
+/// Signed OCSP answers by the CertID asked about.
+#[derive(Default)]
+pub struct OcspCache {
+    answers: Mutex<HashMap<Vec<u8>, CachedAnswer>>,
+}
+
+impl OcspCache {
+    fn get(&self, key: &[u8], revision: i64, now: DateTime<Utc>) -> Option<Vec<u8>> {
+        let answers = self.answers.lock().ok()?;
+        answers
+            .get(key)
+            .filter(|answer| answer.revision == revision && now < answer.refresh_after)
+            .map(|answer| answer.der.clone())
+    }
+
+    fn put(&self, key: Vec<u8>, answer: CachedAnswer) {
+        if let Ok(mut answers) = self.answers.lock() {
+            if answers.len() >= CACHE_LIMIT {
+                answers.clear();
+            }
+            answers.insert(key, answer);
+        }
+    }
+
+    /// How many answers are cached.
+    pub fn len(&self) -> usize {
+        self.answers.lock().map(|a| a.len()).unwrap_or_default()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// A certificate's OCSP status from its record. A revocation time with a missing or
+/// unknown reason is *revoked* (reason unspecified): the answer fails closed.
+pub fn cert_state(record: Option<&CertificateRecord>) -> CertState {
+    match record {
+        None => CertState::Unknown,
+        Some(record) => match record.revoked_at {
+            None => CertState::Good,
+            Some(at) => CertState::Revoked {
+                at: DateTime::from_timestamp_micros(at).unwrap_or(DateTime::<Utc>::MIN_UTC),
+                reason: record
+                    .reason
+                    .as_deref()
+                    .and_then(RevocationReason::from_code),
+            },
+        },
+    }
+}
+
+fn try_later() -> Vec<u8> {
+    // OCSPResponse { responseStatus tryLater (3) }
+    vec![0x30, 0x03, 0x0A, 0x01, 0x03]
+}
+
+/// Answers one DER OCSP request.
+pub async fn ocsp_answer(
+    store: &Store,
+    authorities: &Authorities,
+    cache: &OcspCache,
+    request: &[u8],
+) -> Vec<u8> {
+    let Ok(query) = OcspQuery::parse(request, authorities) else {
+        return maina_pki::ocsp_malformed_response();
+    };
+    let Some((kind, serial)) = query.subject() else {
+        return maina_pki::ocsp_unauthorized_response();
+    };
+    let Ok(key) = query.cache_key() else {
+        return maina_pki::ocsp_malformed_response();
+    };
+    match answer(
+        store,
+        authorities,
+        cache,
+        &query,
+        *kind,
+        &serial.to_hex(),
+        key,
+    )
+    .await
+    {
+        Ok(der) => der,
+        Err(error) => {
+            tracing::warn!(%error, "OCSP answer failed");
+            try_later()
+        }
+    }
+}
+
+async fn answer(
+    store: &Store,
+    authorities: &Authorities,
+    cache: &OcspCache,
+    query: &OcspQuery,
+    kind: CaKind,
+    serial: &str,
+    key: Vec<u8>,
+) -> Result<Vec<u8>, super::CardServiceError> {
+    let now = Utc::now();
+    // Read before the status: a revocation in between makes the cached answer
+    // stale at once (it is cached under the older revision).
+    let revision = store.crl_revision(kind.code()).await?;
+    if let Some(der) = cache.get(&key, revision, now) {
+        return Ok(der);
+    }
+    let record = store.certificate_status(kind.code(), serial).await?;
+    let state = cert_state(record.as_ref());
+    if state == CertState::Unknown {
+        // Not one of ours: nothing to sign, nothing to remember.
+        return Ok(maina_pki::ocsp_unauthorized_response());
+    }
+    let der = query.respond(
+        authorities.get(kind),
+        &state,
+        now,
+        now + Duration::hours(OCSP_LIFETIME_HOURS),
+    )?;
+    cache.put(
+        key,
+        CachedAnswer {
+            revision,
+            refresh_after: now + Duration::minutes(OCSP_REFRESH_MINUTES),
+            der: der.clone(),
+        },
+    );
+    Ok(der)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn record(revoked_at: Option<i64>, reason: Option<&str>) -> CertificateRecord {
+        CertificateRecord {
+            serial: "AA01".into(),
+            ca: "auth".into(),
+            card_id: "0123456789ABCDEF".into(),
+            not_before: 0,
+            not_after: 0,
+            revoked_at,
+            reason: reason.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn a_revocation_without_a_known_reason_is_revoked() {
+        for reason in [None, Some("no such reason")] {
+            assert!(matches!(
+                cert_state(Some(&record(Some(1_000_000), reason))),
+                CertState::Revoked { reason: None, .. }
+            ));
+        }
+        assert!(matches!(
+            cert_state(Some(&record(Some(1_000_000), Some("lost-card")))),
+            CertState::Revoked {
+                reason: Some(RevocationReason::LostCard),
+                ..
+            }
+        ));
+        assert_eq!(cert_state(Some(&record(None, None))), CertState::Good);
+        assert_eq!(cert_state(None), CertState::Unknown);
+    }
+}
