@@ -289,7 +289,10 @@ impl Store {
             let locked_until = match Self::count_failed_login(&mut tx, id, now).await? {
                 Some(locked_until) => locked_until,
                 None => tx
-                    .fetch_one("SELECT locked_until FROM officers WHERE id = $1", &[id.into()])
+                    .fetch_one(
+                        "SELECT locked_until FROM officers WHERE id = $1",
+                        &[id.into()],
+                    )
                     .await?
                     .int(0)?,
             };

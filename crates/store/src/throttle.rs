@@ -45,7 +45,8 @@ const MICROS: i64 = 1_000_000;
 
 impl Store {
     fn throttle_subject(&self, scope: &str, subject: &str) -> i64 {
-        self.blind_index.short(&format!("throttle|{scope}|{subject}"))
+        self.blind_index
+            .short(&format!("throttle|{scope}|{subject}"))
     }
 
     /// Counts one attempt against every rule, in one transaction, and says whether
@@ -60,7 +61,11 @@ impl Store {
             .map(|rule| {
                 let window = rule.window_seconds.max(1) * MICROS;
                 let start = now - now.rem_euclid(window);
-                (rule, self.throttle_subject(rule.scope, &rule.subject), start)
+                (
+                    rule,
+                    self.throttle_subject(rule.scope, &rule.subject),
+                    start,
+                )
             })
             .collect();
         keyed.sort_by_key(|(rule, subject, _)| (rule.scope, *subject));
@@ -86,8 +91,11 @@ impl Store {
             counted.push((rule.scope, subject, start));
         }
         if prune {
-            tx.execute("DELETE FROM throttles WHERE expires_at <= $1", &[now.into()])
-                .await?;
+            tx.execute(
+                "DELETE FROM throttles WHERE expires_at <= $1",
+                &[now.into()],
+            )
+            .await?;
         }
         tx.commit().await?;
         Ok(match refused_until {

@@ -39,7 +39,7 @@ fn inquiry_rules(number: &str, address: IpAddr) -> Vec<ThrottleRule> {
     LIMITS
         .iter()
         .map(|(scope, subject, window_seconds, limit)| ThrottleRule {
-            scope: *scope,
+            scope,
             subject: match subject {
                 Subject::Number => number.to_owned(),
                 Subject::Address => address_subject(address),
@@ -124,7 +124,11 @@ impl Service {
             |outcome| self.audit_public_attempt("status inquiry", "inquiry", outcome, address);
         // Counted before the answer, in the store: parallel guesses each get their
         // own count, and every server over the database counts together.
-        let ticket = match self.store.throttle_hit(&inquiry_rules(&key, address)).await? {
+        let ticket = match self
+            .store
+            .throttle_hit(&inquiry_rules(&key, address))
+            .await?
+        {
             ThrottleVerdict::Allowed(ticket) => ticket,
             ThrottleVerdict::Refused {
                 retry_after_seconds,

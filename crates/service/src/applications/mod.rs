@@ -11,9 +11,9 @@ pub mod review;
 use crate::{i18n, Result, Service, ServiceError};
 use chrono::NaiveDate;
 use maina_core::application::ApplicationStatus;
+use maina_core::officer::Actor;
 use maina_core::{ApplicationFormId, MunicipalityCode, ReceiptNumber};
 use maina_proto::ApplicationResponse;
-use maina_core::officer::Actor;
 use maina_store::{ApplicationDetails, ApplicationRecord, Mail, NewApplication, StoreError};
 use rand::Rng;
 

@@ -136,7 +136,11 @@ async fn log_ins_hold_up_no_write() {
                 let (store, stop) = (store.clone(), stop.clone());
                 tokio::spawn(async move {
                     while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                        store.login("kato", PASSWORD, 60_000_000).await.unwrap().unwrap();
+                        store
+                            .login("kato", PASSWORD, 60_000_000)
+                            .await
+                            .unwrap()
+                            .unwrap();
                     }
                 })
             })
@@ -201,7 +205,10 @@ async fn unknown_users_and_locked_accounts_cost_a_password_check() {
             let started = Instant::now();
             let answer = store.login("sato", password, 1).await.unwrap();
             let took = started.elapsed();
-            assert!(matches!(answer, Err(LoginFailure::Locked { .. })), "{answer:?}");
+            assert!(
+                matches!(answer, Err(LoginFailure::Locked { .. })),
+                "{answer:?}"
+            );
             assert!(
                 took * 4 > known,
                 "{}: a locked account answered in {took:?}, a password check takes {known:?}",
@@ -280,7 +287,12 @@ async fn a_taken_receipt_number_is_drawn_again() {
             )
             .await
             .unwrap();
-        assert_eq!(record.details.receipt, fresh.as_digits(), "{}", backend.name);
+        assert_eq!(
+            record.details.receipt,
+            fresh.as_digits(),
+            "{}",
+            backend.name
+        );
         assert_eq!(
             store.application_by_receipt(&fresh).await.unwrap().id,
             record.id
@@ -361,7 +373,10 @@ async fn the_online_link_is_spent_with_its_application_only() {
                 || None,
             )
             .await;
-        assert!(matches!(failed, Err(StoreError::Duplicate(_))), "{failed:?}");
+        assert!(
+            matches!(failed, Err(StoreError::Duplicate(_))),
+            "{failed:?}"
+        );
         assert!(store.apply_link(&used_form).await.unwrap().is_some());
         // A recorded application spends its link, once.
         store
