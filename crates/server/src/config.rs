@@ -2,7 +2,7 @@
 //! (the command line applies the last two).
 
 use serde::Deserialize;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
 
 /// Settings of `maina serve`. `Debug` masks the password in `smtp_url`.
@@ -19,8 +19,14 @@ pub struct ServerConfig {
     pub session_minutes: i64,
     /// Send cookies with the Secure flag (keep on except for plain-HTTP testing).
     pub secure_cookies: bool,
-    /// Failed log-ins allowed per client address per minute.
+    /// Log-ins allowed per client address per minute (a successful one takes its
+    /// count back), counted in the database so every server process shares them.
     pub login_attempts_per_minute: u32,
+    /// Reverse proxies whose `X-Forwarded-For` header is believed: addresses or
+    /// CIDR blocks (`["127.0.0.1", "10.0.0.0/8", "fd00::/8"]`). The client is then
+    /// the right-most address in the header that is not itself a trusted proxy.
+    /// Empty (the default): the header is ignored and the TCP peer is the client.
+    pub trusted_proxies: Vec<TrustedProxy>,
     /// Where e-mail goes: `smtps://user:password@host:465` (TLS),
     /// `smtp://user:password@host:587?tls=required` (STARTTLS, refused without it) or
     /// `smtp://host:25` (plain, for a relay on the same host); none keeps messages
@@ -63,6 +69,7 @@ impl std::fmt::Debug for ServerConfig {
             .field("session_minutes", &self.session_minutes)
             .field("secure_cookies", &self.secure_cookies)
             .field("login_attempts_per_minute", &self.login_attempts_per_minute)
+            .field("trusted_proxies", &self.trusted_proxies)
             .field(
                 "smtp_url",
                 &self
@@ -82,6 +89,77 @@ impl std::fmt::Debug for ServerConfig {
     }
 }
 
+/// A trusted reverse proxy: one address (`127.0.0.1`, `::1`) or a CIDR block
+/// (`10.0.0.0/8`, `fd00::/8`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct TrustedProxy {
+    network: IpAddr,
+    prefix: u8,
+}
+
+impl TrustedProxy {
+    /// Whether `address` is this proxy (or in its block). An IPv4 address written
+    /// as IPv6 (`::ffff:10.0.0.1`) counts as the IPv4 address.
+    pub fn contains(&self, address: IpAddr) -> bool {
+        match (self.network, address.to_canonical()) {
+            (IpAddr::V4(network), IpAddr::V4(address)) => {
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u32::from(network) & mask == u32::from(address) & mask
+            }
+            (IpAddr::V6(network), IpAddr::V6(address)) => {
+                let mask = u128::MAX
+                    .checked_shl(128 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u128::from(network) & mask == u128::from(address) & mask
+            }
+            _ => false,
+        }
+    }
+}
+
+impl std::str::FromStr for TrustedProxy {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        let text = text.trim();
+        let (address, prefix) = match text.split_once('/') {
+            Some((address, prefix)) => (address, Some(prefix)),
+            None => (text, None),
+        };
+        let network = address
+            .parse::<IpAddr>()
+            .map_err(|_| format!("{text:?} is not an IP address or CIDR block"))?
+            .to_canonical();
+        let bits = if network.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            None => bits,
+            Some(prefix) => prefix
+                .parse::<u8>()
+                .ok()
+                .filter(|prefix| *prefix <= bits)
+                .ok_or_else(|| format!("{text:?}: the prefix length must be 0 to {bits}"))?,
+        };
+        Ok(Self { network, prefix })
+    }
+}
+
+impl TryFrom<String> for TrustedProxy {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<Self, String> {
+        text.parse()
+    }
+}
+
+impl std::fmt::Display for TrustedProxy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.network, self.prefix)
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
@@ -98,6 +176,7 @@ impl Default for ServerConfig {
             session_minutes: 8 * 60,
             secure_cookies: true,
             login_attempts_per_minute: 10,
+            trusted_proxies: Vec::new(),
             smtp_url: None,
             smtp_ca_file: None,
             mail_from: "maina <no-reply@maina.invalid>".into(),
@@ -207,5 +286,27 @@ mod tests {
             toml::from_str("log_format = \"json\"\nsession_minutes = 30").unwrap();
         assert_eq!(config.log_format, LogFormat::Json);
         assert!(config.check().is_ok());
+    }
+
+    #[test]
+    fn trusted_proxies_are_addresses_or_blocks() {
+        let config: ServerConfig =
+            toml::from_str(r#"trusted_proxies = ["127.0.0.1", "10.0.0.0/8", "fd00::/8"]"#).unwrap();
+        let [one, block, v6] = config.trusted_proxies[..] else {
+            panic!("{:?}", config.trusted_proxies)
+        };
+        let ip = |text: &str| text.parse::<IpAddr>().unwrap();
+        assert!(one.contains(ip("127.0.0.1")) && !one.contains(ip("127.0.0.2")));
+        assert!(one.contains(ip("::ffff:127.0.0.1")));
+        assert!(block.contains(ip("10.200.3.4")) && !block.contains(ip("11.0.0.1")));
+        assert!(v6.contains(ip("fd12::1")) && !v6.contains(ip("fe80::1")));
+        assert!(!v6.contains(ip("10.0.0.1")));
+        let everything: TrustedProxy = "0.0.0.0/0".parse().unwrap();
+        assert!(everything.contains(ip("203.0.113.9")));
+        for bad in ["proxy.example", "10.0.0.0/33", "::1/129", "10.0.0.0/x"] {
+            let error = toml::from_str::<ServerConfig>(&format!("trusted_proxies = [{bad:?}]"))
+                .unwrap_err();
+            assert!(error.to_string().contains("trusted_proxies"), "{error}");
+        }
     }
 }

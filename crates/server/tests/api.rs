@@ -20,6 +20,9 @@ mod security;
 
 const PASSWORD: &str = "correct horse battery";
 
+#[path = "api/throttles.rs"]
+mod throttles;
+
 struct Kit {
     base: String,
     store: Store,
@@ -516,7 +519,7 @@ async fn log_in_lockout_and_throttle() {
         )
         .await;
     assert_eq!(status, StatusCode::LOCKED);
-    // This address has now failed 7 times; the limit is 8 a minute.
+    // This address has now tried 7 times (none succeeded); the limit is 8 a minute.
     kit.call("POST", "/api/v1/login", None, Some(wrong("auditor")))
         .await;
     let (status, body) = kit

@@ -36,7 +36,8 @@ use std::sync::Arc;
 pub struct ServiceConfig {
     /// How long a session lasts, in minutes.
     pub session_minutes: i64,
-    /// Failed log-ins allowed per client address per minute.
+    /// Log-ins allowed per client address per minute (a success takes its count
+    /// back), counted in the store so every server process shares the count.
     pub login_attempts_per_minute: u32,
     /// Keys of the photo booths allowed to submit applications.
     pub booth_keys: Vec<String>,
@@ -55,8 +56,9 @@ impl Default for ServiceConfig {
     }
 }
 
-/// The use cases and what they share: the store, the settings, the message
-/// catalogues, the throttles and the card authorities. Cheap to clone.
+/// The use cases and what they share: the store (which also holds the throttles'
+/// counts), the settings, the message catalogues and the card authorities. Cheap
+/// to clone.
 #[derive(Clone)]
 pub struct Service(Arc<Shared>);
 
@@ -67,12 +69,8 @@ pub struct Shared {
     pub store: Store,
     pub config: ServiceConfig,
     pub messages: Arc<i18n::Messages>,
-    /// Failed log-ins per client address.
-    pub login_throttle: Arc<sessions::LoginThrottle>,
     /// Live sessions seen in the last few seconds.
     pub sessions: Arc<sessions::SessionCache>,
-    /// Failed status inquiries, per number and per address.
-    pub inquiries: Arc<applications::inquiry::InquiryThrottle>,
     /// The online channel's CAPTCHA.
     pub captcha: Arc<applications::online::Captcha>,
     /// The card authorities (absent when the data directory has none).
@@ -100,12 +98,8 @@ impl Service {
     pub fn new(store: Store, config: ServiceConfig) -> Self {
         Self(Arc::new(Shared {
             store,
-            login_throttle: Arc::new(sessions::LoginThrottle::new(
-                config.login_attempts_per_minute,
-            )),
             sessions: Arc::default(),
             messages: Arc::new(i18n::Messages::load()),
-            inquiries: Arc::default(),
             captcha: Arc::default(),
             authorities: None,
             ocsp_cache: Arc::default(),

@@ -110,6 +110,52 @@ fn faces(image: &image::DynamicImage) -> Vec<(u32, u32, u32, u32)> {
         .collect()
 }
 
+/// The most pixels a photo may have to be decoded at all (40 megapixels: above the
+/// 6000 x 6000 the rules allow, far below what a crafted header can claim).
+pub const MAX_DECODE_PIXELS: u64 = 40_000_000;
+
+/// The most a decode may allocate: the pixels at 4 bytes each, with room for the
+/// decoder's own buffers.
+const MAX_DECODE_BYTES: u64 = MAX_DECODE_PIXELS * 4 + 16 * 1024 * 1024;
+
+/// Photos decoded at once: each may take [`MAX_DECODE_BYTES`] and a core.
+const PARALLEL_DECODES: usize = 4;
+
+/// The dimensions a JPEG's header declares, read without decoding the image.
+fn header_dimensions(bytes: &[u8]) -> image::ImageResult<(u32, u32)> {
+    let mut reader = image::ImageReader::new(std::io::Cursor::new(bytes));
+    reader.set_format(image::ImageFormat::Jpeg);
+    reader.into_dimensions()
+}
+
+/// Whether a photo of these dimensions is decoded: within the rules' sides and
+/// the pixel limit. Larger ones are refused from the header ("too many pixels").
+fn decodable(width: u32, height: u32) -> bool {
+    width <= photo_rules::MAX_SIDE
+        && height <= photo_rules::MAX_SIDE
+        && u64::from(width) * u64::from(height) <= MAX_DECODE_PIXELS
+}
+
+/// [`examine`] on a blocking thread (decoding and face detection take a core for
+/// a while and must not hold an async worker), at most [`PARALLEL_DECODES`] at a
+/// time. Gives the photo back with its check.
+pub async fn examine_off_thread(
+    bytes: Vec<u8>,
+    today: NaiveDate,
+) -> crate::Result<(Vec<u8>, PhotoCheck)> {
+    static DECODES: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(PARALLEL_DECODES);
+    let _permit = DECODES
+        .acquire()
+        .await
+        .map_err(|error| crate::ServiceError::internal(&error))?;
+    tokio::task::spawn_blocking(move || {
+        let check = examine(&bytes, today);
+        (bytes, check)
+    })
+    .await
+    .map_err(|error| crate::ServiceError::internal(&error))
+}
+
 /// Examines a photo file and judges it.
 pub fn examine(bytes: &[u8], today: NaiveDate) -> PhotoCheck {
     let format = match image::guess_format(bytes) {
@@ -125,21 +171,33 @@ pub fn examine(bytes: &[u8], today: NaiveDate) -> PhotoCheck {
         taken: taken(bytes),
         faces: Vec::new(),
     };
-    // Never decode what the rules refuse anyway: a file too large, or one that is
-    // not a JPEG (a decompression bomb costs nothing this way).
+    // Never decode what the rules refuse anyway: a file too large, one that is not
+    // a JPEG, or one whose header claims more pixels than a photo may have (a
+    // decompression bomb costs nothing this way: the header is read, not the image).
     if format == PhotoFormat::Jpeg && bytes.len() <= photo_rules::MAX_BYTES {
-        let mut reader = image::ImageReader::new(std::io::Cursor::new(bytes));
-        reader.set_format(image::ImageFormat::Jpeg);
-        let mut limits = image::Limits::default();
-        limits.max_image_width = Some(photo_rules::MAX_SIDE * 2);
-        limits.max_image_height = Some(photo_rules::MAX_SIDE * 2);
-        limits.max_alloc = Some(512 * 1024 * 1024);
-        reader.limits(limits);
-        if let Ok(image) = reader.decode() {
-            facts.width = image.width();
-            facts.height = image.height();
-            if facts.width <= photo_rules::MAX_SIDE && facts.height <= photo_rules::MAX_SIDE {
-                facts.faces = faces(&image);
+        let reader = || {
+            let mut reader = image::ImageReader::new(std::io::Cursor::new(bytes));
+            reader.set_format(image::ImageFormat::Jpeg);
+            let mut limits = image::Limits::default();
+            limits.max_image_width = Some(photo_rules::MAX_SIDE);
+            limits.max_image_height = Some(photo_rules::MAX_SIDE);
+            limits.max_alloc = Some(MAX_DECODE_BYTES);
+            reader.limits(limits);
+            reader
+        };
+        if let Ok((width, height)) = header_dimensions(bytes) {
+            facts.width = width;
+            facts.height = height;
+            if decodable(width, height) {
+                match reader().decode() {
+                    Ok(image) => {
+                        facts.width = image.width();
+                        facts.height = image.height();
+                        facts.faces = faces(&image);
+                    }
+                    // Unreadable past its header: as if it had no pixels.
+                    Err(_) => (facts.width, facts.height) = (0, 0),
+                }
             }
         }
     }
@@ -277,5 +335,53 @@ mod tests {
         assert_eq!(old.problems, vec![PhotoProblem::TooOld]);
         let recent = examine(&with_exif_date(&good, "2026:10:01"), today());
         assert_eq!(recent.problems, vec![]);
+    }
+
+    /// A tiny JPEG (8 x 8, all its tables) whose frame header is rewritten to claim
+    /// `width` x `height` pixels.
+    fn jpeg_claiming(width: u16, height: u16) -> Vec<u8> {
+        let mut bytes = jpeg(&image::DynamicImage::new_rgb8(8, 8), 90);
+        let sof = bytes
+            .windows(2)
+            .position(|pair| pair == [0xFF, 0xC0])
+            .unwrap();
+        bytes[sof + 5..sof + 7].copy_from_slice(&height.to_be_bytes());
+        bytes[sof + 7..sof + 9].copy_from_slice(&width.to_be_bytes());
+        bytes
+    }
+
+    #[tokio::test]
+    async fn a_header_claiming_huge_dimensions_is_refused_before_decoding() {
+        // 20000 x 20000 (400 megapixels) and 6500 x 6500 (over the side limit):
+        // refused from the header alone, with the rule that says why.
+        for (width, height) in [(20_000, 20_000), (6500, 6500)] {
+            let started = std::time::Instant::now();
+            let (_, check) = examine_off_thread(jpeg_claiming(width, height), today())
+                .await
+                .unwrap();
+            assert_eq!(
+                (check.facts.width, check.facts.height),
+                (u32::from(width), u32::from(height))
+            );
+            assert!(
+                check.problems.contains(&PhotoProblem::TooManyPixels),
+                "{:?}",
+                check.problems
+            );
+            assert!(check.facts.faces.is_empty());
+            assert!(started.elapsed() < std::time::Duration::from_secs(2));
+        }
+        assert!(!decodable(6000, 6700));
+        assert!(decodable(6000, 6000));
+        // A PNG is never decoded at all, whatever its header claims.
+        let mut png = Vec::new();
+        image::DynamicImage::new_rgb8(8, 8)
+            .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+            .unwrap();
+        png[16..20].copy_from_slice(&100_000u32.to_be_bytes());
+        png[20..24].copy_from_slice(&100_000u32.to_be_bytes());
+        let check = examine(&png, today());
+        assert!(check.problems.contains(&PhotoProblem::NotJpeg));
+        assert_eq!((check.facts.width, check.facts.height), (0, 0));
     }
 }

@@ -34,12 +34,13 @@ mod counters;
 mod crypto;
 mod officers;
 mod registry;
+mod throttle;
 
 use std::sync::Arc;
 
 pub use applications::{
     ApplicationDetails, ApplicationRecord, ApplyLink, Inquiry, Mail, NewApplication, NoticeRecord,
-    OutboxMail,
+    OutboxMail, APPLY_LINK, RECEIPT_ATTEMPTS,
 };
 pub use audit::AuditReport;
 pub use backend::{now_micros, sqlite_url, Backend, Value};
@@ -50,6 +51,7 @@ pub use crypto::{
 };
 pub use officers::{LoginFailure, Officer, LOCKOUT_THRESHOLD};
 pub use registry::*;
+pub use throttle::{ThrottleRule, ThrottleTicket, ThrottleVerdict};
 
 use backend::Pool;
 use crypto::BlindIndex;
@@ -188,6 +190,7 @@ mod tests {
         assert_send(&store.resident(1));
         assert_send(&store.notice_by_form(form));
         assert_send(&store.login("a", "b", 1));
+        assert_send(&store.throttle_hit(&[]));
         assert_send(&store.verify_audit());
         assert_send(&store.card("x"));
     }

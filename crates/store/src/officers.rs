@@ -1,6 +1,6 @@
 //! Officer accounts, log-in with lockout, and sessions.
 
-use crate::backend::{now_micros, to_i64, Query, Row};
+use crate::backend::{now_micros, to_i64, Query, Row, Tx};
 use crate::counters::OFFICER_COUNTER;
 use crate::{Result, Store, StoreError};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -42,7 +42,9 @@ impl Officer {
 }
 
 /// Why a log-in failed. Unknown user and wrong password are one case, so the
-/// answer does not tell which user names exist.
+/// answer does not tell which user names exist. `Locked` is answered to any
+/// password, right or wrong, after the same password check: it tells nothing of
+/// the password, and costs what any other answer costs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LoginFailure {
     BadCredentials,
@@ -68,6 +70,21 @@ fn password_matches(password: &str, stored: &str) -> bool {
                 .is_ok()
         })
         .unwrap_or(false)
+}
+
+/// [`password_matches`] on a blocking thread, against `stored` or, for an unknown
+/// user, against a dummy hash (false then, after the same work).
+async fn password_matches_off_thread(password: &str, stored: Option<String>) -> Result<bool> {
+    let password = zeroize::Zeroizing::new(password.to_owned());
+    tokio::task::spawn_blocking(move || match stored {
+        Some(stored) => password_matches(&password, &stored),
+        None => {
+            let _ = password_matches(&password, dummy_hash());
+            false
+        }
+    })
+    .await
+    .map_err(|error| StoreError::Corrupt(format!("password check: {error}")))
 }
 
 fn token_hash(token: &str) -> Vec<u8> {
@@ -224,6 +241,14 @@ impl Store {
     /// Checks a user name and password. After [`LOCKOUT_THRESHOLD`] failures in a
     /// row the account locks for 15 minutes, whatever password is then given.
     /// On success, opens a session valid for `ttl_micros` and returns its token.
+    ///
+    /// The password is checked first, on a blocking thread and outside any
+    /// transaction: Argon2id's tens of milliseconds hold neither an async worker
+    /// nor the database's single writer (SQLite), so no other write waits for a
+    /// log-in. An unknown user costs the same check (against a dummy hash), and so
+    /// does a locked account, which then answers "locked" whatever the password
+    /// (answering it only to the right password would make the lock a password
+    /// oracle).
     pub async fn login(
         &self,
         username: &str,
@@ -231,42 +256,46 @@ impl Store {
         ttl_micros: i64,
     ) -> Result<std::result::Result<(Officer, String), LoginFailure>> {
         let username = username.trim().to_ascii_lowercase();
-        let mut tx = self.pool.begin().await?;
-        let row = tx
-            .fetch_optional(
-                "SELECT id, password_hash, disabled, failed_logins, locked_until FROM officers WHERE username = $1",
+        let account = self
+            .read_optional(
+                "SELECT id, password_hash FROM officers WHERE username = $1",
                 &[username.as_str().into()],
             )
-            .await?;
-        let now = now_micros();
-        let Some(row) = row else {
-            drop(tx);
-            // Spend the same time as a real check, so timing tells nothing either.
-            let _ = password_matches(password, dummy_hash());
+            .await?
+            .map(|row| Ok::<_, StoreError>((row.int(0)?, row.text(1)?)))
+            .transpose()?;
+        let matches =
+            password_matches_off_thread(password, account.as_ref().map(|(_, hash)| hash.clone()))
+                .await?;
+        let Some((id, verified_hash)) = account else {
             return Ok(Err(LoginFailure::BadCredentials));
         };
-        let id = row.int(0)?;
-        let stored = row.text(1)?;
-        let disabled = row.int(2)? != 0;
-        let failed = row.int(3)?;
-        let locked_until = row.int(4)?;
-        if locked_until > now {
-            return Ok(Err(LoginFailure::Locked {
-                until: locked_until,
-            }));
-        }
-        if disabled || !password_matches(password, &stored) {
-            let failed = failed + 1;
-            let (failed, locked_until) = if failed >= LOCKOUT_THRESHOLD {
-                (0, now + LOCKOUT_MICROS)
-            } else {
-                (failed, 0)
+        let now = now_micros();
+        let mut tx = self.pool.begin().await?;
+        // The decision is one atomic statement each way, so parallel guesses each
+        // count: a right password gets in only while the account is unlocked,
+        // enabled, and has the hash it was checked against.
+        let admitted = matches
+            && tx
+                .fetch_optional(
+                    "UPDATE officers SET failed_logins = 0 \
+                     WHERE id = $1 AND locked_until <= $2 AND disabled = 0 AND password_hash = $3 \
+                     RETURNING id",
+                    &[id.into(), now.into(), verified_hash.into()],
+                )
+                .await?
+                .is_some();
+        if !admitted {
+            let locked_until = match Self::count_failed_login(&mut tx, id, now).await? {
+                Some(locked_until) => locked_until,
+                None => tx
+                    .fetch_one(
+                        "SELECT locked_until FROM officers WHERE id = $1",
+                        &[id.into()],
+                    )
+                    .await?
+                    .int(0)?,
             };
-            tx.execute(
-                "UPDATE officers SET failed_logins = $1, locked_until = $2 WHERE id = $3",
-                &[failed.into(), locked_until.into(), id.into()],
-            )
-            .await?;
             tx.commit().await?;
             return Ok(Err(if locked_until > now {
                 LoginFailure::Locked {
@@ -280,11 +309,6 @@ impl Store {
         rand::rngs::OsRng.fill_bytes(&mut raw);
         let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw);
         tx.execute(
-            "UPDATE officers SET failed_logins = 0, locked_until = 0 WHERE id = $1",
-            &[id.into()],
-        )
-        .await?;
-        tx.execute(
             "INSERT INTO sessions (token_hash, officer_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
             &[token_hash(&token).into(), id.into(), now.into(), (now + ttl_micros).into()],
         )
@@ -292,6 +316,28 @@ impl Store {
         tx.commit().await?;
         let officer = self.officer(&username).await?;
         Ok(Ok((officer, token)))
+    }
+
+    /// Counts a failed log-in in one atomic statement (parallel failures each
+    /// count), locking the account at the threshold, and returns the account's
+    /// `locked_until`; `None` when it was locked already (the count then stays).
+    async fn count_failed_login(tx: &mut Tx<'_>, id: i64, now: i64) -> Result<Option<i64>> {
+        let row = tx
+            .fetch_optional(
+                "UPDATE officers SET \
+                   failed_logins = CASE WHEN failed_logins + 1 >= $1 THEN 0 ELSE failed_logins + 1 END, \
+                   locked_until = CASE WHEN failed_logins + 1 >= $1 THEN $2 ELSE locked_until END \
+                 WHERE id = $3 AND locked_until <= $4 \
+                 RETURNING locked_until",
+                &[
+                    LOCKOUT_THRESHOLD.into(),
+                    (now + LOCKOUT_MICROS).into(),
+                    id.into(),
+                    now.into(),
+                ],
+            )
+            .await?;
+        row.map(|row| row.int(0)).transpose()
     }
 
     /// The officer behind a session token, if the session is live and the account

@@ -16,6 +16,9 @@ use maina_core::person::{Address, Name};
 use maina_core::resident::{NumberChangeReason, RegistrationForm, ResidentEvent, ResidentStatus};
 use maina_store::{Keys, Municipality, NumberStatus, Store, StoreError};
 
+#[path = "store/throttles.rs"]
+mod throttles;
+
 fn admin(name: &str) -> Actor {
     Actor::administrator(name, "test")
 }

@@ -16,9 +16,9 @@ use std::path::PathBuf;
 #[derive(clap::Args, Debug)]
 pub struct ServeArgs {
     /// TOML configuration file (keys: listen, log_format, max_body_bytes,
-    /// session_minutes, secure_cookies, login_attempts_per_minute, smtp_url,
-    /// smtp_ca_file, mail_from, mail_retry_seconds, public_url, booth_keys,
-    /// office_contacts, audit_checkpoint_seconds, audit_checkpoint_dir).
+    /// session_minutes, secure_cookies, login_attempts_per_minute, trusted_proxies,
+    /// smtp_url, smtp_ca_file, mail_from, mail_retry_seconds, public_url,
+    /// booth_keys, office_contacts, audit_checkpoint_seconds, audit_checkpoint_dir).
     #[arg(long, env = "MAINA_CONFIG")]
     config: Option<PathBuf>,
     /// Address to listen on [default: 127.0.0.1:8080].

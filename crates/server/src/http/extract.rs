@@ -2,6 +2,7 @@
 //! value the client sent), and the officer behind a request.
 
 use super::error::ApiError;
+use crate::config::TrustedProxy;
 use crate::AppState;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Path, Query, Request};
@@ -175,13 +176,16 @@ impl FromRequestParts<AppState> for OnRecord {
 }
 
 /// The address of the client that sent the request (the throttles count per
-/// address; audit records of the public's attempts name it).
+/// address; audit records of the public's attempts name it): the TCP peer, or,
+/// when the peer is one of the configured `trusted_proxies`, the right-most
+/// address in `X-Forwarded-For` that is not itself a trusted proxy. A header from
+/// any other peer is ignored: anyone can write one.
 pub struct ClientAddress(pub std::net::IpAddr);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
+impl FromRequestParts<AppState> for ClientAddress {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let ConnectInfo(peer) =
             ConnectInfo::<std::net::SocketAddr>::from_request_parts(parts, state)
                 .await
@@ -192,8 +196,60 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
                         rejection.body_text(),
                     )
                 })?;
-        Ok(Self(peer.ip()))
+        Ok(Self(client_address(
+            peer.ip(),
+            &parts.headers,
+            &state.config.trusted_proxies,
+        )))
     }
+}
+
+/// The client behind a request from `peer` (see [`ClientAddress`]). Walking the
+/// forwarded addresses from the right, each trusted proxy vouches for the next
+/// address to its left; the first address that is no trusted proxy is the
+/// client. Should a hop be unreadable, the last trusted proxy stands for the
+/// client (its visitors then share one count, which errs on the safe side).
+pub fn client_address(
+    peer: std::net::IpAddr,
+    headers: &HeaderMap,
+    trusted: &[TrustedProxy],
+) -> std::net::IpAddr {
+    let is_trusted = |address: std::net::IpAddr| trusted.iter().any(|p| p.contains(address));
+    let mut client = peer.to_canonical();
+    if !is_trusted(client) {
+        return client;
+    }
+    let forwarded: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .collect();
+    for hop in forwarded.iter().rev() {
+        let Some(address) = forwarded_address(hop) else {
+            break;
+        };
+        client = address;
+        if !is_trusted(address) {
+            break;
+        }
+    }
+    client
+}
+
+/// One hop of `X-Forwarded-For`: an address, possibly with a port
+/// (`192.0.2.1:4711`, `[2001:db8::1]:4711`) or in brackets.
+fn forwarded_address(hop: &str) -> Option<std::net::IpAddr> {
+    let hop = hop.trim();
+    hop.parse::<std::net::IpAddr>()
+        .ok()
+        .or_else(|| hop.parse::<std::net::SocketAddr>().ok().map(|s| s.ip()))
+        .or_else(|| {
+            hop.strip_prefix('[')
+                .and_then(|rest| rest.strip_suffix(']'))
+                .and_then(|inner| inner.parse().ok())
+        })
+        .map(|address: std::net::IpAddr| address.to_canonical())
 }
 
 /// The session cookie's name.
@@ -306,5 +362,62 @@ mod tests {
         let not_object = refused::<LoginRequest>(r#""621498320257""#);
         assert_eq!(not_object.body.field.as_deref(), Some("body"));
         assert!(!not_object.body.message.contains("621498320257"));
+    }
+}
+
+#[cfg(test)]
+mod client_address_tests {
+    use super::*;
+
+    fn headers(values: &[&str]) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        for value in values {
+            headers.append("x-forwarded-for", value.parse().unwrap());
+        }
+        headers
+    }
+
+    #[test]
+    fn forwarded_for_counts_only_from_a_trusted_proxy() {
+        let ip = |text: &str| text.parse::<std::net::IpAddr>().unwrap();
+        let trusted: Vec<TrustedProxy> =
+            vec!["127.0.0.1".parse().unwrap(), "10.0.0.0/8".parse().unwrap()];
+        let forged = headers(&["203.0.113.5"]);
+        // From an untrusted peer, or with no proxies configured: the peer.
+        assert_eq!(
+            client_address(ip("198.51.100.1"), &forged, &trusted),
+            ip("198.51.100.1")
+        );
+        assert_eq!(
+            client_address(ip("127.0.0.1"), &forged, &[]),
+            ip("127.0.0.1")
+        );
+        // From a trusted peer: the right-most address that is no trusted proxy,
+        // whatever the client put further left.
+        assert_eq!(
+            client_address(ip("127.0.0.1"), &forged, &trusted),
+            ip("203.0.113.5")
+        );
+        let chain = headers(&["1.1.1.1, 203.0.113.5", "10.1.2.3"]);
+        assert_eq!(
+            client_address(ip("127.0.0.1"), &chain, &trusted),
+            ip("203.0.113.5")
+        );
+        let ported = headers(&["[2001:db8::7]:4711"]);
+        assert_eq!(
+            client_address(ip("::ffff:127.0.0.1"), &ported, &trusted),
+            ip("2001:db8::7")
+        );
+        // An unreadable hop: the last trusted proxy stands for the client.
+        let garbage = headers(&["203.0.113.5, nonsense, 10.9.9.9"]);
+        assert_eq!(
+            client_address(ip("127.0.0.1"), &garbage, &trusted),
+            ip("10.9.9.9")
+        );
+        // No header: the proxy itself.
+        assert_eq!(
+            client_address(ip("127.0.0.1"), &HeaderMap::new(), &trusted),
+            ip("127.0.0.1")
+        );
     }
 }

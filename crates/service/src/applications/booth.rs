@@ -2,9 +2,9 @@
 //! from the QR code, the photo it took and what the applicant approved on its
 //! screen; it gets back the receipt to print.
 
-use super::{decode_photo, form_birth_name, new_receipt};
+use super::{decode_photo, form_birth_name, new_receipt, receipt_shown};
 use crate::{i18n, today, Result, Service, ServiceError};
-use maina_core::application::{ApplicationStatus, Channel};
+use maina_core::application::Channel;
 use maina_core::officer::Actor;
 use maina_proto::{BoothApplicationRequest, BoothReceipt};
 use maina_store::{ApplicationDetails, NewApplication};
@@ -47,7 +47,7 @@ impl Service {
                 .map_err(|_| ServiceError::invalid("email", "email: not an e-mail address"))?;
         }
         let photo = decode_photo(&request.photo_base64)?;
-        let check = crate::photo::examine(&photo, today());
+        let (photo, check) = crate::photo::examine_off_thread(photo, today()).await?;
         if !check.passed() {
             let fix: Vec<String> = check
                 .problems
@@ -71,11 +71,9 @@ impl Service {
             braille: request.braille,
             receipt: receipt.as_digits(),
         };
-        let confirmation = self.status_mail(&details, ApplicationStatus::Received);
         let booth = Actor::administrator("photo-booth", "booth application");
         let record = self
-            .store
-            .submit_application(
+            .record_application(
                 &NewApplication {
                     form_id: form,
                     receipt,
@@ -83,10 +81,12 @@ impl Service {
                     details,
                     photo: Some(photo),
                 },
+                None,
                 &booth,
-                confirmation,
+                true,
             )
             .await?;
+        let receipt = receipt_shown(&record);
         let m = |id: &str| self.message(i18n::language(lang), id);
         let printable = format!(
             "{}\n{}: {}\n{}: {}\n{}\n",
@@ -98,7 +98,7 @@ impl Service {
             m("apply-done-next"),
         );
         Ok(BoothReceipt {
-            receipt: receipt.to_string(),
+            receipt,
             status: record.status.code().to_owned(),
             printable,
         })

@@ -2,95 +2,52 @@
 //! the receipt number — and the birth date give the application's status, its date
 //! and what happens next. Brute force is held off: an unknown number and a wrong
 //! birth date get the same answer after the same work (the store compares one keyed
-//! hash in constant time); failures are counted per number and per client address,
-//! and each failure past the first few doubles the wait; every failure is audited.
+//! hash in constant time); every try is counted, before it is answered, per number
+//! and per client address in the store's shared throttle (a success takes its
+//! count back); every failure is audited.
 
+use crate::sessions::address_subject;
 use crate::{ErrorKind, Result, Service, ServiceError};
 use chrono::NaiveDate;
 use maina_core::application::ApplicationStatus;
 use maina_core::officer::Actor;
 use maina_core::{ApplicationFormId, ReceiptNumber};
-use std::collections::HashMap;
+use maina_store::{ThrottleRule, ThrottleVerdict};
 use std::net::IpAddr;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
 
-/// Failures allowed before waiting starts.
-const FREE_FAILURES: u32 = 3;
-/// The longest wait.
-const MAX_WAIT: Duration = Duration::from_secs(3600);
-/// Failures are forgotten after a quiet day.
-const FORGET_AFTER: Duration = Duration::from_secs(24 * 3600);
+/// The inquiry's limits: (scope, what it counts, window in seconds, attempts per
+/// window). Per number, 3 tries a quarter of an hour and 12 a day: guessing a
+/// birth date among some 36,000 takes years. Per client address, more (a
+/// household, an office behind one address; successes are taken back), still
+/// far from a sweep.
+const LIMITS: [(&str, Subject, i64, u32); 4] = [
+    ("inquiry-number", Subject::Number, 15 * 60, 3),
+    ("inquiry-number-day", Subject::Number, 24 * 3600, 12),
+    ("inquiry-address", Subject::Address, 15 * 60, 60),
+    ("inquiry-address-day", Subject::Address, 24 * 3600, 500),
+];
 
+/// What a limit counts.
 #[derive(Debug, Clone, Copy)]
-struct Failures {
-    count: u32,
-    last: Instant,
+enum Subject {
+    Number,
+    Address,
 }
 
-impl Failures {
-    /// Until when the next try must wait.
-    fn blocked_until(&self) -> Option<Instant> {
-        let over = self.count.checked_sub(FREE_FAILURES)?;
-        let wait = Duration::from_secs(1u64 << over.min(12)).min(MAX_WAIT);
-        Some(self.last + wait)
-    }
-}
-
-/// Failure counters, per looked-up number and per client address.
-#[derive(Debug, Default)]
-pub struct InquiryThrottle {
-    by_number: Mutex<HashMap<String, Failures>>,
-    by_address: Mutex<HashMap<IpAddr, Failures>>,
-}
-
-impl InquiryThrottle {
-    /// How long the caller must still wait, if at all.
-    fn wait(&self, number: &str, address: IpAddr) -> Option<Duration> {
-        let now = Instant::now();
-        let number_until = self
-            .by_number
-            .lock()
-            .ok()
-            .and_then(|m| m.get(number).and_then(Failures::blocked_until));
-        let address_until = self
-            .by_address
-            .lock()
-            .ok()
-            .and_then(|m| m.get(&address).and_then(Failures::blocked_until));
-        [number_until, address_until]
-            .into_iter()
-            .flatten()
-            .max()
-            .filter(|until| *until > now)
-            .map(|until| until - now)
-    }
-
-    fn failed(&self, number: &str, address: IpAddr) {
-        let now = Instant::now();
-        let bump = |failures: &mut Failures| {
-            failures.count = failures.count.saturating_add(1);
-            failures.last = now;
-        };
-        let fresh = Failures {
-            count: 0,
-            last: now,
-        };
-        if let Ok(mut map) = self.by_number.lock() {
-            map.retain(|_, f| now.duration_since(f.last) < FORGET_AFTER);
-            bump(map.entry(number.to_owned()).or_insert(fresh));
-        }
-        if let Ok(mut map) = self.by_address.lock() {
-            map.retain(|_, f| now.duration_since(f.last) < FORGET_AFTER);
-            bump(map.entry(address).or_insert(fresh));
-        }
-    }
-
-    fn succeeded(&self, number: &str) {
-        if let Ok(mut map) = self.by_number.lock() {
-            map.remove(number);
-        }
-    }
+/// The inquiry's throttle rules for a looked-up number from a client address.
+fn inquiry_rules(number: &str, address: IpAddr) -> Vec<ThrottleRule> {
+    LIMITS
+        .iter()
+        .map(|(scope, subject, window_seconds, limit)| ThrottleRule {
+            scope,
+            subject: match subject {
+                Subject::Number => number.to_owned(),
+                Subject::Address => address_subject(address),
+            },
+            window_seconds: *window_seconds,
+            limit: *limit,
+        })
+        .collect()
 }
 
 /// A status, as the inquiry answers it.
@@ -165,27 +122,38 @@ impl Service {
         };
         let audit =
             |outcome| self.audit_public_attempt("status inquiry", "inquiry", outcome, address);
-        if let Some(wait) = self.inquiries.wait(&key, address) {
-            audit("blocked").await;
-            return Err(ServiceError::new(
-                ErrorKind::TooManyRequests,
-                "too_many_attempts",
-                format!(
-                    "too many wrong tries: wait {} seconds",
-                    wait.as_secs().max(1)
-                ),
-            ));
-        }
+        // Counted before the answer, in the store: parallel guesses each get their
+        // own count, and every server over the database counts together.
+        let ticket = match self
+            .store
+            .throttle_hit(&inquiry_rules(&key, address))
+            .await?
+        {
+            ThrottleVerdict::Allowed(ticket) => ticket,
+            ThrottleVerdict::Refused {
+                retry_after_seconds,
+            } => {
+                audit("blocked").await;
+                return Err(ServiceError::new(
+                    ErrorKind::TooManyRequests,
+                    "too_many_attempts",
+                    format!("too many wrong tries: wait {retry_after_seconds} seconds"),
+                ));
+            }
+        };
         match self.store.inquire(number.as_ref(), birth).await? {
             Some(found) => {
-                self.inquiries.succeeded(&key);
+                // Whoever knows the birth date learns nothing by guessing: a
+                // success takes its count back.
+                if let Err(error) = self.store.throttle_refund(&ticket).await {
+                    tracing::warn!(%error, "could not take an inquiry back from the throttle");
+                }
                 Ok(StatusAnswer {
                     status: found.status,
                     since: crate::dates::japan_date(found.since).unwrap_or(birth),
                 })
             }
             None => {
-                self.inquiries.failed(&key, address);
                 audit("failed").await;
                 Err(ServiceError::new(
                     ErrorKind::NotFound,

@@ -47,19 +47,18 @@ impl Service {
         if !actor.may(Permission::EnterApplication, Some(&municipality)) {
             return Err(ServiceError::not_found("application form ID"));
         }
-        let problems: Vec<String> = match &photo {
-            Some(bytes) => crate::photo::examine(bytes, today())
-                .problems
-                .iter()
-                .map(|p| p.code().to_owned())
-                .collect(),
-            None => Vec::new(),
+        let (photo, problems): (_, Vec<String>) = match photo {
+            Some(bytes) => {
+                let (bytes, check) = crate::photo::examine_off_thread(bytes, today()).await?;
+                let codes = check.problems.iter().map(|p| p.code().to_owned());
+                (Some(bytes), codes.collect())
+            }
+            None => (None, Vec::new()),
         };
         let reason = return_reason(request, photo.is_some(), &problems);
         let receipt = new_receipt()?;
         let record = self
-            .store
-            .submit_application(
+            .record_application(
                 &NewApplication {
                     form_id: form,
                     receipt,
@@ -75,8 +74,9 @@ impl Service {
                     },
                     photo,
                 },
-                actor,
                 None,
+                actor,
+                false,
             )
             .await?;
         let record = match reason {

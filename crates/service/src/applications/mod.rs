@@ -11,15 +11,26 @@ pub mod review;
 use crate::{i18n, Result, Service, ServiceError};
 use chrono::NaiveDate;
 use maina_core::application::ApplicationStatus;
+use maina_core::officer::Actor;
 use maina_core::{ApplicationFormId, MunicipalityCode, ReceiptNumber};
 use maina_proto::ApplicationResponse;
-use maina_store::{ApplicationDetails, ApplicationRecord, Mail};
+use maina_store::{ApplicationDetails, ApplicationRecord, Mail, NewApplication, StoreError};
 use rand::Rng;
 
 /// A fresh receipt number.
 pub fn new_receipt() -> Result<ReceiptNumber> {
     let random = rand::rngs::OsRng.gen_range(0..ReceiptNumber::RANDOM_SPACE);
     ReceiptNumber::new(random).map_err(|error| ServiceError::internal(&error))
+}
+
+/// The receipt number an application was recorded under, as residents see it.
+pub(crate) fn receipt_shown(record: &ApplicationRecord) -> String {
+    record
+        .details
+        .receipt
+        .parse::<ReceiptNumber>()
+        .map(|receipt| receipt.to_string())
+        .unwrap_or_else(|_| record.details.receipt.clone())
 }
 
 /// The three fields every channel's application carries, parsed; errors name the
@@ -72,6 +83,32 @@ pub fn application_response(
 }
 
 impl Service {
+    /// Records an application under its receipt number, or under a fresh one when
+    /// that is taken (the store retries in its transaction); spends the online
+    /// channel's link in the same transaction. With `confirm`, the applicant is
+    /// e-mailed the receipt it was recorded under.
+    pub(crate) async fn record_application(
+        &self,
+        new: &NewApplication,
+        spend_link: Option<&[u8; 32]>,
+        actor: &Actor,
+        confirm: bool,
+    ) -> std::result::Result<ApplicationRecord, StoreError> {
+        self.store
+            .submit_application_with(
+                new,
+                spend_link,
+                actor,
+                |details| {
+                    confirm
+                        .then(|| self.status_mail(details, ApplicationStatus::Received))
+                        .flatten()
+                },
+                || new_receipt().ok(),
+            )
+            .await
+    }
+
     /// The resident's municipality behind a form ID (not found for an unknown form).
     pub(crate) async fn form_municipality(
         &self,

@@ -9,10 +9,10 @@ use super::new_receipt;
 use crate::{i18n, today, Service};
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
-use maina_core::application::{ApplicationStatus, Channel};
+use maina_core::application::Channel;
 use maina_core::officer::Actor;
 use maina_core::ApplicationFormId;
-use maina_store::{ApplicationDetails, ApplyLink, Mail, NewApplication, StoreError};
+use maina_store::{ApplicationDetails, ApplyLink, Mail, NewApplication, StoreError, APPLY_LINK};
 use rand::{Rng, RngCore};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -28,10 +28,12 @@ const CAPTCHA_SECONDS: u64 = 15 * 60;
 
 /// A CAPTCHA that needs no third party: a small sum, asked in text (readable by
 /// screen readers), its answer bound to an expiry by an HMAC under a key made at
-/// start-up; each question can be answered once.
+/// start-up; each question can be answered once. "Once" is kept on the question's
+/// parsed values (expiry and nonce), never on the token's text: `+123` and
+/// `0123` spell one question.
 pub struct Captcha {
     key: [u8; 32],
-    answered: Mutex<HashMap<String, Instant>>,
+    answered: Mutex<HashMap<(u64, u64), Instant>>,
 }
 
 impl std::fmt::Debug for Captcha {
@@ -103,7 +105,7 @@ impl Captcha {
         };
         let now = Instant::now();
         answered.retain(|_, at| now.duration_since(*at) < Duration::from_secs(CAPTCHA_SECONDS));
-        answered.insert(token.to_owned(), now).is_none()
+        answered.insert((expires, nonce), now).is_none()
     }
 }
 
@@ -258,8 +260,9 @@ impl Service {
             .flatten()
     }
 
-    /// Step 2: checks the birth date and the photo, spends the link and records
-    /// the application; the applicant gets the receipt by e-mail.
+    /// Step 2: checks the birth date and the photo, then records the application
+    /// and spends the link in one transaction; the applicant gets the receipt by
+    /// e-mail.
     pub async fn complete_online_application(
         &self,
         completion: OnlineCompletion<'_>,
@@ -278,15 +281,12 @@ impl Service {
         };
         let birth = super::parse_birth_date(completion.birth_date)
             .map_err(|_| refuse(OnlineRefusal::BirthDate))?;
-        let check = crate::photo::examine(&completion.photo, today());
+        let (photo, check) = crate::photo::examine_off_thread(completion.photo, today())
+            .await
+            .map_err(|_| refuse(OnlineRefusal::Unavailable))?;
         if !check.passed() {
             let codes = check.problems.iter().map(|p| p.code().to_owned()).collect();
             return Err(refuse(OnlineRefusal::Photo(codes)));
-        }
-        // Single use: the link is spent before the application is recorded, so a
-        // replay racing this request finds it used.
-        if !matches!(self.store.use_apply_link(&hash).await, Ok(true)) {
-            return Err(refuse(OnlineRefusal::LinkUnusable));
         }
         let receipt = new_receipt().map_err(|_| refuse(OnlineRefusal::Unavailable))?;
         let new = NewApplication {
@@ -306,20 +306,22 @@ impl Service {
                 braille: completion.braille,
                 receipt: receipt.as_digits(),
             },
-            photo: Some(completion.photo),
+            photo: Some(photo),
         };
+        // Single use: the link is spent in the transaction that records the
+        // application, so a replay racing this request finds it spent, and a
+        // failed insert leaves it usable.
         let public = Actor::administrator("public", "online application");
-        let confirmation = self.status_mail(&new.details, ApplicationStatus::Received);
         match self
-            .store
-            .submit_application(&new, &public, confirmation)
+            .record_application(&new, Some(&hash), &public, true)
             .await
         {
             Ok(record) => Ok(OnlineDone {
-                receipt: receipt.to_string(),
+                receipt: super::receipt_shown(&record),
                 status: record.status.code(),
                 language: lang,
             }),
+            Err(StoreError::NotFound(APPLY_LINK)) => Err(refuse(OnlineRefusal::LinkUnusable)),
             Err(StoreError::Duplicate(_) | StoreError::NotFound(_)) => {
                 Err(refuse(OnlineRefusal::FormUnusable))
             }
@@ -347,6 +349,17 @@ mod tests {
         assert!(!captcha.check(&token, &(sum + 1).to_string()));
         assert!(captcha.check(&token, &sum.to_string()));
         assert!(!captcha.check(&token, &sum.to_string()), "answered once");
+        // The same question spelt otherwise (a sign, leading zeros) is the same
+        // question: answered already.
+        let (expires, rest) = token.split_once('.').unwrap();
+        let (nonce, signature) = rest.split_once('.').unwrap();
+        for respelt in [
+            format!("+{expires}.{nonce}.{signature}"),
+            format!("0{expires}.0{nonce}.{signature}"),
+            format!("{expires}.+{nonce}.{signature}"),
+        ] {
+            assert!(!captcha.check(&respelt, &sum.to_string()), "{respelt}");
+        }
         let shown = format!("{captcha:?}");
         assert!(!shown.contains(&format!("{:?}", captcha.key)), "{shown}");
         assert!(!shown.contains(&hex::encode(captcha.key)), "{shown}");

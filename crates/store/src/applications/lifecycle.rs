@@ -2,8 +2,8 @@
 //! changes with their events, the status inquiry, and stuck applications.
 
 use super::{
-    details_place, photo_place, same, ApplicationRecord, Inquiry, Mail, NewApplication,
-    APPLICATION_COLUMNS,
+    details_place, photo_place, same, ApplicationDetails, ApplicationRecord, Inquiry, Mail,
+    NewApplication, APPLICATION_COLUMNS, APPLY_LINK,
 };
 use crate::backend::{now_micros, to_i64, Query, Value};
 use crate::counters::APPLICATION_COUNTER;
@@ -13,14 +13,39 @@ use maina_core::application::{ApplicationEvent, ApplicationStatus, IllegalTransi
 use maina_core::officer::Actor;
 use maina_core::{ApplicationFormId, ReceiptNumber};
 
+/// How many receipt numbers one submission tries before it gives up: with random
+/// numbers below 10^15, a second collision in a row means something else is wrong.
+pub const RECEIPT_ATTEMPTS: usize = 4;
+
 impl Store {
-    /// Records an application; refuses a form ID that no notice carries and a form
-    /// already used by an application that is not cancelled. Returns the record.
+    /// Records an application with the receipt number it carries (no other number
+    /// is tried: see [`Store::submit_application_with`]); refuses a form ID that no
+    /// notice carries and a form already used by an application that is not
+    /// cancelled. Returns the record.
     pub async fn submit_application(
         &self,
         new: &NewApplication,
         actor: &Actor,
         notify: Option<Mail>,
+    ) -> Result<ApplicationRecord> {
+        self.submit_application_with(new, None, actor, |_| notify.clone(), || None)
+            .await
+    }
+
+    /// Records an application. `new.receipt` is the first receipt number tried;
+    /// when another application already holds it (random numbers collide at
+    /// national scale), `next_receipt` gives another, up to [`RECEIPT_ATTEMPTS`] in
+    /// all, inside the one transaction. `spend_link` (the online channel's one-time
+    /// link, by its token hash) is used up in the same transaction, so a failed
+    /// insert leaves it usable and a replay finds it spent. `notify` makes the
+    /// applicant's e-mail from the details as recorded (with the final receipt).
+    pub async fn submit_application_with(
+        &self,
+        new: &NewApplication,
+        spend_link: Option<&[u8; 32]>,
+        actor: &Actor,
+        notify: impl Fn(&ApplicationDetails) -> Option<Mail>,
+        mut next_receipt: impl FnMut() -> Option<ReceiptNumber>,
     ) -> Result<ApplicationRecord> {
         let notice = self
             .notice_by_form(&new.form_id)
@@ -29,6 +54,17 @@ impl Store {
         let form_key = self.blind_index.form_key(&new.form_id);
         let now = now_micros();
         let mut tx = self.pool.begin().await?;
+        if let Some(token_hash) = spend_link {
+            let spent = tx
+                .execute(
+                    "UPDATE apply_links SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1",
+                    &[now.into(), token_hash.to_vec().into()],
+                )
+                .await?;
+            if spent != 1 {
+                return Err(StoreError::NotFound(APPLY_LINK));
+            }
+        }
         let live = tx
             .fetch_optional(
                 "SELECT id FROM applications WHERE form_key = $1 AND status <> 'cancelled'",
@@ -46,29 +82,48 @@ impl Store {
             )
             .await?;
         let municipality = record.text(0)?;
-        let photo = new
-            .photo
-            .as_ref()
-            .map(|photo| self.seal_record(&photo_place(id), photo.as_slice()))
-            .transpose()?;
-        tx.execute(
-            "INSERT INTO applications (id, form_key, receipt_key, form_check, receipt_check, resident_id, municipality, channel, status, status_since, created_at, version, details, photo) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'received', $9, $9, 1, $10, $11)",
-            &[
-                to_i64(id)?.into(),
-                form_key.into(),
-                self.blind_index.receipt_key(&new.receipt).into(),
-                self.blind_index.form_check(&new.form_id, new.details.birth_date).into(),
-                self.blind_index.receipt_check(&new.receipt, new.details.birth_date).into(),
-                to_i64(notice.resident_key)?.into(),
-                municipality.as_str().into(),
-                new.channel.code().into(),
-                now.into(),
-                self.seal_record(&details_place(id), &new.details)?.into(),
-                photo.map_or(Value::NullBytes, Into::into),
-            ],
-        )
-        .await?;
+        let mut candidate = new.receipt;
+        let mut details = new.details.clone();
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            details.receipt = candidate.as_digits();
+            // Sealed per attempt (a retry is rare), so the photo is never copied.
+            let photo = new
+                .photo
+                .as_ref()
+                .map(|photo| self.seal_record(&photo_place(id), photo.as_slice()))
+                .transpose()?;
+            let inserted = tx
+                .execute(
+                    "INSERT INTO applications (id, form_key, receipt_key, form_check, receipt_check, resident_id, municipality, channel, status, status_since, created_at, version, details, photo) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'received', $9, $9, 1, $10, $11) \
+                     ON CONFLICT (receipt_key) DO NOTHING",
+                    &[
+                        to_i64(id)?.into(),
+                        form_key.into(),
+                        self.blind_index.receipt_key(&candidate).into(),
+                        self.blind_index.form_check(&new.form_id, details.birth_date).into(),
+                        self.blind_index.receipt_check(&candidate, details.birth_date).into(),
+                        to_i64(notice.resident_key)?.into(),
+                        municipality.as_str().into(),
+                        new.channel.code().into(),
+                        now.into(),
+                        self.seal_record(&details_place(id), &details)?.into(),
+                        photo.map_or(Value::NullBytes, Into::into),
+                    ],
+                )
+                .await?;
+            if inserted == 1 {
+                break;
+            }
+            let taken = || StoreError::Duplicate("an application with this receipt number");
+            if attempts >= RECEIPT_ATTEMPTS {
+                return Err(taken());
+            }
+            tracing::info!(attempts, "a receipt number was taken; drawing another");
+            candidate = next_receipt().ok_or_else(taken)?;
+        }
         tx.execute(
             "INSERT INTO application_events (application_id, version, kind, recorded_at, actor) VALUES ($1, 1, 'received', $2, $3)",
             &[to_i64(id)?.into(), now.into(), actor.officer.as_str().into()],
@@ -81,8 +136,8 @@ impl Store {
             Some(notice.resident_key),
         )
         .await?;
-        if let Some(mail) = &notify {
-            self.enqueue_mail_in(&mut tx, mail, now).await?;
+        if let Some(mail) = notify(&details) {
+            self.enqueue_mail_in(&mut tx, &mail, now).await?;
         }
         tx.commit().await?;
         self.application(id).await

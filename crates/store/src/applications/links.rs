@@ -1,5 +1,6 @@
 //! One-time links of the online channel: stored by the SHA-256 of their token, with
-//! the form and the applicant's name and e-mail sealed.
+//! the form and the applicant's name and e-mail sealed. A link is spent in the
+//! transaction that records its application (`Store::submit_application_with`).
 
 use super::{apply_link_place, ApplyLink, Mail};
 use crate::backend::now_micros;
@@ -37,19 +38,5 @@ impl Store {
         let Some(row) = row else { return Ok(None) };
         self.open_record(&apply_link_place(token_hash), &row.bytes(0)?)
             .map(Some)
-    }
-
-    /// Uses a link up (single use): false when it was used, expired or unknown.
-    pub async fn use_apply_link(&self, token_hash: &[u8; 32]) -> Result<bool> {
-        let now = now_micros();
-        let mut tx = self.pool.begin().await?;
-        let changed = tx
-            .execute(
-                "UPDATE apply_links SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1",
-                &[now.into(), token_hash.to_vec().into()],
-            )
-            .await?;
-        tx.commit().await?;
-        Ok(changed == 1)
     }
 }

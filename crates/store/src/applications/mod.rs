@@ -8,6 +8,8 @@ mod links;
 mod notices;
 mod outbox;
 
+pub use lifecycle::RECEIPT_ATTEMPTS;
+
 use crate::backend::Row;
 use crate::{Result, Store, StoreError};
 use chrono::NaiveDate;
@@ -112,6 +114,10 @@ pub(crate) fn photo_place(id: u64) -> String {
 pub(crate) fn notice_place(resident: u64) -> String {
     format!("notice/{resident}/form")
 }
+
+/// What a spent, expired or unknown one-time link is called in
+/// [`StoreError::NotFound`].
+pub const APPLY_LINK: &str = "application link";
 
 pub(crate) fn apply_link_place(token_hash: &[u8; 32]) -> String {
     format!("apply-link/{}", hex::encode(token_hash))

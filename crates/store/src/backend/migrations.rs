@@ -15,13 +15,14 @@ use super::{Backend, Pool, Query};
 use crate::Result;
 
 /// The schema, in order; each entry is applied once, in one transaction.
-const MIGRATIONS: [(i64, &str); 6] = [
+const MIGRATIONS: [(i64, &str); 7] = [
     (1, include_str!("../../migrations/0001_registry.sql")),
     (2, include_str!("../../migrations/0002_officers_audit.sql")),
     (3, include_str!("../../migrations/0003_search.sql")),
     (4, include_str!("../../migrations/0004_cards.sql")),
     (5, include_str!("../../migrations/0005_applications.sql")),
     (6, include_str!("../../migrations/0006_pki.sql")),
+    (8, include_str!("../../migrations/0008_throttles.sql")),
 ];
 
 /// The source of migration `version`, tokens unrendered.
