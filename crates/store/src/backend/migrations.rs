@@ -22,7 +22,7 @@ const MIGRATIONS: [(i64, &str); 7] = [
     (4, include_str!("../../migrations/0004_cards.sql")),
     (5, include_str!("../../migrations/0005_applications.sql")),
     (6, include_str!("../../migrations/0006_pki.sql")),
-    (8, include_str!("../../migrations/0008_throttles.sql")),
+    (7, include_str!("../../migrations/0007_throttles.sql")),
 ];
 
 /// The source of migration `version`, tokens unrendered.
