@@ -183,7 +183,12 @@ for (const { name, body, options } of tests) {
   }
 }
 await browser.close();
-server.kill('SIGTERM');
+// Wait for the server to stop: it writes its last audit checkpoint on the way out.
+if (server.exitCode === null) {
+  const stopped = new Promise((ok) => server.once('exit', ok));
+  server.kill('SIGTERM');
+  await stopped;
+}
 smtpd.kill('SIGTERM');
 rmSync(data, { recursive: true, force: true });
 console.log(`${passed} passed, ${failed} failed`);

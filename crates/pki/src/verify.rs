@@ -172,14 +172,7 @@ impl TrustStore {
         if !is_ca {
             return Err(VerifyError::NotCa);
         }
-        let not_before = from_x509_time(&inner.validity.not_before);
-        let not_after = from_x509_time(&inner.validity.not_after);
-        if now < not_before || now > not_after {
-            return Err(VerifyError::OutsideValidity {
-                not_before,
-                not_after,
-            });
-        }
+        within_validity(&inner.validity, now)?;
         let kind = root.kind;
         let name_der = inner.subject.to_der().map_err(|_| VerifyError::Malformed)?;
         let spki = inner
@@ -316,14 +309,7 @@ impl TrustStore {
             &certificate.signature_algorithm,
             &certificate.signature,
         )?;
-        let not_before = from_x509_time(&inner.validity.not_before);
-        let not_after = from_x509_time(&inner.validity.not_after);
-        if now < not_before || now > not_after {
-            return Err(VerifyError::OutsideValidity {
-                not_before,
-                not_after,
-            });
-        }
+        let not_after = within_validity(&inner.validity, now)?;
         let serial = inner.serial_number.as_bytes();
         self.not_revoked(anchor.kind, &issuer, serial, now)?;
         let spki = inner
@@ -439,4 +425,20 @@ impl CachedVerifier {
         };
         finish(valid, CaKind::Authentication, challenge, signature)
     }
+}
+
+/// Refuses a certificate outside its validity at `now`; returns its end.
+fn within_validity(
+    validity: &x509_cert::time::Validity,
+    now: DateTime<Utc>,
+) -> Result<DateTime<Utc>, VerifyError> {
+    let not_before = from_x509_time(&validity.not_before);
+    let not_after = from_x509_time(&validity.not_after);
+    if now < not_before || now > not_after {
+        return Err(VerifyError::OutsideValidity {
+            not_before,
+            not_after,
+        });
+    }
+    Ok(not_after)
 }

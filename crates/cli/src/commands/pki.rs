@@ -188,35 +188,10 @@ pub async fn run(context: &Context, command: PkiCommand) -> Result<()> {
                 .await?;
             write(&out, &der, &format!("{} CRL", kind.code()))
         }
-        PkiCommand::CaCert { ca, out } => {
-            let kind = parse_kind(&ca)?;
-            let authorities = load_authorities(context)?;
-            let der = authorities.get(kind).issuing().certificate_der();
-            write(
-                &out,
-                &pem(der)?,
-                &format!("{} issuing CA certificate", kind.code()),
-            )
-        }
-        PkiCommand::RootCert { ca, out } => {
-            let kind = parse_kind(&ca)?;
-            let authorities = load_authorities(context)?;
-            let der = authorities.get(kind).root_certificate_der();
-            write(
-                &out,
-                &pem(der)?,
-                &format!("{} root certificate", kind.code()),
-            )
-        }
+        PkiCommand::CaCert { ca, out } => write_certificate(context, &ca, &out, Level::Issuing),
+        PkiCommand::RootCert { ca, out } => write_certificate(context, &ca, &out, Level::Root),
         PkiCommand::ResponderCert { ca, out } => {
-            let kind = parse_kind(&ca)?;
-            let authorities = load_authorities(context)?;
-            let der = authorities.get(kind).responder().certificate_der();
-            write(
-                &out,
-                &pem(der)?,
-                &format!("{} OCSP responder certificate", kind.code()),
-            )
+            write_certificate(context, &ca, &out, Level::Responder)
         }
         PkiCommand::RenewCa { ca, root_dir } => {
             let kind = parse_kind(&ca)?;
@@ -258,4 +233,31 @@ pub async fn run(context: &Context, command: PkiCommand) -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// A level of a hierarchy whose certificate can be written out.
+#[derive(Clone, Copy)]
+enum Level {
+    Root,
+    Issuing,
+    Responder,
+}
+
+/// Writes the certificate of `level` in the hierarchy `ca` as PEM to `out`.
+fn write_certificate(context: &Context, ca: &str, out: &Path, level: Level) -> Result<()> {
+    let kind = parse_kind(ca)?;
+    let authorities = load_authorities(context)?;
+    let hierarchy = authorities.get(kind);
+    let (der, what) = match level {
+        Level::Root => (hierarchy.root_certificate_der(), "root certificate"),
+        Level::Issuing => (
+            hierarchy.issuing().certificate_der(),
+            "issuing CA certificate",
+        ),
+        Level::Responder => (
+            hierarchy.responder().certificate_der(),
+            "OCSP responder certificate",
+        ),
+    };
+    write(out, &pem(der)?, &format!("{} {what}", kind.code()))
 }
