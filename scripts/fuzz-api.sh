@@ -13,7 +13,11 @@ fi
 data=$(mktemp -d)
 server=""
 cleanup() {
-    [ -n "$server" ] && kill "$server" 2>/dev/null || true
+    # Wait for the server to stop: it writes its last audit checkpoint on the way out.
+    if [ -n "$server" ]; then
+        kill "$server" 2>/dev/null || true
+        wait "$server" 2>/dev/null || true
+    fi
     rm -rf "$data"
 }
 trap cleanup EXIT
