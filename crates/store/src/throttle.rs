@@ -71,6 +71,7 @@ impl Store {
         keyed.sort_by_key(|(rule, subject, _)| (rule.scope, *subject));
         let prune = rand::thread_rng().gen_ratio(1, PRUNE_ONE_IN);
         let mut tx = self.pool.begin().await?;
+        tx.commit_without_waiting_for_disk().await?;
         let mut refused_until = None::<i64>;
         let mut counted = Vec::with_capacity(keyed.len());
         for (rule, subject, start) in keyed {
@@ -109,6 +110,7 @@ impl Store {
     /// Takes an allowed attempt back (a successful log-in or inquiry).
     pub async fn throttle_refund(&self, ticket: &ThrottleTicket) -> Result<()> {
         let mut tx = self.pool.begin().await?;
+        tx.commit_without_waiting_for_disk().await?;
         for (scope, subject, start) in &ticket.counted {
             tx.execute(
                 "UPDATE throttles SET hits = hits - 1 WHERE scope = $1 AND subject = $2 AND window_start = $3 AND hits > 0",
