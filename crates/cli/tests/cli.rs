@@ -66,8 +66,30 @@ fn field<'a>(out: &'a str, label: &str) -> &'a str {
     out.lines().find(|l| l.starts_with(label)).unwrap()[label.len()..].trim()
 }
 
-fn initialised() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
+/// A temporary directory that, when it goes, also takes the card roots' directory
+/// `maina init` puts beside a data directory (`DIR-pki-root`, outside it by design).
+struct TestDir(tempfile::TempDir);
+
+impl TestDir {
+    fn new() -> Self {
+        Self(tempfile::tempdir().unwrap())
+    }
+
+    fn path(&self) -> &Path {
+        self.0.path()
+    }
+}
+
+impl Drop for TestDir {
+    fn drop(&mut self) {
+        let mut roots = self.0.path().as_os_str().to_owned();
+        roots.push("-pki-root");
+        let _ = std::fs::remove_dir_all(roots);
+    }
+}
+
+fn initialised() -> TestDir {
+    let dir = TestDir::new();
     ok(maina(dir.path(), &["init"]));
     ok(maina(
         dir.path(),
@@ -320,7 +342,7 @@ fn bad_input_names_the_field_and_changes_nothing() {
     // Nothing was registered by any of that.
     let listing = ok(maina(data, &["resident", "import", "--help"]));
     assert!(listing.contains("CSV"));
-    let other = tempfile::tempdir().unwrap();
+    let other = TestDir::new();
     let err = fails(maina(other.path(), &["resident", "show", "24727059608"]));
     assert!(err.contains("run `maina init`"), "{err}");
     let err = fails(maina(data, &["init"]));
@@ -507,7 +529,7 @@ fn http_get(addr: &str, path: &str) -> String {
 
 #[test]
 fn demo_and_serve() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = TestDir::new();
     let data = dir.path().join("demo");
     let out = ok(maina(&data, &["demo", "--no-serve", "--residents", "300"]));
     assert!(out.contains("registered 300 residents"), "{out}");
@@ -665,7 +687,7 @@ fn a_card_in_a_pcsc_reader_works_with_opensc_openssl_and_maina() {
     ensure_pcscd();
     let dir = initialised();
     let data = dir.path();
-    let work = tempfile::tempdir().unwrap();
+    let work = TestDir::new();
     let file = |name: &str| work.path().join(name).to_string_lossy().into_owned();
     let mut args = YAMADA.to_vec();
     args.extend(["--address", "東京都千代田区一番町1"]);
@@ -1110,7 +1132,7 @@ fn root_keys_under(dir: &Path) -> Vec<std::path::PathBuf> {
 
 #[test]
 fn the_root_ca_keys_stay_out_of_the_data_directory() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = TestDir::new();
     let data = dir.path().join("data");
     ok(maina(&data, &["init"]));
     assert_eq!(root_keys_under(&data), Vec::<std::path::PathBuf>::new());
@@ -1186,7 +1208,7 @@ fn notices_are_printed_once_read_back_and_tracked() {
     let mut args = YAMADA.to_vec();
     args.extend(["--address", "東京都千代田区一番町1"]);
     let code = field(&ok(maina(data, &args)), "resident record code").replace(' ', "");
-    let out = tempfile::tempdir().unwrap();
+    let out = TestDir::new();
     let out_dir = out.path().to_str().unwrap();
     let printed = ok(maina(
         data,

@@ -45,7 +45,7 @@ fn a_key_file_readable_by_others_is_refused_with_the_chmod_that_fixes_it() {
 
 #[test]
 fn a_new_data_directory_and_its_files_are_the_owners_only() {
-    let parent = tempfile::tempdir().unwrap();
+    let parent = super::TestDir::new();
     let data = parent.path().join("data");
     ok(maina(&data, &["init"]));
     ok(maina(

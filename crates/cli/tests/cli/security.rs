@@ -86,8 +86,8 @@ fn logs_carry_the_route_template_not_the_identifier() {
 
 #[test]
 fn the_demo_officers_get_a_fresh_password() {
-    let first = tempfile::tempdir().unwrap();
-    let second = tempfile::tempdir().unwrap();
+    let first = super::TestDir::new();
+    let second = super::TestDir::new();
     let password = |dir: &std::path::Path| {
         let out = ok(maina(dir, &["demo", "--no-serve", "--residents", "3"]));
         let from = out.find("(password: ").unwrap() + "(password: ".len();
