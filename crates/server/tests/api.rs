@@ -220,6 +220,42 @@ impl Kit {
     }
 }
 
+impl Kit {
+    /// Hanako Yamada with a notice (form ID `serial`) and a mailed application under
+    /// `receipt`, entered straight into the store.
+    async fn yamada_with_application(
+        &self,
+        token: &str,
+        serial: u64,
+        receipt: u64,
+    ) -> (maina_core::ApplicationFormId, maina_core::ReceiptNumber) {
+        let form = self.yamada_with_notice(token, serial).await;
+        let receipt = maina_core::ReceiptNumber::new(receipt).unwrap();
+        let details = maina_store::ApplicationDetails {
+            name: "山田 花子".into(),
+            birth_date: chrono::NaiveDate::from_ymd_opt(1990, 4, 1).unwrap(),
+            email: None,
+            language: "ja".into(),
+            electronic_certificate: true,
+            braille: false,
+            receipt: receipt.as_digits(),
+        };
+        let application = maina_store::NewApplication {
+            form_id: form,
+            receipt,
+            channel: maina_core::application::Channel::Mail,
+            details,
+            photo: None,
+        };
+        let setup = Actor::administrator("setup", "test");
+        self.store
+            .submit_application(&application, &setup, None)
+            .await
+            .unwrap();
+        (form, receipt)
+    }
+}
+
 /// The answer and token of the CAPTCHA on an English online-application page.
 fn solve_captcha(page: &str) -> (u32, String) {
     let question = between(page, "what is ", " =</label>");
@@ -1209,49 +1245,11 @@ fn mail_settings_name_the_mistake() {
 
 #[tokio::test]
 async fn the_status_inquiry_answers_alike_and_holds_off_guessing() {
-    use maina_core::application::Channel;
     let kit = Kit::start().await;
     let registrar = kit.login("registrar").await;
-    let (_, body) = kit
-        .call(
-            "POST",
-            "/api/v1/residents",
-            Some(&registrar),
-            Some(yamada()),
-        )
+    let (form, receipt) = kit
+        .yamada_with_application(&registrar, 5555_6666_7777_8888, 123_456_789_012_345)
         .await;
-    let code: maina_core::ResidentCode = body["resident_code"].as_str().unwrap().parse().unwrap();
-    let resident = kit.store.resident_by_code(&code).await.unwrap();
-    let form =
-        maina_core::ApplicationFormId::new("131016".parse().unwrap(), 5555_6666_7777_8888).unwrap();
-    let receipt = maina_core::ReceiptNumber::new(123_456_789_012_345).unwrap();
-    let admin = Actor::administrator("setup", "test");
-    kit.store
-        .put_notice(resident.resident_key, &form, &admin)
-        .await
-        .unwrap();
-    kit.store
-        .submit_application(
-            &maina_store::NewApplication {
-                form_id: form,
-                receipt,
-                channel: Channel::Mail,
-                details: maina_store::ApplicationDetails {
-                    name: "山田 花子".into(),
-                    birth_date: chrono::NaiveDate::from_ymd_opt(1990, 4, 1).unwrap(),
-                    email: None,
-                    language: "ja".into(),
-                    electronic_certificate: true,
-                    braille: false,
-                    receipt: receipt.as_digits(),
-                },
-                photo: None,
-            },
-            &admin,
-            None,
-        )
-        .await
-        .unwrap();
     let ask = |number: String, birth: &str| {
         let body = json!({"number": number, "birth_date": birth});
         async {

@@ -922,21 +922,7 @@ async fn applications_inquiries_and_the_outbox() {
         assert!(store.notice_by_form(&other_form).await.unwrap().is_none());
         let birth = NaiveDate::from_ymd_opt(1990, 4, 1).unwrap();
         let receipt = ReceiptNumber::new(987654321012345).unwrap();
-        let new = maina_store::NewApplication {
-            form_id: form,
-            receipt,
-            channel: Channel::Smartphone,
-            details: maina_store::ApplicationDetails {
-                name: "山田 花子".into(),
-                birth_date: birth,
-                email: Some("hanako@example.jp".into()),
-                language: "ja".into(),
-                electronic_certificate: true,
-                braille: false,
-                receipt: receipt.as_digits(),
-            },
-            photo: Some(vec![0xFF, 0xD8, 0xFF]),
-        };
+        let new = hanako_application(form, receipt, Channel::Smartphone);
         let mail = |subject: &str| maina_store::Mail {
             to: "hanako@example.jp".into(),
             subject: subject.into(),
@@ -1156,7 +1142,6 @@ async fn fill_every_sealed_column(store: &Store) -> u64 {
         .put_notice(registered.resident_key, &form, &admin("test"))
         .await
         .unwrap();
-    let birth = NaiveDate::from_ymd_opt(1990, 4, 1).unwrap();
     let receipt = ReceiptNumber::new(987654321012345).unwrap();
     let mail = maina_store::Mail {
         to: "hanako@example.jp".into(),
@@ -1165,21 +1150,7 @@ async fn fill_every_sealed_column(store: &Store) -> u64 {
     };
     store
         .submit_application(
-            &maina_store::NewApplication {
-                form_id: form,
-                receipt,
-                channel: Channel::Smartphone,
-                details: maina_store::ApplicationDetails {
-                    name: "山田 花子".into(),
-                    birth_date: birth,
-                    email: Some("hanako@example.jp".into()),
-                    language: "ja".into(),
-                    electronic_certificate: true,
-                    braille: false,
-                    receipt: receipt.as_digits(),
-                },
-                photo: Some(vec![0xFF, 0xD8, 0xFF]),
-            },
+            &hanako_application(form, receipt, Channel::Smartphone),
             &admin("test"),
             Some(mail.clone()),
         )
@@ -1286,3 +1257,27 @@ async fn an_older_seal_format_is_refused_at_open() {
 
 #[path = "store/key_rotation.rs"]
 mod key_rotation;
+
+/// Hanako Yamada's application (born 1990-04-01, with an e-mail address and a
+/// photo) under `form` and `receipt`.
+fn hanako_application(
+    form: maina_core::ApplicationFormId,
+    receipt: maina_core::ReceiptNumber,
+    channel: maina_core::application::Channel,
+) -> maina_store::NewApplication {
+    maina_store::NewApplication {
+        form_id: form,
+        receipt,
+        channel,
+        details: maina_store::ApplicationDetails {
+            name: "山田 花子".into(),
+            birth_date: NaiveDate::from_ymd_opt(1990, 4, 1).unwrap(),
+            email: Some("hanako@example.jp".into()),
+            language: "ja".into(),
+            electronic_certificate: true,
+            braille: false,
+            receipt: receipt.as_digits(),
+        },
+        photo: Some(vec![0xFF, 0xD8, 0xFF]),
+    }
+}

@@ -63,9 +63,6 @@ pub fn today() -> chrono::NaiveDate {
     chrono::Local::now().date_naive()
 }
 
-/// How many digits a My Number has (a resident record code has eleven).
-const MY_NUMBER_DIGITS: usize = 12;
-
 /// A resident identifier as given on the command line: a resident record code, or
 /// `-` to read a My Number from standard input (asked without echo at a
 /// terminal). A My Number given as an argument is refused: it would stay in the
@@ -81,9 +78,8 @@ pub fn resident_identifier(raw: &str) -> anyhow::Result<String> {
 /// Refuses an argument that looks like a My Number (twelve digits, separators
 /// aside), saying why and what to do instead.
 pub fn refuse_my_number_argument(raw: &str) -> anyhow::Result<()> {
-    if raw.chars().filter(char::is_ascii_digit).count() == MY_NUMBER_DIGITS
-        || raw.chars().filter(|c| c.is_numeric()).count() == MY_NUMBER_DIGITS
-    {
+    // Digits in any script, as `MyNumber` parses them (full-width too).
+    if raw.chars().filter(|c| c.is_numeric()).count() == maina_core::MyNumber::LEN {
         anyhow::bail!(
             "a My Number is not taken as a command-line argument (it would stay in the shell's \
              history and show in `ps`): give `-` instead and type it at the prompt or pipe it \

@@ -2,8 +2,7 @@
 //! log-in get no more answers than the limits allow, two services over one store
 //! count together, and `X-Forwarded-For` counts only from a trusted proxy.
 
-use super::{yamada, Kit, PASSWORD};
-use maina_core::officer::Actor;
+use super::{Kit, PASSWORD};
 use maina_server::{AppState, ServerConfig};
 use reqwest::StatusCode;
 use serde_json::json;
@@ -14,47 +13,9 @@ const INQUIRY_LIMIT: usize = 3;
 /// A resident with an application under a known form ID (born 1990-04-01).
 async fn an_application(kit: &Kit) -> maina_core::ApplicationFormId {
     let registrar = kit.login("registrar").await;
-    let (status, body) = kit
-        .call(
-            "POST",
-            "/api/v1/residents",
-            Some(&registrar),
-            Some(yamada()),
-        )
+    let (form, _) = kit
+        .yamada_with_application(&registrar, 9999_1111_2222_3333, 555_444_333_222_111)
         .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    let code: maina_core::ResidentCode = body["resident_code"].as_str().unwrap().parse().unwrap();
-    let resident = kit.store.resident_by_code(&code).await.unwrap();
-    let form =
-        maina_core::ApplicationFormId::new("131016".parse().unwrap(), 9999_1111_2222_3333).unwrap();
-    let receipt = maina_core::ReceiptNumber::new(555_444_333_222_111).unwrap();
-    let admin = Actor::administrator("setup", "test");
-    kit.store
-        .put_notice(resident.resident_key, &form, &admin)
-        .await
-        .unwrap();
-    kit.store
-        .submit_application(
-            &maina_store::NewApplication {
-                form_id: form,
-                receipt,
-                channel: maina_core::application::Channel::Mail,
-                details: maina_store::ApplicationDetails {
-                    name: "山田 花子".into(),
-                    birth_date: chrono::NaiveDate::from_ymd_opt(1990, 4, 1).unwrap(),
-                    email: None,
-                    language: "ja".into(),
-                    electronic_certificate: true,
-                    braille: false,
-                    receipt: receipt.as_digits(),
-                },
-                photo: None,
-            },
-            &admin,
-            None,
-        )
-        .await
-        .unwrap();
     form
 }
 

@@ -233,21 +233,7 @@ async fn resident_with_form(store: &Store, family: &str, form: &ApplicationFormI
 }
 
 fn application(form: ApplicationFormId, receipt: ReceiptNumber) -> NewApplication {
-    NewApplication {
-        form_id: form,
-        receipt,
-        channel: Channel::Pc,
-        details: ApplicationDetails {
-            name: "山田 花子".into(),
-            birth_date: chrono::NaiveDate::from_ymd_opt(1990, 4, 1).unwrap(),
-            email: Some("hanako@example.jp".into()),
-            language: "ja".into(),
-            electronic_certificate: true,
-            braille: false,
-            receipt: receipt.as_digits(),
-        },
-        photo: Some(vec![0xFF, 0xD8, 0xFF]),
-    }
+    super::hanako_application(form, receipt, Channel::Pc)
 }
 
 fn form(random: u64) -> ApplicationFormId {
