@@ -11,6 +11,8 @@ impl StatusWord {
     pub const SECURITY_NOT_SATISFIED: Self = Self(0x6982);
     pub const PIN_BLOCKED: Self = Self(0x6983);
     pub const NO_CURRENT_EF: Self = Self(0x6986);
+    /// The PIN has not been set yet.
+    pub const REFERENCE_DATA_NOT_USABLE: Self = Self(0x6984);
     pub const WRONG_DATA: Self = Self(0x6A80);
     pub const FILE_NOT_FOUND: Self = Self(0x6A82);
     pub const WRONG_P1P2: Self = Self(0x6A86);

@@ -14,6 +14,6 @@ pub mod vpcd;
 
 pub use apdu::{Command, Response, StatusWord};
 pub use card::{
-    jpki_ef, residence_ef, support_ef, Card, CardError, Certificates, Personalisation, PinSlot,
-    PinState, PublicKeys, AID_JPKI, AID_RESIDENCE, AID_SUPPORT, ATR, JPKI_TOKEN,
+    jpki_ef, residence_ef, support_ef, Card, CardError, Certificates, InitialPins, Personalisation,
+    PinSlot, PinState, PublicKeys, AID_JPKI, AID_RESIDENCE, AID_SUPPORT, ATR, JPKI_TOKEN,
 };

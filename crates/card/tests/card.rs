@@ -24,10 +24,12 @@ fn new_card(with_signature: bool) -> (Card, PublicKeys) {
         birth_date: "19900401",
         sex: "1",
         resident_code: "12345678901",
-        auth_pin: &pin(PinKind::Authentication, "1234"),
-        sign_pin: &pin(PinKind::Signature, "ABC123"),
-        residence_pin: &pin(PinKind::Residence, "5678"),
-        support_pin: &pin(PinKind::Support, "9012"),
+        pins: Some(InitialPins {
+            authentication: &pin(PinKind::Authentication, "1234"),
+            signature: &pin(PinKind::Signature, "ABC123"),
+            residence: &pin(PinKind::Residence, "5678"),
+            support: &pin(PinKind::Support, "9012"),
+        }),
         with_signature,
     };
     let (mut card, keys) = Card::manufacture("0123456789ABCDEF", &p).unwrap();
@@ -346,7 +348,7 @@ mod vpcd_link {
     // frames, the ATR and that a changed PIN counter is saved before the answer leaves.
 
     use maina_card::vpcd::{self, VpcdError};
-    use maina_card::{Card, Personalisation, ATR};
+    use maina_card::{Card, InitialPins, Personalisation, ATR};
     use maina_core::card::{Pin, PinKind};
     use std::io::{Read, Write};
     use std::net::{TcpListener, TcpStream};
@@ -364,10 +366,12 @@ mod vpcd_link {
             birth_date: "19900401",
             sex: "1",
             resident_code: "12345678901",
-            auth_pin: &pin(PinKind::Authentication, "1234"),
-            sign_pin: &pin(PinKind::Signature, "ABC123"),
-            residence_pin: &pin(PinKind::Residence, "5678"),
-            support_pin: &pin(PinKind::Support, "9012"),
+            pins: Some(InitialPins {
+                authentication: &pin(PinKind::Authentication, "1234"),
+                signature: &pin(PinKind::Signature, "ABC123"),
+                residence: &pin(PinKind::Residence, "5678"),
+                support: &pin(PinKind::Support, "9012"),
+            }),
             with_signature: false,
         };
         let (card, _) = Card::manufacture("0123456789ABCDEF", &p).unwrap();

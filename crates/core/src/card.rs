@@ -116,6 +116,46 @@ impl Pin {
     }
 }
 
+/// Where a card is in its life (`cards.status`). A card made from an application is
+/// `Made` at the bureau, `Shipped` in its shipment, `Received` at the municipality,
+/// `Active` once handed over (or delivered home); a card never collected is
+/// `Destroyed` (its keys wiped, the record kept); `Revoked` ends any of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum CardState {
+    Made,
+    Shipped,
+    Received,
+    Active,
+    Destroyed,
+    Revoked,
+}
+
+impl CardState {
+    pub const ALL: [CardState; 6] = [
+        Self::Made,
+        Self::Shipped,
+        Self::Received,
+        Self::Active,
+        Self::Destroyed,
+        Self::Revoked,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Made => "made",
+            Self::Shipped => "shipped",
+            Self::Received => "received",
+            Self::Active => "active",
+            Self::Destroyed => "destroyed",
+            Self::Revoked => "revoked",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|state| state.code() == code)
+    }
+}
+
 /// Why a card's certificates are revoked (REFERENCE section 6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum RevocationReason {

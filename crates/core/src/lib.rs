@@ -23,7 +23,7 @@ pub mod resident;
 
 pub use authority::NumberAuthority;
 pub use id::{
-    ApplicationFormId, CorporateNumber, IdError, MunicipalityCode, MyNumber, ReceiptNumber,
-    ResidentCode,
+    ApplicationFormId, CardNumber, CorporateNumber, IdError, IssueNoticeNumber, MunicipalityCode,
+    MyNumber, ReceiptNumber, ResidentCode,
 };
 pub use person::FieldError;

@@ -11,7 +11,7 @@ wire! {
     }
 
     response StatusResponse {
-        /// received | under-review | returned-for-correction | card-issuance-in-process | cancelled
+        /// received | under-review | returned-for-correction | card-issuance-in-process | shipped | at-municipality | ready-for-pickup | posted-to-resident | handed-over | destroyed | cancelled
         pub status: String,
         /// The date of the last change (YYYY-MM-DD).
         pub since: String,

@@ -9,8 +9,17 @@ use maina_core::card::{Pin, PinKind};
 use maina_pki::KeyPair;
 use zeroize::Zeroizing;
 
-/// What a card is made with at the card bureau (the holder's data) and the PINs set at
-/// the counter.
+/// The four PINs, as the resident sets them (on the counter's PIN pad).
+#[derive(Clone, Copy)]
+pub struct InitialPins<'a> {
+    pub authentication: &'a Pin,
+    pub signature: &'a Pin,
+    pub residence: &'a Pin,
+    pub support: &'a Pin,
+}
+
+/// What a card is made with at the card bureau (the holder's data) and, when the card
+/// is made and set in one step (a demonstration card), the PINs.
 pub struct Personalisation<'a> {
     pub my_number: &'a str,
     pub name: &'a str,
@@ -20,10 +29,10 @@ pub struct Personalisation<'a> {
     /// ISO 5218: "1", "2" or "9".
     pub sex: &'a str,
     pub resident_code: &'a str,
-    pub auth_pin: &'a Pin,
-    pub sign_pin: &'a Pin,
-    pub residence_pin: &'a Pin,
-    pub support_pin: &'a Pin,
+    /// `None` at the card bureau: the PIN files are made unset, and each PIN is set
+    /// once, by CHANGE REFERENCE DATA with only the new value (P1 = 01), from the
+    /// counter's PIN pad. Until then VERIFY answers 6984 (reference data not usable).
+    pub pins: Option<InitialPins<'a>>,
     /// No signature key is made for children under 15.
     pub with_signature: bool,
 }
@@ -78,17 +87,21 @@ impl Card {
                 "a card id is 16 hexadecimal digits".into(),
             ));
         }
-        let pins = [
-            (p.auth_pin, PinKind::Authentication),
-            (p.sign_pin, PinKind::Signature),
-            (p.residence_pin, PinKind::Residence),
-            (p.support_pin, PinKind::Support),
-        ];
-        if pins.iter().any(|(pin, kind)| pin.kind() != *kind) {
-            return Err(CardError::Invalid(
-                "each PIN must be of its own kind".into(),
-            ));
+        if let Some(pins) = &p.pins {
+            let pairs = [
+                (pins.authentication, PinKind::Authentication),
+                (pins.signature, PinKind::Signature),
+                (pins.residence, PinKind::Residence),
+                (pins.support, PinKind::Support),
+            ];
+            if pairs.iter().any(|(pin, kind)| pin.kind() != *kind) {
+                return Err(CardError::Invalid(
+                    "each PIN must be of its own kind".into(),
+                ));
+            }
         }
+        let value = |pin: Option<&Pin>| pin.map_or(&[][..], Pin::as_bytes).to_vec();
+        let pins = p.pins;
         let auth_key = KeyPair::generate()?;
         let sign_key = if p.with_signature {
             Some(KeyPair::generate()?)
@@ -115,13 +128,13 @@ impl Card {
                 App::Jpki,
                 jpki_ef::AUTH_PIN,
                 PinSlot::Authentication,
-                p.auth_pin.as_bytes(),
+                &value(pins.map(|p| p.authentication)),
             ),
             pin_file(
                 App::Support,
                 support_ef::PIN,
                 PinSlot::Support,
-                p.support_pin.as_bytes(),
+                &value(pins.map(|p| p.support)),
             ),
             pin_file(
                 App::Support,
@@ -145,7 +158,7 @@ impl Card {
                 App::Residence,
                 residence_ef::PIN,
                 PinSlot::Residence,
-                p.residence_pin.as_bytes(),
+                &value(pins.map(|p| p.residence)),
             ),
             data(
                 App::Residence,
@@ -170,7 +183,7 @@ impl Card {
             App::Jpki,
             jpki_ef::SIGN_PIN,
             PinSlot::Signature,
-            p.sign_pin.as_bytes(),
+            &value(pins.map(|p| p.signature)),
         ));
         let card = Self::from_content(Content {
             id: id.to_owned(),

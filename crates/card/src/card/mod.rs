@@ -17,7 +17,7 @@ mod pins;
 mod signing;
 
 use files::Content;
-pub use issuance::{CardError, Certificates, Personalisation, PublicKeys};
+pub use issuance::{CardError, Certificates, InitialPins, Personalisation, PublicKeys};
 pub use pins::{PinSlot, PinState};
 
 /// The ATR of the real card (OpenSC's jpki driver knows it).

@@ -49,7 +49,9 @@ impl PinSlot {
     }
 }
 
-/// One PIN file: the reference value and the tries left.
+/// One PIN file: the reference value and the tries left. An empty value is a PIN not
+/// yet set (a card fresh from the bureau): VERIFY answers 6984 and CHANGE REFERENCE
+/// DATA sets it once without a VERIFY before.
 #[derive(Clone, Serialize, Deserialize)]
 pub(super) struct PinFile {
     slot: PinSlot,
@@ -120,6 +122,15 @@ impl Card {
         self.dirty = true;
     }
 
+    /// Whether every one of the four PINs has been set (a card fresh from the bureau
+    /// has none).
+    pub fn pins_set(&self) -> bool {
+        self.content.files.iter().all(|file| match &file.body {
+            FileBody::Pin(pin) => !pin.value.is_empty(),
+            _ => true,
+        })
+    }
+
     /// The selected PIN file's index, for VERIFY and CHANGE REFERENCE DATA.
     fn current_pin(&self) -> Option<usize> {
         let index = self.session.file?;
@@ -143,6 +154,9 @@ impl Card {
         // No data: the number of tries left, always as 63Cx.
         if command.data.is_empty() {
             return Response::status(StatusWord::tries_left(pin.tries_left));
+        }
+        if pin.value.is_empty() {
+            return Response::status(StatusWord::REFERENCE_DATA_NOT_USABLE);
         }
         if pin.tries_left == 0 {
             return Response::status(StatusWord::PIN_BLOCKED);
@@ -189,7 +203,9 @@ impl Card {
             // PIN-A is the My Number: it cannot be changed.
             return Response::status(StatusWord::INCOMPATIBLE_FILE);
         };
-        if !verified.contains(&pin.slot) {
+        // A PIN not yet set is set by its first CHANGE REFERENCE DATA; a set one only
+        // after its own VERIFY.
+        if !pin.value.is_empty() && !verified.contains(&pin.slot) {
             return Response::status(StatusWord::SECURITY_NOT_SATISFIED);
         }
         let Ok(text) = std::str::from_utf8(command.data) else {

@@ -165,7 +165,9 @@ serialize_as_digits!(
     MunicipalityCode,
     CorporateNumber,
     ApplicationFormId,
-    ReceiptNumber
+    ReceiptNumber,
+    IssueNoticeNumber,
+    CardNumber
 );
 
 /// Writes a My Number masked (`**** **** 0257`): for `#[serde(serialize_with)]` on a
@@ -215,6 +217,61 @@ digit_identifier!(
     ReceiptNumber, 16, "receipt number", groups = [4, 4, 4, 4],
     check_at = 15, payload = 15, check = |p: &[u8; 15]| check::damm(p)
 );
+
+digit_identifier!(
+    /// The 16-digit issue notice number (交付通知書番号) *(our design)*: the
+    /// municipality's 6-digit code, 9 digits from a CSPRNG, and a Damm check digit.
+    /// Printed on the issue notice and in its QR code; with the birth date it books
+    /// the pickup, and the counter finds the card by it.
+    IssueNoticeNumber, 16, "issue notice number", groups = [6, 5, 5],
+    check_at = 15, payload = 15, check = |p: &[u8; 15]| check::damm(p)
+);
+
+digit_identifier!(
+    /// The 10-digit card number *(our design)*: the card bureau's 9-digit sequence
+    /// and a Damm check digit. Printed on the card's face and listed in shipments'
+    /// manifests; it names a card without naming its holder.
+    CardNumber, 10, "card number", groups = [5, 5],
+    check_at = 9, payload = 9, check = |p: &[u8; 9]| check::damm(p)
+);
+
+impl IssueNoticeNumber {
+    /// The upper bound (exclusive) of the random part.
+    pub const RANDOM_SPACE: u64 = 1_000_000_000;
+
+    /// A notice number for `municipality` from a random value below 10^9 (drawn by
+    /// the caller from a CSPRNG).
+    pub fn new(municipality: MunicipalityCode, random: u64) -> Result<Self, IdError> {
+        let random_digits = digits::from_u64::<9>(random).ok_or(IdError::Structure {
+            what: Self::WHAT,
+            reason: "random part above 10^9",
+        })?;
+        let mut payload = [0u8; 15];
+        for (slot, d) in payload
+            .iter_mut()
+            .zip(municipality.digits().iter().chain(random_digits.iter()))
+        {
+            *slot = *d;
+        }
+        Self::from_payload(payload)
+    }
+
+    /// The municipality that issued the notice.
+    pub fn municipality(&self) -> Result<MunicipalityCode, IdError> {
+        digits::to_string(self.0.get(..6).unwrap_or(&[])).parse()
+    }
+}
+
+impl CardNumber {
+    /// The card number of the bureau's `serial`-th card (below 10^9).
+    pub fn from_serial(serial: u64) -> Result<Self, IdError> {
+        let payload = digits::from_u64::<9>(serial).ok_or(IdError::Structure {
+            what: Self::WHAT,
+            reason: "serial above 10^9",
+        })?;
+        Self::from_payload(payload)
+    }
+}
 
 impl ReceiptNumber {
     /// The upper bound (exclusive) of the random part.
@@ -316,6 +373,24 @@ mod tests {
         "123456789019",
         "983205673210",
     ];
+
+    #[test]
+    fn issue_notice_and_card_numbers_carry_their_check_digit() {
+        let municipality: MunicipalityCode = "131016".parse().unwrap();
+        let notice = IssueNoticeNumber::new(municipality, 123_456_789).unwrap();
+        assert_eq!(notice.municipality().unwrap(), municipality);
+        let text = notice.as_digits();
+        assert_eq!(text.parse::<IssueNoticeNumber>().unwrap(), notice);
+        let mut wrong = text.into_bytes();
+        wrong[10] = if wrong[10] == b'0' { b'1' } else { b'0' };
+        assert!(String::from_utf8(wrong)
+            .unwrap()
+            .parse::<IssueNoticeNumber>()
+            .is_err());
+        let card = CardNumber::from_serial(42).unwrap();
+        assert_eq!(card.as_digits().len(), 10);
+        assert!(CardNumber::from_serial(1_000_000_000).is_err());
+    }
 
     #[test]
     fn my_number_reference_vectors() {

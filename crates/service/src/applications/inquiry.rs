@@ -85,6 +85,11 @@ pub fn next_step(status: ApplicationStatus) -> &'static str {
         S::UnderReview => "The application is being checked. You will be told if anything must be corrected.",
         S::ReturnedForCorrection => "Correct what the notice says and send the application again.",
         S::CardIssuanceInProcess => "Your card is being made. The city office will send you a postcard telling where and when to collect it.",
+        S::Shipped | S::AtMunicipality => "Your card has been made and shipped to your city office. The office will send you an issue notice telling where and by when to collect it.",
+        S::ReadyForPickup => "Your card is ready. Book a time with the issue notice's number and collect the card at the office it names.",
+        S::PostedToResident => "Your card is on its way to you by registered mail.",
+        S::HandedOver => "Your card has been handed over.",
+        S::Destroyed => "The card was not collected in time and has been destroyed. Apply again if you still want a card.",
         S::Cancelled => "The application was withdrawn or refused. Apply again if you still want a card.",
     }
 }

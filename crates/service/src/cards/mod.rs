@@ -11,7 +11,7 @@ pub use crl::{
 pub use ocsp::{cert_state, ocsp_answer, OcspCache, OCSP_LIFETIME_HOURS};
 
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate, NaiveTime, TimeZone, Utc};
-use maina_card::{Card, CardError, Certificates, Personalisation};
+use maina_card::{Card, CardError, Certificates, InitialPins, Personalisation};
 use maina_core::card::{certificate_expiry, signature_certificate_allowed, Pin};
 use maina_core::officer::Actor;
 use maina_core::person::Sex;
@@ -122,10 +122,12 @@ pub async fn issue_card(
             birth_date: &birth_date,
             sex: &sex,
             resident_code: &resident_code,
-            auth_pin: &pins.authentication,
-            sign_pin: &pins.signature,
-            residence_pin: &pins.residence,
-            support_pin: &pins.support,
+            pins: Some(InitialPins {
+                authentication: &pins.authentication,
+                signature: &pins.signature,
+                residence: &pins.residence,
+                support: &pins.support,
+            }),
             with_signature,
         },
     )?;

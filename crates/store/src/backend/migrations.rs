@@ -15,7 +15,7 @@ use super::{Backend, Pool, Query};
 use crate::Result;
 
 /// The schema, in order; each entry is applied once, in one transaction.
-const MIGRATIONS: [(i64, &str); 7] = [
+const MIGRATIONS: [(i64, &str); 9] = [
     (1, include_str!("../../migrations/0001_registry.sql")),
     (2, include_str!("../../migrations/0002_officers_audit.sql")),
     (3, include_str!("../../migrations/0003_search.sql")),
@@ -23,6 +23,8 @@ const MIGRATIONS: [(i64, &str); 7] = [
     (5, include_str!("../../migrations/0005_applications.sql")),
     (6, include_str!("../../migrations/0006_pki.sql")),
     (7, include_str!("../../migrations/0007_throttles.sql")),
+    (8, include_str!("../../migrations/0008_manufacture.sql")),
+    (9, include_str!("../../migrations/0009_issue_notices.sql")),
 ];
 
 /// The source of migration `version`, tokens unrendered.

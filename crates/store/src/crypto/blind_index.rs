@@ -73,6 +73,21 @@ impl BlindIndex {
         self.full(&format!("form-birth|{}|{birth}", form.as_digits()))
     }
 
+    /// The look-up key of an issue notice number.
+    pub(crate) fn notice_key(&self, notice: &maina_core::IssueNoticeNumber) -> i64 {
+        self.short(&format!("notice|{}", notice.as_digits()))
+    }
+
+    /// The full keyed hash of an issue notice number with the holder's birth date:
+    /// the booking page's one comparison, in constant time.
+    pub(crate) fn notice_check(
+        &self,
+        notice: &maina_core::IssueNoticeNumber,
+        birth: NaiveDate,
+    ) -> Vec<u8> {
+        self.full(&format!("notice-birth|{}|{birth}", notice.as_digits()))
+    }
+
     /// The check of a receipt number together with the applicant's birth date.
     pub(crate) fn receipt_check(&self, receipt: &ReceiptNumber, birth: NaiveDate) -> Vec<u8> {
         self.full(&format!("receipt-birth|{}|{birth}", receipt.as_digits()))
