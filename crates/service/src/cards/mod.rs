@@ -3,6 +3,7 @@
 //! answers (`ocsp.rs`) and the trust store a relying party checks against.
 
 mod crl;
+pub mod face;
 mod ocsp;
 
 pub use crl::{
