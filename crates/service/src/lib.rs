@@ -18,6 +18,7 @@ pub mod notice;
 pub mod notices;
 pub mod pdf;
 pub mod photo;
+pub mod pickup;
 pub mod residents;
 pub mod sessions;
 

@@ -209,7 +209,8 @@ impl Pen<'_, '_> {
         jpeg: &[u8],
     ) -> Result<(), PdfError> {
         let image = Image::from_jpeg(jpeg.to_vec().into(), true).map_err(PdfError::Image)?;
-        let size = Size::from_wh(width, height).ok_or_else(|| PdfError::Pdf("photo size".into()))?;
+        let size =
+            Size::from_wh(width, height).ok_or_else(|| PdfError::Pdf("photo size".into()))?;
         self.surface
             .push_transform(&Transform::from_translate(x, y));
         self.surface.draw_image(image, size);

@@ -275,11 +275,7 @@ pub fn render_face_png(face: &CardFace) -> Result<Vec<u8>, PdfError> {
             let small = card_photo(jpeg)?;
             let photo = image::load_from_memory_with_format(&small, image::ImageFormat::Jpeg)
                 .map_err(|e| PdfError::Image(e.to_string()))?
-                .resize_exact(
-                    scale(pw),
-                    scale(ph),
-                    image::imageops::FilterType::Triangle,
-                )
+                .resize_exact(scale(pw), scale(ph), image::imageops::FilterType::Triangle)
                 .to_rgb8();
             image::imageops::replace(
                 &mut canvas,
