@@ -100,6 +100,10 @@ pub(crate) fn wrap(text: &str, size: f32, width: f32) -> Vec<String> {
                 .rfind(' ')
                 .filter(|&at| at > 0)
                 .unwrap_or_else(|| line.len() - ch.len_utf8());
+            if cut == 0 {
+                // A single glyph wider than the line: it stands alone.
+                continue;
+            }
             let rest = line.split_off(cut);
             lines.push(line.trim_end().to_string());
             line = rest.trim_start().to_string();
@@ -305,5 +309,6 @@ pub(crate) mod testing {
         assert_eq!(lines, ["one two", "three four"]);
         let lines = super::wrap("東京都千代田区千代田一丁目", 10.0, 50.0);
         assert_eq!(lines, ["東京都千代", "田区千代田", "一丁目"]);
+        assert_eq!(super::wrap("東京", 10.0, 5.0), ["東", "京"]);
     }
 }
