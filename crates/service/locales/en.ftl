@@ -174,3 +174,9 @@ home-residents = For residents
 home-status = enter your application form ID or receipt number and your birth date.
 home-apply = with the application form ID printed on your notice.
 home-officers = For municipal officers
+
+# pickup: never collected
+pickup-reminder-subject = Reminder: your My Number Card is waiting for you
+pickup-reminder-body = Your My Number Card is still waiting at the city office. Please book a time and collect it: a card not collected is destroyed after the period the notice gives.
+pickup-notice-number = Issue notice number
+pickup-deadline = Collect by

@@ -174,3 +174,9 @@ home-residents = 住民の方へ
 home-status = 申請書ID または受付番号と生年月日を入力してください。
 home-apply = 通知に印字された申請書ID で申請できます。
 home-officers = 市区町村職員の方へ
+
+# pickup: never collected
+pickup-reminder-subject = 【再通知】マイナンバーカードの受け取りについて
+pickup-reminder-body = マイナンバーカードはまだ市区町村の窓口でお待ちしています。来庁日時を予約して受け取ってください。受け取られなかったカードは、通知書に記載の期間の後に廃棄されます。
+pickup-notice-number = 交付通知書番号
+pickup-deadline = 受取期限
