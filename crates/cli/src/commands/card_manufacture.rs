@@ -45,8 +45,10 @@ pub async fn run(context: &Context, args: ManufactureArgs) -> Result<()> {
             let total = waiting.min(args.limit as u64);
             let bar = if std::io::stderr().is_terminal() {
                 ProgressBar::new(total).with_style(
-                    ProgressStyle::with_template("{spinner} {bar:40} {pos}/{len} cards {msg} ({eta})")
-                        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+                    ProgressStyle::with_template(
+                        "{spinner} {bar:40} {pos}/{len} cards {msg} ({eta})",
+                    )
+                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
                 )
             } else {
                 ProgressBar::hidden()

@@ -40,7 +40,10 @@ pub async fn seed(
     let mut applications = Vec::new();
     for key in 1..=PER_STAGE * 4 {
         let view = store.resident(key).await?;
-        let form = ApplicationFormId::new(code.clone(), rng.gen_range(0..ApplicationFormId::RANDOM_SPACE))?;
+        let form = ApplicationFormId::new(
+            code.clone(),
+            rng.gen_range(0..ApplicationFormId::RANDOM_SPACE),
+        )?;
         store.put_notice(key, &form, &who).await?;
         let receipt = ReceiptNumber::new(rng.gen_range(0..ReceiptNumber::RANDOM_SPACE))?;
         let birth = view.record.person.birth_date;
@@ -81,7 +84,9 @@ pub async fn seed(
     let order = [approve(4..8), approve(2..4)].concat();
     for id in order {
         for event in [ApplicationEvent::StartReview, ApplicationEvent::Approve] {
-            store.transition_application(id, &event, &who, |_, _| None).await?;
+            store
+                .transition_application(id, &event, &who, |_, _| None)
+                .await?;
         }
     }
     let service = super::resident::service(store);
@@ -100,7 +105,9 @@ pub async fn seed(
             .iter()
             .map(|entry| entry.card_number.parse())
             .collect::<Result<Vec<maina_core::CardNumber>, _>>()?;
-        service.receive_shipment(&who, shipment.id, &counted).await?;
+        service
+            .receive_shipment(&who, shipment.id, &counted)
+            .await?;
     }
     let out = context.data.join("issue-notices");
     maina_store::create_private_dir(&out)?;
@@ -131,4 +138,3 @@ pub async fn seed(
         notices_dir: out,
     })
 }
-

@@ -63,7 +63,10 @@ pub async fn run(context: &Context, command: PickupCommand) -> Result<()> {
                             shipment.id,
                             shipment.card_count,
                             match shipment.received_at {
-                                Some(at) => format!("received {}", super::format_micros(at, "%Y-%m-%d %H:%M UTC")),
+                                Some(at) => format!(
+                                    "received {}",
+                                    super::format_micros(at, "%Y-%m-%d %H:%M UTC")
+                                ),
                                 None => "in transit".into(),
                             }
                         );

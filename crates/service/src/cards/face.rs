@@ -24,6 +24,9 @@ pub struct CardFace {
 }
 
 /// The face as a PDF.
-pub fn render_face_pdf(_font: &Font, _face: &CardFace) -> Result<Vec<u8>, crate::notice::NoticeError> {
+pub fn render_face_pdf(
+    _font: &Font,
+    _face: &CardFace,
+) -> Result<Vec<u8>, crate::notice::NoticeError> {
     Ok(Vec::new())
 }

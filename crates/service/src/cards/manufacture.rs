@@ -71,11 +71,7 @@ pub async fn manufacture(
     while report.made < options.limit {
         let want = batch.min(options.limit - report.made);
         let applications = store
-            .applications_to_manufacture(
-                options.municipality.as_ref(),
-                report.rejected.len(),
-                want,
-            )
+            .applications_to_manufacture(options.municipality.as_ref(), report.rejected.len(), want)
             .await?;
         if applications.is_empty() {
             break;
@@ -132,7 +128,8 @@ async fn order(
         return Err(format!(
             "the resident is no longer an active resident ({:?})",
             view.status
-        ).to_lowercase());
+        )
+        .to_lowercase());
     }
     let person = &view.record.person;
     let expires = card_expires(person, today)
@@ -143,7 +140,9 @@ async fn order(
         .await
         .map_err(|e| e.to_string())?;
     let (name, alias) = match &person.name {
-        Name::Foreign { alphabet, alias, .. } => (alphabet.clone(), alias.clone()),
+        Name::Foreign {
+            alphabet, alias, ..
+        } => (alphabet.clone(), alias.clone()),
         japanese => (japanese.to_string(), None),
     };
     let face = CardFace {
@@ -194,9 +193,9 @@ async fn make_all(
     }
     let mut made = Vec::new();
     for task in tasks {
-        let cards = task
-            .await
-            .map_err(|e| CardServiceError::Invalid(format!("a manufacturing thread failed: {e}")))??;
+        let cards = task.await.map_err(|e| {
+            CardServiceError::Invalid(format!("a manufacturing thread failed: {e}"))
+        })??;
         made.extend(cards);
     }
     Ok(made)

@@ -4,9 +4,7 @@
 //! destruction after the later of 3 months past the reminder and 12 months past the
 //! notice (REFERENCE section 7; the periods are *muni*, these are ours).
 
-use super::notice_pdf::{
-    issue_notice_email, render_issue_notice, IssueNoticeDocument, OfficeInfo,
-};
+use super::notice_pdf::{issue_notice_email, render_issue_notice, IssueNoticeDocument, OfficeInfo};
 use crate::{Result, Service, ServiceError};
 use chrono::{Months, NaiveDate};
 use krilla::text::Font;
@@ -95,7 +93,10 @@ impl Service {
                     parts.push(format!("missing: {}", mismatch.missing.join(", ")));
                 }
                 if !mismatch.extra.is_empty() {
-                    parts.push(format!("not on the manifest: {}", mismatch.extra.join(", ")));
+                    parts.push(format!(
+                        "not on the manifest: {}",
+                        mismatch.extra.join(", ")
+                    ));
                 }
                 Err(ServiceError::invalid(
                     "counted",
@@ -114,8 +115,13 @@ impl Service {
         actor: &Actor,
         municipality: &MunicipalityCode,
     ) -> Result<Vec<ShipmentRecord>> {
-        self.require(actor, Permission::ReceiveCards, municipality, "municipality")
-            .await?;
+        self.require(
+            actor,
+            Permission::ReceiveCards,
+            municipality,
+            "municipality",
+        )
+        .await?;
         Ok(self.store.shipments(municipality).await?)
     }
 
@@ -123,16 +129,28 @@ impl Service {
     /// none (the application becomes `ready-for-pickup`, the resident with an
     /// e-mail address gets it by e-mail), then writes every notice not yet printed
     /// (reminders included) as a PDF into `run.out_dir`.
-    pub async fn issue_notices(&self, actor: &Actor, run: &NoticeRun<'_>) -> Result<Vec<PrintedNotice>> {
-        self.require(actor, Permission::ReceiveCards, &run.municipality, "municipality")
-            .await?;
+    pub async fn issue_notices(
+        &self,
+        actor: &Actor,
+        run: &NoticeRun<'_>,
+    ) -> Result<Vec<PrintedNotice>> {
+        self.require(
+            actor,
+            Permission::ReceiveCards,
+            &run.municipality,
+            "municipality",
+        )
+        .await?;
         let office = self.office_info(&run.municipality).await?;
         let deadline = run
             .today
             .checked_add_months(Months::new(PICKUP_DEADLINE_MONTHS))
             .unwrap_or(run.today);
         loop {
-            let waiting = self.store.cards_awaiting_notice(&run.municipality, 100).await?;
+            let waiting = self
+                .store
+                .cards_awaiting_notice(&run.municipality, 100)
+                .await?;
             if waiting.is_empty() {
                 break;
             }
@@ -159,13 +177,28 @@ impl Service {
                         details,
                     };
                     let document = self
-                        .notice_document(&notice.application.resident_key, &notice.details, &office, deadline, run, false)
+                        .notice_document(
+                            &notice.application.resident_key,
+                            &notice.details,
+                            &office,
+                            deadline,
+                            run,
+                            false,
+                        )
                         .await?;
                     let mail = notice.details.email.as_ref().map(|to| {
                         let (subject, body) = issue_notice_email(&self.messages, &document);
-                        Mail { to: to.clone(), subject, body }
+                        Mail {
+                            to: to.clone(),
+                            subject,
+                            body,
+                        }
                     });
-                    match self.store.record_issue_notice(&notice, mail.as_ref(), actor).await {
+                    match self
+                        .store
+                        .record_issue_notice(&notice, mail.as_ref(), actor)
+                        .await
+                    {
                         Ok(_) => break,
                         // The random part collided with another notice's: draw again.
                         Err(StoreError::Duplicate(_)) if attempts < 5 => attempts += 1,
@@ -175,12 +208,23 @@ impl Service {
             }
         }
         let mut printed = Vec::new();
-        for notice in self.store.unprinted_issue_notices(&run.municipality).await? {
+        for notice in self
+            .store
+            .unprinted_issue_notices(&run.municipality)
+            .await?
+        {
             let reminder = notice.reminded_at.is_some();
             let deadline = NaiveDate::parse_from_str(&notice.deadline, "%Y-%m-%d")
                 .map_err(|e| ServiceError::internal(&e))?;
             let document = self
-                .notice_document(&notice.resident_key, &notice.details, &office, deadline, run, reminder)
+                .notice_document(
+                    &notice.resident_key,
+                    &notice.details,
+                    &office,
+                    deadline,
+                    run,
+                    reminder,
+                )
                 .await?;
             let file = match run.out_dir {
                 Some(dir) => {
@@ -219,7 +263,11 @@ impl Service {
         let view = self.store.resident(*resident_key).await?;
         let person = &view.record.person;
         let name = match &person.name {
-            Name::Foreign { alphabet, alias: Some(alias), .. } => format!("{alias} ({alphabet})"),
+            Name::Foreign {
+                alphabet,
+                alias: Some(alias),
+                ..
+            } => format!("{alias} ({alphabet})"),
             name => name.to_string(),
         };
         Ok(IssueNoticeDocument {
@@ -269,13 +317,29 @@ impl Service {
         actor: &Actor,
         number: &IssueNoticeNumber,
     ) -> Result<IssueNoticeRecord> {
-        let municipality = number.municipality().map_err(|e| ServiceError::invalid("notice", e.to_string()))?;
-        self.require(actor, Permission::HandOverCard, &municipality, "issue notice")
-            .await?;
+        let municipality = number
+            .municipality()
+            .map_err(|e| ServiceError::invalid("notice", e.to_string()))?;
+        self.require(
+            actor,
+            Permission::HandOverCard,
+            &municipality,
+            "issue notice",
+        )
+        .await?;
         match self.store.issue_notice_by_number(number).await? {
-            Some(notice) if actor.may(Permission::HandOverCard, notice.municipality.parse().ok().as_ref()) => {
+            Some(notice)
+                if actor.may(
+                    Permission::HandOverCard,
+                    notice.municipality.parse().ok().as_ref(),
+                ) =>
+            {
                 self.store
-                    .audit(actor, &format!("pickup.find {}", notice.id), Some(notice.resident_key))
+                    .audit(
+                        actor,
+                        &format!("pickup.find {}", notice.id),
+                        Some(notice.resident_key),
+                    )
                     .await?;
                 Ok(notice)
             }
@@ -289,14 +353,21 @@ impl Service {
         let mut report = ExpiryReport::default();
         let due = self
             .store
-            .issue_notices_due(now, REMINDER_AFTER, DESTROY_AFTER_REMINDER, DESTROY_AFTER_NOTICE)
+            .issue_notices_due(
+                now,
+                REMINDER_AFTER,
+                DESTROY_AFTER_REMINDER,
+                DESTROY_AFTER_NOTICE,
+            )
             .await?;
         for (notice, what) in due {
             match what {
                 NoticeDue::Reminder => {
                     let mail = notice.details.email.as_ref().map(|to| Mail {
                         to: to.clone(),
-                        subject: self.messages.message(&notice.details.language, "pickup-reminder-subject"),
+                        subject: self
+                            .messages
+                            .message(&notice.details.language, "pickup-reminder-subject"),
                         body: {
                             let lang = &notice.details.language;
                             let say = |id: &str| self.messages.message(lang, id);
@@ -310,7 +381,11 @@ impl Service {
                             )
                         },
                     });
-                    if self.store.record_notice_reminder(&notice, mail.as_ref(), actor).await? {
+                    if self
+                        .store
+                        .record_notice_reminder(&notice, mail.as_ref(), actor)
+                        .await?
+                    {
                         report.reminded += 1;
                     }
                 }
@@ -322,7 +397,11 @@ impl Service {
                             card.to_bytes()
                         })
                         .map_err(|e| ServiceError::internal(&e))?;
-                    match self.store.destroy_uncollected_card(&notice, &wiped, actor).await {
+                    match self
+                        .store
+                        .destroy_uncollected_card(&notice, &wiped, actor)
+                        .await
+                    {
                         Ok(()) => report.destroyed += 1,
                         // Handed over meanwhile: nothing to destroy.
                         Err(StoreError::Conflict) => {}

@@ -205,7 +205,9 @@ impl Store {
                 &[municipality.as_digits().into()],
             )
             .await?;
-        rows.iter().map(|row| self.issue_notice_record(row)).collect()
+        rows.iter()
+            .map(|row| self.issue_notice_record(row))
+            .collect()
     }
 
     /// Marks a notice printed.

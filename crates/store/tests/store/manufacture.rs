@@ -110,7 +110,10 @@ async fn cards_are_made_once_and_shipments_received_only_as_listed() {
             store.application(application.id).await.unwrap().status,
             ApplicationStatus::Shipped
         );
-        assert_eq!(store.card_face("00000000000000A1").await.unwrap(), b"%PDF face");
+        assert_eq!(
+            store.card_face("00000000000000A1").await.unwrap(),
+            b"%PDF face"
+        );
         // A second run with the stale read makes nothing: no card twice.
         let again = store
             .ship_cards(
@@ -145,7 +148,10 @@ async fn cards_are_made_once_and_shipments_received_only_as_listed() {
             .unwrap()
             .unwrap();
         assert!(received.received_at.is_some());
-        assert_eq!(store.card("00000000000000A1").await.unwrap().0.status, "received");
+        assert_eq!(
+            store.card("00000000000000A1").await.unwrap().0.status,
+            "received"
+        );
         assert_eq!(
             store.application(application.id).await.unwrap().status,
             ApplicationStatus::AtMunicipality
