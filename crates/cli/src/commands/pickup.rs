@@ -58,17 +58,23 @@ pub async fn run(context: &Context, command: PickupCommand) -> Result<()> {
             context
                 .with_service(async |service| {
                     for shipment in service.shipments(&context.who(), &code).await? {
+                        let numbers: Vec<&str> = shipment
+                            .manifest
+                            .iter()
+                            .map(|entry| entry.card_number.as_str())
+                            .collect();
+                        let state = match shipment.received_at {
+                            Some(at) => format!(
+                                "received {}",
+                                super::format_micros(at, "%Y-%m-%d %H:%M UTC")
+                            ),
+                            None => "in transit".into(),
+                        };
                         println!(
-                            "shipment {}: {} card(s), {}",
+                            "shipment {}: {} card(s), {state}: {}",
                             shipment.id,
                             shipment.card_count,
-                            match shipment.received_at {
-                                Some(at) => format!(
-                                    "received {}",
-                                    super::format_micros(at, "%Y-%m-%d %H:%M UTC")
-                                ),
-                                None => "in transit".into(),
-                            }
+                            numbers.join(" ")
                         );
                     }
                     Ok(())

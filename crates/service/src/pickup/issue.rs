@@ -53,6 +53,27 @@ pub struct ExpiryReport {
     pub destroyed: usize,
 }
 
+/// A shipment as the API shows it.
+pub fn shipment_response(record: &ShipmentRecord) -> maina_proto::ShipmentResponse {
+    let at = |micros: i64| {
+        chrono::DateTime::from_timestamp_micros(micros)
+            .map(|t| t.to_rfc3339())
+            .unwrap_or_default()
+    };
+    maina_proto::ShipmentResponse {
+        id: record.id,
+        municipality: record.municipality.clone(),
+        created_at: at(record.created_at),
+        card_count: record.card_count,
+        received_at: record.received_at.map(at),
+        card_numbers: record
+            .manifest
+            .iter()
+            .map(|entry| entry.card_number.clone())
+            .collect(),
+    }
+}
+
 impl Service {
     async fn require(
         &self,
