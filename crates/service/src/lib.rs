@@ -16,6 +16,7 @@ pub mod i18n;
 pub mod mail;
 pub mod notice;
 pub mod notices;
+pub mod pdf;
 pub mod photo;
 pub mod pickup;
 pub mod residents;

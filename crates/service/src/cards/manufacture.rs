@@ -12,7 +12,7 @@ use super::CardServiceError;
 use chrono::{NaiveDate, Utc};
 use krilla::text::Font;
 use maina_card::{Card, Personalisation};
-use maina_core::card::signature_certificate_allowed;
+use maina_core::card::{card_expiry, signature_certificate_allowed, StayLimit};
 use maina_core::officer::Actor;
 use maina_core::person::{Citizenship, Name};
 use maina_core::resident::Person;
@@ -68,6 +68,12 @@ pub async fn manufacture(
 ) -> Result<ManufactureReport, CardServiceError> {
     let mut report = ManufactureReport::default();
     let batch = options.batch.max(1);
+    let names: BTreeMap<String, String> = store
+        .municipalities()
+        .await?
+        .into_iter()
+        .map(|m| (m.code.as_digits(), m.name_ja))
+        .collect();
     while report.made < options.limit {
         let want = batch.min(options.limit - report.made);
         let applications = store
@@ -79,7 +85,15 @@ pub async fn manufacture(
         let numbers = store.reserve_card_numbers(applications.len()).await?;
         let mut orders = Vec::with_capacity(applications.len());
         for (application, card_number) in applications.into_iter().zip(numbers) {
-            match order(store, application.clone(), card_number, options.today).await {
+            match order(
+                store,
+                application.clone(),
+                card_number,
+                options.today,
+                &names,
+            )
+            .await
+            {
                 Ok(order) => orders.push(order),
                 Err(reason) => report.rejected.push(Rejected {
                     application_id: application.id,
@@ -118,6 +132,7 @@ async fn order(
     application: ApplicationRecord,
     card_number: CardNumber,
     today: NaiveDate,
+    municipality_names: &BTreeMap<String, String>,
 ) -> Result<Order, String> {
     let view = match store.resident(application.resident_key).await {
         Ok(view) => view,
@@ -132,18 +147,25 @@ async fn order(
         .to_lowercase());
     }
     let person = &view.record.person;
-    let expires = card_expires(person, today)
-        .filter(|end| *end > today)
-        .ok_or("the period of stay has ended: no card can be issued")?;
+    let expires = card_expires(person, today)?;
     let photo = store
         .application_photo(application.id)
         .await
         .map_err(|e| e.to_string())?;
-    let (name, alias) = match &person.name {
+    // The Braille is of the name's reading (kana), or the alphabet name.
+    let (name, alias, reading) = match &person.name {
         Name::Foreign {
             alphabet, alias, ..
-        } => (alphabet.clone(), alias.clone()),
-        japanese => (japanese.to_string(), None),
+        } => (alphabet.clone(), alias.clone(), alphabet.clone()),
+        Name::Japanese {
+            family_kana,
+            given_kana,
+            ..
+        } => (
+            person.name.to_string(),
+            None,
+            format!("{family_kana} {given_kana}"),
+        ),
     };
     let face = CardFace {
         name: name.clone(),
@@ -157,8 +179,11 @@ async fn order(
         notes: Vec::new(),
         my_number: view.my_number.clone(),
         card_number: card_number.clone(),
-        braille: application.details.braille.then(|| name.clone()),
-        municipality_name: application.municipality.clone(),
+        braille: application.details.braille.then_some(reading),
+        municipality_name: municipality_names
+            .get(&application.municipality)
+            .cloned()
+            .unwrap_or_else(|| application.municipality.clone()),
     };
     Ok(Order {
         with_signature: signature_certificate_allowed(person.birth_date, today),
@@ -235,9 +260,11 @@ fn make_one(order: Order, font: &Font) -> Result<(String, ManufacturedCard), Car
     ))
 }
 
-/// The card's last day for `person` issued `today`.
-fn card_expires(person: &Person, today: NaiveDate) -> Option<NaiveDate> {
-    maina_core::card::certificate_expiry(person.birth_date, today)
+/// The card's last day for `person` issued `today`, or why no card can be made.
+fn card_expires(person: &Person, today: NaiveDate) -> Result<NaiveDate, String> {
+    let stay = StayLimit::of(&person.citizenship).map_err(|e| e.to_string())?;
+    card_expiry(person.birth_date, today, stay)
+        .ok_or_else(|| "the period of stay has ended: no card can be issued".to_owned())
 }
 
 /// Today in Japan (the card's issue date).

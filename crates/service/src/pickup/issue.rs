@@ -249,7 +249,7 @@ impl Service {
                 .await?;
             let file = match run.out_dir {
                 Some(dir) => {
-                    let pdf = render_issue_notice(run.font, &document)
+                    let pdf = render_issue_notice(run.font, &self.messages, &document)
                         .map_err(|e| ServiceError::internal(&e))?;
                     let path = dir.join(format!(
                         "issue-notice-{}{}.pdf",
@@ -397,7 +397,7 @@ impl Service {
                                 say("pickup-reminder-body"),
                                 say("pickup-notice-number"),
                                 notice.details.notice_number,
-                                say("pickup-deadline"),
+                                say("pickup-notice-deadline"),
                                 notice.deadline
                             )
                         },
