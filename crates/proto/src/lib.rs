@@ -35,6 +35,7 @@ mod error;
 mod number;
 mod residents;
 mod session;
+mod shipments;
 
 pub use applications::{
     ApplicationEventRequest, ApplicationResponse, BoothApplicationRequest, BoothReceipt,
@@ -50,3 +51,4 @@ pub use residents::{
     RevealResponse, SearchRequest,
 };
 pub use session::{LoginRequest, LoginResponse, OfficerInfo};
+pub use shipments::{ReceiveShipmentRequest, ShipmentResponse};

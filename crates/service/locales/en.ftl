@@ -175,6 +175,20 @@ home-status = enter your application form ID or receipt number and your birth da
 home-apply = with the application form ID printed on your notice.
 home-officers = For municipal officers
 
+# pickup: never collected
+pickup-reminder-subject = Reminder: your My Number Card is waiting for you
+pickup-reminder-body = Your My Number Card is still waiting at the city office. Please book a time and collect it: a card not collected is destroyed after the period the notice gives.
+
+# pickup: shipments
+shipments-title = Card shipments
+shipments-intro = Cards shipped by the card bureau to your municipality. Scan or type the card number of every card in the box, one per line: the shipment is received only if they are exactly its manifest.
+shipments-number = Shipment
+shipments-cards = Cards
+shipments-state = State
+shipments-received = Received
+shipments-counted = Card numbers counted
+shipments-receive = Receive
+shipments-none = No shipment yet.
 # pickup: issue notice
 pickup-notice-title = My Number Card issue and electronic certificate notice, with inquiry
 pickup-notice-reminder = Reminder

@@ -175,6 +175,20 @@ home-status = 申請書ID または受付番号と生年月日を入力してく
 home-apply = 通知に印字された申請書ID で申請できます。
 home-officers = 市区町村職員の方へ
 
+# pickup: never collected
+pickup-reminder-subject = 【再通知】マイナンバーカードの受け取りについて
+pickup-reminder-body = マイナンバーカードはまだ市区町村の窓口でお待ちしています。来庁日時を予約して受け取ってください。受け取られなかったカードは、通知書に記載の期間の後に廃棄されます。
+
+# pickup: shipments
+shipments-title = カードの搬入
+shipments-intro = 地方公共団体情報システム機構から送付されたカードです。箱の中のすべてのカードのカード番号を1行に1つずつ読み取るか入力してください。送付書と完全に一致する場合にのみ受領されます。
+shipments-number = 送付番号
+shipments-cards = 枚数
+shipments-state = 状態
+shipments-received = 受領済み
+shipments-counted = 確認したカード番号
+shipments-receive = 受領する
+shipments-none = 送付はまだありません。
 # pickup: issue notice
 pickup-notice-title = 個人番号カード交付・電子証明書発行通知書兼照会書
 pickup-notice-reminder = 再通知

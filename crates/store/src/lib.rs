@@ -34,6 +34,7 @@ mod counters;
 mod crypto;
 mod manufacture;
 mod officers;
+pub mod pickup;
 mod registry;
 mod throttle;
 

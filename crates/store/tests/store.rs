@@ -1105,7 +1105,7 @@ async fn raw_execute(backend: &Backend, sql: &str) {
 }
 
 /// The sealed columns of every table (each filled by [`fill_every_sealed_column`]).
-const SEALED_COLUMNS: [(&str, &str); 11] = [
+const SEALED_COLUMNS: [(&str, &str); 12] = [
     ("residents", "registration"),
     ("residents", "current"),
     ("resident_events", "event"),
@@ -1116,6 +1116,7 @@ const SEALED_COLUMNS: [(&str, &str); 11] = [
     ("apply_links", "details"),
     ("outbox", "message"),
     ("cards", "chip"),
+    ("cards", "face"),
     ("certificates", "der"),
 ];
 
@@ -1189,6 +1190,7 @@ async fn fill_every_sealed_column(store: &Store) -> u64 {
         )
         .await
         .unwrap();
+    manufacture::ship_one(store, &receipt).await;
     registered.resident_key
 }
 
@@ -1257,6 +1259,8 @@ async fn an_older_seal_format_is_refused_at_open() {
 
 #[path = "store/key_rotation.rs"]
 mod key_rotation;
+#[path = "store/manufacture.rs"]
+mod manufacture;
 
 /// Hanako Yamada's application (born 1990-04-01, with an e-mail address and a
 /// photo) under `form` and `receipt`.

@@ -4,6 +4,7 @@
 
 mod crl;
 pub mod face;
+pub mod manufacture;
 mod ocsp;
 
 pub use crl::{
