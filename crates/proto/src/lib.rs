@@ -30,6 +30,7 @@ macro_rules! wire {
 }
 
 mod applications;
+mod appointments;
 mod audit;
 mod error;
 mod number;
@@ -39,6 +40,10 @@ mod session;
 pub use applications::{
     ApplicationEventRequest, ApplicationResponse, BoothApplicationRequest, BoothReceipt,
     MailApplicationRequest, StatusRequest, StatusResponse,
+};
+pub use appointments::{
+    AppointmentResponse, BookRequest, DayListEntry, DayListResponse, DayQuery, DayResponse,
+    NoticeKeyRequest, OfficeRequest, OfficeResponse, SlotResponse, SlotsResponse,
 };
 pub use audit::{AuditEventResponse, AuditQuery};
 pub use error::ErrorBody;

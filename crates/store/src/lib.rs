@@ -34,14 +34,15 @@ mod counters;
 mod crypto;
 mod manufacture;
 mod officers;
+mod pickup;
 mod registry;
 mod throttle;
 
 use std::sync::Arc;
 
 pub use applications::{
-    ApplicationDetails, ApplicationRecord, ApplyLink, Inquiry, Mail, NewApplication, NoticeRecord,
-    OutboxMail, APPLY_LINK, RECEIPT_ATTEMPTS,
+    ApplicationDetails, ApplicationRecord, ApplyLink, Attachment, Inquiry, Mail, NewApplication,
+    NoticeRecord, OutboxMail, APPLY_LINK, RECEIPT_ATTEMPTS,
 };
 pub use audit::AuditReport;
 pub use backend::{now_micros, sqlite_url, Backend, Value};
@@ -52,6 +53,7 @@ pub use crypto::{
 };
 pub use manufacture::{ManifestEntry, ManifestMismatch, ManufacturedCard, ShipmentRecord};
 pub use officers::{LoginFailure, Officer, LOCKOUT_THRESHOLD};
+pub use pickup::*;
 pub use registry::*;
 pub use throttle::{ThrottleRule, ThrottleTicket, ThrottleVerdict};
 

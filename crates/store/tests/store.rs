@@ -19,6 +19,9 @@ use maina_store::{Keys, Municipality, NumberStatus, Store, StoreError};
 #[path = "store/throttles.rs"]
 mod throttles;
 
+#[path = "store/appointments.rs"]
+mod appointments;
+
 fn admin(name: &str) -> Actor {
     Actor::administrator(name, "test")
 }
@@ -1105,7 +1108,7 @@ async fn raw_execute(backend: &Backend, sql: &str) {
 }
 
 /// The sealed columns of every table (each filled by [`fill_every_sealed_column`]).
-const SEALED_COLUMNS: [(&str, &str); 11] = [
+const SEALED_COLUMNS: [(&str, &str); 12] = [
     ("residents", "registration"),
     ("residents", "current"),
     ("resident_events", "event"),
@@ -1117,6 +1120,7 @@ const SEALED_COLUMNS: [(&str, &str); 11] = [
     ("outbox", "message"),
     ("cards", "chip"),
     ("certificates", "der"),
+    ("issue_notices", "details"),
 ];
 
 /// Writes a value into every sealed column of every table; answers the resident's
@@ -1189,6 +1193,7 @@ async fn fill_every_sealed_column(store: &Store) -> u64 {
         )
         .await
         .unwrap();
+    appointments::notice_for_card(store, "0123456789ABCDEF", registered.resident_key).await;
     registered.resident_key
 }
 
