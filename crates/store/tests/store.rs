@@ -1193,7 +1193,8 @@ async fn fill_every_sealed_column(store: &Store) -> u64 {
         )
         .await
         .unwrap();
-    appointments::notice_for_card(store, "0123456789ABCDEF", registered.resident_key).await;
+    appointments::notice_for_existing_card(store, "0123456789ABCDEF", registered.resident_key)
+        .await;
     registered.resident_key
 }
 

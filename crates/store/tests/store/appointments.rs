@@ -24,6 +24,15 @@ pub(crate) async fn notice_for_card(
         .put_card(card_id, Some(resident_key), b"chip", &[], &admin("test"))
         .await
         .unwrap();
+    notice_for_existing_card(store, card_id, resident_key).await
+}
+
+/// An issue notice for a card already stored.
+pub(crate) async fn notice_for_existing_card(
+    store: &Store,
+    card_id: &str,
+    resident_key: u64,
+) -> IssueNoticeNumber {
     let random = card_id.bytes().fold(7u64, |acc, b| {
         (acc * 31 + u64::from(b)) % IssueNoticeNumber::RANDOM_SPACE
     });
