@@ -3,10 +3,10 @@
 //! down: the worker retries with a doubling back-off until it is up again.
 
 use lettre::message::header::ContentType;
+use lettre::message::{MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
-use lettre::message::{MultiPart, SinglePart};
 use maina_store::{Attachment, Mail, Store};
 
 /// Where and how to send.
@@ -184,8 +184,8 @@ fn message(
             .body(mail.body.clone()),
         // The text, then the file (an appointment's `.ics`).
         Some(file) => {
-            let content_type = ContentType::parse(&file.content_type)
-                .map_err(|e| format!("attachment: {e}"))?;
+            let content_type =
+                ContentType::parse(&file.content_type).map_err(|e| format!("attachment: {e}"))?;
             builder.multipart(
                 MultiPart::mixed()
                     .singlepart(SinglePart::plain(mail.body.clone()))

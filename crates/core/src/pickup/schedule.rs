@@ -105,10 +105,7 @@ impl OpeningHours {
                     (day, day)
                 }
             };
-            let (from, to) = (
-                first.num_days_from_monday(),
-                last.num_days_from_monday(),
-            );
+            let (from, to) = (first.num_days_from_monday(), last.num_days_from_monday());
             if from > to {
                 return Err(hours_error(format!(
                     "clause {clause}: the days {days:?} run backwards (write e.g. mon-fri)"

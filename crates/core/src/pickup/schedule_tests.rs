@@ -29,13 +29,22 @@ fn hours_errors_name_the_field_the_clause_and_the_mistake() {
     let cases = [
         ("", "is empty"),
         ("mon-fri", "clause 1: \"mon-fri\" has no hours"),
-        ("mon-fri 8:30-17:15", "clause 1: \"8:30\" is not a time HH:MM"),
-        ("mon-fri 08:30-17:15; sun 09:00", "clause 2: \"09:00\" is not an interval"),
+        (
+            "mon-fri 8:30-17:15",
+            "clause 1: \"8:30\" is not a time HH:MM",
+        ),
+        (
+            "mon-fri 08:30-17:15; sun 09:00",
+            "clause 2: \"09:00\" is not an interval",
+        ),
         ("fri-mon 08:30-17:15", "run backwards"),
         ("mon-fry 08:30-17:15", "\"fry\" is not a day"),
         ("mon 17:00-09:00", "closes before it opens"),
         ("mon 09:00-12:00 11:00-13:00", "its intervals overlap"),
-        ("mon-fri 09:00-12:00; wed 13:00-15:00", "clause 2: wed is already given"),
+        (
+            "mon-fri 09:00-12:00; wed 13:00-15:00",
+            "clause 2: wed is already given",
+        ),
         ("mon 24:00-25:00", "is not a time HH:MM"),
     ];
     for (text, expected) in cases {
@@ -85,7 +94,10 @@ fn the_booking_window_and_the_slot_grid_are_enforced() {
     // Now: Tuesday 2026-12-01 10:00 in Japan.
     let now = japan().with_ymd_and_hms(2026, 12, 1, 10, 0, 0).unwrap();
     let at = |d: NaiveDate, h, m| d.and_time(time(h, m));
-    assert_eq!(schedule.check_slot(at(date(2026, 12, 2), 9, 0), now), Ok(()));
+    assert_eq!(
+        schedule.check_slot(at(date(2026, 12, 2), 9, 0), now),
+        Ok(())
+    );
     assert!(matches!(
         schedule.check_slot(at(date(2026, 12, 1), 15, 0), now),
         Err(SlotRefusal::OutsideWindow { from: 1, to: 30 })
@@ -120,11 +132,26 @@ fn the_booking_window_and_the_slot_grid_are_enforced() {
 #[test]
 fn schedule_values_are_checked_field_by_field() {
     let field = |r: Result<Schedule, FieldError>| r.unwrap_err().field;
-    assert_eq!(field(Schedule::new("mon 09:00-10:00", 0, 15, 1, 30)), "counters");
-    assert_eq!(field(Schedule::new("mon 09:00-10:00", 51, 15, 1, 30)), "counters");
-    assert_eq!(field(Schedule::new("mon 09:00-10:00", 1, 4, 1, 30)), "slot_minutes");
-    assert_eq!(field(Schedule::new("mon 09:00-10:00", 1, 15, 1, 367)), "book_to_days");
-    assert_eq!(field(Schedule::new("mon 09:00-10:00", 1, 15, 8, 7)), "book_from_days");
+    assert_eq!(
+        field(Schedule::new("mon 09:00-10:00", 0, 15, 1, 30)),
+        "counters"
+    );
+    assert_eq!(
+        field(Schedule::new("mon 09:00-10:00", 51, 15, 1, 30)),
+        "counters"
+    );
+    assert_eq!(
+        field(Schedule::new("mon 09:00-10:00", 1, 4, 1, 30)),
+        "slot_minutes"
+    );
+    assert_eq!(
+        field(Schedule::new("mon 09:00-10:00", 1, 15, 1, 367)),
+        "book_to_days"
+    );
+    assert_eq!(
+        field(Schedule::new("mon 09:00-10:00", 1, 15, 8, 7)),
+        "book_from_days"
+    );
     assert_eq!(field(Schedule::new("mon", 1, 15, 1, 7)), "hours");
 }
 
@@ -136,9 +163,14 @@ fn start_times_round_trip_through_unix_seconds_in_japan_time() {
     assert_eq!(seconds % 86_400, 0);
     assert_eq!(start_time(seconds), Some(start));
     assert_eq!(parse_start("starts_at", "2026-12-02T09:00").unwrap(), start);
-    assert_eq!(parse_start("starts_at", "2026-12-02T09:00:00").unwrap(), start);
     assert_eq!(
-        parse_start("starts_at", "2026-12-02 09:00").unwrap_err().field,
+        parse_start("starts_at", "2026-12-02T09:00:00").unwrap(),
+        start
+    );
+    assert_eq!(
+        parse_start("starts_at", "2026-12-02 09:00")
+            .unwrap_err()
+            .field,
         "starts_at"
     );
 }

@@ -78,7 +78,11 @@ fn utc(time: &DateTime<Utc>) -> String {
 /// The `.ics` file of one event.
 pub fn calendar(event: &CalendarEvent) -> String {
     let method = if event.cancelled { "CANCEL" } else { "PUBLISH" };
-    let status = if event.cancelled { "CANCELLED" } else { "CONFIRMED" };
+    let status = if event.cancelled {
+        "CANCELLED"
+    } else {
+        "CONFIRMED"
+    };
     let lines = [
         "BEGIN:VCALENDAR".to_owned(),
         "VERSION:2.0".to_owned(),
@@ -156,6 +160,9 @@ mod tests {
 
     #[test]
     fn text_is_escaped_as_rfc_5545_says() {
-        assert_eq!(escape_text("a\\b;c,d\r\ne\nf\u{7}"), "a\\\\b\\;c\\,d\\ne\\nf");
+        assert_eq!(
+            escape_text("a\\b;c,d\r\ne\nf\u{7}"),
+            "a\\\\b\\;c\\,d\\ne\\nf"
+        );
     }
 }

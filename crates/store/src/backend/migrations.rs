@@ -25,7 +25,10 @@ const MIGRATIONS: [(i64, &str); 10] = [
     (7, include_str!("../../migrations/0007_throttles.sql")),
     (8, include_str!("../../migrations/0008_manufacture.sql")),
     (9, include_str!("../../migrations/0009_issue_notices.sql")),
-    (10, include_str!("../../migrations/0010_offices_appointments.sql")),
+    (
+        10,
+        include_str!("../../migrations/0010_offices_appointments.sql"),
+    ),
 ];
 
 /// The source of migration `version`, tokens unrendered.

@@ -163,7 +163,12 @@ impl Store {
 
     /// Takes a seat of a slot: one conditional update, so two bookings never both
     /// take the last seat. `false`: the slot is full.
-    async fn take_seat(tx: &mut Tx<'_>, office: i64, starts_at: i64, capacity: u32) -> Result<bool> {
+    async fn take_seat(
+        tx: &mut Tx<'_>,
+        office: i64,
+        starts_at: i64,
+        capacity: u32,
+    ) -> Result<bool> {
         tx.execute(
             "INSERT INTO slots (office_id, starts_at, capacity, booked) VALUES ($1, $2, $3, 0) ON CONFLICT (office_id, starts_at) DO NOTHING",
             &[office.into(), starts_at.into(), i64::from(capacity).into()],
@@ -264,7 +269,11 @@ impl Store {
             cancelled_at: None,
             reminded_at: None,
         };
-        let action = if booking.moving { "appointment.move" } else { "appointment.book" };
+        let action = if booking.moving {
+            "appointment.move"
+        } else {
+            "appointment.book"
+        };
         self.audit_in(&mut tx, actor, action, Some(booking.notice.resident_key))
             .await?;
         if let Some((message, attachment)) = mail(&record) {
@@ -294,8 +303,13 @@ impl Store {
             .ok_or(StoreError::NotFound("appointment"))?;
         let record = appointment_record(&row)?;
         Self::free_seat(&mut tx, to_i64(record.office_id)?, record.starts_at).await?;
-        self.audit_in(&mut tx, actor, "appointment.cancel", Some(notice.resident_key))
-            .await?;
+        self.audit_in(
+            &mut tx,
+            actor,
+            "appointment.cancel",
+            Some(notice.resident_key),
+        )
+        .await?;
         if let Some((message, attachment)) = mail(&record) {
             self.enqueue_mail_with_in(&mut tx, &message, attachment.as_ref(), now)
                 .await?;
@@ -307,7 +321,12 @@ impl Store {
     /// An office's live appointments starting in `[from, to)` (Unix seconds), in
     /// time order, with their notices' details (opened: the caller audits the
     /// read first).
-    pub async fn day_appointments(&self, office_id: u64, from: i64, to: i64) -> Result<Vec<DayEntry>> {
+    pub async fn day_appointments(
+        &self,
+        office_id: u64,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<DayEntry>> {
         let rows = self
             .read_all(
                 "SELECT a.id, a.office_id, a.starts_at, a.notice_id, a.created_at, a.cancelled_at, a.reminded_at, n.details \
@@ -321,7 +340,10 @@ impl Store {
                 let appointment = appointment_record(row)?;
                 let details =
                     self.open_record(&issue_notice_place(appointment.notice_id), &row.bytes(7)?)?;
-                Ok(DayEntry { appointment, details })
+                Ok(DayEntry {
+                    appointment,
+                    details,
+                })
             })
             .collect()
     }

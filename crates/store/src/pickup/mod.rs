@@ -9,7 +9,7 @@ pub use appointments::{
     AppointmentRecord, Booking, BookingOutcome, DayEntry, MailWith, NoticeForBooking, ReminderDue,
     SlotCount,
 };
-pub use notice_details::IssueNoticeDetails;
 pub(crate) use notice_details::issue_notice_place;
+pub use notice_details::IssueNoticeDetails;
 pub use notice_rows::{IssueNoticeId, NewIssueNotice};
 pub use offices::{OfficeRecord, OfficeUpdate};

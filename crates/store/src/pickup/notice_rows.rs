@@ -48,7 +48,9 @@ impl Store {
             )
             .await?;
         if taken.is_some() {
-            return Err(StoreError::Duplicate("an issue notice with this number or card"));
+            return Err(StoreError::Duplicate(
+                "an issue notice with this number or card",
+            ));
         }
         tx.execute(
             "INSERT INTO issue_notices (id, number_key, number_check, card_id, application_id, resident_id, municipality, office_id, created_at, deadline, details) \

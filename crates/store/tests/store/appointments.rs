@@ -114,7 +114,11 @@ async fn a_notice_is_found_only_with_its_birth_date() {
                 details: notice.details.clone(),
             })
             .await;
-        assert!(matches!(again, Err(StoreError::Duplicate(_))), "{}", backend.name);
+        assert!(
+            matches!(again, Err(StoreError::Duplicate(_))),
+            "{}",
+            backend.name
+        );
     }
 }
 
@@ -163,7 +167,11 @@ async fn offices_have_defaults_and_supervisors_change_them() {
 async fn seats_book_move_and_cancel_without_overbooking() {
     for backend in backends("seats").await {
         let store = open(&backend.url).await;
-        let office = store.office_of(&"131016".parse().unwrap()).await.unwrap().id;
+        let office = store
+            .office_of(&"131016".parse().unwrap())
+            .await
+            .unwrap()
+            .id;
         let a = found(&store, &notice_for_card(&store, "CARD-A", 1).await).await;
         let b = found(&store, &notice_for_card(&store, "CARD-B", 2).await).await;
         let c = found(&store, &notice_for_card(&store, "CARD-C", 3).await).await;
@@ -210,8 +218,14 @@ async fn seats_book_move_and_cancel_without_overbooking() {
                 .unwrap(),
             BookingOutcome::NothingToMove
         );
-        let counts = store.slot_counts(office, START, START + 3600).await.unwrap();
-        assert_eq!((counts.len(), counts[0].booked, counts[0].capacity), (1, 2, 2));
+        let counts = store
+            .slot_counts(office, START, START + 3600)
+            .await
+            .unwrap();
+        assert_eq!(
+            (counts.len(), counts[0].booked, counts[0].capacity),
+            (1, 2, 2)
+        );
         // A moves later: its seat is given back, so C gets the first slot.
         let moved = booked(
             store
@@ -237,19 +251,36 @@ async fn seats_book_move_and_cancel_without_overbooking() {
             BookingOutcome::Full
         );
         let a = found(&store, &a.details.notice_number.parse().unwrap()).await;
-        assert_eq!(a.appointment.as_ref().map(|x| x.starts_at), Some(START + 900));
+        assert_eq!(
+            a.appointment.as_ref().map(|x| x.starts_at),
+            Some(START + 900)
+        );
         // Cancelling gives the seat back; a second cancel finds nothing.
-        let cancelled = store.cancel_appointment(&a, &public, |_| None).await.unwrap();
+        let cancelled = store
+            .cancel_appointment(&a, &public, |_| None)
+            .await
+            .unwrap();
         assert_eq!(cancelled.starts_at, START + 900);
         assert!(matches!(
             store.cancel_appointment(&a, &public, |_| None).await,
             Err(StoreError::NotFound("appointment"))
         ));
-        let counts = store.slot_counts(office, START, START + 3600).await.unwrap();
+        let counts = store
+            .slot_counts(office, START, START + 3600)
+            .await
+            .unwrap();
         let seats: Vec<(i64, u64)> = counts.iter().map(|c| (c.starts_at, c.booked)).collect();
-        assert_eq!(seats, vec![(START, 2), (START + 900, 0)], "{}", backend.name);
+        assert_eq!(
+            seats,
+            vec![(START, 2), (START + 900, 0)],
+            "{}",
+            backend.name
+        );
         // The day list: the two live appointments, in time order, with names.
-        let day = store.day_appointments(office, START, START + 3600).await.unwrap();
+        let day = store
+            .day_appointments(office, START, START + 3600)
+            .await
+            .unwrap();
         let names: Vec<&str> = day.iter().map(|e| e.details.name.as_str()).collect();
         assert_eq!(names, vec!["山田 CARD-B", "山田 CARD-C"]);
     }
@@ -259,7 +290,11 @@ async fn seats_book_move_and_cancel_without_overbooking() {
 async fn twenty_parallel_bookings_take_exactly_the_seats() {
     for backend in backends("parallel_seats").await {
         let store = open(&backend.url).await;
-        let office = store.office_of(&"131016".parse().unwrap()).await.unwrap().id;
+        let office = store
+            .office_of(&"131016".parse().unwrap())
+            .await
+            .unwrap()
+            .id;
         let mut notices = Vec::new();
         for i in 0..20 {
             let number = notice_for_card(&store, &format!("CARD-P{i:02}"), 100 + i).await;
@@ -301,10 +336,18 @@ async fn twenty_parallel_bookings_take_exactly_the_seats() {
 async fn reminders_are_queued_once() {
     for backend in backends("reminders").await {
         let store = open(&backend.url).await;
-        let office = store.office_of(&"131016".parse().unwrap()).await.unwrap().id;
+        let office = store
+            .office_of(&"131016".parse().unwrap())
+            .await
+            .unwrap()
+            .id;
         let notice = found(&store, &notice_for_card(&store, "CARD-R", 1).await).await;
         store
-            .book_appointment(&booking(&notice, office, START, false), &admin("public"), |_| None)
+            .book_appointment(
+                &booking(&notice, office, START, false),
+                &admin("public"),
+                |_| None,
+            )
             .await
             .unwrap();
         assert!(store.reminders_due(0, START).await.unwrap().is_empty());
@@ -329,10 +372,19 @@ async fn reminders_are_queued_once() {
             .unwrap());
         assert!(!store.mark_reminded(id, Some((mail, None))).await.unwrap());
         assert_eq!(store.pending_mail().await.unwrap(), before + 1);
-        assert!(store.reminders_due(START, START + 86_400).await.unwrap().is_empty());
+        assert!(store
+            .reminders_due(START, START + 86_400)
+            .await
+            .unwrap()
+            .is_empty());
         // The attachment comes back out of the outbox.
         let queued = store.due_mail(50).await.unwrap();
         let last = queued.last().unwrap();
-        assert_eq!(last.attachment.as_ref(), Some(&attachment), "{}", backend.name);
+        assert_eq!(
+            last.attachment.as_ref(),
+            Some(&attachment),
+            "{}",
+            backend.name
+        );
     }
 }
