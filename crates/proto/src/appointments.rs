@@ -99,10 +99,13 @@ wire! {
         pub appointments: Vec<DayListEntry>,
     }
 
-    /// The day of a day list (YYYY-MM-DD; today in Japan when absent).
+    /// The day of a day list (YYYY-MM-DD; today in Japan when absent) and, for the
+    /// administrator, the municipality (officers see their own).
     #[derive(Default, utoipa::IntoParams)]
     request DayQuery {
         #[serde(default)]
         pub date: Option<String>,
+        #[serde(default)]
+        pub municipality: Option<String>,
     }
 }

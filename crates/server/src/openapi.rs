@@ -1,7 +1,7 @@
 //! The JSON API's routes under `/api/v1` and their OpenAPI document, generated
 //! from the handlers' annotations and `maina-proto`'s schemas.
 
-use crate::{applications, audit, residents, session, AppState};
+use crate::{applications, audit, pickup, residents, session, AppState};
 use maina_proto::ErrorBody;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -52,6 +52,15 @@ pub fn routes() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(review::show_application))
         .routes(routes!(review::application_event))
         .routes(routes!(review::stuck))
+        .routes(routes!(
+            pickup::offices::show_office,
+            pickup::offices::update_office
+        ))
+        .routes(routes!(pickup::appointments::slots))
+        .routes(routes!(pickup::appointments::book))
+        .routes(routes!(pickup::appointments::move_appointment))
+        .routes(routes!(pickup::appointments::cancel))
+        .routes(routes!(pickup::appointments::day_list))
         .merge(
             OpenApiRouter::new()
                 .routes(routes!(mailed::mail_application))
