@@ -7,8 +7,8 @@ mod logging;
 
 use clap::{Parser, Subcommand};
 use commands::{
-    audit, card, demo, init, keys, municipality, notice, number, officer, pki, resident, serve,
-    verify,
+    audit, card, demo, init, keys, municipality, notice, number, office, officer, pki, resident,
+    serve, verify,
 };
 use context::Context;
 use std::path::PathBuf;
@@ -82,6 +82,10 @@ enum Command {
     /// Individual Number Notices: print the letters, track them as registered mail.
     #[command(subcommand)]
     Notice(notice::NoticeCommand),
+    /// The office where cards are collected: show, set, the day's appointments,
+    /// the reminders.
+    #[command(subcommand)]
+    Office(office::OfficeCommand),
     /// The card authorities (CRLs, CA certificates).
     #[command(subcommand)]
     Pki(pki::PkiCommand),
@@ -137,6 +141,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Keys(command) => keys::run(&context, command).await,
         Command::Card(command) => card::run(&context, command).await,
         Command::Notice(command) => notice::run(&context, command).await,
+        Command::Office(command) => office::run(&context, command).await,
         Command::Pki(command) => pki::run(&context, command).await,
         Command::Verify(args) => verify::run(&context, &args).await,
         Command::Bench(command) => Ok(maina_bench::run(command, context.db.as_deref()).await?),

@@ -10,6 +10,7 @@ pub mod keys;
 pub mod municipality;
 pub mod notice;
 pub mod number;
+pub mod office;
 pub mod officer;
 pub mod pki;
 pub mod resident;

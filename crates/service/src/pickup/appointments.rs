@@ -393,13 +393,13 @@ impl Service {
         let mut sent = 0;
         for reminder in due {
             let office_id = reminder.appointment.office_id;
-            if !offices.contains_key(&office_id) {
-                let office = self.store.office(office_id).await?;
-                let schedule = schedule(&office)?;
-                offices.insert(office_id, (office, schedule));
-            }
-            let Some((office, schedule)) = offices.get(&office_id) else {
-                continue;
+            let (office, schedule) = match offices.entry(office_id) {
+                std::collections::hash_map::Entry::Occupied(known) => known.into_mut(),
+                std::collections::hash_map::Entry::Vacant(slot) => {
+                    let office = self.store.office(office_id).await?;
+                    let schedule = schedule(&office)?;
+                    slot.insert((office, schedule))
+                }
             };
             let mail = self.appointment_mail(
                 &reminder.details,

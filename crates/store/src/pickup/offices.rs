@@ -107,7 +107,7 @@ impl Store {
                 to_i64(id)?.into(),
                 code.into(),
                 format!("{name_ja} 本庁舎 市民課").into(),
-                format!("{name_en} City Office, Residents' Section").into(),
+                format!("{name_en} Office, Residents' Section").into(),
                 defaults.hours.to_string().into(),
                 i64::from(defaults.counters).into(),
                 i64::from(defaults.slot_minutes).into(),
