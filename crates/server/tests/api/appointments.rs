@@ -510,3 +510,81 @@ async fn the_booking_page_books_in_the_residents_language() {
         .unwrap()
         .contains("Book a time to collect your card"));
 }
+
+/// Each delivered message's parts as `content-type|filename|decoded text`.
+fn delivered_parts(maildir: &std::path::Path) -> Vec<String> {
+    let script = r#"
+import email, glob, os, sys
+for f in sorted(glob.glob(os.path.join(sys.argv[1], 'new', '*'))):
+    m = email.message_from_binary_file(open(f, 'rb'))
+    for part in m.walk():
+        if part.is_multipart():
+            continue
+        text = part.get_payload(decode=True).decode('utf-8')
+        print(part.get_content_type() + '|' + str(part.get_filename()) + '|' + text + '\x1e')
+"#;
+    let out = std::process::Command::new(super::python())
+        .args(["-c", script])
+        .arg(maildir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .split('\u{1e}')
+        .map(str::trim)
+        .filter(|part| !part.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+#[tokio::test]
+async fn the_calendar_file_reaches_the_resident_as_an_attachment() {
+    let port = super::free_port();
+    let config = maina_server::ServerConfig {
+        smtp_url: Some(format!("smtp://127.0.0.1:{port}")),
+        mail_retry_seconds: 1,
+        ..maina_server::ServerConfig::default()
+    };
+    let smtpd = super::Smtpd::start(port, &[]);
+    let kit = Kit::start_with(config).await;
+    set_office(&kit, 1).await;
+    let number = notice(&kit, 1, Some("hanako@example.jp"), "en").await;
+    let slot = kit.first_slot(&number).await;
+    let (status, _) = kit
+        .call(
+            "POST",
+            "/api/v1/pickup/appointments",
+            None,
+            Some(json!({"number": number, "birth_date": BIRTH, "starts_at": slot})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while kit.store.pending_mail().await.unwrap() > 0 {
+        assert!(std::time::Instant::now() < deadline, "never delivered");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let parts = delivered_parts(smtpd.maildir.path());
+    assert_eq!(parts.len(), 2, "{parts:?}");
+    assert!(
+        parts[0].starts_with("text/plain|None|This is maina"),
+        "{}",
+        parts[0]
+    );
+    assert!(parts[0].contains("Chiyoda City Office, 2F, 1-2-1 Kudan-minami, Chiyoda"));
+    let ics = parts[1].replace("\r\n ", "");
+    assert!(
+        ics.starts_with("text/calendar|my-number-card-pickup.ics|BEGIN:VCALENDAR"),
+        "{ics}"
+    );
+    assert!(
+        ics.contains(&format!("DTSTART:{}", utc_stamp(&slot))),
+        "{ics}"
+    );
+    assert!(ics.contains("SUMMARY:Collect your My Number Card"), "{ics}");
+}
