@@ -34,6 +34,7 @@ pub(crate) fn schedule(office: &OfficeRecord) -> Result<Schedule> {
 pub fn office_response(office: &OfficeRecord) -> OfficeResponse {
     let number = |value: u64| u32::try_from(value).unwrap_or(u32::MAX);
     let updated_at = chrono::DateTime::from_timestamp_micros(office.updated_at)
+        .filter(|_| office.updated_at > 0)
         .map(|time| {
             time.with_timezone(&maina_core::pickup::schedule::japan())
                 .to_rfc3339()
@@ -107,11 +108,11 @@ fn office_update(request: &OfficeRequest) -> Result<OfficeUpdate> {
 }
 
 impl Service {
-    /// A municipality's office (public facts; created with the defaults on first
-    /// use).
+    /// A municipality's office (public facts; the defaults until a supervisor
+    /// sets it). A read: it writes nothing.
     pub async fn office_of(&self, municipality: &str) -> Result<OfficeResponse> {
         let code = municipality_code("municipality", municipality)?;
-        Ok(office_response(&self.store.office_of(&code).await?))
+        Ok(office_response(&self.store.office_view(&code).await?))
     }
 
     /// Changes a municipality's office: its supervisor (or the administrator)

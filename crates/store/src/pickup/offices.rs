@@ -49,6 +49,28 @@ pub struct OfficeUpdate {
     pub book_to_days: u32,
 }
 
+/// The office a municipality gets when it has none: its names, the default
+/// schedule, no address or phone yet.
+fn default_office(id: u64, code: &str, name_ja: &str, name_en: &str, now: i64) -> OfficeRecord {
+    let defaults = Schedule::default_schedule();
+    OfficeRecord {
+        id,
+        municipality: code.to_owned(),
+        name_ja: format!("{name_ja} 本庁舎 市民課"),
+        name_en: format!("{name_en} Office, Residents' Section"),
+        address_ja: String::new(),
+        address_en: String::new(),
+        phone: String::new(),
+        hours: defaults.hours.to_string(),
+        counters: u64::from(defaults.counters),
+        slot_minutes: u64::from(defaults.slot_minutes),
+        book_from_days: u64::from(defaults.book_from_days),
+        book_to_days: u64::from(defaults.book_to_days),
+        updated_at: now,
+        updated_by: "default".into(),
+    }
+}
+
 fn office_record(row: &Row) -> Result<OfficeRecord> {
     decode_row!(row => OfficeRecord {
         id: key, municipality: text, name_ja: text, name_en: text, address_ja: text,
@@ -74,6 +96,31 @@ impl Store {
         office_record(&row)
     }
 
+    /// The office of a municipality as [`Store::office_of`] gives it, without
+    /// writing: a municipality without an office row gets the default record
+    /// (id 0) it would be created with. For public reads, which never write.
+    pub async fn office_view(&self, municipality: &MunicipalityCode) -> Result<OfficeRecord> {
+        let code = municipality.as_digits();
+        let select = format!("SELECT {OFFICE_COLUMNS} FROM offices WHERE municipality = $1");
+        if let Some(row) = self.read_optional(&select, &[code.as_str().into()]).await? {
+            return office_record(&row);
+        }
+        let names = self
+            .read_found(
+                "municipality",
+                "SELECT name_ja, name_en FROM municipalities WHERE code = $1",
+                &[code.as_str().into()],
+            )
+            .await?;
+        Ok(default_office(
+            0,
+            &code,
+            &names.text(0)?,
+            &names.text(1)?,
+            0,
+        ))
+    }
+
     /// An office by its id.
     pub async fn office(&self, id: u64) -> Result<OfficeRecord> {
         let row = self
@@ -88,6 +135,15 @@ impl Store {
 
     /// Creates the default office of a municipality unless it has one.
     async fn create_default_office(tx: &mut Tx<'_>, code: &str) -> Result<()> {
+        let exists = tx
+            .exists(
+                "SELECT id FROM offices WHERE municipality = $1",
+                &[code.into()],
+            )
+            .await?;
+        if exists {
+            return Ok(());
+        }
         let names = tx
             .fetch_optional(
                 "SELECT name_ja, name_en FROM municipalities WHERE code = $1",
@@ -95,25 +151,28 @@ impl Store {
             )
             .await?
             .ok_or(StoreError::NotFound("municipality"))?;
-        let (name_ja, name_en) = (names.text(0)?, names.text(1)?);
         Self::create_counter(tx, OFFICE_COUNTER, 1).await?;
         Self::create_counter(tx, super::appointments::APPOINTMENT_COUNTER, 1).await?;
         let id = Self::take_key(tx, OFFICE_COUNTER).await?;
-        let defaults = Schedule::default_schedule();
+        let office = default_office(id, code, &names.text(0)?, &names.text(1)?, now_micros());
         tx.execute(
             "INSERT INTO offices (id, municipality, name_ja, name_en, address_ja, address_en, phone, hours, counters, slot_minutes, book_from_days, book_to_days, updated_at, updated_by) \
-             VALUES ($1, $2, $3, $4, '', '', '', $5, $6, $7, $8, $9, $10, 'default') ON CONFLICT (municipality) DO NOTHING",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT (municipality) DO NOTHING",
             &[
-                to_i64(id)?.into(),
-                code.into(),
-                format!("{name_ja} 本庁舎 市民課").into(),
-                format!("{name_en} Office, Residents' Section").into(),
-                defaults.hours.to_string().into(),
-                i64::from(defaults.counters).into(),
-                i64::from(defaults.slot_minutes).into(),
-                i64::from(defaults.book_from_days).into(),
-                i64::from(defaults.book_to_days).into(),
-                now_micros().into(),
+                to_i64(office.id)?.into(),
+                office.municipality.as_str().into(),
+                office.name_ja.as_str().into(),
+                office.name_en.as_str().into(),
+                office.address_ja.as_str().into(),
+                office.address_en.as_str().into(),
+                office.phone.as_str().into(),
+                office.hours.as_str().into(),
+                to_i64(office.counters)?.into(),
+                to_i64(office.slot_minutes)?.into(),
+                to_i64(office.book_from_days)?.into(),
+                to_i64(office.book_to_days)?.into(),
+                office.updated_at.into(),
+                office.updated_by.as_str().into(),
             ],
         )
         .await?;

@@ -127,7 +127,17 @@ async fn offices_have_defaults_and_supervisors_change_them() {
     for backend in backends("offices").await {
         let store = open(&backend.url).await;
         let chiyoda = "131016".parse().unwrap();
+        // A public read writes nothing: the defaults, no row yet (id 0).
+        let view = store.office_view(&chiyoda).await.unwrap();
+        assert_eq!((view.id, view.updated_by.as_str()), (0, "default"));
         let office = store.office_of(&chiyoda).await.unwrap();
+        assert!(office.id > 0);
+        assert_eq!(
+            store.office_view(&chiyoda).await.unwrap(),
+            office,
+            "{}",
+            backend.name
+        );
         assert_eq!(office.name_ja, "千代田区 本庁舎 市民課");
         assert_eq!(office.hours, "mon-fri 08:30-17:15");
         assert_eq!((office.counters, office.slot_minutes), (2, 15));
