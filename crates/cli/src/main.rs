@@ -7,8 +7,8 @@ mod logging;
 
 use clap::{Parser, Subcommand};
 use commands::{
-    audit, card, demo, init, keys, municipality, notice, number, office, officer, pki, resident,
-    serve, verify,
+    audit, card, demo, init, keys, municipality, notice, number, office, officer, pickup, pki,
+    resident, serve, verify,
 };
 use context::Context;
 use std::path::PathBuf;
@@ -86,6 +86,10 @@ enum Command {
     /// the reminders.
     #[command(subcommand)]
     Office(office::OfficeCommand),
+    /// The municipality's side of the card's path: receive shipments, issue
+    /// notices, cards never collected.
+    #[command(subcommand)]
+    Pickup(pickup::PickupCommand),
     /// The card authorities (CRLs, CA certificates).
     #[command(subcommand)]
     Pki(pki::PkiCommand),
@@ -142,6 +146,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Card(command) => card::run(&context, command).await,
         Command::Notice(command) => notice::run(&context, command).await,
         Command::Office(command) => office::run(&context, command).await,
+        Command::Pickup(command) => pickup::run(&context, command).await,
         Command::Pki(command) => pki::run(&context, command).await,
         Command::Verify(args) => verify::run(&context, &args).await,
         Command::Bench(command) => Ok(maina_bench::run(command, context.db.as_deref()).await?),

@@ -95,7 +95,7 @@ pub fn router(state: AppState) -> Router {
         .merge(session::pages::routes())
         .merge(residents::pages::routes())
         .merge(applications::page_routes())
-        .merge(pickup::routes())
+        .merge(pickup::page_routes())
         .layer(from_fn_with_state(
             state.clone(),
             http::csrf::require_same_origin,

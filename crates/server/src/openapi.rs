@@ -52,6 +52,8 @@ pub fn routes() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(review::show_application))
         .routes(routes!(review::application_event))
         .routes(routes!(review::stuck))
+        .routes(routes!(pickup::shipments::list))
+        .routes(routes!(pickup::shipments::receive))
         .routes(routes!(
             pickup::offices::show_office,
             pickup::offices::update_office

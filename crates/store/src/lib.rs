@@ -34,7 +34,7 @@ mod counters;
 mod crypto;
 mod manufacture;
 mod officers;
-mod pickup;
+pub mod pickup;
 mod registry;
 mod throttle;
 
@@ -53,7 +53,6 @@ pub use crypto::{
 };
 pub use manufacture::{ManifestEntry, ManifestMismatch, ManufacturedCard, ShipmentRecord};
 pub use officers::{LoginFailure, Officer, LOCKOUT_THRESHOLD};
-pub use pickup::*;
 pub use registry::*;
 pub use throttle::{ThrottleRule, ThrottleTicket, ThrottleVerdict};
 

@@ -1108,7 +1108,7 @@ async fn raw_execute(backend: &Backend, sql: &str) {
 }
 
 /// The sealed columns of every table (each filled by [`fill_every_sealed_column`]).
-const SEALED_COLUMNS: [(&str, &str); 12] = [
+const SEALED_COLUMNS: [(&str, &str); 13] = [
     ("residents", "registration"),
     ("residents", "current"),
     ("resident_events", "event"),
@@ -1119,6 +1119,7 @@ const SEALED_COLUMNS: [(&str, &str); 12] = [
     ("apply_links", "details"),
     ("outbox", "message"),
     ("cards", "chip"),
+    ("cards", "face"),
     ("certificates", "der"),
     ("issue_notices", "details"),
 ];
@@ -1193,6 +1194,7 @@ async fn fill_every_sealed_column(store: &Store) -> u64 {
         )
         .await
         .unwrap();
+    manufacture::ship_one(store, &receipt).await;
     appointments::notice_for_existing_card(store, "0123456789ABCDEF", registered.resident_key)
         .await;
     registered.resident_key
@@ -1263,6 +1265,8 @@ async fn an_older_seal_format_is_refused_at_open() {
 
 #[path = "store/key_rotation.rs"]
 mod key_rotation;
+#[path = "store/manufacture.rs"]
+mod manufacture;
 
 /// Hanako Yamada's application (born 1990-04-01, with an e-mail address and a
 /// photo) under `form` and `receipt`.

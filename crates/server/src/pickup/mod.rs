@@ -1,15 +1,17 @@
-//! Card pickup: the offices' record (API and the supervisor's console page) and
-//! appointments (the public booking page and API, the officers' day list).
+//! The card's path to its resident at the municipality: shipments received, the
+//! offices and appointments, the counter and its PIN pad.
 
 pub mod appointments;
 pub mod offices;
+pub mod shipments;
 
 use crate::AppState;
 use axum::Router;
 
 /// The pickup pages (merged under the CSRF layer).
-pub fn routes() -> Router<AppState> {
+pub fn page_routes() -> Router<AppState> {
     Router::new()
+        .merge(shipments::page_routes())
         .merge(appointments::page_routes())
         .merge(offices::page_routes())
 }

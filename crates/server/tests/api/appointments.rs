@@ -8,7 +8,7 @@ use super::Kit;
 use chrono::NaiveDate;
 use maina_core::officer::Actor;
 use maina_core::IssueNoticeNumber;
-use maina_store::{IssueNoticeDetails, NewIssueNotice};
+use maina_store::pickup::{IssueNoticeDetails, IssueNoticeRow};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -29,7 +29,7 @@ async fn notice(kit: &Kit, key: u64, email: Option<&str>, language: &str) -> Str
         .unwrap();
     let number = IssueNoticeNumber::new("131016".parse().unwrap(), 100_000 + key).unwrap();
     kit.store
-        .create_issue_notice(&NewIssueNotice {
+        .insert_issue_notice_for_tests(&IssueNoticeRow {
             number,
             birth_date: NaiveDate::parse_from_str(BIRTH, "%Y-%m-%d").unwrap(),
             card_id: card,

@@ -16,10 +16,11 @@ use maina_core::IssueNoticeNumber;
 use maina_proto::{
     AppointmentResponse, DayListEntry, DayListResponse, DayResponse, SlotResponse, SlotsResponse,
 };
-use maina_store::{
-    AppointmentRecord, Attachment, Booking, BookingOutcome, IssueNoticeDetails, Mail, MailWith,
-    NoticeForBooking, OfficeRecord, ThrottleVerdict,
+use maina_store::pickup::{
+    AppointmentRecord, Booking, BookingOutcome, IssueNoticeDetails, MailWith, NoticeForBooking,
+    OfficeRecord,
 };
+use maina_store::{Attachment, Mail, ThrottleVerdict};
 use std::collections::HashMap;
 use std::net::IpAddr;
 

@@ -8,7 +8,7 @@ use maina_core::person::clean_text;
 use maina_core::pickup::schedule::Schedule;
 use maina_core::MunicipalityCode;
 use maina_proto::{OfficeRequest, OfficeResponse};
-use maina_store::{OfficeRecord, OfficeUpdate};
+use maina_store::pickup::{OfficeRecord, OfficeUpdate};
 
 /// A municipality code as typed, for `field`.
 pub(crate) fn municipality_code(field: &str, text: &str) -> Result<MunicipalityCode> {

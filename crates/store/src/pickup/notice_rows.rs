@@ -1,22 +1,18 @@
-//! Creating an issue notice's row: the notice number found through its blind index
-//! (`number_key`) and confirmed with the birth date (`number_check`), the details
-//! sealed. The notices' use case (printing, e-mail, reminders) builds on this.
+//! An issue notice's row inserted on its own, for the booking and counter suites:
+//! the notices' use case (`Store::record_issue_notice`) needs an application at
+//! the municipality and moves it on; these tests need only the row.
 
 use super::{issue_notice_place, IssueNoticeDetails};
-use crate::backend::{now_micros, to_i64, Query};
-use crate::{Result, Store, StoreError};
+use crate::backend::{now_micros, to_i64};
+use crate::counters::ISSUE_NOTICE_COUNTER;
+use crate::{Result, Store};
 use chrono::NaiveDate;
 use maina_core::{IssueNoticeNumber, MunicipalityCode};
 
-/// An issue notice's row id (`issue_notices.id`).
-pub type IssueNoticeId = u64;
-
-/// The counter that numbers issue notices' rows.
-const ISSUE_NOTICE_COUNTER: &str = "issue_notice";
-
-/// A new issue notice.
+/// An issue notice's row, as the tests give it.
+#[doc(hidden)]
 #[derive(Debug, Clone)]
-pub struct NewIssueNotice {
+pub struct IssueNoticeRow {
     pub number: IssueNoticeNumber,
     /// The holder's birth date: with the number, it finds the notice.
     pub birth_date: NaiveDate,
@@ -24,49 +20,33 @@ pub struct NewIssueNotice {
     pub application_id: u64,
     pub resident_key: u64,
     pub municipality: MunicipalityCode,
-    /// The office where the card is collected (see `Store::office_of`).
     pub office_id: Option<u64>,
-    /// The date printed on the notice.
     pub deadline: NaiveDate,
     pub details: IssueNoticeDetails,
 }
 
 impl Store {
-    /// Inserts an issue notice's row; refuses a number or a card that already has
-    /// one. No audit event here: the notices' use case writes it.
-    pub async fn create_issue_notice(&self, new: &NewIssueNotice) -> Result<IssueNoticeId> {
+    /// Inserts an issue notice's row (number key and check, details sealed as
+    /// the notices' use case seals them); for tests only.
+    #[doc(hidden)]
+    pub async fn insert_issue_notice_for_tests(&self, row: &IssueNoticeRow) -> Result<u64> {
         let mut tx = self.pool.begin().await?;
-        Self::create_counter(&mut tx, ISSUE_NOTICE_COUNTER, 1).await?;
         let id = Self::take_key(&mut tx, ISSUE_NOTICE_COUNTER).await?;
-        let taken = tx
-            .fetch_optional(
-                "SELECT id FROM issue_notices WHERE number_key = $1 OR card_id = $2",
-                &[
-                    self.blind_index.notice_key(&new.number).into(),
-                    new.card_id.as_str().into(),
-                ],
-            )
-            .await?;
-        if taken.is_some() {
-            return Err(StoreError::Duplicate(
-                "an issue notice with this number or card",
-            ));
-        }
         tx.execute(
             "INSERT INTO issue_notices (id, number_key, number_check, card_id, application_id, resident_id, municipality, office_id, created_at, deadline, details) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
             &[
                 to_i64(id)?.into(),
-                self.blind_index.notice_key(&new.number).into(),
-                self.blind_index.notice_check(&new.number, new.birth_date).into(),
-                new.card_id.as_str().into(),
-                to_i64(new.application_id)?.into(),
-                to_i64(new.resident_key)?.into(),
-                new.municipality.as_digits().into(),
-                new.office_id.map(to_i64).transpose()?.into(),
+                self.blind_index.notice_key(&row.number).into(),
+                self.blind_index.notice_check(&row.number, row.birth_date).into(),
+                row.card_id.as_str().into(),
+                to_i64(row.application_id)?.into(),
+                to_i64(row.resident_key)?.into(),
+                row.municipality.as_digits().into(),
+                row.office_id.map(to_i64).transpose()?.into(),
                 now_micros().into(),
-                new.deadline.to_string().into(),
-                self.seal_record(&issue_notice_place(id), &new.details)?.into(),
+                row.deadline.to_string().into(),
+                self.seal_record(&issue_notice_place(id), &row.details)?.into(),
             ],
         )
         .await?;
