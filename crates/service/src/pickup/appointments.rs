@@ -422,6 +422,12 @@ impl Service {
         Ok(sent)
     }
 
+    /// [`Service::send_appointment_reminders`] now: the server's worker calls this
+    /// every few minutes.
+    pub async fn remind_tomorrows_appointments(&self) -> Result<u32> {
+        self.send_appointment_reminders(Utc::now()).await
+    }
+
     /// An office's appointments on `date` (YYYY-MM-DD; today in Japan when absent)
     /// for the municipality's counter officers and supervisors (the administrator
     /// names the municipality). The read is audited before the list leaves.
