@@ -115,6 +115,24 @@ impl Service {
         Ok(office_response(&self.store.office_view(&code).await?))
     }
 
+    /// The office as one line for a resident's page or e-mail, in `lang` (name,
+    /// address, phone): what the status e-mails and pages can name instead of
+    /// "your city office".
+    pub async fn office_contact(&self, municipality: &str, lang: &str) -> Result<String> {
+        let code = municipality_code("municipality", municipality)?;
+        let office = self.store.office_view(&code).await?;
+        let (name, address) = if crate::i18n::language(lang) == "ja" {
+            (office.name_ja, office.address_ja)
+        } else {
+            (office.name_en, office.address_en)
+        };
+        Ok([name, address, office.phone]
+            .into_iter()
+            .filter(|part| !part.is_empty())
+            .collect::<Vec<_>>()
+            .join(", "))
+    }
+
     /// Changes a municipality's office: its supervisor (or the administrator)
     /// only; a refusal is audited. The change is audited in its transaction.
     pub async fn update_office(
