@@ -440,6 +440,16 @@ async fn the_day_list_is_the_municipalitys_and_the_office_its_supervisors() {
     assert!(body["message"].as_str().unwrap().contains("\"8:30\""));
     let (_, after) = kit.call("GET", "/api/v1/offices/131016", None, None).await;
     assert_eq!(after, office);
+    let contact = kit
+        .state
+        .service()
+        .office_contact("131016", "ja")
+        .await
+        .unwrap();
+    assert_eq!(
+        contact,
+        "千代田区役所 2階 戸籍住民課, 東京都千代田区九段南1-2-1, 03-3264-2111"
+    );
     // The console pages render for the counter.
     let (status, page) = kit
         .page_as(
