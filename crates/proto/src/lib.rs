@@ -30,6 +30,7 @@ macro_rules! wire {
 }
 
 mod applications;
+mod appointments;
 mod audit;
 mod error;
 mod number;
@@ -40,6 +41,10 @@ mod shipments;
 pub use applications::{
     ApplicationEventRequest, ApplicationResponse, BoothApplicationRequest, BoothReceipt,
     MailApplicationRequest, StatusRequest, StatusResponse,
+};
+pub use appointments::{
+    AppointmentResponse, BookRequest, DayListEntry, DayListResponse, DayQuery, DayResponse,
+    NoticeKeyRequest, OfficeRequest, OfficeResponse, SlotResponse, SlotsResponse,
 };
 pub use audit::{AuditEventResponse, AuditQuery};
 pub use error::ErrorBody;

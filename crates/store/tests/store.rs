@@ -19,6 +19,9 @@ use maina_store::{Keys, Municipality, NumberStatus, Store, StoreError};
 #[path = "store/throttles.rs"]
 mod throttles;
 
+#[path = "store/appointments.rs"]
+mod appointments;
+
 fn admin(name: &str) -> Actor {
     Actor::administrator(name, "test")
 }
@@ -1105,7 +1108,7 @@ async fn raw_execute(backend: &Backend, sql: &str) {
 }
 
 /// The sealed columns of every table (each filled by [`fill_every_sealed_column`]).
-const SEALED_COLUMNS: [(&str, &str); 12] = [
+const SEALED_COLUMNS: [(&str, &str); 13] = [
     ("residents", "registration"),
     ("residents", "current"),
     ("resident_events", "event"),
@@ -1118,6 +1121,7 @@ const SEALED_COLUMNS: [(&str, &str); 12] = [
     ("cards", "chip"),
     ("cards", "face"),
     ("certificates", "der"),
+    ("issue_notices", "details"),
 ];
 
 /// Writes a value into every sealed column of every table; answers the resident's
@@ -1191,6 +1195,8 @@ async fn fill_every_sealed_column(store: &Store) -> u64 {
         .await
         .unwrap();
     manufacture::ship_one(store, &receipt).await;
+    appointments::notice_for_existing_card(store, "0123456789ABCDEF", registered.resident_key)
+        .await;
     registered.resident_key
 }
 

@@ -1,0 +1,3 @@
+//! Card pickup at the municipality: offices' schedules and appointments.
+
+pub mod schedule;
