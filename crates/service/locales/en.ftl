@@ -173,6 +173,7 @@ home-intro = Services for residents of the municipalities this office serves. No
 home-residents = For residents
 home-status = enter your application form ID or receipt number and your birth date.
 home-apply = with the application form ID printed on your notice.
+home-book = with the number on your issue notice and your birth date.
 home-officers = For municipal officers
 
 # pickup: appointments

@@ -173,6 +173,7 @@ home-intro = この窓口が担当する市区町村の住民の方のための�
 home-residents = 住民の方へ
 home-status = 申請書ID または受付番号と生年月日を入力してください。
 home-apply = 通知に印字された申請書ID で申請できます。
+home-book = 交付通知書の番号と生年月日で予約できます。
 home-officers = 市区町村職員の方へ
 
 # pickup: appointments
