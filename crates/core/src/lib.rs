@@ -19,6 +19,7 @@ pub mod ff1;
 pub mod id;
 pub mod officer;
 pub mod person;
+pub mod pickup;
 pub mod resident;
 
 pub use authority::NumberAuthority;

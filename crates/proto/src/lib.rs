@@ -31,11 +31,16 @@ macro_rules! wire {
 
 mod applications;
 mod audit;
+mod counter;
 mod error;
 mod number;
 mod residents;
 mod session;
 
+pub use counter::{
+    CounterCardResponse, HandOverRequest, HandOverResponse, PinpadCodeRequest, PinpadCodeResponse,
+    PinpadOpened, PinpadPinsRequest, PinpadPinsResponse,
+};
 pub use applications::{
     ApplicationEventRequest, ApplicationResponse, BoothApplicationRequest, BoothReceipt,
     MailApplicationRequest, StatusRequest, StatusResponse,

@@ -33,6 +33,7 @@ mod cards;
 mod counters;
 mod crypto;
 mod officers;
+mod pickup;
 mod registry;
 mod throttle;
 
@@ -50,6 +51,7 @@ pub use crypto::{
     SealedCount, Sealer, FIRST_KEY_ID, SEAL_FORMAT,
 };
 pub use officers::{LoginFailure, Officer, LOCKOUT_THRESHOLD};
+pub use pickup::{CounterCard, HandOverRecord, PinpadSession};
 pub use registry::*;
 pub use throttle::{ThrottleRule, ThrottleTicket, ThrottleVerdict};
 

@@ -15,6 +15,7 @@ use crate::applications::{
 };
 use crate::backend::{Query, Row, Value};
 use crate::cards::{certificate_place, chip_place};
+use crate::pickup::{handover_place, pinpad_place};
 use crate::registry::{current_place, event_place, number_place, registration_place};
 use crate::{Result, Store, StoreError};
 
@@ -111,6 +112,15 @@ fn sealed_columns() -> Vec<SealedColumn> {
         }),
         column("certificates", "der", &[("serial", KeyKind::Text)], |row| {
             Ok(certificate_place(&row.text(0)?))
+        }),
+        column(
+            "pinpad_sessions",
+            "pins",
+            &[("code_hash", KeyKind::Bytes)],
+            |row| Ok(pinpad_place(&row.bytes(0)?)),
+        ),
+        column("handovers", "checks", &[("card_id", KeyKind::Text)], |row| {
+            Ok(handover_place(&row.text(0)?))
         }),
     ]
 }

@@ -1,0 +1,3 @@
+//! The card at the counter: identity documents and pickup checks.
+
+pub mod identity;
