@@ -113,6 +113,21 @@ impl Store {
             ],
         )
         .await?;
+        self.insert_certificates_in(&mut tx, card_id, certificates)
+            .await?;
+        self.audit_in(&mut tx, actor, "card.create", resident_key)
+            .await?;
+        tx.commit().await
+    }
+
+    /// Records `certificates` of card `card_id` (each sealed), in the caller's
+    /// transaction.
+    pub(crate) async fn insert_certificates_in(
+        &self,
+        tx: &mut Tx<'_>,
+        card_id: &str,
+        certificates: &[NewCertificate],
+    ) -> Result<()> {
         for certificate in certificates {
             let der = self.seal_record(
                 &certificate_place(&certificate.serial),
@@ -131,9 +146,7 @@ impl Store {
             )
             .await?;
         }
-        self.audit_in(&mut tx, actor, "card.create", resident_key)
-            .await?;
-        tx.commit().await
+        Ok(())
     }
 
     /// A card and its opened chip content.

@@ -10,6 +10,9 @@ pub(crate) const REPLACEMENT_COUNTER: &str = "replacement_number";
 pub(crate) const OFFICER_COUNTER: &str = "officer";
 pub(crate) const APPLICATION_COUNTER: &str = "application";
 pub(crate) const OUTBOX_COUNTER: &str = "outbox";
+pub(crate) const CARD_NUMBER_COUNTER: &str = "card_number";
+pub(crate) const SHIPMENT_COUNTER: &str = "shipment";
+pub(crate) const ISSUE_NOTICE_COUNTER: &str = "issue_notice";
 
 impl Store {
     /// Creates the counters a new database lacks, at their first values.
@@ -24,6 +27,9 @@ impl Store {
             (OFFICER_COUNTER, 1),
             (APPLICATION_COUNTER, 1),
             (OUTBOX_COUNTER, 1),
+            (CARD_NUMBER_COUNTER, 1),
+            (SHIPMENT_COUNTER, 1),
+            (ISSUE_NOTICE_COUNTER, 1),
         ] {
             Self::create_counter(&mut tx, name, start).await?;
         }

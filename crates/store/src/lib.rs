@@ -32,6 +32,7 @@ mod bench;
 mod cards;
 mod counters;
 mod crypto;
+mod manufacture;
 mod officers;
 mod pickup;
 mod registry;
@@ -50,6 +51,7 @@ pub use crypto::{
     check_owner_only, create_private_dir, KeyError, Keys, ResealStep, SealError, SealFailure,
     SealedCount, Sealer, FIRST_KEY_ID, SEAL_FORMAT,
 };
+pub use manufacture::{ManifestEntry, ManifestMismatch, ManufacturedCard, ShipmentRecord};
 pub use officers::{LoginFailure, Officer, LOCKOUT_THRESHOLD};
 pub use pickup::{CounterCard, HandOverRecord, PinpadSession};
 pub use registry::*;

@@ -2,7 +2,6 @@
 //! as a state machine, and the photo rules every channel applies. The labels of the
 //! states are *our design* (the real service does not publish its own).
 
-use chrono::{Months, NaiveDate};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 

@@ -5,7 +5,7 @@ use super::{
     details_place, photo_place, same, ApplicationDetails, ApplicationRecord, Inquiry, Mail,
     NewApplication, APPLICATION_COLUMNS, APPLY_LINK,
 };
-use crate::backend::{now_micros, to_i64, Query, Value};
+use crate::backend::{now_micros, to_i64, Query, Tx, Value};
 use crate::counters::APPLICATION_COUNTER;
 use crate::{Result, Store, StoreError};
 use chrono::NaiveDate;
@@ -224,6 +224,43 @@ impl Store {
         }
         tx.commit().await?;
         self.application(id).await
+    }
+
+    /// Moves application `id` from `from` by `event` inside the caller's transaction
+    /// (a bulk job's batch), if it is still at `version`; writes its event row. The
+    /// caller writes the audit events (in one batch). [`StoreError::Conflict`] if the
+    /// application moved since it was read.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn advance_application_in(
+        &self,
+        tx: &mut Tx<'_>,
+        id: u64,
+        version: u64,
+        from: ApplicationStatus,
+        event: &ApplicationEvent,
+        actor: &Actor,
+        now: i64,
+    ) -> Result<()> {
+        let next = from
+            .apply(event)
+            .map_err(|IllegalTransition { from, event }| {
+                StoreError::Illegal(format!("an application that is {from} cannot {event}"))
+            })?;
+        let changed = tx
+            .execute(
+                "UPDATE applications SET status = $1, status_since = $2, version = $3 WHERE id = $4 AND version = $5 AND status = $6",
+                &[next.code().into(), now.into(), to_i64(version + 1)?.into(), to_i64(id)?.into(), to_i64(version)?.into(), from.code().into()],
+            )
+            .await?;
+        if changed != 1 {
+            return Err(StoreError::Conflict);
+        }
+        tx.execute(
+            "INSERT INTO application_events (application_id, version, kind, reason, recorded_at, actor) VALUES ($1, $2, $3, $4, $5, $6)",
+            &[to_i64(id)?.into(), to_i64(version + 1)?.into(), event.code().into(), "".into(), now.into(), actor.officer.as_str().into()],
+        )
+        .await?;
+        Ok(())
     }
 
     /// The status for a form ID (or receipt number) and a birth date; `None` both for

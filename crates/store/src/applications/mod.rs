@@ -127,11 +127,11 @@ pub(crate) fn outbox_place(id: u64) -> String {
     format!("outbox/{id}")
 }
 
-const APPLICATION_COLUMNS: &str =
+pub(crate) const APPLICATION_COLUMNS: &str =
     "id, resident_id, municipality, channel, status, status_since, created_at, version, details";
 
 impl Store {
-    fn application_record(&self, row: &Row) -> Result<ApplicationRecord> {
+    pub(crate) fn application_record(&self, row: &Row) -> Result<ApplicationRecord> {
         let id = row.key(0)?;
         let corrupt = |what: &str| StoreError::Corrupt(format!("application {id}: {what}"));
         Ok(ApplicationRecord {
