@@ -7,7 +7,7 @@ mod logging;
 
 use clap::{Parser, Subcommand};
 use commands::{
-    audit, card, demo, init, keys, municipality, notice, number, officer, pki, resident, serve,
+    audit, card, demo, init, keys, municipality, notice, number, officer, pickup, pki, resident, serve,
     verify,
 };
 use context::Context;
@@ -82,6 +82,9 @@ enum Command {
     /// Individual Number Notices: print the letters, track them as registered mail.
     #[command(subcommand)]
     Notice(notice::NoticeCommand),
+    /// Pickup: hand cards over at the counter.
+    #[command(subcommand)]
+    Pickup(pickup::PickupCommand),
     /// The card authorities (CRLs, CA certificates).
     #[command(subcommand)]
     Pki(pki::PkiCommand),
@@ -137,6 +140,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Keys(command) => keys::run(&context, command).await,
         Command::Card(command) => card::run(&context, command).await,
         Command::Notice(command) => notice::run(&context, command).await,
+        Command::Pickup(command) => pickup::run(&context, command).await,
         Command::Pki(command) => pki::run(&context, command).await,
         Command::Verify(args) => verify::run(&context, &args).await,
         Command::Bench(command) => Ok(maina_bench::run(command, context.db.as_deref()).await?),

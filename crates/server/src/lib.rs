@@ -9,6 +9,7 @@ pub mod config;
 pub mod home;
 pub mod http;
 pub mod openapi;
+pub mod pickup;
 pub mod pki;
 pub mod residents;
 pub mod session;
@@ -94,6 +95,7 @@ pub fn router(state: AppState) -> Router {
         .merge(session::pages::routes())
         .merge(residents::pages::routes())
         .merge(applications::page_routes())
+        .merge(pickup::page_routes())
         .layer(from_fn_with_state(
             state.clone(),
             http::csrf::require_same_origin,

@@ -1,7 +1,7 @@
 //! The JSON API's routes under `/api/v1` and their OpenAPI document, generated
 //! from the handlers' annotations and `maina-proto`'s schemas.
 
-use crate::{applications, audit, residents, session, AppState};
+use crate::{applications, audit, pickup, residents, session, AppState};
 use maina_proto::ErrorBody;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -52,6 +52,14 @@ pub fn routes() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(review::show_application))
         .routes(routes!(review::application_event))
         .routes(routes!(review::stuck))
+        .routes(routes!(pickup::counter::counter_card))
+        .routes(routes!(pickup::counter::open_pinpad))
+        .routes(routes!(pickup::counter::hand_over))
+        .routes(routes!(pickup::counter::post_home))
+        .routes(routes!(pickup::counter::delivered))
+        .routes(routes!(pickup::counter::open_home_pinpad))
+        .routes(routes!(pickup::pinpad::pinpad_code))
+        .routes(routes!(pickup::pinpad::pinpad_pins))
         .merge(
             OpenApiRouter::new()
                 .routes(routes!(mailed::mail_application))

@@ -23,6 +23,9 @@ const PASSWORD: &str = "correct horse battery";
 #[path = "api/throttles.rs"]
 mod throttles;
 
+#[path = "api/counter.rs"]
+mod counter;
+
 struct Kit {
     base: String,
     store: Store,

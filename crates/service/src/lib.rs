@@ -17,6 +17,7 @@ pub mod mail;
 pub mod notice;
 pub mod notices;
 pub mod photo;
+pub mod pickup;
 pub mod residents;
 pub mod sessions;
 

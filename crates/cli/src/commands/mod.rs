@@ -11,6 +11,8 @@ pub mod municipality;
 pub mod notice;
 pub mod number;
 pub mod officer;
+pub mod pickup;
+pub mod pickup_counter;
 pub mod pki;
 pub mod resident;
 pub mod serve;

@@ -4,11 +4,10 @@
 //! the chip, the card's and the application's new states and the hand-over row in
 //! one transaction.
 
-use crate::applications::photo_place;
 use crate::backend::{now_micros, to_i64, Query, Row, Tx};
-use crate::cards::{certificate_place, chip_place, NewCertificate};
+use crate::cards::{chip_place, NewCertificate};
 use crate::{Result, Store, StoreError};
-use maina_core::application::{ApplicationEvent, ApplicationStatus};
+use maina_core::application::ApplicationEvent;
 use maina_core::officer::Actor;
 use maina_core::pickup::identity::PickupChecks;
 
@@ -100,20 +99,6 @@ impl Store {
         let card = counter_card(&row)?;
         let chip = self.open_record(&chip_place(card_id), &row.bytes(7)?)?;
         Ok((card, chip))
-    }
-
-    /// An application's photo, if it has one.
-    pub async fn application_photo(&self, application_id: u64) -> Result<Option<Vec<u8>>> {
-        let row = self
-            .read_found(
-                "application",
-                "SELECT photo FROM applications WHERE id = $1",
-                &[to_i64(application_id)?.into()],
-            )
-            .await?;
-        row.opt_bytes(0)?
-            .map(|sealed| self.open_record(&photo_place(application_id), &sealed))
-            .transpose()
     }
 
     /// Records a card received at its municipality from a chip made elsewhere (for
@@ -318,7 +303,7 @@ impl Store {
             ),
             _ => (ApplicationEvent::HandOver, &["received"], "active"),
         };
-        let next = application.status.apply(&event).map_err(|_| {
+        application.status.apply(&event).map_err(|_| {
             StoreError::Illegal(format!(
                 "an application that is {} cannot {}",
                 application.status,
@@ -367,25 +352,18 @@ impl Store {
         if changed != 1 {
             return Err(StoreError::Conflict);
         }
-        for certificate in &record.certificates {
-            let der = self.seal_record(
-                &certificate_place(&certificate.serial),
-                certificate.der.as_slice(),
-            )?;
-            tx.execute(
-                "INSERT INTO certificates (serial, ca, card_id, not_before, not_after, der) VALUES ($1, $2, $3, $4, $5, $6)",
-                &[
-                    certificate.serial.as_str().into(),
-                    certificate.ca.as_str().into(),
-                    record.card_id.as_str().into(),
-                    certificate.not_before.into(),
-                    certificate.not_after.into(),
-                    der.into(),
-                ],
-            )
+        self.insert_certificates_in(&mut tx, &record.card_id, &record.certificates)
             .await?;
-        }
-        Self::step_application(&mut tx, &application, next, &event, actor, now).await?;
+        self.advance_application_in(
+            &mut tx,
+            application.id,
+            application.version,
+            application.status,
+            &event,
+            actor,
+            now,
+        )
+        .await?;
         let checks = &record.checks;
         let surrendered: Vec<&str> = checks.surrendered().iter().map(|c| c.code()).collect();
         let proxy_reason = checks.proxy().map_or("", |p| p.reason.code());
@@ -439,7 +417,7 @@ impl Store {
         let application_id = card.application_id.ok_or(StoreError::NotFound("card"))?;
         let application = self.application(application_id).await?;
         let event = ApplicationEvent::Deliver;
-        let next = application.status.apply(&event).map_err(|_| {
+        application.status.apply(&event).map_err(|_| {
             StoreError::Illegal(format!(
                 "an application that is {} cannot be delivered",
                 application.status
@@ -461,7 +439,16 @@ impl Store {
             &[now.into(), card_id.into()],
         )
         .await?;
-        Self::step_application(&mut tx, &application, next, &event, actor, now).await?;
+        self.advance_application_in(
+            &mut tx,
+            application.id,
+            application.version,
+            application.status,
+            &event,
+            actor,
+            now,
+        )
+        .await?;
         self.audit_in(
             &mut tx,
             actor,
@@ -470,45 +457,6 @@ impl Store {
         )
         .await?;
         tx.commit().await
-    }
-
-    /// Moves an application to `next` (version-checked) with its event row, in `tx`.
-    async fn step_application(
-        tx: &mut Tx<'_>,
-        application: &crate::ApplicationRecord,
-        next: ApplicationStatus,
-        event: &ApplicationEvent,
-        actor: &Actor,
-        now: i64,
-    ) -> Result<()> {
-        let version = application.version + 1;
-        let changed = tx
-            .execute(
-                "UPDATE applications SET status = $1, status_since = $2, version = $3 WHERE id = $4 AND version = $5",
-                &[
-                    next.code().into(),
-                    now.into(),
-                    to_i64(version)?.into(),
-                    to_i64(application.id)?.into(),
-                    to_i64(application.version)?.into(),
-                ],
-            )
-            .await?;
-        if changed != 1 {
-            return Err(StoreError::Conflict);
-        }
-        tx.execute(
-            "INSERT INTO application_events (application_id, version, kind, reason, recorded_at, actor) VALUES ($1, $2, $3, '', $4, $5)",
-            &[
-                to_i64(application.id)?.into(),
-                to_i64(version)?.into(),
-                event.code().into(),
-                now.into(),
-                actor.officer.as_str().into(),
-            ],
-        )
-        .await?;
-        Ok(())
     }
 
     /// Whether a card was handed over (or posted home).
