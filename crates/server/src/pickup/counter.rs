@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Form, Json, Router};
-use maina_core::pickup::identity::{IdDocument, ProxyReason, SurrenderedCard};
+use maina_service::pickup::{IdDocument, ProxyReason, SurrenderedCard};
 use maina_proto::{
     CounterCardResponse, ErrorBody, HandOverRequest, HandOverResponse, PinpadOpened,
 };

@@ -46,23 +46,6 @@ fn internal(error: impl std::fmt::Display) -> ServiceError {
     ServiceError::internal(&error)
 }
 
-impl From<PickupForm> for HandOverRequest {
-    fn from(form: PickupForm) -> Self {
-        Self {
-            documents: form.documents,
-            proxy_reason: form.proxy_reason,
-            proxy_documents: form.proxy_documents,
-            proxy_reason_proof: form.proxy_reason_proof,
-            representative_documents: form.representative_documents,
-            representative_authority_proof: form.representative_authority_proof,
-            adult_ward: form.adult_ward,
-            surrendered: form.surrendered,
-            decline_certificates: form.decline_certificates,
-            express_fee_yen: None,
-        }
-    }
-}
-
 /// The core's form from the wire's request.
 pub(crate) fn pickup_form(request: &HandOverRequest) -> PickupForm {
     PickupForm {
