@@ -10,6 +10,7 @@ mod http;
 mod inquiry;
 mod load;
 mod numbering;
+mod pickup;
 mod scratch;
 pub mod synth;
 
@@ -97,6 +98,13 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 3)]
         seconds: u64,
     },
+    /// The pickup counter: N cards made ready, then for each the PINs set on the
+    /// chip by APDUs and the hand-over (certificates issued, written to the chip,
+    /// recorded in one transaction); prints p50 and p99 of each.
+    Pickup {
+        #[arg(long, default_value_t = 200)]
+        cards: u64,
+    },
     /// Round trips of one APDU to the card in a PC/SC reader (e.g. a card attached
     /// with `maina card attach`).
     Apdu {
@@ -128,6 +136,7 @@ pub async fn run(command: BenchCommand, database: Option<&str>) -> Result<()> {
             connections,
         } => inquiry::run(database, applications, load(seconds, connections)).await,
         BenchCommand::Auth { revoked, seconds } => card::auth(revoked, seconds.max(1)),
+        BenchCommand::Pickup { cards } => pickup::run(database, cards.max(1)).await,
         BenchCommand::Apdu { count, reader } => card::apdu(count.max(1), reader.as_deref()),
     }
 }

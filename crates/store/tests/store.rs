@@ -1105,7 +1105,7 @@ async fn raw_execute(backend: &Backend, sql: &str) {
 }
 
 /// The sealed columns of every table (each filled by [`fill_every_sealed_column`]).
-const SEALED_COLUMNS: [(&str, &str); 11] = [
+const SEALED_COLUMNS: [(&str, &str); 13] = [
     ("residents", "registration"),
     ("residents", "current"),
     ("resident_events", "event"),
@@ -1117,6 +1117,8 @@ const SEALED_COLUMNS: [(&str, &str); 11] = [
     ("outbox", "message"),
     ("cards", "chip"),
     ("certificates", "der"),
+    ("pinpad_sessions", "pins"),
+    ("handovers", "checks"),
 ];
 
 /// Writes a value into every sealed column of every table; answers the resident's
@@ -1189,6 +1191,7 @@ async fn fill_every_sealed_column(store: &Store) -> u64 {
         )
         .await
         .unwrap();
+    counter::hand_over_and_hold_pins(store, registered.resident_key, &receipt).await;
     registered.resident_key
 }
 
@@ -1257,6 +1260,9 @@ async fn an_older_seal_format_is_refused_at_open() {
 
 #[path = "store/key_rotation.rs"]
 mod key_rotation;
+
+#[path = "store/counter.rs"]
+mod counter;
 
 /// Hanako Yamada's application (born 1990-04-01, with an e-mail address and a
 /// photo) under `form` and `receipt`.

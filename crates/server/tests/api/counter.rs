@@ -16,6 +16,19 @@ use serde_json::{json, Value};
 /// `serial`, receipt `receipt`) moved to ready-for-pickup and a card made for it
 /// without PINs and received: answers the card id.
 async fn ready_card(kit: &Kit, token: &str, given: &str, birth_date: &str, serial: u64, receipt: u64) -> String {
+    card_at(kit, token, given, birth_date, serial, receipt, true).await
+}
+
+/// As [`ready_card`]; with `notified` false the application stays at-municipality.
+async fn card_at(
+    kit: &Kit,
+    token: &str,
+    given: &str,
+    birth_date: &str,
+    serial: u64,
+    receipt: u64,
+    notified: bool,
+) -> String {
     let person = json!({
         "municipality": "131016", "reason": "move-in-from-abroad",
         "family_name": "山田", "given_name": given, "family_kana": "ヤマダ", "given_kana": "ハナコ",
@@ -56,13 +69,16 @@ async fn ready_card(kit: &Kit, token: &str, given: &str, birth_date: &str, seria
         .await
         .unwrap();
     let id = kit.store.application_by_receipt(&receipt).await.unwrap().id;
-    for event in [
+    let mut events = vec![
         ApplicationEvent::StartReview,
         ApplicationEvent::Approve,
         ApplicationEvent::Ship,
         ApplicationEvent::Receive,
-        ApplicationEvent::NotifyPickup,
-    ] {
+    ];
+    if notified {
+        events.push(ApplicationEvent::NotifyPickup);
+    }
+    for event in events {
         kit.store
             .transition_application(id, &event, &setup, |_, _| None)
             .await
@@ -404,4 +420,56 @@ async fn the_pin_pad_page_pairs_by_code_and_sets_the_pins() {
     assert_eq!(status, StatusCode::OK, "{text}");
     assert!(text.contains("data-state=\"pins-set\""), "{text}");
     assert!(chip(&kit, &card_id).await.pins_set());
+}
+
+#[tokio::test]
+async fn a_card_is_posted_home_with_the_pins_held_from_the_counter() {
+    let kit = Kit::start_with_pki().await;
+    let registrar = kit.login("registrar").await;
+    let counter = kit.login("counter").await;
+    let card_id = card_at(&kit, &registrar, "花子", "1990-04-01", 106, 1006, false).await;
+    let receipt = maina_core::ReceiptNumber::new(1006).unwrap().as_digits();
+    let (status, opened) = kit
+        .call("POST", &format!("/api/v1/counter/applications/{receipt}/pinpad"), Some(&counter), None)
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{opened}");
+    let mut body = pins("ABC123");
+    body["code"] = opened["code"].clone();
+    let (status, answer) = kit.call("POST", "/api/v1/pinpad/pins", None, Some(body)).await;
+    assert_eq!((status, answer), (StatusCode::OK, json!({"state": "pins-held"})));
+    assert!(!chip(&kit, &card_id).await.pins_set());
+    let application = kit
+        .store
+        .application_by_receipt(&maina_core::ReceiptNumber::new(1006).unwrap())
+        .await
+        .unwrap();
+    assert!(kit.store.held_pins(application.id).await.unwrap().is_some());
+
+    let path = format!("/api/v1/counter/cards/{card_id}");
+    let wrong_fee = json!({"documents": ["passport"], "express_fee_yen": 1800});
+    let (status, body) = kit
+        .call("POST", &format!("{path}/post-home"), Some(&counter), Some(wrong_fee))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["field"], json!("express_fee_yen"));
+    let express = json!({"documents": ["passport"], "express_fee_yen": 2000});
+    let (status, posted) = kit
+        .call("POST", &format!("{path}/post-home"), Some(&counter), Some(express))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{posted}");
+    assert_eq!(posted["application_status"], json!("posted-to-resident"));
+    assert!(posted["signature_serial"].is_string());
+    // The PINs are on the chip, and no longer held.
+    assert!(chip(&kit, &card_id).await.pins_set());
+    assert!(kit.store.held_pins(application.id).await.unwrap().is_none());
+    let (status, done) = kit
+        .call("POST", &format!("{path}/delivered"), Some(&counter), None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{done}");
+    assert_eq!(done["application_status"], json!("handed-over"));
+    assert_eq!(done["card_status"], json!("active"));
+    let (status, _) = kit
+        .call("POST", &format!("{path}/hand-over"), Some(&counter), Some(json!({"documents": ["passport"]})))
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
 }
