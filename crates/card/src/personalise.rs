@@ -230,14 +230,23 @@ mod tests {
         assert!(card.pins_set());
         assert!(card.is_dirty());
         // VERIFY with the PIN typed works (the password upper-cased).
-        assert_eq!(card.transmit(&[0, 0xA4, 4, 0x0C, 10, 0xD3, 0x92, 0xF0, 0, 0x26, 1, 0, 0, 0, 1]), [0x90, 0]);
+        assert_eq!(
+            card.transmit(&[0, 0xA4, 4, 0x0C, 10, 0xD3, 0x92, 0xF0, 0, 0x26, 1, 0, 0, 0, 1]),
+            [0x90, 0]
+        );
         assert_eq!(card.transmit(&[0, 0xA4, 2, 0x0C, 2, 0, 0x1B]), [0x90, 0]);
-        assert_eq!(card.transmit(&[0, 0x20, 0, 0x80, 6, b'A', b'B', b'C', b'1', b'2', b'3']), [0x90, 0]);
+        assert_eq!(
+            card.transmit(&[0, 0x20, 0, 0x80, 6, b'A', b'B', b'C', b'1', b'2', b'3']),
+            [0x90, 0]
+        );
         // A second setting is refused: a set PIN changes only after its VERIFY.
         let again = set_typed_pins(&mut fresh_copy(&card), &typed("XYZ789")).unwrap_err();
         assert!(matches!(
             again,
-            PersonaliseError::Refused { status: StatusWord::SECURITY_NOT_SATISFIED, .. }
+            PersonaliseError::Refused {
+                status: StatusWord::SECURITY_NOT_SATISFIED,
+                ..
+            }
         ));
     }
 
@@ -250,8 +259,14 @@ mod tests {
         for bad in [
             typed("ABCDEF"),
             typed("AB1"),
-            TypedPins { authentication: "12345", ..typed("ABC123") },
-            TypedPins { support: "12a4", ..typed("ABC123") },
+            TypedPins {
+                authentication: "12345",
+                ..typed("ABC123")
+            },
+            TypedPins {
+                support: "12a4",
+                ..typed("ABC123")
+            },
         ] {
             let mut card = Counting(fresh(), 0);
             card.0.mark_saved();

@@ -7,8 +7,8 @@ mod logging;
 
 use clap::{Parser, Subcommand};
 use commands::{
-    audit, card, demo, init, keys, municipality, notice, number, officer, pickup, pki, resident, serve,
-    verify,
+    audit, card, demo, init, keys, municipality, notice, number, officer, pickup, pki, resident,
+    serve, verify,
 };
 use context::Context;
 use std::path::PathBuf;

@@ -37,15 +37,15 @@ mod number;
 mod residents;
 mod session;
 
-pub use counter::{
-    CounterCardResponse, HandOverRequest, HandOverResponse, PinpadCodeRequest, PinpadCodeResponse,
-    PinpadOpened, PinpadPinsRequest, PinpadPinsResponse,
-};
 pub use applications::{
     ApplicationEventRequest, ApplicationResponse, BoothApplicationRequest, BoothReceipt,
     MailApplicationRequest, StatusRequest, StatusResponse,
 };
 pub use audit::{AuditEventResponse, AuditQuery};
+pub use counter::{
+    CounterCardResponse, HandOverRequest, HandOverResponse, PinpadCodeRequest, PinpadCodeResponse,
+    PinpadOpened, PinpadPinsRequest, PinpadPinsResponse,
+};
 pub use error::ErrorBody;
 pub use maina_core::resident::RegistrationForm;
 pub use number::ClearMyNumber;

@@ -9,10 +9,10 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Form, Json, Router};
-use maina_service::pickup::{IdDocument, ProxyReason, SurrenderedCard};
 use maina_proto::{
     CounterCardResponse, ErrorBody, HandOverRequest, HandOverResponse, PinpadOpened,
 };
+use maina_service::pickup::{IdDocument, ProxyReason, SurrenderedCard};
 use serde::Deserialize;
 
 /// The URL the certificates point relying parties to (OCSP, CRLs).
@@ -156,7 +156,12 @@ fn choices(state: &AppState, lang: &str) -> minijinja::Value {
         .collect();
     let reasons: Vec<(String, String)> = ProxyReason::ALL
         .iter()
-        .map(|r| (r.code().to_owned(), m(format!("pickup-reason-{}", r.code()))))
+        .map(|r| {
+            (
+                r.code().to_owned(),
+                m(format!("pickup-reason-{}", r.code())),
+            )
+        })
         .collect();
     let surrendered: Vec<(String, String)> = SurrenderedCard::ALL
         .iter()

@@ -84,7 +84,8 @@ async fn pinpad_post(
         Ok(answer) if answer.language == "ja" => "ja",
         Ok(_) => "en",
         Err(error) => {
-            let context = minijinja::context! { error => state.pages.message(page.lang, "pinpad-bad-code") };
+            let context =
+                minijinja::context! { error => state.pages.message(page.lang, "pinpad-bad-code") };
             return page.render(&state, error_status(error), TEMPLATE, TITLE, context);
         }
     };

@@ -15,7 +15,14 @@ use serde_json::{json, Value};
 /// A resident registered in Chiyoda with `birth_date`, with an application (form
 /// `serial`, receipt `receipt`) moved to ready-for-pickup and a card made for it
 /// without PINs and received: answers the card id.
-async fn ready_card(kit: &Kit, token: &str, given: &str, birth_date: &str, serial: u64, receipt: u64) -> String {
+async fn ready_card(
+    kit: &Kit,
+    token: &str,
+    given: &str,
+    birth_date: &str,
+    serial: u64,
+    receipt: u64,
+) -> String {
     card_at(kit, token, given, birth_date, serial, receipt, true).await
 }
 
@@ -127,13 +134,20 @@ fn pins(sign: &str) -> Value {
 /// Opens the PIN pad for `card_id` and sets the PINs; answers the code used.
 async fn set_pins(kit: &Kit, token: &str, card_id: &str) -> String {
     let (status, opened) = kit
-        .call("POST", &format!("/api/v1/counter/cards/{card_id}/pinpad"), Some(token), None)
+        .call(
+            "POST",
+            &format!("/api/v1/counter/cards/{card_id}/pinpad"),
+            Some(token),
+            None,
+        )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{opened}");
     let code = opened["code"].as_str().unwrap().to_string();
     let mut body = pins("abc123");
     body["code"] = json!(code);
-    let (status, answer) = kit.call("POST", "/api/v1/pinpad/pins", None, Some(body)).await;
+    let (status, answer) = kit
+        .call("POST", "/api/v1/pinpad/pins", None, Some(body))
+        .await;
     assert_eq!(status, StatusCode::OK, "{answer}");
     assert_eq!(answer, json!({"state": "pins-set"}));
     code
@@ -173,9 +187,17 @@ async fn a_card_is_handed_over_with_pins_from_the_pin_pad_and_its_certificates_v
     assert_eq!(status, StatusCode::CREATED, "{opened}");
     let code = opened["code"].as_str().unwrap().to_string();
     let (status, paired) = kit
-        .call("POST", "/api/v1/pinpad/code", None, Some(json!({"code": code})))
+        .call(
+            "POST",
+            "/api/v1/pinpad/code",
+            None,
+            Some(json!({"code": code})),
+        )
         .await;
-    assert_eq!((status, paired), (StatusCode::OK, json!({"language": "ja"})));
+    assert_eq!(
+        (status, paired),
+        (StatusCode::OK, json!({"language": "ja"}))
+    );
 
     // A PIN breaking its rule is refused, the rule named in Japanese; nothing is
     // written to the chip.
@@ -183,18 +205,28 @@ async fn a_card_is_handed_over_with_pins_from_the_pin_pad_and_its_certificates_v
     for (sign, rule) in [("ABCDEF", "英字と数字"), ("AB1", "6〜16文字")] {
         let mut body = pins(sign);
         body["code"] = json!(code);
-        let (status, refused) = kit.call("POST", "/api/v1/pinpad/pins", None, Some(body)).await;
+        let (status, refused) = kit
+            .call("POST", "/api/v1/pinpad/pins", None, Some(body))
+            .await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
         assert_eq!(refused["field"], json!("sign_pin"));
-        assert!(refused["message"].as_str().unwrap().contains(rule), "{refused}");
+        assert!(
+            refused["message"].as_str().unwrap().contains(rule),
+            "{refused}"
+        );
     }
     let mut body = pins("ABC123");
     body["code"] = json!(code);
     body["support_pin_again"] = json!("5679");
-    let (status, refused) = kit.call("POST", "/api/v1/pinpad/pins", None, Some(body)).await;
+    let (status, refused) = kit
+        .call("POST", "/api/v1/pinpad/pins", None, Some(body))
+        .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
     assert_eq!(refused["field"], json!("support_pin_again"));
-    assert_eq!(kit.store.card(&card_id).await.unwrap().0.chip_version, version);
+    assert_eq!(
+        kit.store.card(&card_id).await.unwrap().0.chip_version,
+        version
+    );
     assert!(!chip(&kit, &card_id).await.pins_set());
 
     // Good PINs: set on the chip; the answer names none of them.
@@ -203,10 +235,15 @@ async fn a_card_is_handed_over_with_pins_from_the_pin_pad_and_its_certificates_v
     let (status, answer) = kit
         .call("POST", "/api/v1/pinpad/pins", None, Some(body.clone()))
         .await;
-    assert_eq!((status, &answer), (StatusCode::OK, &json!({"state": "pins-set"})));
+    assert_eq!(
+        (status, &answer),
+        (StatusCode::OK, &json!({"state": "pins-set"}))
+    );
     assert!(chip(&kit, &card_id).await.pins_set());
     // The code is used up.
-    let (status, _) = kit.call("POST", "/api/v1/pinpad/pins", None, Some(body)).await;
+    let (status, _) = kit
+        .call("POST", "/api/v1/pinpad/pins", None, Some(body))
+        .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (_, card) = kit.call("GET", &card_path, Some(&counter), None).await;
     assert_eq!(card["pins_set"], json!(true));
@@ -214,7 +251,12 @@ async fn a_card_is_handed_over_with_pins_from_the_pin_pad_and_its_certificates_v
 
     // A missing document or a proxy without a listed reason changes nothing.
     let (status, body) = kit
-        .call("POST", &hand_over, Some(&counter), Some(json!({"documents": ["health-insurance-card"]})))
+        .call(
+            "POST",
+            &hand_over,
+            Some(&counter),
+            Some(json!({"documents": ["health-insurance-card"]})),
+        )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert_eq!(body["field"], json!("documents"));
@@ -222,10 +264,17 @@ async fn a_card_is_handed_over_with_pins_from_the_pin_pad_and_its_certificates_v
         "documents": ["passport", "health-insurance-card"], "proxy_reason": "work",
         "proxy_documents": ["drivers-licence"], "proxy_reason_proof": true,
     });
-    let (status, body) = kit.call("POST", &hand_over, Some(&counter), Some(proxy)).await;
+    let (status, body) = kit
+        .call("POST", &hand_over, Some(&counter), Some(proxy))
+        .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert_eq!(body["field"], json!("proxy_reason"));
-    assert!(kit.store.card_certificates(&card_id).await.unwrap().is_empty());
+    assert!(kit
+        .store
+        .card_certificates(&card_id)
+        .await
+        .unwrap()
+        .is_empty());
     assert_eq!(kit.store.card(&card_id).await.unwrap().0.status, "received");
 
     // Handed over: both certificates, the card active, the application handed over.
@@ -237,20 +286,33 @@ async fn a_card_is_handed_over_with_pins_from_the_pin_pad_and_its_certificates_v
     assert_eq!(done["application_status"], json!("handed-over"));
     let serial = done["authentication_serial"].as_str().unwrap().to_string();
     assert!(done["signature_serial"].is_string());
-    assert_eq!(kit.store.card_certificates(&card_id).await.unwrap().len(), 2);
+    assert_eq!(
+        kit.store.card_certificates(&card_id).await.unwrap().len(),
+        2
+    );
     let mut on_chip = chip(&kit, &card_id).await;
     assert!(on_chip.jpki_file(jpki_ef::AUTH_CERT).is_some());
     assert!(on_chip.jpki_file(jpki_ef::SIGN_CERT).is_some());
     // The PIN typed on the pad opens the chip.
-    let select = [0, 0xA4, 4, 0x0C, 10, 0xD3, 0x92, 0xF0, 0, 0x26, 1, 0, 0, 0, 1];
+    let select = [
+        0, 0xA4, 4, 0x0C, 10, 0xD3, 0x92, 0xF0, 0, 0x26, 1, 0, 0, 0, 1,
+    ];
     assert_eq!(on_chip.transmit(&select), [0x90, 0]);
     assert_eq!(on_chip.transmit(&[0, 0xA4, 2, 0x0C, 2, 0, 0x18]), [0x90, 0]);
-    assert_eq!(on_chip.transmit(&[0, 0x20, 0, 0x80, 4, b'1', b'2', b'3', b'4']), [0x90, 0]);
+    assert_eq!(
+        on_chip.transmit(&[0, 0x20, 0, 0x80, 4, b'1', b'2', b'3', b'4']),
+        [0x90, 0]
+    );
 
     // Never twice.
-    let (status, body) = kit.call("POST", &hand_over, Some(&counter), Some(passport)).await;
+    let (status, body) = kit
+        .call("POST", &hand_over, Some(&counter), Some(passport))
+        .await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
-    assert_eq!(kit.store.card_certificates(&card_id).await.unwrap().len(), 2);
+    assert_eq!(
+        kit.store.card_certificates(&card_id).await.unwrap().len(),
+        2
+    );
 
     // The authentication certificate verifies to the root; OCSP says good.
     let (_, der) = kit.store.certificate(&serial).await.unwrap();
@@ -266,7 +328,14 @@ async fn a_card_is_handed_over_with_pins_from_the_pin_pad_and_its_certificates_v
     std::fs::write(d.join("root.pem"), pem(&get("/pki/auth-root.crt").await)).unwrap();
     let (ok, text) = openssl_in(
         &d,
-        &["verify", "-CAfile", "root.pem", "-untrusted", "ca.pem", "card.pem"],
+        &[
+            "verify",
+            "-CAfile",
+            "root.pem",
+            "-untrusted",
+            "ca.pem",
+            "card.pem",
+        ],
     );
     assert!(ok, "{text}");
     let url = format!("{}/ocsp", kit.base);
@@ -315,11 +384,16 @@ async fn under_15s_and_declined_pickups_get_no_signature_certificate() {
         "representative_documents": ["drivers-licence"],
         "representative_authority_proof": true,
     });
-    let (status, done) = kit.call("POST", &path, Some(&counter), Some(with_parent)).await;
+    let (status, done) = kit
+        .call("POST", &path, Some(&counter), Some(with_parent))
+        .await;
     assert_eq!(status, StatusCode::OK, "{done}");
     assert!(done["authentication_serial"].is_string());
     assert!(done["signature_serial"].is_null());
-    assert!(chip(&kit, &child).await.jpki_file(jpki_ef::SIGN_CERT).is_none());
+    assert!(chip(&kit, &child)
+        .await
+        .jpki_file(jpki_ef::SIGN_CERT)
+        .is_none());
 
     let adult = ready_card(&kit, &registrar, "葉子", "1985-01-02", 103, 1003).await;
     set_pins(&kit, &counter, &adult).await;
@@ -328,12 +402,19 @@ async fn under_15s_and_declined_pickups_get_no_signature_certificate() {
         "documents": ["residence-card"], "decline_certificates": true,
         "surrendered": ["notification-card"],
     });
-    let (status, done) = kit.call("POST", &path, Some(&counter), Some(declined)).await;
+    let (status, done) = kit
+        .call("POST", &path, Some(&counter), Some(declined))
+        .await;
     assert_eq!(status, StatusCode::OK, "{done}");
     assert!(done["authentication_serial"].is_null());
     assert!(done["signature_serial"].is_null());
     assert_eq!(done["application_status"], json!("handed-over"));
-    assert!(kit.store.card_certificates(&adult).await.unwrap().is_empty());
+    assert!(kit
+        .store
+        .card_certificates(&adult)
+        .await
+        .unwrap()
+        .is_empty());
     let on_chip = chip(&kit, &adult).await;
     assert!(on_chip.jpki_file(jpki_ef::AUTH_CERT).is_none());
     assert!(on_chip.jpki_file(jpki_ef::SIGN_CERT).is_none());
@@ -364,14 +445,24 @@ async fn another_municipalitys_counter_finds_no_card() {
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (status, _) = kit
-        .call("POST", &format!("{path}/hand-over"), Some(&sapporo), Some(json!({"documents": ["passport"]})))
+        .call(
+            "POST",
+            &format!("{path}/hand-over"),
+            Some(&sapporo),
+            Some(json!({"documents": ["passport"]})),
+        )
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     // A registrar is not the counter either; an unknown card is not found alike.
     let (status, _) = kit.call("GET", &path, Some(&registrar), None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (status, _) = kit
-        .call("GET", "/api/v1/counter/cards/00000000000000FF", Some(&kit.login("counter").await), None)
+        .call(
+            "GET",
+            "/api/v1/counter/cards/00000000000000FF",
+            Some(&kit.login("counter").await),
+            None,
+        )
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
@@ -383,33 +474,59 @@ async fn the_pin_pad_page_pairs_by_code_and_sets_the_pins() {
     let counter = kit.login("counter").await;
     let card_id = ready_card(&kit, &registrar, "花子", "1990-04-01", 105, 1005).await;
     let (_, opened) = kit
-        .call("POST", &format!("/api/v1/counter/cards/{card_id}/pinpad"), Some(&counter), None)
+        .call(
+            "POST",
+            &format!("/api/v1/counter/cards/{card_id}/pinpad"),
+            Some(&counter),
+            None,
+        )
         .await;
     let code = opened["code"].as_str().unwrap().to_string();
     let post = |form: Vec<(&'static str, String)>| {
-        let request = kit.client.post(format!("{}/pinpad", kit.base)).form(&form).send();
+        let request = kit
+            .client
+            .post(format!("{}/pinpad", kit.base))
+            .form(&form)
+            .send();
         async move {
             let response = request.await.unwrap();
             (response.status(), response.text().await.unwrap())
         }
     };
-    let page = kit.client.get(format!("{}/pinpad", kit.base)).send().await.unwrap();
+    let page = kit
+        .client
+        .get(format!("{}/pinpad", kit.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(page.status(), StatusCode::OK);
     let (status, text) = post(vec![("code", "WRONG123".into())]).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{text}");
     let (status, text) = post(vec![("code", code.to_lowercase())]).await;
     assert_eq!(status, StatusCode::OK, "{text}");
-    assert!(text.contains("pinpad-form") && text.contains("署名用電子証明書の暗証番号"), "{text}");
+    assert!(
+        text.contains("pinpad-form") && text.contains("署名用電子証明書の暗証番号"),
+        "{text}"
+    );
     let mut form = vec![("code", code.clone())];
     for (name, value) in [
-        ("auth_pin", "1234"), ("sign_pin", "ABCDEF"), ("residence_pin", "1234"), ("support_pin", "1234"),
+        ("auth_pin", "1234"),
+        ("sign_pin", "ABCDEF"),
+        ("residence_pin", "1234"),
+        ("support_pin", "1234"),
     ] {
         form.push((name, value.into()));
-        form.push((Box::leak(format!("{name}_again").into_boxed_str()), value.into()));
+        form.push((
+            Box::leak(format!("{name}_again").into_boxed_str()),
+            value.into(),
+        ));
     }
     let (status, text) = post(form.clone()).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(text.contains("英字と数字をそれぞれ1文字以上") && !text.contains("ABCDEF"), "{text}");
+    assert!(
+        text.contains("英字と数字をそれぞれ1文字以上") && !text.contains("ABCDEF"),
+        "{text}"
+    );
     assert!(!chip(&kit, &card_id).await.pins_set());
     for field in form.iter_mut() {
         if field.0.starts_with("sign_pin") {
@@ -430,13 +547,23 @@ async fn a_card_is_posted_home_with_the_pins_held_from_the_counter() {
     let card_id = card_at(&kit, &registrar, "花子", "1990-04-01", 106, 1006, false).await;
     let receipt = maina_core::ReceiptNumber::new(1006).unwrap().as_digits();
     let (status, opened) = kit
-        .call("POST", &format!("/api/v1/counter/applications/{receipt}/pinpad"), Some(&counter), None)
+        .call(
+            "POST",
+            &format!("/api/v1/counter/applications/{receipt}/pinpad"),
+            Some(&counter),
+            None,
+        )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{opened}");
     let mut body = pins("ABC123");
     body["code"] = opened["code"].clone();
-    let (status, answer) = kit.call("POST", "/api/v1/pinpad/pins", None, Some(body)).await;
-    assert_eq!((status, answer), (StatusCode::OK, json!({"state": "pins-held"})));
+    let (status, answer) = kit
+        .call("POST", "/api/v1/pinpad/pins", None, Some(body))
+        .await;
+    assert_eq!(
+        (status, answer),
+        (StatusCode::OK, json!({"state": "pins-held"}))
+    );
     assert!(!chip(&kit, &card_id).await.pins_set());
     let application = kit
         .store
@@ -448,13 +575,23 @@ async fn a_card_is_posted_home_with_the_pins_held_from_the_counter() {
     let path = format!("/api/v1/counter/cards/{card_id}");
     let wrong_fee = json!({"documents": ["passport"], "express_fee_yen": 1800});
     let (status, body) = kit
-        .call("POST", &format!("{path}/post-home"), Some(&counter), Some(wrong_fee))
+        .call(
+            "POST",
+            &format!("{path}/post-home"),
+            Some(&counter),
+            Some(wrong_fee),
+        )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert_eq!(body["field"], json!("express_fee_yen"));
     let express = json!({"documents": ["passport"], "express_fee_yen": 2000});
     let (status, posted) = kit
-        .call("POST", &format!("{path}/post-home"), Some(&counter), Some(express))
+        .call(
+            "POST",
+            &format!("{path}/post-home"),
+            Some(&counter),
+            Some(express),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{posted}");
     assert_eq!(posted["application_status"], json!("posted-to-resident"));
@@ -469,7 +606,12 @@ async fn a_card_is_posted_home_with_the_pins_held_from_the_counter() {
     assert_eq!(done["application_status"], json!("handed-over"));
     assert_eq!(done["card_status"], json!("active"));
     let (status, _) = kit
-        .call("POST", &format!("{path}/hand-over"), Some(&counter), Some(json!({"documents": ["passport"]})))
+        .call(
+            "POST",
+            &format!("{path}/hand-over"),
+            Some(&counter),
+            Some(json!({"documents": ["passport"]})),
+        )
         .await;
     assert_eq!(status, StatusCode::CONFLICT);
 }

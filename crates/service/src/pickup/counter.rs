@@ -4,7 +4,7 @@
 //! are issued for the keys the chip generated, written to it, and the card is handed
 //! over — card, certificates, application and hand-over row in one transaction.
 
-use crate::cards::{certificate_not_after, certify_and_install, japan, Certify, Certified};
+use crate::cards::{certificate_not_after, certify_and_install, japan, Certified, Certify};
 use crate::{Result, Service, ServiceError};
 use base64::Engine as _;
 use chrono::{NaiveDate, Utc};

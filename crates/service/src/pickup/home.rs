@@ -38,7 +38,11 @@ impl Service {
         use ApplicationStatus as S;
         if !matches!(
             application.status,
-            S::Received | S::UnderReview | S::CardIssuanceInProcess | S::Shipped | S::AtMunicipality
+            S::Received
+                | S::UnderReview
+                | S::CardIssuanceInProcess
+                | S::Shipped
+                | S::AtMunicipality
         ) {
             return Err(ServiceError::new(
                 ErrorKind::Conflict,

@@ -119,9 +119,12 @@ fn sealed_columns() -> Vec<SealedColumn> {
             &[("code_hash", KeyKind::Bytes)],
             |row| Ok(pinpad_place(&row.bytes(0)?)),
         ),
-        column("handovers", "checks", &[("card_id", KeyKind::Text)], |row| {
-            Ok(handover_place(&row.text(0)?))
-        }),
+        column(
+            "handovers",
+            "checks",
+            &[("card_id", KeyKind::Text)],
+            |row| Ok(handover_place(&row.text(0)?)),
+        ),
     ]
 }
 

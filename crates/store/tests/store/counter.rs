@@ -69,7 +69,12 @@ pub(super) async fn hand_over_and_hold_pins(
         .unwrap();
     let session = store.open_pinpad_session(&hash).await.unwrap();
     store
-        .pinpad_hold_pins(&session, b"1234\nABC123\n1234\n1234", Some(resident), &admin("pad"))
+        .pinpad_hold_pins(
+            &session,
+            b"1234\nABC123\n1234\n1234",
+            Some(resident),
+            &admin("pad"),
+        )
         .await
         .unwrap();
     card_id.into()
@@ -85,7 +90,10 @@ async fn a_card_is_handed_over_once_in_one_transaction() {
         assert_eq!(card.status, "active", "{}", backend.name);
         assert_eq!(chip, b"chip with certificates");
         assert!(store.handed_over(card_id).await.unwrap());
-        let application = store.application(card.application_id.unwrap()).await.unwrap();
+        let application = store
+            .application(card.application_id.unwrap())
+            .await
+            .unwrap();
         assert_eq!(application.status.code(), "handed-over");
         assert_eq!(store.card_certificates(card_id).await.unwrap().len(), 1);
         // Held PINs open for the home delivery of the same application.
@@ -110,20 +118,39 @@ async fn a_card_is_handed_over_once_in_one_transaction() {
             checks: checks(),
             express_fee_yen: None,
         };
-        let refused = store.hand_over(&again, &admin("counter")).await.unwrap_err();
+        let refused = store
+            .hand_over(&again, &admin("counter"))
+            .await
+            .unwrap_err();
         assert!(matches!(refused, StoreError::Illegal(_)), "{refused}");
         assert_eq!(store.card_certificates(card_id).await.unwrap().len(), 1);
-        assert_eq!(store.counter_card(card_id).await.unwrap().1, b"chip with certificates");
+        assert_eq!(
+            store.counter_card(card_id).await.unwrap().1,
+            b"chip with certificates"
+        );
         // A PIN pad code works once.
         let hash = [7u8; 32];
         let expires = maina_store::now_micros() + 600_000_000;
         store
-            .open_pinpad(&hash, application.id, Some(card_id), expires, application.resident_key, &admin("counter"))
+            .open_pinpad(
+                &hash,
+                application.id,
+                Some(card_id),
+                expires,
+                application.resident_key,
+                &admin("counter"),
+            )
             .await
             .unwrap();
         let session = store.open_pinpad_session(&hash).await.unwrap();
         store
-            .pinpad_pins_written(&session, b"chip with pins", card.chip_version, None, &admin("pad"))
+            .pinpad_pins_written(
+                &session,
+                b"chip with pins",
+                card.chip_version,
+                None,
+                &admin("pad"),
+            )
             .await
             .unwrap();
         assert!(matches!(
@@ -131,7 +158,13 @@ async fn a_card_is_handed_over_once_in_one_transaction() {
             Err(StoreError::NotFound(_))
         ));
         assert!(store
-            .pinpad_pins_written(&session, b"again", card.chip_version + 1, None, &admin("pad"))
+            .pinpad_pins_written(
+                &session,
+                b"again",
+                card.chip_version + 1,
+                None,
+                &admin("pad")
+            )
             .await
             .is_err());
         store.close().await;
