@@ -105,7 +105,7 @@ pub async fn hand_over(context: &Context, args: HandOverArgs) -> Result<()> {
                     support_pin: support.to_string(),
                     support_pin_again: support.to_string(),
                 };
-                service.pinpad_set(&request).await.map_err(refused)?;
+                service.pinpad_set(&request, std::net::IpAddr::from([127, 0, 0, 1])).await.map_err(refused)?;
                 eprintln!("PINs set on card {}", card.card_id);
             }
             let request = HandOverRequest {

@@ -6,7 +6,7 @@
 //! them straight to the chip. The answer — on the page and in the API — is only
 //! "PINs set": no PIN is ever shown or sent back, to the officer or anyone.
 
-use crate::http::{error_status, ApiError, Body, Page, Reply};
+use crate::http::{error_status, ApiError, Body, ClientAddress, Page, Reply};
 use crate::AppState;
 use axum::extract::State;
 use axum::http::{header, StatusCode};
@@ -24,9 +24,10 @@ use std::collections::HashMap;
     responses((status = 200, body = PinpadCodeResponse), (status = 404, body = ErrorBody)))]
 pub async fn pinpad_code(
     State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
     Body(request): Body<PinpadCodeRequest>,
 ) -> Reply<PinpadCodeResponse> {
-    Ok(Json(state.service.pinpad_code(&request).await?))
+    Ok(Json(state.service.pinpad_code(&request, address).await?))
 }
 
 /// The four PINs, each typed twice. A PIN that breaks its rule is refused (422,
@@ -36,9 +37,10 @@ pub async fn pinpad_code(
     responses((status = 200, body = PinpadPinsResponse), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn pinpad_pins(
     State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
     Body(request): Body<PinpadPinsRequest>,
 ) -> Result<Json<PinpadPinsResponse>, ApiError> {
-    Ok(Json(state.service.pinpad_set(&request).await?))
+    Ok(Json(state.service.pinpad_set(&request, address).await?))
 }
 
 pub fn page_routes() -> Router<AppState> {
@@ -72,13 +74,14 @@ async fn pinpad_page(State(state): State<AppState>, page: Page) -> Response {
 async fn pinpad_post(
     State(state): State<AppState>,
     page: Page,
+    ClientAddress(address): ClientAddress,
     Form(fields): Form<HashMap<String, String>>,
 ) -> Response {
     let get = |name: &str| fields.get(name).cloned().unwrap_or_default();
     let code = get("code");
     let paired = state
         .service
-        .pinpad_code(&PinpadCodeRequest { code: code.clone() })
+        .pinpad_code(&PinpadCodeRequest { code: code.clone() }, address)
         .await;
     let lang = match &paired {
         Ok(answer) if answer.language == "ja" => "ja",
@@ -105,7 +108,7 @@ async fn pinpad_post(
         support_pin: get("support_pin"),
         support_pin_again: get("support_pin_again"),
     };
-    match state.service.pinpad_set(&request).await {
+    match state.service.pinpad_set(&request, address).await {
         Ok(done) => {
             let context = minijinja::context! { done => done.state };
             page.render(&state, StatusCode::OK, TEMPLATE, TITLE, context)

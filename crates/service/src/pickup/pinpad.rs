@@ -7,6 +7,7 @@
 //! until written at issue, then erased.
 
 use super::counter::may_hand_over;
+use crate::sessions::address_subject;
 use crate::{i18n, ErrorKind, Result, Service, ServiceError};
 use chrono::{Duration, Utc};
 use maina_card::personalise::{parse_pins, set_initial_pins, PersonaliseError, TypedPins};
@@ -17,13 +18,18 @@ use maina_core::MunicipalityCode;
 use maina_proto::{
     PinpadCodeRequest, PinpadCodeResponse, PinpadOpened, PinpadPinsRequest, PinpadPinsResponse,
 };
-use maina_store::{ApplicationRecord, PinpadSession};
+use maina_store::{ApplicationRecord, PinpadSession, ThrottleRule, ThrottleVerdict};
 use rand::Rng;
 use sha2::{Digest, Sha256};
+use std::net::IpAddr;
 use zeroize::Zeroizing;
 
 /// How long a pairing code works.
 pub const PINPAD_MINUTES: i64 = 10;
+
+/// Wrong codes allowed per client address in 10 minutes (a right one takes its
+/// count back); with about 40 bits per code, guessing one is out of reach anyway.
+pub const PINPAD_CODE_TRIES: u32 = 20;
 
 /// The code's alphabet: no 0/O, 1/I/L to misread.
 const CODE_ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
@@ -144,20 +150,56 @@ impl Service {
         })
     }
 
-    /// The PIN pad's session behind a code, with its application.
-    async fn pinpad_session(&self, code: &str) -> Result<(PinpadSession, ApplicationRecord)> {
+    /// The PIN pad's session behind a code, with its application. Wrong codes are
+    /// counted per client address in the store's throttle, and audited.
+    async fn pinpad_session(
+        &self,
+        code: &str,
+        address: IpAddr,
+    ) -> Result<(PinpadSession, ApplicationRecord)> {
+        let rules = [ThrottleRule {
+            scope: "pinpad-code",
+            subject: address_subject(address),
+            window_seconds: 600,
+            limit: PINPAD_CODE_TRIES,
+        }];
+        let ticket = match self.store.throttle_hit(&rules).await? {
+            ThrottleVerdict::Allowed(ticket) => ticket,
+            ThrottleVerdict::Refused {
+                retry_after_seconds,
+            } => {
+                self.audit_public_attempt("PIN pad", "pinpad-code", "blocked", address)
+                    .await;
+                return Err(ServiceError::new(
+                    ErrorKind::TooManyRequests,
+                    "too_many_attempts",
+                    format!("too many wrong codes: wait {retry_after_seconds} seconds"),
+                ));
+            }
+        };
         let session = match self.store.open_pinpad_session(&code_hash(code)).await {
             Ok(session) => session,
-            Err(maina_store::StoreError::NotFound(_)) => return Err(bad_code()),
+            Err(maina_store::StoreError::NotFound(_)) => {
+                self.audit_public_attempt("PIN pad", "pinpad-code", "failed", address)
+                    .await;
+                return Err(bad_code());
+            }
             Err(error) => return Err(error.into()),
         };
+        if let Err(error) = self.store.throttle_refund(&ticket).await {
+            tracing::warn!(%error, "could not take a PIN pad code back from the throttle");
+        }
         let application = self.store.application(session.application_id).await?;
         Ok((session, application))
     }
 
     /// The PIN pad page pairs with a code: answers the resident's language.
-    pub async fn pinpad_code(&self, request: &PinpadCodeRequest) -> Result<PinpadCodeResponse> {
-        let (_, application) = self.pinpad_session(&request.code).await?;
+    pub async fn pinpad_code(
+        &self,
+        request: &PinpadCodeRequest,
+        address: IpAddr,
+    ) -> Result<PinpadCodeResponse> {
+        let (_, application) = self.pinpad_session(&request.code, address).await?;
         Ok(PinpadCodeResponse {
             language: i18n::language(&application.details.language).to_owned(),
         })
@@ -167,8 +209,12 @@ impl Service {
     /// (a refusal names the field and the rule, in the resident's language, and
     /// writes nothing), then set on the chip by APDUs and the card saved — or, for a
     /// card delivered home, held sealed until written. The session is used up.
-    pub async fn pinpad_set(&self, request: &PinpadPinsRequest) -> Result<PinpadPinsResponse> {
-        let (session, application) = self.pinpad_session(&request.code).await?;
+    pub async fn pinpad_set(
+        &self,
+        request: &PinpadPinsRequest,
+        address: IpAddr,
+    ) -> Result<PinpadPinsResponse> {
+        let (session, application) = self.pinpad_session(&request.code, address).await?;
         let lang = i18n::language(&application.details.language);
         let typed = [
             (&request.auth_pin, &request.auth_pin_again),
