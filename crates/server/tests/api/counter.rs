@@ -615,3 +615,69 @@ async fn a_card_is_posted_home_with_the_pins_held_from_the_counter() {
         .await;
     assert_eq!(status, StatusCode::CONFLICT);
 }
+
+#[tokio::test]
+async fn the_counter_page_opens_the_pin_pad_and_hands_over() {
+    let kit = Kit::start_with_pki().await;
+    let registrar = kit.login("registrar").await;
+    let counter = kit.login("counter").await;
+    let card_id = ready_card(&kit, &registrar, "花子", "1990-04-01", 107, 1007).await;
+    let cookie = format!("maina_session={counter}");
+    let page = |method: &str, path: String, form: Vec<(&str, &str)>| {
+        let url = format!("{}{path}", kit.base);
+        let request = match method {
+            "GET" => kit.client.get(url),
+            _ => kit.client.post(url).form(&form),
+        };
+        let request = request.header("cookie", cookie.clone()).send();
+        async move {
+            let response = request.await.unwrap();
+            (response.status(), response.text().await.unwrap())
+        }
+    };
+    let (status, text) = page(
+        "GET",
+        format!("/console/counter?card={card_id}&lang=ja"),
+        vec![],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{text}");
+    assert!(
+        text.contains("山田 花子") && text.contains("暗証番号未設定"),
+        "{text}"
+    );
+    let (status, text) = page(
+        "POST",
+        "/console/counter/pinpad".into(),
+        vec![("card_id", &card_id)],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{text}");
+    let code = super::between(&text, "id=\"pinpad-code\" class=\"code\">", "<").to_string();
+    let mut body = pins("ABC123");
+    body["code"] = json!(code);
+    let (status, _) = kit
+        .call("POST", "/api/v1/pinpad/pins", None, Some(body))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    // The officer's page says the PINs are set, never what they are.
+    let (_, text) = page("GET", format!("/console/counter?card={card_id}"), vec![]).await;
+    assert!(
+        text.contains("data-set=\"true\"") && !text.contains("ABC123"),
+        "{text}"
+    );
+    let form = vec![("card_id", card_id.as_str()), ("documents", "pension-book")];
+    let (status, text) = page("POST", "/console/counter/hand-over".into(), form).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{text}");
+    assert!(text.contains("documents"), "{text}");
+    let form = vec![
+        ("card_id", card_id.as_str()),
+        ("documents", "pension-book"),
+        ("documents", "health-insurance-card"),
+        ("surrendered", "notification-card"),
+    ];
+    let (status, text) = page("POST", "/console/counter/hand-over".into(), form).await;
+    assert_eq!(status, StatusCode::OK, "{text}");
+    assert!(text.contains("id=\"handed-over\""), "{text}");
+    assert_eq!(kit.store.card(&card_id).await.unwrap().0.status, "active");
+}
