@@ -9,6 +9,7 @@ mod card;
 mod http;
 mod inquiry;
 mod load;
+mod manufacture;
 mod numbering;
 mod pickup;
 mod scratch;
@@ -105,6 +106,17 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 200)]
         cards: u64,
     },
+    /// The card bureau's job end to end on N approved applications (chips with two
+    /// RSA-2048 keys generated inside, faces rendered, sealed, stored, shipments
+    /// written), beside the bare RSA-2048 key generation rate on all cores (the
+    /// ceiling at two keys a card); prints cards/s, the ratio and the peak RSS.
+    Manufacture {
+        #[arg(long, default_value_t = 10_000)]
+        cards: u64,
+        /// Cards per transaction and shipment.
+        #[arg(long, default_value_t = 200)]
+        batch: usize,
+    },
     /// Round trips of one APDU to the card in a PC/SC reader (e.g. a card attached
     /// with `maina card attach`).
     Apdu {
@@ -135,6 +147,9 @@ pub async fn run(command: BenchCommand, database: Option<&str>) -> Result<()> {
             seconds,
             connections,
         } => inquiry::run(database, applications, load(seconds, connections)).await,
+        BenchCommand::Manufacture { cards, batch } => {
+            manufacture::run(database, cards, batch).await
+        }
         BenchCommand::Auth { revoked, seconds } => card::auth(revoked, seconds.max(1)),
         BenchCommand::Pickup { cards } => pickup::run(database, cards.max(1)).await,
         BenchCommand::Apdu { count, reader } => card::apdu(count.max(1), reader.as_deref()),

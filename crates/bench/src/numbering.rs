@@ -37,7 +37,7 @@ fn refused(error: String) -> BenchError {
 }
 
 /// Peak resident set size of this process, in MB (Linux), from /proc.
-fn peak_rss_mb() -> Option<f64> {
+pub(crate) fn peak_rss_mb() -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;

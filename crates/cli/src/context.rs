@@ -101,6 +101,15 @@ impl Context {
         result
     }
 
+    /// [`Context::with_store`] with the use cases over that store.
+    pub async fn with_service<T>(
+        &self,
+        work: impl AsyncFnOnce(&maina_service::Service) -> Result<T>,
+    ) -> Result<T> {
+        self.with_store(async |store| work(&crate::commands::resident::service(store)).await)
+            .await
+    }
+
     /// Creates the data directory (0700), the key files (0600) and the database.
     pub async fn init(&self) -> Result<Store> {
         maina_store::create_private_dir(&self.data)

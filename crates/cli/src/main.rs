@@ -82,7 +82,8 @@ enum Command {
     /// Individual Number Notices: print the letters, track them as registered mail.
     #[command(subcommand)]
     Notice(notice::NoticeCommand),
-    /// Pickup: hand cards over at the counter.
+    /// The municipality's side of the card's path: receive shipments, issue
+    /// notices, cards never collected.
     #[command(subcommand)]
     Pickup(pickup::PickupCommand),
     /// The card authorities (CRLs, CA certificates).

@@ -1290,3 +1290,6 @@ mod keys_and_audit;
 
 #[path = "cli/counter.rs"]
 mod counter;
+
+#[path = "cli/pickup.rs"]
+mod pickup;

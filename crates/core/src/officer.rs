@@ -40,6 +40,14 @@ pub enum Permission {
     EnterApplication,
     /// Review applications: start, return, approve, cancel (supervisors).
     ReviewApplication,
+    /// Receive a shipment of cards and send the issue notices (the municipality).
+    ReceiveCards,
+    /// Hand a card over at the counter: documents, PIN pad, certificates.
+    HandOverCard,
+    /// See an office's appointments.
+    ViewAppointments,
+    /// Edit an office's record (address, hours, counters).
+    ManageOffice,
 }
 
 impl Role {
@@ -71,7 +79,10 @@ impl Role {
             ),
             // The counter hands out cards and takes applications: it has no need to
             // see a number in clear, so a stolen counter session cannot reveal one.
-            Role::Counter => matches!(permission, ReadResident | EnterApplication),
+            Role::Counter => matches!(
+                permission,
+                ReadResident | EnterApplication | ReceiveCards | HandOverCard | ViewAppointments
+            ),
             Role::Auditor => matches!(permission, ReadAudit),
         }
     }

@@ -36,6 +36,7 @@ mod error;
 mod number;
 mod residents;
 mod session;
+mod shipments;
 
 pub use applications::{
     ApplicationEventRequest, ApplicationResponse, BoothApplicationRequest, BoothReceipt,
@@ -55,3 +56,4 @@ pub use residents::{
     RevealResponse, SearchRequest,
 };
 pub use session::{LoginRequest, LoginResponse, OfficerInfo};
+pub use shipments::{ReceiveShipmentRequest, ShipmentResponse};

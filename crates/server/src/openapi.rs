@@ -60,6 +60,8 @@ pub fn routes() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(pickup::counter::open_home_pinpad))
         .routes(routes!(pickup::pinpad::pinpad_code))
         .routes(routes!(pickup::pinpad::pinpad_pins))
+        .routes(routes!(pickup::shipments::list))
+        .routes(routes!(pickup::shipments::receive))
         .merge(
             OpenApiRouter::new()
                 .routes(routes!(mailed::mail_application))

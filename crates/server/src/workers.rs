@@ -1,5 +1,5 @@
 //! The server's background workers: the search index's merges, the stuck-card
-//! e-mails, the mail delivery, and the CRLs.
+//! e-mails, the mail delivery, the CRLs, and the cards never collected.
 
 use crate::{AppState, ServeError};
 use maina_service::mail::{self, MailSettings};
@@ -16,6 +16,7 @@ impl Workers {
         let mut handles = vec![
             tokio::spawn(merge_search_index(state.service.store.clone())),
             tokio::spawn(tell_stuck_applicants(state.clone())),
+            tokio::spawn(expire_uncollected(state.clone())),
         ];
         if let Some(authorities) = state.service.authorities.clone() {
             handles.push(tokio::spawn(refresh_crls(
@@ -84,6 +85,29 @@ async fn tell_stuck_applicants(state: AppState) {
             Ok(0) => {}
             Ok(told) => tracing::info!(told, "applicants told of stuck applications"),
             Err(error) => tracing::warn!(%error, "stuck applications could not be checked"),
+        }
+    }
+}
+
+/// Every hour: the cards never collected (reminders due, then destruction), as
+/// `maina pickup expire` does for cron.
+async fn expire_uncollected(state: AppState) {
+    let mut tick = tokio::time::interval(Duration::from_secs(3600));
+    let actor = maina_service::Actor::administrator("pickup-expiry", "administration");
+    loop {
+        tick.tick().await;
+        match state
+            .service
+            .expire_uncollected(&actor, maina_service::now_micros())
+            .await
+        {
+            Ok(report) if report.reminded + report.destroyed > 0 => tracing::info!(
+                reminded = report.reminded,
+                destroyed = report.destroyed,
+                "cards never collected"
+            ),
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%error, "cards never collected could not be checked"),
         }
     }
 }

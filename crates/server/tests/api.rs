@@ -20,6 +20,8 @@ mod security;
 
 const PASSWORD: &str = "correct horse battery";
 
+#[path = "api/pickup.rs"]
+mod pickup;
 #[path = "api/throttles.rs"]
 mod throttles;
 

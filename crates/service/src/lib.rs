@@ -16,6 +16,7 @@ pub mod i18n;
 pub mod mail;
 pub mod notice;
 pub mod notices;
+pub mod pdf;
 pub mod photo;
 pub mod pickup;
 pub mod residents;
@@ -26,8 +27,9 @@ pub use error::{ErrorKind, Result, ServiceError};
 /// The types of the crates below that appear in the use cases' signatures, so that
 /// an adapter (the server) needs no dependency but this crate and `maina-proto`.
 pub use maina_core::officer::{Actor, Role};
+pub use maina_core::{CardNumber, IssueNoticeNumber, MunicipalityCode};
 pub use maina_pki::{Authorities, CaKind};
-pub use maina_store::{Officer, Store};
+pub use maina_store::{now_micros, Officer, ShipmentRecord, Store};
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -4,15 +4,12 @@
 //! with the form ID. English beside Japanese; the Japanese font is embedded (as a
 //! subset of the glyphs used), so the letter renders on a machine with no fonts.
 
+use crate::pdf::{document, Pen};
 use chrono::NaiveDate;
-use krilla::geom::{PathBuilder, Point, Rect};
-use krilla::page::PageSettings;
-use krilla::text::{Font, TextDirection};
-use krilla::Document;
+use krilla::text::Font;
 use maina_core::{ApplicationFormId, MyNumber};
 
-/// Debian's IPAex Gothic (package fonts-ipaexfont-gothic), the default font.
-pub const DEFAULT_FONT: &str = "/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf";
+pub use crate::pdf::{load_font, PdfError as NoticeError, DEFAULT_FONT};
 
 /// What a notice says.
 #[derive(Debug, Clone)]
@@ -40,115 +37,17 @@ impl NoticeLetter {
     }
 }
 
-/// Why a notice could not be made.
-#[derive(Debug, thiserror::Error)]
-pub enum NoticeError {
-    #[error(
-        "font {path}: {message} (Debian: apt-get install fonts-ipaexfont-gothic, or --font PATH)"
-    )]
-    Font { path: String, message: String },
-    #[error("QR code: {0}")]
-    Qr(String),
-    #[error("PDF: {0}")]
-    Pdf(String),
-}
-
-/// Loads the font once for a batch.
-pub fn load_font(path: &std::path::Path) -> Result<Font, NoticeError> {
-    let error = |message: String| NoticeError::Font {
-        path: path.display().to_string(),
-        message,
-    };
-    let bytes = std::fs::read(path).map_err(|e| error(e.to_string()))?;
-    Font::new(bytes.into(), 0).ok_or_else(|| error("not a font krilla can read".into()))
-}
-
 const WIDTH: f32 = 595.0; // A4, points
 const HEIGHT: f32 = 842.0;
 const MARGIN: f32 = 48.0;
 
-struct Writer<'a, 'b> {
-    surface: krilla::surface::Surface<'b>,
-    font: &'a Font,
-}
-
-impl Writer<'_, '_> {
-    fn text(&mut self, x: f32, y: f32, size: f32, text: &str) {
-        self.surface.draw_text(
-            Point::from_xy(x, y),
-            self.font.clone(),
-            size,
-            text,
-            false,
-            TextDirection::Auto,
-        );
-    }
-
-    fn rule(&mut self, y: f32) {
-        let mut path = PathBuilder::new();
-        if let Some(rect) = Rect::from_xywh(MARGIN, y, WIDTH - 2.0 * MARGIN, 0.8) {
-            path.push_rect(rect);
-        }
-        if let Some(path) = path.finish() {
-            self.surface.draw_path(&path);
-        }
-    }
-
-    /// A QR code of `data`, `size` points wide, its top-left corner at (x, y).
-    fn qr(&mut self, x: f32, y: f32, size: f32, data: &str) -> Result<(), NoticeError> {
-        let code = qrcode::QrCode::with_error_correction_level(data.as_bytes(), qrcode::EcLevel::M)
-            .map_err(|e| NoticeError::Qr(e.to_string()))?;
-        let modules = code.width();
-        let quiet = 4;
-        let module = size / (modules + 2 * quiet) as f32;
-        let colors = code.to_colors();
-        let mut path = PathBuilder::new();
-        for (index, color) in colors.iter().enumerate() {
-            if *color == qrcode::Color::Dark {
-                let (row, column) = (index / modules, index % modules);
-                if let Some(rect) = Rect::from_xywh(
-                    x + (column + quiet) as f32 * module,
-                    y + (row + quiet) as f32 * module,
-                    module,
-                    module,
-                ) {
-                    path.push_rect(rect);
-                }
-            }
-        }
-        if let Some(path) = path.finish() {
-            self.surface.draw_path(&path);
-        }
-        Ok(())
-    }
-}
-
 /// Renders one notice.
 pub fn render(font: &Font, letter: &NoticeLetter) -> Result<Vec<u8>, NoticeError> {
-    let mut document = Document::new();
-    {
-        let settings = PageSettings::from_wh(WIDTH, HEIGHT)
-            .ok_or_else(|| NoticeError::Pdf("page size".into()))?;
-        let mut page = document.start_page_with(settings);
-        let drawn = draw(&mut page, font, letter);
-        page.finish();
-        drawn?;
-    }
-    document
-        .finish()
-        .map_err(|e| NoticeError::Pdf(format!("{e:?}")))
+    document(font, &[(WIDTH, HEIGHT)], |_, pen| draw(pen, letter))
 }
 
-fn draw(
-    page: &mut krilla::page::Page<'_>,
-    font: &Font,
-    letter: &NoticeLetter,
-) -> Result<(), NoticeError> {
+fn draw(w: &mut Pen<'_, '_>, letter: &NoticeLetter) -> Result<(), NoticeError> {
     {
-        let mut w = Writer {
-            surface: page.surface(),
-            font,
-        };
         let x = MARGIN;
         // Japanese letters date in the era calendar; the ISO date beside it serves
         // readers of the English text.
@@ -167,7 +66,7 @@ fn draw(
                 crate::dates::japanese_era_and_iso(letter.issued)
             ),
         );
-        w.rule(128.0);
+        w.rule(MARGIN, 128.0, WIDTH - 2.0 * MARGIN);
         let rows = [
             ("氏名 / Name", letter.name.clone()),
             ("住所 / Address", letter.address.clone()),
@@ -194,7 +93,7 @@ fn draw(
         );
         // The detachable application form.
         let form_top = 420.0;
-        w.rule(form_top);
+        w.rule(MARGIN, form_top, WIDTH - 2.0 * MARGIN);
         w.text(x, form_top + 30.0, 16.0, "個人番号カード交付申請書");
         w.text(
             x,
@@ -235,15 +134,12 @@ fn draw(
             9.0,
             "By post: attach a photo (4.5 cm high, 3.5 cm wide) and use the enclosed envelope.",
         );
-        let drawn = w.qr(
+        w.qr(
             WIDTH - MARGIN - 150.0,
             form_top + 60.0,
             150.0,
             &letter.apply_url(),
-        );
-        let Writer { surface, .. } = w;
-        surface.finish();
-        drawn
+        )
     }
 }
 
@@ -251,7 +147,7 @@ fn draw(
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
-    use std::process::Command;
+    use crate::pdf::testing::read;
 
     fn letter() -> NoticeLetter {
         NoticeLetter {
@@ -268,21 +164,6 @@ mod tests {
         }
     }
 
-    fn run(program: &str, args: &[&str]) -> String {
-        let out = Command::new(program)
-            .args(args)
-            .output()
-            .unwrap_or_else(|e| {
-                panic!("{program}: {e} (scripts/test.sh installs poppler-utils and zbar-tools)")
-            });
-        assert!(
-            out.status.success(),
-            "{program}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
     #[test]
     fn the_notice_reads_renders_and_its_qr_code_decodes() {
         let font = load_font(std::path::Path::new(DEFAULT_FONT)).unwrap();
@@ -292,11 +173,11 @@ mod tests {
             "a subset font keeps the letter small: {} bytes",
             pdf.len()
         );
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("notice.pdf");
-        std::fs::write(&path, &pdf).unwrap();
-        let file = path.to_str().unwrap();
-        let text = run("pdftotext", &["-layout", file, "-"]);
+        if let Ok(keep) = std::env::var("MAINA_KEEP_NOTICE") {
+            std::fs::write(keep, &pdf).unwrap();
+        }
+        // Rendered to pixels, the QR code decodes with an ordinary reader.
+        let (text, decoded) = read(&pdf, 1, 150);
         for expected in [
             "個人番号通知書",
             "Individual Number Notice",
@@ -311,38 +192,8 @@ mod tests {
         ] {
             assert!(text.contains(expected), "{expected} missing from:\n{text}");
         }
-        // The font travels with the letter.
-        let fonts = run("pdffonts", &[file]);
-        assert!(
-            fonts.lines().skip(2).all(|l| l.contains(" yes ")),
-            "{fonts}"
-        );
-        // Rendered to pixels, the QR code decodes with an ordinary reader.
-        let png = dir.path().join("page");
-        if let Ok(keep) = std::env::var("MAINA_KEEP_NOTICE") {
-            std::fs::write(keep, &pdf).unwrap();
-        }
-        run(
-            "pdftoppm",
-            &[
-                "-r",
-                "150",
-                "-png",
-                "-singlefile",
-                file,
-                png.to_str().unwrap(),
-            ],
-        );
-        let decoded = run(
-            "zbarimg",
-            &[
-                "--quiet",
-                "--raw",
-                dir.path().join("page.png").to_str().unwrap(),
-            ],
-        );
         assert_eq!(
-            decoded.trim(),
+            decoded,
             "https://maina.example.jp/apply?form=1310161234567890123456"
                 .replace("1310161234567890123456", &letter().form_id.as_digits())
         );

@@ -122,6 +122,61 @@ impl Store {
 }
 
 impl Store {
+    /// Benchmarks: approved applications (sealed details, no photo) for the
+    /// residents `(row key, name, birth date)`, ready for `maina bench manufacture`.
+    pub async fn bench_approved_applications(
+        &self,
+        residents: &[(u64, String, NaiveDate)],
+    ) -> Result<()> {
+        let now = now_micros();
+        let mut tx = self.pool.begin().await?;
+        let ids = Self::take_keys(
+            &mut tx,
+            crate::counters::APPLICATION_COUNTER,
+            residents.len() as u64,
+        )
+        .await?;
+        let mut rows = Vec::with_capacity(residents.len());
+        for ((key, name, birth), id) in residents.iter().zip(ids) {
+            let receipt =
+                ReceiptNumber::new(id).map_err(|e| StoreError::Illegal(format!("receipt: {e}")))?;
+            let details = crate::ApplicationDetails {
+                name: name.clone(),
+                birth_date: *birth,
+                email: None,
+                language: "ja".into(),
+                electronic_certificate: true,
+                braille: false,
+                receipt: receipt.as_digits(),
+            };
+            rows.push(vec![
+                to_i64(id)?.into(),
+                to_i64(id)?.into(),
+                self.blind_index.receipt_key(&receipt).into(),
+                Vec::<u8>::new().into(),
+                self.blind_index.receipt_check(&receipt, *birth).into(),
+                to_i64(*key)?.into(),
+                "131016".into(),
+                "mail".into(),
+                "card-issuance-in-process".into(),
+                now.into(),
+                self.seal_record(&crate::applications::details_place(id), &details)?
+                    .into(),
+            ]);
+        }
+        for chunk in rows.chunks(1000) {
+            tx.insert_many(
+                "INSERT INTO applications (id, form_key, receipt_key, form_check, receipt_check, resident_id, municipality, channel, status, status_since, created_at, version, details) VALUES",
+                "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, 1, $11)",
+                chunk,
+            )
+            .await?;
+        }
+        tx.commit().await
+    }
+}
+
+impl Store {
     /// Benchmarks: the raw point look-up the inquiry makes, and nothing else.
     pub async fn bench_lookup(&self, form_key: i64) -> Result<Option<(String, i64)>> {
         let row = self

@@ -34,7 +34,7 @@ mod counters;
 mod crypto;
 mod manufacture;
 mod officers;
-mod pickup;
+pub mod pickup;
 mod registry;
 mod throttle;
 

@@ -30,6 +30,9 @@ pub struct ManufacturedCard {
     pub application_version: u64,
     pub resident_key: u64,
     pub card_id: String,
+    /// From [`Store::reserve_card_numbers`] (printed on the face before the card is
+    /// recorded; a number reserved by a killed run is simply never used).
+    pub card_number: CardNumber,
     pub expires_on: NaiveDate,
     /// The chip's content (sealed in the store).
     pub chip: Vec<u8>,
@@ -92,27 +95,30 @@ fn shipment_record(row: &Row) -> Result<ShipmentRecord> {
 
 impl Store {
     /// Approved applications without a card, oldest approval first (then by id), of
-    /// one municipality or all, at most `limit`.
+    /// one municipality or all, at most `limit` after the first `skip` (those the job
+    /// rejected: they stay approved, at the front of this order).
     pub async fn applications_to_manufacture(
         &self,
         municipality: Option<&MunicipalityCode>,
+        skip: usize,
         limit: usize,
     ) -> Result<Vec<ApplicationRecord>> {
         let status = ApplicationStatus::CardIssuanceInProcess.code();
         let limit = to_i64(limit as u64)?;
+        let skip = to_i64(skip as u64)?;
         let columns = crate::applications::APPLICATION_COLUMNS;
         let rows = match municipality {
             Some(code) => {
                 self.read_all(
-                    &format!("SELECT {columns} FROM applications WHERE status = $1 AND municipality = $2 ORDER BY status_since, id LIMIT $3"),
-                    &[status.into(), code.as_digits().into(), limit.into()],
+                    &format!("SELECT {columns} FROM applications WHERE status = $1 AND municipality = $2 ORDER BY status_since, id LIMIT $3 OFFSET $4"),
+                    &[status.into(), code.as_digits().into(), limit.into(), skip.into()],
                 )
                 .await?
             }
             None => {
                 self.read_all(
-                    &format!("SELECT {columns} FROM applications WHERE status = $1 ORDER BY status_since, id LIMIT $2"),
-                    &[status.into(), limit.into()],
+                    &format!("SELECT {columns} FROM applications WHERE status = $1 ORDER BY status_since, id LIMIT $2 OFFSET $3"),
+                    &[status.into(), limit.into(), skip.into()],
                 )
                 .await?
             }
@@ -120,6 +126,31 @@ impl Store {
         rows.iter()
             .map(|row| self.application_record(row))
             .collect()
+    }
+
+    /// How many approved applications wait for a card (of one municipality or all).
+    pub async fn count_applications_to_manufacture(
+        &self,
+        municipality: Option<&MunicipalityCode>,
+    ) -> Result<u64> {
+        let status = ApplicationStatus::CardIssuanceInProcess.code();
+        let row = match municipality {
+            Some(code) => {
+                self.read_one(
+                    "SELECT COUNT(*) FROM applications WHERE status = $1 AND municipality = $2",
+                    &[status.into(), code.as_digits().into()],
+                )
+                .await?
+            }
+            None => {
+                self.read_one(
+                    "SELECT COUNT(*) FROM applications WHERE status = $1",
+                    &[status.into()],
+                )
+                .await?
+            }
+        };
+        row.key(0)
     }
 
     /// The photo an application came with (sealed; opened only to print it on the
@@ -153,13 +184,9 @@ impl Store {
         let now = now_micros();
         let mut tx = self.pool.begin().await?;
         let shipment = Self::take_key(&mut tx, SHIPMENT_COUNTER).await?;
-        let numbers = Self::take_keys(&mut tx, CARD_NUMBER_COUNTER, cards.len() as u64).await?;
         let mut manifest = Vec::with_capacity(cards.len());
-        for (card, serial) in cards.iter().zip(numbers) {
-            let number = CardNumber::from_serial(serial)
-                .map_err(|e| StoreError::Illegal(format!("card number: {e}")))?;
-            self.insert_made_card(&mut tx, card, &number, shipment, now)
-                .await?;
+        for card in cards {
+            self.insert_made_card(&mut tx, card, shipment, now).await?;
             self.advance_application_in(
                 &mut tx,
                 card.application_id,
@@ -172,7 +199,7 @@ impl Store {
             .await?;
             manifest.push(ManifestEntry {
                 card_id: card.card_id.clone(),
-                card_number: number.as_digits(),
+                card_number: card.card_number.as_digits(),
             });
         }
         let encoded = postcard::to_stdvec(&manifest)
@@ -211,7 +238,6 @@ impl Store {
         &self,
         tx: &mut Tx<'_>,
         card: &ManufacturedCard,
-        number: &CardNumber,
         shipment: u64,
         now: i64,
     ) -> Result<()> {
@@ -226,7 +252,7 @@ impl Store {
                 now.into(),
                 chip.into(),
                 to_i64(card.application_id)?.into(),
-                number.as_digits().into(),
+                card.card_number.as_digits().into(),
                 card.expires_on.to_string().into(),
                 to_i64(shipment)?.into(),
                 face.into(),
@@ -235,6 +261,19 @@ impl Store {
         .await?;
         self.insert_certificates_in(tx, &card.card_id, &card.certificates)
             .await
+    }
+
+    /// Reserves `count` card numbers from the bureau's sequence.
+    pub async fn reserve_card_numbers(&self, count: usize) -> Result<Vec<CardNumber>> {
+        let mut tx = self.pool.begin().await?;
+        let serials = Self::take_keys(&mut tx, CARD_NUMBER_COUNTER, count as u64).await?;
+        tx.commit().await?;
+        serials
+            .map(|serial| {
+                CardNumber::from_serial(serial)
+                    .map_err(|e| StoreError::Illegal(format!("card number: {e}")))
+            })
+            .collect()
     }
 
     /// One shipment with its manifest.

@@ -1105,7 +1105,7 @@ async fn raw_execute(backend: &Backend, sql: &str) {
 }
 
 /// The sealed columns of every table (each filled by [`fill_every_sealed_column`]).
-const SEALED_COLUMNS: [(&str, &str); 13] = [
+const SEALED_COLUMNS: [(&str, &str); 14] = [
     ("residents", "registration"),
     ("residents", "current"),
     ("resident_events", "event"),
@@ -1116,6 +1116,7 @@ const SEALED_COLUMNS: [(&str, &str); 13] = [
     ("apply_links", "details"),
     ("outbox", "message"),
     ("cards", "chip"),
+    ("cards", "face"),
     ("certificates", "der"),
     ("pinpad_sessions", "pins"),
     ("handovers", "checks"),
@@ -1191,7 +1192,8 @@ async fn fill_every_sealed_column(store: &Store) -> u64 {
         )
         .await
         .unwrap();
-    counter::hand_over_and_hold_pins(store, registered.resident_key, &receipt).await;
+    let number = manufacture::ship_one(store, &receipt).await;
+    counter::hand_over_and_hold_pins(store, registered.resident_key, &receipt, number).await;
     registered.resident_key
 }
 
@@ -1260,6 +1262,8 @@ async fn an_older_seal_format_is_refused_at_open() {
 
 #[path = "store/key_rotation.rs"]
 mod key_rotation;
+#[path = "store/manufacture.rs"]
+mod manufacture;
 
 #[path = "store/counter.rs"]
 mod counter;

@@ -229,6 +229,16 @@ impl Card {
         })
     }
 
+    /// Wipes the card's private keys (a card never collected is destroyed; its
+    /// record stays, its keys can never sign again).
+    pub fn wipe_keys(&mut self) {
+        self.content
+            .files
+            .retain(|file| !matches!(file.body, FileBody::Key { .. }));
+        self.keys.clear();
+        self.dirty = true;
+    }
+
     /// Writes the issued certificates (the bureau's personalisation step).
     pub fn install_certificates(&mut self, certificates: Certificates) {
         let mut put = |fid: u16, bytes: Vec<u8>, guard: Vec<PinSlot>| {

@@ -22,6 +22,11 @@ pub enum CardCommand {
     /// Make a card for a resident (or a demonstration card): keys generated inside
     /// it, certificates from both authorities, the four PINs set. Prints the card id.
     Create(CreateArgs),
+    /// The card bureau's job: make cards for approved applications, oldest first
+    /// (chip with keys generated inside it, PINs unset; expiry; card number; the
+    /// face rendered and sealed), shipped in numbered shipments to each
+    /// municipality. Safe to kill and run again.
+    Manufacture(super::card_manufacture::ManufactureArgs),
     /// List the cards.
     List,
     /// Show a card: status, certificates, PIN tries left.
@@ -114,6 +119,7 @@ pub async fn run(context: &Context, command: CardCommand) -> Result<()> {
                 .with_store(async |store| create(context, store, args).await)
                 .await
         }
+        CardCommand::Manufacture(args) => super::card_manufacture::run(context, args).await,
         CardCommand::List => context.with_store(list).await,
         CardCommand::Show { card_id } => {
             context

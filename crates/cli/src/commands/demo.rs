@@ -36,7 +36,8 @@ pub async fn run(context: &Context, args: &DemoArgs) -> Result<()> {
     if config.public_url.is_none() {
         config.public_url = Some(format!("http://{}", config.listen));
     }
-    let store = create(context, args.residents).await?;
+    let public_url = config.public_url.clone().unwrap_or_default();
+    let store = create(context, args.residents, &public_url).await?;
     if args.no_serve {
         store.close().await;
         return Ok(());
@@ -45,7 +46,7 @@ pub async fn run(context: &Context, args: &DemoArgs) -> Result<()> {
 }
 
 /// Creates what is missing of the demo registry; returns its open store.
-async fn create(context: &Context, residents: u64) -> Result<Store> {
+async fn create(context: &Context, residents: u64, public_url: &str) -> Result<Store> {
     let store = if context.key_path().exists() {
         context.open().await?
     } else {
@@ -62,8 +63,12 @@ async fn create(context: &Context, residents: u64) -> Result<Store> {
             name_en: "Chiyoda City".into(),
         })
         .await?;
+    let mut tour = None;
     if store.resident_count().await? == 0 {
         register_residents(context, &store, residents, code).await?;
+        if residents >= 8 {
+            tour = Some(super::demo_path::seed(context, &store, &code, public_url).await?);
+        }
     }
     if store.officers().await?.is_empty() {
         let who = context.who();
@@ -71,6 +76,7 @@ async fn create(context: &Context, residents: u64) -> Result<Store> {
         for (name, role) in [
             ("demo-registrar", Role::Registrar),
             ("demo-supervisor", Role::Supervisor),
+            ("demo-counter", Role::Counter),
             ("demo-auditor", Role::Auditor),
         ] {
             store
@@ -78,8 +84,11 @@ async fn create(context: &Context, residents: u64) -> Result<Store> {
                 .await?;
         }
         println!(
-            "demo officers: demo-registrar, demo-supervisor, demo-auditor (password: {password})"
+            "demo officers: demo-registrar, demo-supervisor, demo-counter, demo-auditor (password: {password})"
         );
+    }
+    if let Some(tour) = tour {
+        print_tour(&tour, public_url);
     }
     println!("demo data in {}", context.data.display());
     Ok(store)
@@ -109,4 +118,25 @@ async fn register_residents(
         code.as_digits()
     );
     Ok(())
+}
+
+/// The short tour: where to look first.
+fn print_tour(tour: &super::demo_path::Tour, public_url: &str) {
+    println!("tour of the card's path:");
+    println!("  1. open {public_url}/ (English or 日本語)");
+    if let Some((form, birth)) = &tour.waiting {
+        println!(
+            "  2. status page {public_url}/status: form ID {} with birth date {birth} (an application waiting for review)",
+            form.as_digits()
+        );
+    }
+    if let Some((notice, birth)) = &tour.ready {
+        println!(
+            "  3. book a pickup at {public_url}/pickup/book: notice number {notice} with birth date {birth}"
+        );
+    }
+    println!(
+        "  4. the counter: log in at {public_url}/console as demo-counter (password above); issue notices (PDF) are in {}",
+        tour.notices_dir.display()
+    );
 }

@@ -2,8 +2,10 @@
 
 pub mod audit;
 pub mod card;
+pub mod card_manufacture;
 pub mod card_reader;
 pub mod demo;
+pub mod demo_path;
 pub mod import;
 pub mod init;
 pub mod keys;

@@ -1,7 +1,9 @@
-//! Pickup: the counter (API and console page) and the PIN pad (page and API).
+//! The card's path to its resident at the municipality: shipments received, the
+//! offices and appointments, the counter and its PIN pad.
 
 pub mod counter;
 pub mod pinpad;
+pub mod shipments;
 
 use crate::AppState;
 use axum::Router;
@@ -9,6 +11,7 @@ use axum::Router;
 /// The pickup pages (merged under the CSRF layer).
 pub fn page_routes() -> Router<AppState> {
     Router::new()
+        .merge(shipments::page_routes())
         .merge(counter::page_routes())
         .merge(pinpad::page_routes())
 }

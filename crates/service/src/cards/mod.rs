@@ -4,6 +4,8 @@
 //! answers (`ocsp.rs`) and the trust store a relying party checks against.
 
 mod crl;
+pub mod face;
+pub mod manufacture;
 mod ocsp;
 
 pub use crl::{

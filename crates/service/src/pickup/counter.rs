@@ -11,7 +11,7 @@ use chrono::{NaiveDate, Utc};
 use maina_card::Card;
 use maina_core::application::ApplicationStatus;
 use maina_core::card::{certificate_expiry, CardState};
-use maina_core::officer::{Actor, Permission, Role};
+use maina_core::officer::{Actor, Permission};
 use maina_core::pickup::identity::{age_on, PickupChecks, PickupForm};
 use maina_core::MunicipalityCode;
 use maina_pki::HolderFacts;
@@ -31,15 +31,9 @@ pub(crate) fn japan_today() -> NaiveDate {
     Utc::now().with_timezone(&japan()).date_naive()
 }
 
-/// Whether the actor works the pickup counter of `municipality` (the counter, its
-/// supervisor, the administrator).
-// TODO(lead): a `Permission::HandOverCard` in maina_core::officer would make this
-// one line of the role table.
+/// Whether the actor works the pickup counter of `municipality`.
 pub(crate) fn may_hand_over(actor: &Actor, municipality: &MunicipalityCode) -> bool {
-    matches!(
-        actor.role,
-        Role::Counter | Role::Supervisor | Role::Administrator
-    ) && actor.may(Permission::ReadResident, Some(municipality))
+    actor.may(Permission::HandOverCard, Some(municipality))
 }
 
 fn internal(error: impl std::fmt::Display) -> ServiceError {
@@ -85,7 +79,7 @@ impl Service {
             application.municipality.parse().map_err(|_| not_found())?;
         if !may_hand_over(actor, &municipality) {
             return Err(self
-                .denied(actor, Permission::ReadResident, None, not_found())
+                .denied(actor, Permission::HandOverCard, None, not_found())
                 .await);
         }
         let resident = self.store.resident(resident_key).await?;

@@ -32,7 +32,7 @@ impl Service {
             application.municipality.parse().map_err(|_| not_found())?;
         if !may_hand_over(actor, &municipality) {
             return Err(self
-                .denied(actor, Permission::ReadResident, None, not_found())
+                .denied(actor, Permission::HandOverCard, None, not_found())
                 .await);
         }
         use ApplicationStatus as S;

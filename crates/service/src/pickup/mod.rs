@@ -1,7 +1,11 @@
-//! Pickup: the card's way from the municipality to its holder.
+//! The municipality's side of a card's path to its resident: the shipment's
+//! receipt, the issue notices and the cards never collected; the counter, its PIN
+//! pad and delivery home.
 
 mod counter;
 mod home;
+pub mod issue;
+pub mod notice_pdf;
 mod pinpad;
 
 pub use home::{EXPRESS_FEE_WITHOUT_CERTIFICATES_YEN, EXPRESS_FEE_YEN};

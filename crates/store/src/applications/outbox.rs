@@ -7,7 +7,7 @@ use crate::counters::OUTBOX_COUNTER;
 use crate::{Result, Store};
 
 impl Store {
-    pub(super) async fn enqueue_mail_in(
+    pub(crate) async fn enqueue_mail_in(
         &self,
         tx: &mut Tx<'_>,
         mail: &Mail,

@@ -15,6 +15,8 @@ use crate::applications::{
 };
 use crate::backend::{Query, Row, Value};
 use crate::cards::{certificate_place, chip_place};
+use crate::manufacture::face_place;
+use crate::pickup::issue_notice_place;
 use crate::pickup::{handover_place, pinpad_place};
 use crate::registry::{current_place, event_place, number_place, registration_place};
 use crate::{Result, Store, StoreError};
@@ -109,6 +111,12 @@ fn sealed_columns() -> Vec<SealedColumn> {
         column("outbox", "message", ID, |row| Ok(outbox_place(row.key(0)?))),
         column("cards", "chip", &[("id", KeyKind::Text)], |row| {
             Ok(chip_place(&row.text(0)?))
+        }),
+        column("cards", "face", &[("id", KeyKind::Text)], |row| {
+            Ok(face_place(&row.text(0)?))
+        }),
+        column("issue_notices", "details", ID, |row| {
+            Ok(issue_notice_place(row.key(0)?))
         }),
         column("certificates", "der", &[("serial", KeyKind::Text)], |row| {
             Ok(certificate_place(&row.text(0)?))

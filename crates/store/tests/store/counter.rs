@@ -5,7 +5,7 @@
 use super::{admin, backends, fill_every_sealed_column, open};
 use maina_core::application::ApplicationEvent;
 use maina_core::pickup::identity::{PickupChecks, PickupForm};
-use maina_core::ReceiptNumber;
+use maina_core::{CardNumber, ReceiptNumber};
 use maina_store::{HandOverRecord, NewCertificate, Store, StoreError};
 
 fn checks() -> PickupChecks {
@@ -18,38 +18,47 @@ fn checks() -> PickupChecks {
     PickupChecks::new(&form, birth, super::today()).unwrap()
 }
 
-/// Moves the application under `receipt` to ready-for-pickup, adds a received card
-/// for it, hands it over; then holds PINs for the application on a PIN pad (so
-/// both sealed columns of the counter are filled). Answers the card id.
+/// Receives the shipment carrying the card `number` (made for the application
+/// under `receipt`), tells the resident it is ready, hands the card over; then holds
+/// PINs for the application on a PIN pad (so both sealed columns of the counter are
+/// filled). Answers the card id.
 pub(super) async fn hand_over_and_hold_pins(
     store: &Store,
     resident: u64,
     receipt: &ReceiptNumber,
+    number: CardNumber,
 ) -> String {
-    let id = store.application_by_receipt(receipt).await.unwrap().id;
-    for event in [
-        ApplicationEvent::StartReview,
-        ApplicationEvent::Approve,
-        ApplicationEvent::Ship,
-        ApplicationEvent::Receive,
-        ApplicationEvent::NotifyPickup,
-    ] {
-        store
-            .transition_application(id, &event, &admin("test"), |_, _| None)
-            .await
-            .unwrap();
-    }
-    let card_id = "FEDCBA9876543210";
+    let shipment = store
+        .shipments(&"131016".parse().unwrap())
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|s| s.received_at.is_none())
+        .unwrap();
     store
-        .put_received_card(card_id, resident, id, b"chip", &admin("test"))
+        .receive_shipment(shipment.id, &[number], &admin("counter"))
+        .await
+        .unwrap()
+        .unwrap();
+    let id = store.application_by_receipt(receipt).await.unwrap().id;
+    store
+        .transition_application(
+            id,
+            &ApplicationEvent::NotifyPickup,
+            &admin("test"),
+            |_, _| None,
+        )
         .await
         .unwrap();
+    let card_id = "FEDCBA9876543210";
+    let (card, _) = store.counter_card(card_id).await.unwrap();
+    assert_eq!(card.status, "received");
     let record = HandOverRecord {
         card_id: card_id.into(),
         application_id: id,
         kind: "counter",
         chip: b"chip with certificates".to_vec(),
-        chip_version: 0,
+        chip_version: card.chip_version,
         certificates: vec![NewCertificate {
             serial: "BB02".into(),
             ca: "auth".into(),

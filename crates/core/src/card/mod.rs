@@ -1,7 +1,15 @@
-//! Rules of the My Number Card that are not about the chip's bytes: its four PINs and
-//! the validity of its certificates (REFERENCE sections 2 and 4).
+//! Rules of the My Number Card that are not about the chip's bytes: its four PINs,
+//! its states and revocations here; the validity of the card and its certificates in
+//! [`validity`]; the name in Braille in [`braille`] (REFERENCE sections 2, 4 and 7).
 
-use chrono::{Datelike, NaiveDate};
+pub mod braille;
+mod validity;
+
+pub use validity::{
+    age_on, card_expiry, certificate_expiry, certificates_expiry, signature_certificate_allowed,
+    StayLimit,
+};
+
 use std::fmt;
 use zeroize::Zeroizing;
 
@@ -227,44 +235,10 @@ pub fn revocation_for(
     }
 }
 
-/// The `years`-th birthday after `issued` (a 29 February birthday falls on 28 February
-/// in common years).
-fn birthday_after(birth: NaiveDate, issued: NaiveDate, years: i32) -> Option<NaiveDate> {
-    let on = |year: i32| {
-        NaiveDate::from_ymd_opt(year, birth.month(), birth.day())
-            .or_else(|| NaiveDate::from_ymd_opt(year, birth.month(), birth.day() - 1))
-    };
-    // The first birthday strictly after the day of issue, then `years - 1` more.
-    let this_year = on(issued.year())?;
-    let first = if this_year > issued {
-        issued.year()
-    } else {
-        issued.year() + 1
-    };
-    on(first + years - 1)
-}
-
-/// The last day of both certificates: the 5th birthday after issue, at any age.
-pub fn certificate_expiry(birth: NaiveDate, issued: NaiveDate) -> Option<NaiveDate> {
-    birthday_after(birth, issued, 5)
-}
-
-/// Whether a signature certificate may be issued: not to children under 15.
-pub fn signature_certificate_allowed(birth: NaiveDate, issued: NaiveDate) -> bool {
-    let age = issued.year()
-        - birth.year()
-        - i32::from((issued.month(), issued.day()) < (birth.month(), birth.day()));
-    age >= 15
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-
-    fn date(y: i32, m: u32, d: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(y, m, d).unwrap()
-    }
 
     #[test]
     fn pins_follow_their_rules() {
@@ -295,32 +269,5 @@ mod tests {
         );
         assert_eq!(PinKind::Signature.max_tries(), 5);
         assert_eq!(PinKind::Support.max_tries(), 3);
-    }
-
-    #[test]
-    fn certificates_end_on_the_fifth_birthday_after_issue() {
-        // (birth date, issued, expiry)
-        for (birth, issued, expiry) in [
-            ((1990, 4, 1), (2026, 11, 25), (2031, 4, 1)),
-            // Issued on the birthday itself: the next birthday is a year later.
-            ((1990, 11, 25), (2026, 11, 25), (2031, 11, 25)),
-            ((1990, 12, 1), (2026, 11, 25), (2030, 12, 1)),
-            ((2000, 2, 29), (2026, 3, 1), (2031, 2, 28)),
-        ] {
-            let [birth, issued, expiry] = [birth, issued, expiry].map(|(y, m, d)| date(y, m, d));
-            assert_eq!(
-                certificate_expiry(birth, issued),
-                Some(expiry),
-                "born {birth}, issued {issued}"
-            );
-        }
-        assert!(signature_certificate_allowed(
-            date(2011, 11, 25),
-            date(2026, 11, 25)
-        ));
-        assert!(!signature_certificate_allowed(
-            date(2011, 11, 26),
-            date(2026, 11, 25)
-        ));
     }
 }

@@ -1,0 +1,140 @@
+//! The demo's card path: applications of demo residents in every state — waiting
+//! for review, being made, shipped, ready with an issue notice — made through the
+//! same store and service calls the bureau's and the municipality's jobs use, and
+//! the short tour `maina demo` prints.
+
+use crate::context::Context;
+use anyhow::Result;
+use chrono::NaiveDate;
+use maina_core::application::{ApplicationEvent, Channel};
+use maina_core::{ApplicationFormId, MunicipalityCode, ReceiptNumber};
+use maina_service::cards::manufacture::{japan_today, manufacture, ManufactureOptions};
+use maina_service::notice::{load_font, DEFAULT_FONT};
+use maina_service::pickup::issue::NoticeRun;
+use maina_store::{ApplicationDetails, NewApplication, Store};
+use rand::Rng;
+
+/// What the tour names.
+pub struct Tour {
+    /// A waiting application: its form ID and the applicant's birth date.
+    pub waiting: Option<(ApplicationFormId, NaiveDate)>,
+    /// A notice to book with: its number and the resident's birth date.
+    pub ready: Option<(String, NaiveDate)>,
+    /// Where the notices' PDFs are.
+    pub notices_dir: std::path::PathBuf,
+}
+
+/// How many demo applications go to each stage.
+const PER_STAGE: u64 = 2;
+
+/// Seeds the path for residents 1..: two applications per stage.
+pub async fn seed(
+    context: &Context,
+    store: &Store,
+    code: &MunicipalityCode,
+    public_url: &str,
+) -> Result<Tour> {
+    let who = context.who();
+    let mut rng = rand::rngs::OsRng;
+    // Residents 1..=8 apply: 1-2 wait, 3-4 are being made, 5-6 shipped, 7-8 ready.
+    let mut applications = Vec::new();
+    for key in 1..=PER_STAGE * 4 {
+        let view = store.resident(key).await?;
+        let form = ApplicationFormId::new(
+            code.clone(),
+            rng.gen_range(0..ApplicationFormId::RANDOM_SPACE),
+        )?;
+        store.put_notice(key, &form, &who).await?;
+        let receipt = ReceiptNumber::new(rng.gen_range(0..ReceiptNumber::RANDOM_SPACE))?;
+        let birth = view.record.person.birth_date;
+        let record = store
+            .submit_application(
+                &NewApplication {
+                    form_id: form.clone(),
+                    receipt,
+                    channel: Channel::Mail,
+                    details: ApplicationDetails {
+                        name: view.record.person.name.to_string(),
+                        birth_date: birth,
+                        email: None,
+                        language: if key % 2 == 0 { "en" } else { "ja" }.into(),
+                        electronic_certificate: true,
+                        braille: key == 3,
+                        receipt: receipt.as_digits(),
+                    },
+                    photo: None,
+                },
+                &who,
+                None,
+            )
+            .await?;
+        applications.push((record, form, birth));
+    }
+    // Approved in this order: 5-8 first (their cards are made now, in two
+    // shipments: 5-6 stay in transit, 7-8 are received and notified), then 3-4
+    // (approved, being made).
+    let approve = |range: std::ops::Range<usize>| {
+        applications
+            .get(range)
+            .unwrap_or_default()
+            .iter()
+            .map(|(record, _, _)| record.id)
+            .collect::<Vec<_>>()
+    };
+    let order = [approve(4..8), approve(2..4)].concat();
+    for id in order {
+        for event in [ApplicationEvent::StartReview, ApplicationEvent::Approve] {
+            store
+                .transition_application(id, &event, &who, |_, _| None)
+                .await?;
+        }
+    }
+    let service = super::resident::service(store);
+    let font = load_font(std::path::Path::new(DEFAULT_FONT))?;
+    let options = ManufactureOptions {
+        municipality: Some(code.clone()),
+        limit: PER_STAGE as usize,
+        batch: 100,
+        today: japan_today(),
+    };
+    let _in_transit = manufacture(store, &font, &who, &options, |_, _| {}).await?;
+    let arriving = manufacture(store, &font, &who, &options, |_, _| {}).await?;
+    for shipment in &arriving.shipments {
+        let counted = shipment
+            .manifest
+            .iter()
+            .map(|entry| entry.card_number.parse())
+            .collect::<Result<Vec<maina_core::CardNumber>, _>>()?;
+        service
+            .receive_shipment(&who, shipment.id, &counted)
+            .await?;
+    }
+    let out = context.data.join("issue-notices");
+    maina_store::create_private_dir(&out)?;
+    let run = NoticeRun {
+        municipality: code.clone(),
+        font: &font,
+        booking_url: format!("{public_url}/pickup/book"),
+        out_dir: Some(&out),
+        today: super::today(),
+    };
+    let printed = service.issue_notices(&who, &run).await?;
+    let ready = match printed.first() {
+        Some(notice) => {
+            let record = store.card(&notice.card_id).await?.0;
+            let birth = match record.resident_key {
+                Some(key) => Some(store.resident(key).await?.record.person.birth_date),
+                None => None,
+            };
+            birth.map(|birth| (notice.number.as_digits(), birth))
+        }
+        None => None,
+    };
+    Ok(Tour {
+        waiting: applications
+            .first()
+            .map(|(_, form, birth)| (form.clone(), *birth)),
+        ready,
+        notices_dir: out,
+    })
+}
