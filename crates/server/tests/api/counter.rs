@@ -681,3 +681,105 @@ async fn the_counter_page_opens_the_pin_pad_and_hands_over() {
     assert!(text.contains("id=\"handed-over\""), "{text}");
     assert_eq!(kit.store.card(&card_id).await.unwrap().0.status, "active");
 }
+
+#[tokio::test]
+async fn a_card_made_by_the_bureau_is_found_by_its_notice_and_handed_over() {
+    use maina_service::cards::manufacture::{japan_today, manufacture, ManufactureOptions};
+    use maina_service::notice::{load_font, DEFAULT_FONT};
+    use maina_service::pickup::issue::NoticeRun;
+    let kit = Kit::start_with_pki().await;
+    let registrar = kit.login("registrar").await;
+    let supervisor = kit.login("supervisor").await;
+    let counter = kit.login("counter").await;
+    let (_, receipt) = kit
+        .yamada_with_application(&registrar, 1212_3434_5656_7879, 111_222_333_444_556)
+        .await;
+    for event in ["start-review", "approve"] {
+        let path = format!("/api/v1/applications/{}/events", receipt.as_digits());
+        let (code, body) = kit
+            .call(
+                "POST",
+                &path,
+                Some(&supervisor),
+                Some(json!({"event": event})),
+            )
+            .await;
+        assert_eq!(code, StatusCode::OK, "{body}");
+    }
+    let font = load_font(std::path::Path::new(DEFAULT_FONT)).unwrap();
+    let options = ManufactureOptions {
+        municipality: None,
+        limit: 10,
+        batch: 10,
+        today: japan_today(),
+    };
+    let bureau = Actor::administrator("bureau", "manufacture");
+    let report = manufacture(&kit.store, &font, &bureau, &options, |_, _| {})
+        .await
+        .unwrap();
+    assert_eq!(report.made, 1);
+    let (_, list) = kit
+        .call("GET", "/api/v1/shipments", Some(&counter), None)
+        .await;
+    let id = list[0]["id"].as_u64().unwrap();
+    let counted = json!({"counted": list[0]["card_numbers"].clone()});
+    let (code, body) = kit
+        .call(
+            "POST",
+            &format!("/api/v1/shipments/{id}/receive"),
+            Some(&counter),
+            Some(counted),
+        )
+        .await;
+    assert_eq!(code, StatusCode::OK, "{body}");
+    let run = NoticeRun {
+        municipality: "131016".parse().unwrap(),
+        font: &font,
+        booking_url: format!("{}/pickup/book", kit.base),
+        out_dir: None,
+        today: japan_today(),
+    };
+    let office = Actor::administrator("office", "notices");
+    let printed = kit
+        .state
+        .service
+        .issue_notices(&office, &run)
+        .await
+        .unwrap();
+    let counter_actor = Actor {
+        officer: "counter".into(),
+        role: Role::Counter,
+        municipality: Some("131016".parse().unwrap()),
+        purpose: "pickup".into(),
+    };
+    let notice = kit
+        .state
+        .service
+        .card_for_notice(&counter_actor, &printed[0].number)
+        .await
+        .unwrap();
+    let card_id = notice.card_id;
+    set_pins(&kit, &counter, &card_id).await;
+    let path = format!("/api/v1/counter/cards/{card_id}/hand-over");
+    let (status, done) = kit
+        .call(
+            "POST",
+            &path,
+            Some(&counter),
+            Some(json!({"documents": ["passport"]})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{done}");
+    assert_eq!(done["application_status"], json!("handed-over"));
+    assert!(done["signature_serial"].is_string());
+    // The certificates end no later than the card itself.
+    let card = kit.store.counter_card(&card_id).await.unwrap().0;
+    let expires = card.expires_on.unwrap();
+    for certificate in kit.store.card_certificates(&card_id).await.unwrap() {
+        let ends = chrono::DateTime::from_timestamp(certificate.not_after, 0).unwrap();
+        assert!(
+            ends.format("%Y-%m-%d").to_string() <= expires,
+            "{ends} after {expires}"
+        );
+    }
+}
