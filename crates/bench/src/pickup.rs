@@ -132,12 +132,25 @@ pub async fn run(database: Option<&str>, cards: u64) -> Result<()> {
         municipality: Some(MUNICIPALITY.parse()?),
         purpose: "benchmark".into(),
     };
-    let documents = HandOverRequest {
+    let adult = HandOverRequest {
         documents: vec!["passport".into()],
+        ..HandOverRequest::default()
+    };
+    // Children come with their legal representative (and get no signature
+    // certificate: one RSA signature less).
+    let child = HandOverRequest {
+        documents: vec!["health-insurance-card".into(), "student-id".into()],
+        representative_documents: vec!["drivers-licence".into()],
+        representative_authority_proof: true,
         ..HandOverRequest::default()
     };
     let (mut pins, mut hand_overs) = (Vec::new(), Vec::new());
     for card_id in &ids {
+        let shown = service
+            .counter_card(&counter, card_id)
+            .await
+            .map_err(refused)?;
+        let documents = if shown.under_15 { &child } else { &adult };
         let opened = service
             .open_pinpad(&counter, card_id)
             .await
@@ -161,7 +174,7 @@ pub async fn run(database: Option<&str>, cards: u64) -> Result<()> {
         pins.push(started.elapsed());
         let started = Instant::now();
         service
-            .hand_over(&counter, card_id, &documents, "http://127.0.0.1:8080")
+            .hand_over(&counter, card_id, documents, "http://127.0.0.1:8080")
             .await
             .map_err(refused)?;
         hand_overs.push(started.elapsed());
