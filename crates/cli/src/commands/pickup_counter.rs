@@ -78,24 +78,6 @@ fn read_pins() -> Result<[Zeroizing<String>; 4]> {
     ])
 }
 
-/// The card named on the command line: a card id, or an issue notice's number.
-async fn card_id(
-    service: &Service,
-    actor: &maina_core::officer::Actor,
-    given: &str,
-) -> Result<String> {
-    let digits: String = given.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
-    if let Ok(number) = digits.parse::<maina_core::IssueNoticeNumber>() {
-        match service.card_for_notice(actor, &number).await {
-            Ok(notice) => return Ok(notice.card_id),
-            // A card id made only of digits may pass a notice number's check.
-            Err(error) if error.kind == maina_service::ErrorKind::NotFound => {}
-            Err(error) => return Err(refused(error)),
-        }
-    }
-    Ok(given.trim().to_owned())
-}
-
 pub async fn hand_over(context: &Context, args: HandOverArgs) -> Result<()> {
     let authorities = pki::load_authorities(context)?;
     let [auth, sign, residence, support] = read_pins()?;
@@ -104,9 +86,8 @@ pub async fn hand_over(context: &Context, args: HandOverArgs) -> Result<()> {
             let service =
                 Service::new(store.clone(), ServiceConfig::default()).with_authorities(authorities);
             let actor = context.who();
-            let card_id = card_id(&service, &actor, &args.card).await?;
             let card = service
-                .counter_card(&actor, &card_id)
+                .find_counter_card(&actor, &args.card)
                 .await
                 .map_err(refused)?;
             if !card.pins_set {

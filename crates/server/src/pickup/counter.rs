@@ -190,7 +190,7 @@ async fn render(
     };
     match state
         .service
-        .counter_card(&page.auth.actor(), card_id)
+        .find_counter_card(&page.auth.actor(), card_id)
         .await
     {
         Ok(card) => {

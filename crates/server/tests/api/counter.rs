@@ -759,6 +759,21 @@ async fn a_card_made_by_the_bureau_is_found_by_its_notice_and_handed_over() {
         .await
         .unwrap();
     let card_id = notice.card_id;
+    // The counter's page finds the card by the notice's number as printed.
+    let page = kit
+        .client
+        .get(format!(
+            "{}/console/counter?card={}",
+            kit.base,
+            printed[0].number.as_digits()
+        ))
+        .header("cookie", format!("maina_session={counter}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let text = page.text().await.unwrap();
+    assert!(text.contains(&format!("data-card=\"{card_id}\"")), "{text}");
     set_pins(&kit, &counter, &card_id).await;
     let path = format!("/api/v1/counter/cards/{card_id}/hand-over");
     let (status, done) = kit

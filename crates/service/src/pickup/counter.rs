@@ -117,6 +117,26 @@ impl Service {
         })
     }
 
+    /// The card the counter looks up by what the officer typed or scanned: an issue
+    /// notice's number (16 digits, as printed, spaces and hyphens allowed) or a card
+    /// id.
+    pub async fn find_counter_card(
+        &self,
+        actor: &Actor,
+        given: &str,
+    ) -> Result<CounterCardResponse> {
+        let digits: String = given.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
+        if let Ok(number) = digits.parse::<maina_core::IssueNoticeNumber>() {
+            match self.card_for_notice(actor, &number).await {
+                Ok(notice) => return self.counter_card(actor, &notice.card_id).await,
+                // A card id of digits only may pass a notice number's check.
+                Err(error) if error.kind == crate::ErrorKind::NotFound => {}
+                Err(error) => return Err(error),
+            }
+        }
+        self.counter_card(actor, given).await
+    }
+
     /// Hands the card over at the counter: the documents checked (`request`), the
     /// PINs set on the PIN pad before, the certificates issued for the chip's keys
     /// (the signature certificate only where allowed and wanted) and written to it,
