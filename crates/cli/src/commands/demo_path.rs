@@ -40,17 +40,15 @@ pub async fn seed(
     let mut applications = Vec::new();
     for key in 1..=PER_STAGE * 4 {
         let view = store.resident(key).await?;
-        let form = ApplicationFormId::new(
-            code.clone(),
-            rng.gen_range(0..ApplicationFormId::RANDOM_SPACE),
-        )?;
+        let form =
+            ApplicationFormId::new(*code, rng.gen_range(0..ApplicationFormId::RANDOM_SPACE))?;
         store.put_notice(key, &form, &who).await?;
         let receipt = ReceiptNumber::new(rng.gen_range(0..ReceiptNumber::RANDOM_SPACE))?;
         let birth = view.record.person.birth_date;
         let record = store
             .submit_application(
                 &NewApplication {
-                    form_id: form.clone(),
+                    form_id: form,
                     receipt,
                     channel: Channel::Mail,
                     details: ApplicationDetails {
@@ -92,7 +90,7 @@ pub async fn seed(
     let service = super::resident::service(store);
     let font = load_font(std::path::Path::new(DEFAULT_FONT))?;
     let options = ManufactureOptions {
-        municipality: Some(code.clone()),
+        municipality: Some(*code),
         limit: PER_STAGE as usize,
         batch: 100,
         today: japan_today(),
@@ -112,7 +110,7 @@ pub async fn seed(
     let out = context.data.join("issue-notices");
     maina_store::create_private_dir(&out)?;
     let run = NoticeRun {
-        municipality: code.clone(),
+        municipality: *code,
         font: &font,
         booking_url: format!("{public_url}/pickup/book"),
         out_dir: Some(&out),
@@ -131,9 +129,7 @@ pub async fn seed(
         None => None,
     };
     Ok(Tour {
-        waiting: applications
-            .first()
-            .map(|(_, form, birth)| (form.clone(), *birth)),
+        waiting: applications.first().map(|(_, form, birth)| (*form, *birth)),
         ready,
         notices_dir: out,
     })

@@ -133,7 +133,7 @@ pub async fn run(context: &Context, command: PickupCommand) -> Result<()> {
             context
                 .with_service(async |service| {
                     let run = NoticeRun {
-                        municipality: code.clone(),
+                        municipality: code,
                         font: &font,
                         booking_url: format!("{}/pickup/book", public_url.trim_end_matches('/')),
                         out_dir: Some(&out),

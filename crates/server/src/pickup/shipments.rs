@@ -15,7 +15,7 @@ use maina_service::{Actor, CardNumber, MunicipalityCode, ServiceError};
 use serde::Deserialize;
 
 fn own_municipality(actor: &Actor) -> Result<MunicipalityCode, ServiceError> {
-    actor.municipality.clone().ok_or_else(|| {
+    actor.municipality.ok_or_else(|| {
         ServiceError::invalid(
             "municipality",
             "an officer of a municipality receives its shipments",

@@ -177,8 +177,8 @@ async fn order(
         photo_jpeg: photo,
         expires,
         notes: Vec::new(),
-        my_number: view.my_number.clone(),
-        card_number: card_number.clone(),
+        my_number: view.my_number,
+        card_number,
         braille: application.details.braille.then_some(reading),
         municipality_name: municipality_names
             .get(&application.municipality)

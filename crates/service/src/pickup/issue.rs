@@ -179,7 +179,7 @@ impl Service {
                 let mut attempts = 0;
                 loop {
                     let number = IssueNoticeNumber::new(
-                        run.municipality.clone(),
+                        run.municipality,
                         rand::rngs::OsRng.gen_range(0..IssueNoticeNumber::RANDOM_SPACE),
                     )
                     .map_err(|e| ServiceError::internal(&e))?;
@@ -190,7 +190,7 @@ impl Service {
                         name: application.details.name.clone(),
                     };
                     let notice = NewIssueNotice {
-                        number: number.clone(),
+                        number,
                         card_id: card_id.clone(),
                         application: application.clone(),
                         office_id: None,

@@ -22,7 +22,7 @@ pub(super) async fn ship_one(store: &Store, receipt: &ReceiptNumber) -> CardNumb
     store
         .ship_cards(
             &"131016".parse().unwrap(),
-            &[made(&application, "FEDCBA9876543210", number.clone())],
+            &[made(&application, "FEDCBA9876543210", number)],
             &admin("bureau"),
         )
         .await
@@ -99,7 +99,7 @@ async fn cards_are_made_once_and_shipments_received_only_as_listed() {
         let shipment = store
             .ship_cards(
                 &municipality,
-                &[made(&waiting[0], "00000000000000A1", numbers[0].clone())],
+                &[made(&waiting[0], "00000000000000A1", numbers[0])],
                 &admin("bureau"),
             )
             .await
@@ -118,7 +118,7 @@ async fn cards_are_made_once_and_shipments_received_only_as_listed() {
         let again = store
             .ship_cards(
                 &municipality,
-                &[made(&waiting[0], "00000000000000A2", numbers[1].clone())],
+                &[made(&waiting[0], "00000000000000A2", numbers[1])],
                 &admin("bureau"),
             )
             .await;
@@ -128,7 +128,7 @@ async fn cards_are_made_once_and_shipments_received_only_as_listed() {
 
         // Receipt: a missing card and an extra one are both named; nothing changes.
         let outcome = store
-            .receive_shipment(shipment.id, &[numbers[1].clone()], &admin("counter"))
+            .receive_shipment(shipment.id, &[numbers[1]], &admin("counter"))
             .await
             .unwrap();
         assert_eq!(
@@ -143,7 +143,7 @@ async fn cards_are_made_once_and_shipments_received_only_as_listed() {
             ApplicationStatus::Shipped
         );
         let received = store
-            .receive_shipment(shipment.id, &[numbers[0].clone()], &admin("counter"))
+            .receive_shipment(shipment.id, &[numbers[0]], &admin("counter"))
             .await
             .unwrap()
             .unwrap();
@@ -158,7 +158,7 @@ async fn cards_are_made_once_and_shipments_received_only_as_listed() {
         );
         // Received once.
         assert!(store
-            .receive_shipment(shipment.id, &[numbers[0].clone()], &admin("counter"))
+            .receive_shipment(shipment.id, &[numbers[0]], &admin("counter"))
             .await
             .is_err());
     }
