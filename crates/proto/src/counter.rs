@@ -27,6 +27,12 @@ wire! {
         pub electronic_certificate: bool,
     }
 
+    /// Find a card at the counter by what the officer typed or scanned: the issue
+    /// notice's number (as printed) or the card id.
+    request CounterFindRequest {
+        pub number: String,
+    }
+
     /// The PIN pad's one-time pairing code, shown on the officer's screen and typed
     /// on the PIN pad page.
     response PinpadOpened {

@@ -44,8 +44,8 @@ pub use applications::{
 };
 pub use audit::{AuditEventResponse, AuditQuery};
 pub use counter::{
-    CounterCardResponse, HandOverRequest, HandOverResponse, PinpadCodeRequest, PinpadCodeResponse,
-    PinpadOpened, PinpadPinsRequest, PinpadPinsResponse,
+    CounterCardResponse, CounterFindRequest, HandOverRequest, HandOverResponse, PinpadCodeRequest,
+    PinpadCodeResponse, PinpadOpened, PinpadPinsRequest, PinpadPinsResponse,
 };
 pub use error::ErrorBody;
 pub use maina_core::resident::RegistrationForm;

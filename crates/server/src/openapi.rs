@@ -52,6 +52,7 @@ pub fn routes() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(review::show_application))
         .routes(routes!(review::application_event))
         .routes(routes!(review::stuck))
+        .routes(routes!(pickup::counter::find_card))
         .routes(routes!(pickup::counter::counter_card))
         .routes(routes!(pickup::counter::open_pinpad))
         .routes(routes!(pickup::counter::hand_over))

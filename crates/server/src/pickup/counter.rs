@@ -10,7 +10,8 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Form, Json, Router};
 use maina_proto::{
-    CounterCardResponse, ErrorBody, HandOverRequest, HandOverResponse, PinpadOpened,
+    CounterCardResponse, CounterFindRequest, ErrorBody, HandOverRequest, HandOverResponse,
+    PinpadOpened,
 };
 use maina_service::pickup::{IdDocument, ProxyReason, SurrenderedCard};
 use serde::Deserialize;
@@ -36,6 +37,23 @@ pub async fn counter_card(
 ) -> Reply<CounterCardResponse> {
     Ok(Json(
         state.service.counter_card(&auth.actor(), &card_id).await?,
+    ))
+}
+
+/// Finds a card by its issue notice's number (as printed) or its id — in the body,
+/// never in the URL.
+#[utoipa::path(post, path = "/api/v1/counter/find", request_body = CounterFindRequest, tag = "pickup", security(("bearer" = [])),
+    responses((status = 200, body = CounterCardResponse), (status = 404, body = ErrorBody)))]
+pub async fn find_card(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Body(request): Body<CounterFindRequest>,
+) -> Reply<CounterCardResponse> {
+    Ok(Json(
+        state
+            .service
+            .find_counter_card(&auth.actor(), &request.number)
+            .await?,
     ))
 }
 
@@ -128,7 +146,7 @@ pub async fn open_home_pinpad(
 
 pub fn page_routes() -> Router<AppState> {
     Router::new()
-        .route("/console/counter", get(counter_page))
+        .route("/console/counter", get(counter_page).post(counter_find))
         .route("/console/counter/pinpad", post(counter_pinpad))
         .route("/console/counter/hand-over", post(counter_hand_over))
 }
@@ -212,6 +230,17 @@ async fn counter_page(
 ) -> Response {
     let none = minijinja::context! {};
     render(&state, &page, query.card.as_deref(), StatusCode::OK, none).await
+}
+
+/// The find form: a notice number (typed or scanned) travels in the body.
+async fn counter_find(
+    State(state): State<AppState>,
+    page: ConsolePage,
+    Form(fields): Form<Fields>,
+) -> Response {
+    let given = one(&fields, "card");
+    let none = minijinja::context! {};
+    render(&state, &page, Some(&given), StatusCode::OK, none).await
 }
 
 /// A form's values: a field may repeat (the documents' checkboxes).

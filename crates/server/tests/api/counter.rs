@@ -762,11 +762,8 @@ async fn a_card_made_by_the_bureau_is_found_by_its_notice_and_handed_over() {
     // The counter's page finds the card by the notice's number as printed.
     let page = kit
         .client
-        .get(format!(
-            "{}/console/counter?card={}",
-            kit.base,
-            printed[0].number.as_digits()
-        ))
+        .post(format!("{}/console/counter", kit.base))
+        .form(&[("card", printed[0].number.as_digits())])
         .header("cookie", format!("maina_session={counter}"))
         .send()
         .await
@@ -774,6 +771,13 @@ async fn a_card_made_by_the_bureau_is_found_by_its_notice_and_handed_over() {
     assert_eq!(page.status(), StatusCode::OK);
     let text = page.text().await.unwrap();
     assert!(text.contains(&format!("data-card=\"{card_id}\"")), "{text}");
+    // So does the API, with the number in the body.
+    let find = json!({"number": printed[0].number.as_digits()});
+    let (status, found) = kit
+        .call("POST", "/api/v1/counter/find", Some(&counter), Some(find))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{found}");
+    assert_eq!(found["card_id"], json!(card_id));
     set_pins(&kit, &counter, &card_id).await;
     let path = format!("/api/v1/counter/cards/{card_id}/hand-over");
     let (status, done) = kit
