@@ -6,7 +6,6 @@
 //! the answer is only "PINs set". For a card delivered home they are held sealed
 //! until written at issue, then erased.
 
-use super::counter::may_hand_over;
 use crate::sessions::address_subject;
 use crate::{i18n, ErrorKind, Result, Service, ServiceError};
 use chrono::{Duration, Utc};
@@ -276,11 +275,6 @@ impl Service {
             municipality,
             purpose: "PIN pad".into(),
         };
-        if let Some(municipality) = &municipality {
-            if !may_hand_over(&actor, municipality) {
-                return Err(bad_code());
-            }
-        }
         let Some(card_id) = session.card_id.as_deref() else {
             // Delivered home: held, sealed, until the card is made and posted.
             let held = Zeroizing::new(
