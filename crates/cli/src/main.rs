@@ -7,8 +7,8 @@ mod logging;
 
 use clap::{Parser, Subcommand};
 use commands::{
-    audit, card, demo, init, keys, municipality, notice, number, officer, pickup, pki, resident,
-    serve, verify,
+    audit, card, demo, init, keys, municipality, notice, number, office, officer, pickup, pki,
+    resident, serve, verify,
 };
 use context::Context;
 use std::path::PathBuf;
@@ -82,6 +82,10 @@ enum Command {
     /// Individual Number Notices: print the letters, track them as registered mail.
     #[command(subcommand)]
     Notice(notice::NoticeCommand),
+    /// The office where cards are collected: show, set, the day's appointments,
+    /// the reminders.
+    #[command(subcommand)]
+    Office(office::OfficeCommand),
     /// The municipality's side of the card's path: receive shipments, issue
     /// notices, cards never collected.
     #[command(subcommand)]
@@ -141,6 +145,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Keys(command) => keys::run(&context, command).await,
         Command::Card(command) => card::run(&context, command).await,
         Command::Notice(command) => notice::run(&context, command).await,
+        Command::Office(command) => office::run(&context, command).await,
         Command::Pickup(command) => pickup::run(&context, command).await,
         Command::Pki(command) => pki::run(&context, command).await,
         Command::Verify(args) => verify::run(&context, &args).await,

@@ -17,6 +17,9 @@ const MAINA: &str = env!("CARGO_BIN_EXE_maina");
 #[path = "cli/security.rs"]
 mod security;
 
+#[path = "cli/appointments.rs"]
+mod appointments;
+
 fn maina(data: &Path, args: &[&str]) -> Output {
     Command::new(MAINA)
         .arg("--data")

@@ -30,6 +30,7 @@ macro_rules! wire {
 }
 
 mod applications;
+mod appointments;
 mod audit;
 mod counter;
 mod error;
@@ -41,6 +42,10 @@ mod shipments;
 pub use applications::{
     ApplicationEventRequest, ApplicationResponse, BoothApplicationRequest, BoothReceipt,
     MailApplicationRequest, StatusRequest, StatusResponse,
+};
+pub use appointments::{
+    AppointmentResponse, BookRequest, DayListEntry, DayListResponse, DayQuery, DayResponse,
+    NoticeKeyRequest, OfficeRequest, OfficeResponse, SlotResponse, SlotsResponse,
 };
 pub use audit::{AuditEventResponse, AuditQuery};
 pub use counter::{

@@ -63,6 +63,15 @@ pub fn routes() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(pickup::pinpad::pinpad_pins))
         .routes(routes!(pickup::shipments::list))
         .routes(routes!(pickup::shipments::receive))
+        .routes(routes!(
+            pickup::offices::show_office,
+            pickup::offices::update_office
+        ))
+        .routes(routes!(pickup::appointments::slots))
+        .routes(routes!(pickup::appointments::book))
+        .routes(routes!(pickup::appointments::move_appointment))
+        .routes(routes!(pickup::appointments::cancel))
+        .routes(routes!(pickup::appointments::day_list))
         .merge(
             OpenApiRouter::new()
                 .routes(routes!(mailed::mail_application))

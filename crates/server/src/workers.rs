@@ -1,5 +1,6 @@
 //! The server's background workers: the search index's merges, the stuck-card
-//! e-mails, the mail delivery, the CRLs, and the cards never collected.
+//! e-mails, the mail delivery, the CRLs, the cards never collected and the
+//! appointment reminders.
 
 use crate::{AppState, ServeError};
 use maina_service::mail::{self, MailSettings};
@@ -17,6 +18,7 @@ impl Workers {
             tokio::spawn(merge_search_index(state.service.store.clone())),
             tokio::spawn(tell_stuck_applicants(state.clone())),
             tokio::spawn(expire_uncollected(state.clone())),
+            tokio::spawn(remind_appointments(state.clone())),
         ];
         if let Some(authorities) = state.service.authorities.clone() {
             handles.push(tokio::spawn(refresh_crls(
@@ -108,6 +110,19 @@ async fn expire_uncollected(state: AppState) {
             ),
             Ok(_) => {}
             Err(error) => tracing::warn!(%error, "cards never collected could not be checked"),
+        }
+    }
+}
+
+/// Every ten minutes: queues the reminders of tomorrow's appointments (each once).
+async fn remind_appointments(state: AppState) {
+    let mut tick = tokio::time::interval(Duration::from_secs(600));
+    loop {
+        tick.tick().await;
+        match state.service.remind_tomorrows_appointments().await {
+            Ok(0) => {}
+            Ok(sent) => tracing::info!(sent, "appointment reminders queued"),
+            Err(error) => tracing::warn!(%error, "appointment reminders could not be queued"),
         }
     }
 }

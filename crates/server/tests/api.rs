@@ -25,6 +25,9 @@ mod pickup;
 #[path = "api/throttles.rs"]
 mod throttles;
 
+#[path = "api/appointments.rs"]
+mod appointments;
+
 #[path = "api/counter.rs"]
 mod counter;
 

@@ -3,10 +3,11 @@
 //! down: the worker retries with a doubling back-off until it is up again.
 
 use lettre::message::header::ContentType;
+use lettre::message::{MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
-use maina_store::{Mail, Store};
+use maina_store::{Attachment, Mail, Store};
 
 /// Where and how to send.
 #[derive(Debug, Clone)]
@@ -168,14 +169,34 @@ impl MailSettings {
     }
 }
 
-fn message(settings: &MailSettings, mail: &Mail) -> Result<Message, String> {
-    Message::builder()
+fn message(
+    settings: &MailSettings,
+    mail: &Mail,
+    attachment: Option<&Attachment>,
+) -> Result<Message, String> {
+    let builder = Message::builder()
         .from(settings.from.parse().map_err(|e| format!("from: {e}"))?)
         .to(mail.to.parse().map_err(|e| format!("to: {e}"))?)
-        .subject(mail.subject.clone())
-        .header(ContentType::TEXT_PLAIN)
-        .body(mail.body.clone())
-        .map_err(|e| e.to_string())
+        .subject(mail.subject.clone());
+    match attachment {
+        None => builder
+            .header(ContentType::TEXT_PLAIN)
+            .body(mail.body.clone()),
+        // The text, then the file (an appointment's `.ics`).
+        Some(file) => {
+            let content_type =
+                ContentType::parse(&file.content_type).map_err(|e| format!("attachment: {e}"))?;
+            builder.multipart(
+                MultiPart::mixed()
+                    .singlepart(SinglePart::plain(mail.body.clone()))
+                    .singlepart(
+                        lettre::message::Attachment::new(file.filename.clone())
+                            .body(file.content.clone(), content_type),
+                    ),
+            )
+        }
+    }
+    .map_err(|e| e.to_string())
 }
 
 /// Tries before a message is left for an operator.
@@ -189,7 +210,7 @@ pub async fn deliver_due(
     let transport = &settings.transport;
     let mut sent = 0;
     for queued in store.due_mail(50).await? {
-        let outcome = match message(settings, &queued.mail) {
+        let outcome = match message(settings, &queued.mail, queued.attachment.as_ref()) {
             Ok(message) => transport
                 .send(message)
                 .await

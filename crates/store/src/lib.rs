@@ -41,8 +41,8 @@ mod throttle;
 use std::sync::Arc;
 
 pub use applications::{
-    ApplicationDetails, ApplicationRecord, ApplyLink, Inquiry, Mail, NewApplication, NoticeRecord,
-    OutboxMail, APPLY_LINK, RECEIPT_ATTEMPTS,
+    ApplicationDetails, ApplicationRecord, ApplyLink, Attachment, Inquiry, Mail, NewApplication,
+    NoticeRecord, OutboxMail, APPLY_LINK, RECEIPT_ATTEMPTS,
 };
 pub use audit::AuditReport;
 pub use backend::{now_micros, sqlite_url, Backend, Value};

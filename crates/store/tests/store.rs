@@ -19,6 +19,9 @@ use maina_store::{Keys, Municipality, NumberStatus, Store, StoreError};
 #[path = "store/throttles.rs"]
 mod throttles;
 
+#[path = "store/appointments.rs"]
+mod appointments;
+
 fn admin(name: &str) -> Actor {
     Actor::administrator(name, "test")
 }
@@ -1105,7 +1108,7 @@ async fn raw_execute(backend: &Backend, sql: &str) {
 }
 
 /// The sealed columns of every table (each filled by [`fill_every_sealed_column`]).
-const SEALED_COLUMNS: [(&str, &str); 14] = [
+const SEALED_COLUMNS: [(&str, &str); 15] = [
     ("residents", "registration"),
     ("residents", "current"),
     ("resident_events", "event"),
@@ -1118,6 +1121,7 @@ const SEALED_COLUMNS: [(&str, &str); 14] = [
     ("cards", "chip"),
     ("cards", "face"),
     ("certificates", "der"),
+    ("issue_notices", "details"),
     ("pinpad_sessions", "pins"),
     ("handovers", "checks"),
 ];
@@ -1193,6 +1197,8 @@ async fn fill_every_sealed_column(store: &Store) -> u64 {
         .await
         .unwrap();
     let number = manufacture::ship_one(store, &receipt).await;
+    appointments::notice_for_existing_card(store, "0123456789ABCDEF", registered.resident_key)
+        .await;
     counter::hand_over_and_hold_pins(store, registered.resident_key, &receipt, number).await;
     registered.resident_key
 }

@@ -1,5 +1,5 @@
 //! The demo's card path: applications of demo residents in every state — waiting
-//! for review, being made, shipped, ready with an issue notice — made through the
+//! for review, being made, shipped, ready with an issue notice, booked — made through the
 //! same store and service calls the bureau's and the municipality's jobs use, and
 //! the short tour `maina demo` prints.
 
@@ -117,17 +117,30 @@ pub async fn seed(
         today: super::today(),
     };
     let printed = service.issue_notices(&who, &run).await?;
-    let ready = match printed.first() {
-        Some(notice) => {
-            let record = store.card(&notice.card_id).await?.0;
-            let birth = match record.resident_key {
-                Some(key) => Some(store.resident(key).await?.record.person.birth_date),
-                None => None,
-            };
-            birth.map(|birth| (notice.number.as_digits(), birth))
+    let mut notified = Vec::new();
+    for notice in &printed {
+        if let Some(key) = store.card(&notice.card_id).await?.0.resident_key {
+            let birth = store.resident(key).await?.record.person.birth_date;
+            notified.push((notice.number.as_digits(), birth));
         }
-        None => None,
-    };
+    }
+    // The second notice's resident has booked the first free time.
+    if let Some((number, birth)) = notified.get(1) {
+        let birth = birth.to_string();
+        let local = std::net::IpAddr::from([127, 0, 0, 1]);
+        let slots = service.available_slots(number, &birth, local).await?;
+        if let Some(slot) = slots
+            .days
+            .iter()
+            .flat_map(|day| &day.slots)
+            .find(|s| s.free > 0)
+        {
+            service
+                .book_appointment(number, &birth, &slot.starts_at, false, local)
+                .await?;
+        }
+    }
+    let ready = notified.first().cloned();
     Ok(Tour {
         waiting: applications.first().map(|(_, form, birth)| (*form, *birth)),
         ready,

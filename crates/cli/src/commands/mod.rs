@@ -12,6 +12,7 @@ pub mod keys;
 pub mod municipality;
 pub mod notice;
 pub mod number;
+pub mod office;
 pub mod officer;
 pub mod pickup;
 pub mod pickup_counter;

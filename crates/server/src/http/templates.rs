@@ -47,6 +47,12 @@ impl Pages {
                 "mail_entry.html",
                 include_str!("../../templates/mail_entry.html"),
             ),
+            ("book.html", include_str!("../../templates/book.html")),
+            ("office.html", include_str!("../../templates/office.html")),
+            (
+                "day_list.html",
+                include_str!("../../templates/day_list.html"),
+            ),
         ] {
             if let Err(error) = env.add_template(name, source) {
                 tracing::error!(%error, name, "template does not compile");

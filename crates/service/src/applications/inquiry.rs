@@ -34,8 +34,9 @@ enum Subject {
     Address,
 }
 
-/// The inquiry's throttle rules for a looked-up number from a client address.
-fn inquiry_rules(number: &str, address: IpAddr) -> Vec<ThrottleRule> {
+/// The inquiry's throttle rules for a looked-up number from a client address (also
+/// the booking page's: the same guard for the issue notice's number).
+pub(crate) fn inquiry_rules(number: &str, address: IpAddr) -> Vec<ThrottleRule> {
     LIMITS
         .iter()
         .map(|(scope, subject, window_seconds, limit)| ThrottleRule {
@@ -48,6 +49,25 @@ fn inquiry_rules(number: &str, address: IpAddr) -> Vec<ThrottleRule> {
             limit: *limit,
         })
         .collect()
+}
+
+/// The answer to too many wrong tries (the inquiry's and the booking page's).
+pub(crate) fn too_many_attempts(retry_after_seconds: i64) -> ServiceError {
+    ServiceError::new(
+        ErrorKind::TooManyRequests,
+        "too_many_attempts",
+        format!("too many wrong tries: wait {retry_after_seconds} seconds"),
+    )
+}
+
+/// The one answer to an unknown number and to a wrong birth date (the inquiry's
+/// and the booking page's).
+pub(crate) fn no_match() -> ServiceError {
+    ServiceError::new(
+        ErrorKind::NotFound,
+        "no_match",
+        "no application matches this number and birth date",
+    )
 }
 
 /// A status, as the inquiry answers it.
@@ -139,11 +159,7 @@ impl Service {
                 retry_after_seconds,
             } => {
                 audit("blocked").await;
-                return Err(ServiceError::new(
-                    ErrorKind::TooManyRequests,
-                    "too_many_attempts",
-                    format!("too many wrong tries: wait {retry_after_seconds} seconds"),
-                ));
+                return Err(too_many_attempts(retry_after_seconds));
             }
         };
         match self.store.inquire(number.as_ref(), birth).await? {
@@ -160,11 +176,7 @@ impl Service {
             }
             None => {
                 audit("failed").await;
-                Err(ServiceError::new(
-                    ErrorKind::NotFound,
-                    "no_match",
-                    "no application matches this number and birth date",
-                ))
+                Err(no_match())
             }
         }
     }

@@ -11,7 +11,9 @@ use krilla::text::Font;
 use maina_core::officer::{Actor, Permission};
 use maina_core::person::{Citizenship, Name};
 use maina_core::{CardNumber, IssueNoticeNumber, MunicipalityCode};
-use maina_store::pickup::{IssueNoticeDetails, IssueNoticeRecord, NewIssueNotice, NoticeDue};
+use maina_store::pickup::{
+    IssueNoticeDetails, IssueNoticeRecord, NewIssueNotice, NoticeDue, OfficeRecord,
+};
 use maina_store::{Mail, ShipmentRecord, StoreError};
 use rand::Rng;
 use std::path::{Path, PathBuf};
@@ -162,7 +164,7 @@ impl Service {
             "municipality",
         )
         .await?;
-        let office = self.office_info(&run.municipality).await?;
+        let office = self.store.office_of(&run.municipality).await?;
         let deadline = run
             .today
             .checked_add_months(Months::new(PICKUP_DEADLINE_MONTHS))
@@ -193,7 +195,7 @@ impl Service {
                         number,
                         card_id: card_id.clone(),
                         application: application.clone(),
-                        office_id: None,
+                        office_id: Some(office.id),
                         deadline,
                         details,
                     };
@@ -276,7 +278,7 @@ impl Service {
         &self,
         resident_key: &u64,
         details: &IssueNoticeDetails,
-        office: &OfficeInfo,
+        office: &OfficeRecord,
         deadline: NaiveDate,
         run: &NoticeRun<'_>,
         reminder: bool,
@@ -301,7 +303,7 @@ impl Service {
             resident_address: view.record.address.as_str().to_owned(),
             birth_date: person.birth_date,
             japanese_national: matches!(person.citizenship, Citizenship::Japanese),
-            office: office.clone(),
+            office: Self::office_info(office, &details.language),
             deadline,
             booking_url: run.booking_url.clone(),
             issued_on: run.today,
@@ -309,26 +311,21 @@ impl Service {
         })
     }
 
-    /// Where a municipality's residents collect their cards.
-    async fn office_info(&self, municipality: &MunicipalityCode) -> Result<OfficeInfo> {
-        let name = self
-            .store
-            .municipalities()
-            .await?
-            .into_iter()
-            .find(|m| &m.code == municipality)
-            .map_or_else(|| municipality.as_digits(), |m| m.name_ja);
-        Ok(OfficeInfo {
-            name: format!("{name} 市民課"),
-            address: name,
-            phone: self
-                .config
-                .office_contacts
-                .get(&municipality.as_digits())
-                .cloned()
-                .unwrap_or_default(),
-            opening_hours: "08:30-17:15".into(),
-        })
+    /// Where a municipality's residents collect their cards, in `lang`: the office
+    /// record a supervisor keeps (the defaults until then).
+    fn office_info(office: &OfficeRecord, lang: &str) -> OfficeInfo {
+        let ja = crate::i18n::language(lang) == "ja";
+        OfficeInfo {
+            name: if ja { &office.name_ja } else { &office.name_en }.clone(),
+            address: if ja {
+                &office.address_ja
+            } else {
+                &office.address_en
+            }
+            .clone(),
+            phone: office.phone.clone(),
+            opening_hours: office.hours.clone(),
+        }
     }
 
     /// The counter's look-up of a card by its notice number (another

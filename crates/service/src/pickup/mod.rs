@@ -1,11 +1,15 @@
 //! The municipality's side of a card's path to its resident: the shipment's
-//! receipt, the issue notices and the cards never collected; the counter, its PIN
-//! pad and delivery home.
+//! receipt, the issue notices and the cards never collected, the offices and the
+//! appointments residents book with their issue notice; the counter, its PIN pad
+//! and delivery home.
 
+pub mod appointments;
 mod counter;
 mod home;
+pub mod ics;
 pub mod issue;
 pub mod notice_pdf;
+pub mod offices;
 mod pinpad;
 
 pub use home::{EXPRESS_FEE_WITHOUT_CERTIFICATES_YEN, EXPRESS_FEE_YEN};

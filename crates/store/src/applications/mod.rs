@@ -59,12 +59,22 @@ pub struct Mail {
     pub body: String,
 }
 
+/// A file sent with an e-mail (an appointment's `.ics`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attachment {
+    pub filename: String,
+    /// e.g. `text/calendar; charset=utf-8; method=PUBLISH`.
+    pub content_type: String,
+    pub content: Vec<u8>,
+}
+
 /// An e-mail waiting in the outbox.
 #[derive(Debug, Clone)]
 pub struct OutboxMail {
     pub id: u64,
     pub attempts: u32,
     pub mail: Mail,
+    pub attachment: Option<Attachment>,
 }
 
 /// An application as staff see it.

@@ -15,7 +15,7 @@ use super::{Backend, Pool, Query};
 use crate::Result;
 
 /// The schema, in order; each entry is applied once, in one transaction.
-const MIGRATIONS: [(i64, &str); 10] = [
+const MIGRATIONS: [(i64, &str); 11] = [
     (1, include_str!("../../migrations/0001_registry.sql")),
     (2, include_str!("../../migrations/0002_officers_audit.sql")),
     (3, include_str!("../../migrations/0003_search.sql")),
@@ -25,6 +25,10 @@ const MIGRATIONS: [(i64, &str); 10] = [
     (7, include_str!("../../migrations/0007_throttles.sql")),
     (8, include_str!("../../migrations/0008_manufacture.sql")),
     (9, include_str!("../../migrations/0009_issue_notices.sql")),
+    (
+        10,
+        include_str!("../../migrations/0010_offices_appointments.sql"),
+    ),
     (11, include_str!("../../migrations/0011_pickup_counter.sql")),
 ];
 
