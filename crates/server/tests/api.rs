@@ -31,6 +31,9 @@ mod appointments;
 #[path = "api/counter.rs"]
 mod counter;
 
+#[path = "api/counter_paths.rs"]
+mod counter_paths;
+
 struct Kit {
     base: String,
     store: Store,
