@@ -11,6 +11,7 @@ mod inquiry;
 mod load;
 mod manufacture;
 mod numbering;
+mod pickup;
 mod scratch;
 pub mod synth;
 
@@ -98,6 +99,13 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 3)]
         seconds: u64,
     },
+    /// The pickup counter: N cards made ready, then for each the PINs set on the
+    /// chip by APDUs and the hand-over (certificates issued, written to the chip,
+    /// recorded in one transaction); prints p50 and p99 of each.
+    Pickup {
+        #[arg(long, default_value_t = 200)]
+        cards: u64,
+    },
     /// The card bureau's job end to end on N approved applications (chips with two
     /// RSA-2048 keys generated inside, faces rendered, sealed, stored, shipments
     /// written), beside the bare RSA-2048 key generation rate on all cores (the
@@ -143,6 +151,7 @@ pub async fn run(command: BenchCommand, database: Option<&str>) -> Result<()> {
             manufacture::run(database, cards, batch).await
         }
         BenchCommand::Auth { revoked, seconds } => card::auth(revoked, seconds.max(1)),
+        BenchCommand::Pickup { cards } => pickup::run(database, cards.max(1)).await,
         BenchCommand::Apdu { count, reader } => card::apdu(count.max(1), reader.as_deref()),
     }
 }

@@ -1290,5 +1290,9 @@ fn notices_are_printed_once_read_back_and_tracked() {
 
 #[path = "cli/keys_and_audit.rs"]
 mod keys_and_audit;
+
+#[path = "cli/counter.rs"]
+mod counter;
+
 #[path = "cli/pickup.rs"]
 mod pickup;

@@ -32,6 +32,7 @@ macro_rules! wire {
 mod applications;
 mod appointments;
 mod audit;
+mod counter;
 mod error;
 mod number;
 mod residents;
@@ -47,6 +48,10 @@ pub use appointments::{
     NoticeKeyRequest, OfficeRequest, OfficeResponse, SlotResponse, SlotsResponse,
 };
 pub use audit::{AuditEventResponse, AuditQuery};
+pub use counter::{
+    CounterCardResponse, CounterFindRequest, HandOverRequest, HandOverResponse, PinpadCodeRequest,
+    PinpadCodeResponse, PinpadOpened, PinpadPinsRequest, PinpadPinsResponse,
+};
 pub use error::ErrorBody;
 pub use maina_core::resident::RegistrationForm;
 pub use number::ClearMyNumber;

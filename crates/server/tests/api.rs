@@ -28,6 +28,12 @@ mod throttles;
 #[path = "api/appointments.rs"]
 mod appointments;
 
+#[path = "api/counter.rs"]
+mod counter;
+
+#[path = "api/counter_paths.rs"]
+mod counter_paths;
+
 struct Kit {
     base: String,
     store: Store,

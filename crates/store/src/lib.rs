@@ -53,6 +53,7 @@ pub use crypto::{
 };
 pub use manufacture::{ManifestEntry, ManifestMismatch, ManufacturedCard, ShipmentRecord};
 pub use officers::{LoginFailure, Officer, LOCKOUT_THRESHOLD};
+pub use pickup::{CounterCard, HandOverRecord, PinpadSession};
 pub use registry::*;
 pub use throttle::{ThrottleRule, ThrottleTicket, ThrottleVerdict};
 

@@ -1108,7 +1108,7 @@ async fn raw_execute(backend: &Backend, sql: &str) {
 }
 
 /// The sealed columns of every table (each filled by [`fill_every_sealed_column`]).
-const SEALED_COLUMNS: [(&str, &str); 13] = [
+const SEALED_COLUMNS: [(&str, &str); 15] = [
     ("residents", "registration"),
     ("residents", "current"),
     ("resident_events", "event"),
@@ -1122,6 +1122,8 @@ const SEALED_COLUMNS: [(&str, &str); 13] = [
     ("cards", "face"),
     ("certificates", "der"),
     ("issue_notices", "details"),
+    ("pinpad_sessions", "pins"),
+    ("handovers", "checks"),
 ];
 
 /// Writes a value into every sealed column of every table; answers the resident's
@@ -1194,9 +1196,10 @@ async fn fill_every_sealed_column(store: &Store) -> u64 {
         )
         .await
         .unwrap();
-    manufacture::ship_one(store, &receipt).await;
+    let number = manufacture::ship_one(store, &receipt).await;
     appointments::notice_for_existing_card(store, "0123456789ABCDEF", registered.resident_key)
         .await;
+    counter::hand_over_and_hold_pins(store, registered.resident_key, &receipt, number).await;
     registered.resident_key
 }
 
@@ -1267,6 +1270,9 @@ async fn an_older_seal_format_is_refused_at_open() {
 mod key_rotation;
 #[path = "store/manufacture.rs"]
 mod manufacture;
+
+#[path = "store/counter.rs"]
+mod counter;
 
 /// Hanako Yamada's application (born 1990-04-01, with an e-mail address and a
 /// photo) under `form` and `receipt`.

@@ -208,6 +208,27 @@ impl Card {
         })
     }
 
+    /// The public keys of the keys generated inside the card (for the CAs to certify
+    /// at the counter); no signature key on a card made for a child under 15.
+    pub fn public_keys(&self) -> Result<PublicKeys, CardError> {
+        let key_in = |fid: u16| -> Result<Option<Vec<u8>>, CardError> {
+            let index = self
+                .content
+                .files
+                .iter()
+                .position(|f| f.app == App::Jpki && f.fid == fid);
+            match index.and_then(|i| self.keys.iter().find(|(k, _)| *k == i)) {
+                Some((_, key)) => Ok(Some(key.public_key_der()?)),
+                None => Ok(None),
+            }
+        };
+        Ok(PublicKeys {
+            authentication: key_in(jpki_ef::AUTH_KEY)?
+                .ok_or_else(|| CardError::Corrupt("no authentication key".into()))?,
+            signature: key_in(jpki_ef::SIGN_KEY)?,
+        })
+    }
+
     /// Wipes the card's private keys (a card never collected is destroyed; its
     /// record stays, its keys can never sign again).
     pub fn wipe_keys(&mut self) {

@@ -131,6 +131,15 @@ impl Card {
         })
     }
 
+    /// Whether this PIN has been set (`false` for a PIN file fresh from the bureau,
+    /// and for a slot the card does not have).
+    pub fn pin_set(&self, slot: PinSlot) -> bool {
+        self.content.files.iter().any(|file| match &file.body {
+            FileBody::Pin(pin) => pin.slot == slot && !pin.value.is_empty(),
+            _ => false,
+        })
+    }
+
     /// The selected PIN file's index, for VERIFY and CHANGE REFERENCE DATA.
     fn current_pin(&self) -> Option<usize> {
         let index = self.session.file?;

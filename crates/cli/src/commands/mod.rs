@@ -15,6 +15,7 @@ pub mod number;
 pub mod office;
 pub mod officer;
 pub mod pickup;
+pub mod pickup_counter;
 pub mod pki;
 pub mod resident;
 pub mod serve;

@@ -1,6 +1,7 @@
 //! `maina pickup ...`: the municipality's side of a card's path to its resident —
 //! receiving the bureau's shipments, the issue notices, the cards never collected.
 
+use super::pickup_counter;
 use crate::context::Context;
 use anyhow::{anyhow, Result};
 use clap::Subcommand;
@@ -45,6 +46,10 @@ pub enum PickupCommand {
     /// The never-collected job (for cron; `maina serve` runs it too): reminders due,
     /// then cards due for destruction (keys wiped, the application closed).
     Expire,
+    /// Hand a card over at the counter: the four PINs are read from standard input
+    /// (one per line: auth, sign, residence, support) and set on the chip, the
+    /// documents checked, the certificates issued. Prints the card id.
+    HandOver(Box<pickup_counter::HandOverArgs>),
 }
 
 fn municipality(code: &str) -> Result<MunicipalityCode> {
@@ -53,6 +58,7 @@ fn municipality(code: &str) -> Result<MunicipalityCode> {
 
 pub async fn run(context: &Context, command: PickupCommand) -> Result<()> {
     match command {
+        PickupCommand::HandOver(args) => pickup_counter::hand_over(context, *args).await,
         PickupCommand::Shipments { municipality: code } => {
             let code = municipality(&code)?;
             context

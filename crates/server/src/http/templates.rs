@@ -41,6 +41,8 @@ impl Pages {
             ("booth.html", include_str!("../../templates/booth.html")),
             ("stuck.html", include_str!("../../templates/stuck.html")),
             ("choices.html", include_str!("../../templates/choices.html")),
+            ("counter.html", include_str!("../../templates/counter.html")),
+            ("pinpad.html", include_str!("../../templates/pinpad.html")),
             (
                 "mail_entry.html",
                 include_str!("../../templates/mail_entry.html"),

@@ -2,7 +2,9 @@
 //! offices and appointments, the counter and its PIN pad.
 
 pub mod appointments;
+pub mod counter;
 pub mod offices;
+pub mod pinpad;
 pub mod shipments;
 
 use crate::AppState;
@@ -14,4 +16,6 @@ pub fn page_routes() -> Router<AppState> {
         .merge(shipments::page_routes())
         .merge(appointments::page_routes())
         .merge(offices::page_routes())
+        .merge(counter::page_routes())
+        .merge(pinpad::page_routes())
 }

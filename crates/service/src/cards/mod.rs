@@ -1,5 +1,6 @@
 //! The card and its certificates: issuing a card with its certificates (the same
-//! code the CLI and, later, the pickup counter call); the CRLs (`crl.rs`), the OCSP
+//! certify-and-install step the CLI's demonstration cards and the pickup counter
+//! share); the CRLs (`crl.rs`), the OCSP
 //! answers (`ocsp.rs`) and the trust store a relying party checks against.
 
 mod crl;
@@ -13,7 +14,7 @@ pub use crl::{
 pub use ocsp::{cert_state, ocsp_answer, OcspCache, OCSP_LIFETIME_HOURS};
 
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate, NaiveTime, TimeZone, Utc};
-use maina_card::{Card, CardError, Certificates, InitialPins, Personalisation};
+use maina_card::{Card, CardError, Certificates, InitialPins, Personalisation, PublicKeys};
 use maina_core::card::{certificate_expiry, signature_certificate_allowed, Pin};
 use maina_core::officer::Actor;
 use maina_core::person::Sex;
@@ -76,7 +77,7 @@ fn new_card_id() -> String {
 }
 
 /// Japan Standard Time (UTC+9, no daylight saving).
-fn japan() -> FixedOffset {
+pub(crate) fn japan() -> FixedOffset {
     FixedOffset::east_opt(9 * 3600).unwrap_or_else(|| chrono::Offset::fix(&Utc))
 }
 
@@ -133,66 +134,29 @@ pub async fn issue_card(
             with_signature,
         },
     )?;
-    let base = base_url.trim_end_matches('/');
-    let request = |kind: CaKind,
-                   key: &[u8],
-                   facts: Option<HolderFacts>|
-     -> Result<CertificateRequest, PkiError> {
-        Ok(CertificateRequest {
-            serial: Serial::random()?,
-            public_key_der: key.to_vec(),
-            subject_cn: format!("JPKI {} {card_id}", kind.code()),
-            not_before: now - Duration::minutes(5),
-            not_after: certificate_not_after(expires),
-            facts,
-            ocsp_url: Some(format!("{base}/ocsp")),
-            crl_url: Some(format!("{base}/pki/{}.crl", kind.code())),
-        })
-    };
-    let auth = authorities.auth.issuing().issue(&request(
-        CaKind::Authentication,
-        &public.authentication,
-        None,
-    )?)?;
-    let sign = match &public.signature {
-        Some(key) => Some(authorities.sign.issuing().issue(&request(
-            CaKind::Signature,
-            key,
-            Some(HolderFacts {
+    let certified = certify_and_install(
+        authorities,
+        &mut card,
+        &public,
+        &Certify {
+            card_id: &card_id,
+            holder: HolderFacts {
                 name: holder.name.clone(),
                 address: holder.address.clone(),
                 birth_date: birth_date.clone(),
                 sex: sex.clone(),
-            }),
-        )?)?),
-        None => None,
-    };
-    card.install_certificates(Certificates {
-        authentication: auth.der.clone(),
-        // The card carries the certificate of the CA that issued its certificates
-        // (the issuing CA); relying parties hold the root.
-        authentication_ca: authorities.auth.issuing().certificate_der().to_vec(),
-        signature: sign.as_ref().map(|s| s.der.clone()),
-        signature_ca: authorities.sign.issuing().certificate_der().to_vec(),
-    });
-    let not_before = (now - Duration::minutes(5)).timestamp();
-    let not_after = certificate_not_after(expires).timestamp();
-    let mut records = vec![NewCertificate {
-        serial: auth.serial.to_hex(),
-        ca: CaKind::Authentication.code().into(),
-        not_before,
-        not_after,
-        der: auth.der.clone(),
-    }];
-    if let Some(sign) = &sign {
-        records.push(NewCertificate {
-            serial: sign.serial.to_hex(),
-            ca: CaKind::Signature.code().into(),
-            not_before,
-            not_after,
-            der: sign.der.clone(),
-        });
-    }
+            },
+            expires,
+            authentication: true,
+            signature: with_signature,
+            base_url,
+            now,
+        },
+    )?;
+    let records = certified.records;
+    let auth = certified
+        .authentication_serial
+        .ok_or_else(|| CardServiceError::Invalid("no authentication certificate".into()))?;
     store
         .put_card(
             &card_id,
@@ -204,9 +168,112 @@ pub async fn issue_card(
         .await?;
     Ok(IssuedCard {
         card_id,
-        authentication_serial: auth.serial,
-        signature_serial: sign.map(|s| s.serial),
+        authentication_serial: auth,
+        signature_serial: certified.signature_serial,
         certificates_expire: expires,
+    })
+}
+
+/// What the issuing CAs certify for one card.
+pub struct Certify<'a> {
+    pub card_id: &'a str,
+    /// The four facts (the signature certificate carries them).
+    pub holder: HolderFacts,
+    /// The certificates' last day (JST).
+    pub expires: NaiveDate,
+    /// Whether to issue each certificate (the signature one only if the card has a
+    /// signature key too).
+    pub authentication: bool,
+    pub signature: bool,
+    pub base_url: &'a str,
+    pub now: DateTime<Utc>,
+}
+
+/// The certificates issued for a card and written to its chip.
+#[derive(Debug, Clone)]
+pub struct Certified {
+    /// To record with the card (sealed DER, serial, validity).
+    pub records: Vec<NewCertificate>,
+    pub authentication_serial: Option<Serial>,
+    pub signature_serial: Option<Serial>,
+}
+
+/// Has the issuing CAs certify the public keys the chip generated (the
+/// authentication certificate without personal data, the signature certificate with
+/// the four facts), and writes the certificates to the chip. Nothing is recorded:
+/// the caller stores the chip and `records` in its own transaction. Used by the
+/// demonstration card path ([`issue_card`]) and by the counter at pickup.
+pub fn certify_and_install(
+    authorities: &Authorities,
+    card: &mut Card,
+    public: &PublicKeys,
+    certify: &Certify<'_>,
+) -> Result<Certified, CardServiceError> {
+    let base = certify.base_url.trim_end_matches('/');
+    let not_before = certify.now - Duration::minutes(5);
+    let not_after = certificate_not_after(certify.expires);
+    let request = |kind: CaKind,
+                   key: &[u8],
+                   facts: Option<HolderFacts>|
+     -> Result<CertificateRequest, PkiError> {
+        Ok(CertificateRequest {
+            serial: Serial::random()?,
+            public_key_der: key.to_vec(),
+            subject_cn: format!("JPKI {} {}", kind.code(), certify.card_id),
+            not_before,
+            not_after,
+            facts,
+            ocsp_url: Some(format!("{base}/ocsp")),
+            crl_url: Some(format!("{base}/pki/{}.crl", kind.code())),
+        })
+    };
+    let auth = if certify.authentication {
+        Some(authorities.auth.issuing().issue(&request(
+            CaKind::Authentication,
+            &public.authentication,
+            None,
+        )?)?)
+    } else {
+        None
+    };
+    let sign = match (&public.signature, certify.signature) {
+        (Some(key), true) => Some(authorities.sign.issuing().issue(&request(
+            CaKind::Signature,
+            key,
+            Some(certify.holder.clone()),
+        )?)?),
+        _ => None,
+    };
+    let mut records = Vec::new();
+    let mut record = |kind: CaKind, serial: &Serial, der: &[u8]| {
+        records.push(NewCertificate {
+            serial: serial.to_hex(),
+            ca: kind.code().into(),
+            not_before: not_before.timestamp(),
+            not_after: not_after.timestamp(),
+            der: der.to_vec(),
+        });
+    };
+    if let Some(auth) = &auth {
+        record(CaKind::Authentication, &auth.serial, &auth.der);
+    }
+    if let Some(sign) = &sign {
+        record(CaKind::Signature, &sign.serial, &sign.der);
+    }
+    if let Some(auth) = &auth {
+        card.install_certificates(Certificates {
+            authentication: auth.der.clone(),
+            // The card carries the certificate of the CA that issued its
+            // certificates (the issuing CA); relying parties hold the root.
+            authentication_ca: authorities.auth.issuing().certificate_der().to_vec(),
+            signature: sign.as_ref().map(|s| s.der.clone()),
+            signature_ca: authorities.sign.issuing().certificate_der().to_vec(),
+        });
+    }
+    Ok(Certified {
+        records,
+        authentication_serial: auth.map(|a| a.serial),
+        signature_serial: sign.map(|s| s.serial),
     })
 }
 

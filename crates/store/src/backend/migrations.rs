@@ -15,7 +15,7 @@ use super::{Backend, Pool, Query};
 use crate::Result;
 
 /// The schema, in order; each entry is applied once, in one transaction.
-const MIGRATIONS: [(i64, &str); 10] = [
+const MIGRATIONS: [(i64, &str); 11] = [
     (1, include_str!("../../migrations/0001_registry.sql")),
     (2, include_str!("../../migrations/0002_officers_audit.sql")),
     (3, include_str!("../../migrations/0003_search.sql")),
@@ -29,6 +29,7 @@ const MIGRATIONS: [(i64, &str); 10] = [
         10,
         include_str!("../../migrations/0010_offices_appointments.sql"),
     ),
+    (11, include_str!("../../migrations/0011_pickup_counter.sql")),
 ];
 
 /// The source of migration `version`, tokens unrendered.

@@ -17,6 +17,7 @@ use crate::backend::{Query, Row, Value};
 use crate::cards::{certificate_place, chip_place};
 use crate::manufacture::face_place;
 use crate::pickup::issue_notice_place;
+use crate::pickup::{handover_place, pinpad_place};
 use crate::registry::{current_place, event_place, number_place, registration_place};
 use crate::{Result, Store, StoreError};
 
@@ -120,6 +121,18 @@ fn sealed_columns() -> Vec<SealedColumn> {
         column("certificates", "der", &[("serial", KeyKind::Text)], |row| {
             Ok(certificate_place(&row.text(0)?))
         }),
+        column(
+            "pinpad_sessions",
+            "pins",
+            &[("code_hash", KeyKind::Bytes)],
+            |row| Ok(pinpad_place(&row.bytes(0)?)),
+        ),
+        column(
+            "handovers",
+            "checks",
+            &[("card_id", KeyKind::Text)],
+            |row| Ok(handover_place(&row.text(0)?)),
+        ),
     ]
 }
 

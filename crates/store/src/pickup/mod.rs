@@ -2,6 +2,7 @@
 //! offices and appointments (and, beside them, the counter).
 
 mod appointments;
+mod counter;
 pub mod notice_details;
 mod notice_rows;
 mod notices;
@@ -11,6 +12,8 @@ pub use appointments::{
     AppointmentRecord, Booking, BookingOutcome, DayEntry, MailWith, NoticeForBooking, ReminderDue,
     SlotCount,
 };
+pub(crate) use counter::{handover_place, pinpad_place};
+pub use counter::{CounterCard, HandOverRecord, PinpadSession};
 pub use notice_details::IssueNoticeDetails;
 pub use notice_rows::IssueNoticeRow;
 pub(crate) use notices::issue_notice_place;
