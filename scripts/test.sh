@@ -103,3 +103,5 @@ fi
 MAINA="$PWD/target/debug/maina" node tests/e2e/console.test.mjs
 echo "== test.sh: applying online in headless Chromium (tests/e2e/apply.test.mjs)"
 MAINA="$PWD/target/debug/maina" node tests/e2e/apply.test.mjs
+echo "== test.sh: the card's path in headless Chromium and PC/SC (tests/e2e/pickup.test.mjs)"
+MAINA="$PWD/target/debug/maina" node tests/e2e/pickup.test.mjs
