@@ -139,4 +139,10 @@ fn print_tour(tour: &super::demo_path::Tour, public_url: &str) {
         "  4. the counter: log in at {public_url}/console as demo-counter (password above); issue notices (PDF) are in {}",
         tour.notices_dir.display()
     );
+    if let Some(card) = tour.handed_over.first() {
+        let [auth, sign, ..] = super::demo_path::DEMO_PINS;
+        println!(
+            "  5. a card handed over: maina card attach {card} (then OpenSC/pkcs11-tool; PINs: authentication {auth}, signature {sign})"
+        );
+    }
 }

@@ -20,6 +20,8 @@ pub struct Tour {
     pub waiting: Option<(ApplicationFormId, NaiveDate)>,
     /// A notice to book with: its number and the resident's birth date.
     pub ready: Option<(String, NaiveDate)>,
+    /// Cards handed over (their PINs: [`DEMO_PINS`]).
+    pub handed_over: Vec<String>,
     /// Where the notices' PDFs are.
     pub notices_dir: std::path::PathBuf,
 }
@@ -36,9 +38,10 @@ pub async fn seed(
 ) -> Result<Tour> {
     let who = context.who();
     let mut rng = rand::rngs::OsRng;
-    // Residents 1..=8 apply: 1-2 wait, 3-4 are being made, 5-6 shipped, 7-8 ready.
+    // Residents 1..=10 apply: 1-2 wait, 3-4 are being made, 5-6 are shipped, 7 is
+    // ready, 8 has booked, 9-10 have their cards.
     let mut applications = Vec::new();
-    for key in 1..=PER_STAGE * 4 {
+    for key in 1..=PER_STAGE * 5 {
         let view = store.resident(key).await?;
         let form =
             ApplicationFormId::new(*code, rng.gen_range(0..ApplicationFormId::RANDOM_SPACE))?;
@@ -79,7 +82,7 @@ pub async fn seed(
             .map(|(record, _, _)| record.id)
             .collect::<Vec<_>>()
     };
-    let order = [approve(4..8), approve(2..4)].concat();
+    let order = [approve(4..10), approve(2..4)].concat();
     for id in order {
         for event in [ApplicationEvent::StartReview, ApplicationEvent::Approve] {
             store
@@ -87,7 +90,8 @@ pub async fn seed(
                 .await?;
         }
     }
-    let service = super::resident::service(store);
+    let service =
+        super::resident::service(store).with_authorities(super::pki::load_authorities(context)?);
     let font = load_font(std::path::Path::new(DEFAULT_FONT))?;
     let options = ManufactureOptions {
         municipality: Some(*code),
@@ -96,6 +100,10 @@ pub async fn seed(
         today: japan_today(),
     };
     let _in_transit = manufacture(store, &font, &who, &options, |_, _| {}).await?;
+    let options = ManufactureOptions {
+        limit: (PER_STAGE * 2) as usize,
+        ..options
+    };
     let arriving = manufacture(store, &font, &who, &options, |_, _| {}).await?;
     for shipment in &arriving.shipments {
         let counted = shipment
@@ -140,10 +148,61 @@ pub async fn seed(
                 .await?;
         }
     }
+    // The third and fourth residents have their cards: PINs from the PIN pad's use
+    // case, a passport checked, the certificates issued at the counter.
+    let mut handed_over = Vec::new();
+    for notice in printed.iter().skip(2) {
+        hand_over_demo_card(&service, &who, &notice.card_id, public_url).await?;
+        handed_over.push(notice.card_id.clone());
+    }
     let ready = notified.first().cloned();
     Ok(Tour {
         waiting: applications.first().map(|(_, form, birth)| (*form, *birth)),
         ready,
+        handed_over,
         notices_dir: out,
     })
+}
+
+/// The PINs of the demo's handed-over cards: authentication, signature, residence,
+/// support (a demo's, printed by its tour; never a real card's).
+pub const DEMO_PINS: [&str; 4] = ["1234", "ABC123", "5678", "9012"];
+
+async fn hand_over_demo_card(
+    service: &maina_service::Service,
+    who: &maina_core::officer::Actor,
+    card_id: &str,
+    public_url: &str,
+) -> Result<()> {
+    let local = std::net::IpAddr::from([127, 0, 0, 1]);
+    let opened = service.open_pinpad(who, card_id).await?;
+    let [auth, sign, residence, support] = DEMO_PINS.map(String::from);
+    service
+        .pinpad_set(
+            &maina_proto::PinpadPinsRequest {
+                code: opened.code,
+                auth_pin: auth.clone(),
+                auth_pin_again: auth,
+                sign_pin: sign.clone(),
+                sign_pin_again: sign,
+                residence_pin: residence.clone(),
+                residence_pin_again: residence,
+                support_pin: support.clone(),
+                support_pin_again: support,
+            },
+            local,
+        )
+        .await?;
+    service
+        .hand_over(
+            who,
+            card_id,
+            &maina_proto::HandOverRequest {
+                documents: vec!["passport".into()],
+                ..Default::default()
+            },
+            public_url,
+        )
+        .await?;
+    Ok(())
 }
