@@ -276,13 +276,15 @@ impl Store {
             .collect()
     }
 
-    /// One shipment with its manifest.
+    /// One shipment with its manifest (a number beyond the keys' range is simply
+    /// not found).
     pub async fn shipment(&self, id: u64) -> Result<ShipmentRecord> {
+        let key = to_i64(id).map_err(|_| StoreError::NotFound("shipment"))?;
         let row = self
             .read_found(
                 "shipment",
                 &format!("SELECT {SHIPMENT_COLUMNS} FROM shipments WHERE id = $1"),
-                &[to_i64(id)?.into()],
+                &[key.into()],
             )
             .await?;
         shipment_record(&row)

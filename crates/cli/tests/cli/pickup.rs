@@ -77,35 +77,26 @@ fn cards_are_made_once_received_as_listed_and_notified() {
     .contains("already received"));
 
     let out_dir = dir.path().join("notices");
-    let printed = ok(maina(
-        &data,
-        &[
-            "pickup",
-            "notices",
-            "--municipality",
-            "131016",
-            "--out",
-            out_dir.to_str().unwrap(),
-            "--public-url",
-            "https://maina.example.jp",
-        ],
-    ));
+    let notices = || {
+        ok(maina(
+            &data,
+            &[
+                "pickup",
+                "notices",
+                "--municipality",
+                "131016",
+                "--out",
+                out_dir.to_str().unwrap(),
+                "--public-url",
+                "https://maina.example.jp",
+            ],
+        ))
+    };
+    let printed = notices();
     assert!(printed.contains("1 notice(s) written"), "{printed}");
     assert_eq!(std::fs::read_dir(&out_dir).unwrap().count(), 1);
     // Nothing left to print.
-    let again = ok(maina(
-        &data,
-        &[
-            "pickup",
-            "notices",
-            "--municipality",
-            "131016",
-            "--out",
-            out_dir.to_str().unwrap(),
-            "--public-url",
-            "https://maina.example.jp",
-        ],
-    ));
+    let again = notices();
     assert!(again.contains("0 notice(s) written"), "{again}");
     // Nothing is due yet for the never-collected job.
     assert!(

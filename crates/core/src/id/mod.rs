@@ -242,24 +242,40 @@ impl IssueNoticeNumber {
     /// A notice number for `municipality` from a random value below 10^9 (drawn by
     /// the caller from a CSPRNG).
     pub fn new(municipality: MunicipalityCode, random: u64) -> Result<Self, IdError> {
-        let random_digits = digits::from_u64::<9>(random).ok_or(IdError::Structure {
-            what: Self::WHAT,
-            reason: "random part above 10^9",
-        })?;
-        let mut payload = [0u8; 15];
-        for (slot, d) in payload
-            .iter_mut()
-            .zip(municipality.digits().iter().chain(random_digits.iter()))
-        {
-            *slot = *d;
-        }
+        let payload =
+            municipality_and_random::<9, 15>(municipality, random).ok_or(IdError::Structure {
+                what: Self::WHAT,
+                reason: "random part above 10^9",
+            })?;
         Self::from_payload(payload)
     }
 
     /// The municipality that issued the notice.
     pub fn municipality(&self) -> Result<MunicipalityCode, IdError> {
-        digits::to_string(self.0.get(..6).unwrap_or(&[])).parse()
+        leading_municipality(&self.0)
     }
+}
+
+/// The payload of an identifier that starts with a municipality's code and goes on
+/// with `R` random digits (`N` = 6 + `R`); `None` if `random` has more digits.
+fn municipality_and_random<const R: usize, const N: usize>(
+    municipality: MunicipalityCode,
+    random: u64,
+) -> Option<[u8; N]> {
+    let random_digits = digits::from_u64::<R>(random)?;
+    let mut payload = [0u8; N];
+    for (slot, d) in payload
+        .iter_mut()
+        .zip(municipality.digits().iter().chain(random_digits.iter()))
+    {
+        *slot = *d;
+    }
+    Some(payload)
+}
+
+/// The municipality code an identifier's digits start with.
+fn leading_municipality(digits_of: &[u8]) -> Result<MunicipalityCode, IdError> {
+    digits::to_string(digits_of.get(..6).unwrap_or(&[])).parse()
 }
 
 impl CardNumber {
@@ -333,23 +349,17 @@ impl ApplicationFormId {
     /// Builds a form ID for `municipality` from a random value below 10^16, which
     /// the caller draws from a CSPRNG (this crate does no I/O).
     pub fn new(municipality: MunicipalityCode, random: u64) -> Result<Self, IdError> {
-        let random_digits = digits::from_u64::<16>(random).ok_or(IdError::Structure {
-            what: Self::WHAT,
-            reason: "random part above 10^16",
-        })?;
-        let mut payload = [0u8; 22];
-        for (slot, d) in payload
-            .iter_mut()
-            .zip(municipality.digits().iter().chain(random_digits.iter()))
-        {
-            *slot = *d;
-        }
+        let payload =
+            municipality_and_random::<16, 22>(municipality, random).ok_or(IdError::Structure {
+                what: Self::WHAT,
+                reason: "random part above 10^16",
+            })?;
         Self::from_payload(payload)
     }
 
     /// The issuing municipality, itself checked when the form ID is parsed.
     pub fn municipality(&self) -> Result<MunicipalityCode, IdError> {
-        digits::to_string(self.0.get(..6).unwrap_or(&[])).parse()
+        leading_municipality(&self.0)
     }
 }
 

@@ -85,6 +85,16 @@ async fn the_status_follows_the_card_from_the_bureau_to_the_counter() {
         .as_str()
         .unwrap()
         .contains(numbers[0].as_str().unwrap()));
+    // A shipment number beyond any key is not found (it was a 500 before).
+    let (code, _) = kit
+        .call(
+            "POST",
+            "/api/v1/shipments/9223372036854775808/receive",
+            Some(&counter),
+            Some(json!({ "counted": [] })),
+        )
+        .await;
+    assert_eq!(code, StatusCode::NOT_FOUND);
     let (code, bad) = receive(json!(["12345"])).await;
     assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
     assert_eq!(bad["field"], "counted[0]");
