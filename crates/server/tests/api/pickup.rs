@@ -131,4 +131,36 @@ async fn the_status_follows_the_card_from_the_bureau_to_the_counter() {
         .unwrap();
     assert_eq!(printed.len(), 1);
     assert_eq!(status().await.0, "ready-for-pickup");
+
+    // Never collected: nothing after 10 days, one reminder at 91 days (once), the
+    // card destroyed after a year, its keys wiped, the application closed.
+    let office = Actor::administrator("pickup-expiry", "administration");
+    let day = 86_400_000_000i64;
+    let expire = |days: i64| {
+        let (service, office) = (kit.state.service.clone(), office.clone());
+        async move {
+            service
+                .expire_uncollected(&office, maina_store::now_micros() + days * day)
+                .await
+                .unwrap()
+        }
+    };
+    let report = expire(10).await;
+    assert_eq!((report.reminded, report.destroyed), (0, 0));
+    let report = expire(91).await;
+    assert_eq!((report.reminded, report.destroyed), (1, 0));
+    let report = expire(91).await;
+    assert_eq!((report.reminded, report.destroyed), (0, 0));
+    let report = expire(366).await;
+    assert_eq!((report.reminded, report.destroyed), (0, 1));
+    let (destroyed, next) = status().await;
+    assert_eq!(destroyed, "destroyed");
+    assert!(next.contains("not collected"), "{next}");
+    let card_id = &printed[0].card_id;
+    let (card, chip) = kit.store.card(card_id).await.unwrap();
+    assert_eq!(card.status, "destroyed");
+    assert!(maina_card::Card::from_bytes(&chip)
+        .unwrap()
+        .public_keys()
+        .is_err());
 }
