@@ -12,9 +12,34 @@ async fn the_status_follows_the_card_from_the_bureau_to_the_counter() {
     let registrar = kit.login("registrar").await;
     let supervisor = kit.login("supervisor").await;
     let counter = kit.login("counter").await;
-    let (form, receipt) = kit
-        .yamada_with_application(&registrar, 1212_3434_5656_7878, 111_222_333_444_555)
+    // Yamada applies with an e-mail address: the issue notice reaches him by e-mail
+    // too.
+    let form = kit
+        .yamada_with_notice(&registrar, 1212_3434_5656_7878)
         .await;
+    let receipt = maina_core::ReceiptNumber::new(111_222_333_444_555).unwrap();
+    kit.store
+        .submit_application(
+            &maina_store::NewApplication {
+                form_id: form,
+                receipt,
+                channel: maina_core::application::Channel::Mail,
+                details: maina_store::ApplicationDetails {
+                    name: "山田 花子".into(),
+                    birth_date: chrono::NaiveDate::from_ymd_opt(1990, 4, 1).unwrap(),
+                    email: Some("yamada@example.jp".into()),
+                    language: "en".into(),
+                    electronic_certificate: true,
+                    braille: false,
+                    receipt: receipt.as_digits(),
+                },
+                photo: None,
+            },
+            &Actor::administrator("setup", "test"),
+            None,
+        )
+        .await
+        .unwrap();
     let status = || async {
         let body = json!({"number": form.to_string(), "birth_date": "1990-04-01"});
         let (code, body) = kit
@@ -131,6 +156,18 @@ async fn the_status_follows_the_card_from_the_bureau_to_the_counter() {
         .unwrap();
     assert_eq!(printed.len(), 1);
     assert_eq!(status().await.0, "ready-for-pickup");
+    let mails = kit.store.due_mail(100).await.unwrap();
+    let notice_mail = mails
+        .iter()
+        .find(|m| {
+            m.mail.to == "yamada@example.jp" && m.mail.body.contains(&printed[0].number.to_string())
+        })
+        .expect("the issue notice by e-mail");
+    assert!(
+        notice_mail.mail.body.contains("/pickup/book"),
+        "{}",
+        notice_mail.mail.body
+    );
 
     // Never collected: nothing after 10 days, one reminder at 91 days (once), the
     // card destroyed after a year, its keys wiped, the application closed.
