@@ -240,13 +240,25 @@ impl Kit {
         serial: u64,
         receipt: u64,
     ) -> (maina_core::ApplicationFormId, maina_core::ReceiptNumber) {
+        self.yamada_applies(token, serial, receipt, None).await
+    }
+
+    /// [`Kit::yamada_with_application`], with the e-mail address given (and then the
+    /// resident reads in English).
+    async fn yamada_applies(
+        &self,
+        token: &str,
+        serial: u64,
+        receipt: u64,
+        email: Option<&str>,
+    ) -> (maina_core::ApplicationFormId, maina_core::ReceiptNumber) {
         let form = self.yamada_with_notice(token, serial).await;
         let receipt = maina_core::ReceiptNumber::new(receipt).unwrap();
         let details = maina_store::ApplicationDetails {
             name: "山田 花子".into(),
             birth_date: chrono::NaiveDate::from_ymd_opt(1990, 4, 1).unwrap(),
-            email: None,
-            language: "ja".into(),
+            email: email.map(str::to_owned),
+            language: if email.is_some() { "en" } else { "ja" }.into(),
             electronic_certificate: true,
             braille: false,
             receipt: receipt.as_digits(),

@@ -14,32 +14,14 @@ async fn the_status_follows_the_card_from_the_bureau_to_the_counter() {
     let counter = kit.login("counter").await;
     // Yamada applies with an e-mail address: the issue notice reaches him by e-mail
     // too.
-    let form = kit
-        .yamada_with_notice(&registrar, 1212_3434_5656_7878)
-        .await;
-    let receipt = maina_core::ReceiptNumber::new(111_222_333_444_555).unwrap();
-    kit.store
-        .submit_application(
-            &maina_store::NewApplication {
-                form_id: form,
-                receipt,
-                channel: maina_core::application::Channel::Mail,
-                details: maina_store::ApplicationDetails {
-                    name: "山田 花子".into(),
-                    birth_date: chrono::NaiveDate::from_ymd_opt(1990, 4, 1).unwrap(),
-                    email: Some("yamada@example.jp".into()),
-                    language: "en".into(),
-                    electronic_certificate: true,
-                    braille: false,
-                    receipt: receipt.as_digits(),
-                },
-                photo: None,
-            },
-            &Actor::administrator("setup", "test"),
-            None,
+    let (form, receipt) = kit
+        .yamada_applies(
+            &registrar,
+            1212_3434_5656_7878,
+            111_222_333_444_555,
+            Some("yamada@example.jp"),
         )
-        .await
-        .unwrap();
+        .await;
     let status = || async {
         let body = json!({"number": form.to_string(), "birth_date": "1990-04-01"});
         let (code, body) = kit

@@ -32,10 +32,6 @@ pub(crate) fn japan_today() -> NaiveDate {
 }
 
 /// Whether the actor works the pickup counter of `municipality`.
-pub(crate) fn may_hand_over(actor: &Actor, municipality: &MunicipalityCode) -> bool {
-    actor.may(Permission::HandOverCard, Some(municipality))
-}
-
 fn internal(error: impl std::fmt::Display) -> ServiceError {
     ServiceError::internal(&error)
 }
@@ -77,11 +73,8 @@ impl Service {
         let application = self.store.application(application_id).await?;
         let municipality: MunicipalityCode =
             application.municipality.parse().map_err(|_| not_found())?;
-        if !may_hand_over(actor, &municipality) {
-            return Err(self
-                .denied(actor, Permission::HandOverCard, None, not_found())
-                .await);
-        }
+        self.require(actor, Permission::HandOverCard, &municipality, "card")
+            .await?;
         let resident = self.store.resident(resident_key).await?;
         let chip = Card::from_bytes(&chip).map_err(internal)?;
         Ok(AtCounter {

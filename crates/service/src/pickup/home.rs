@@ -6,7 +6,7 @@
 //! any express-issue fee, and moves the application to posted-to-resident; the
 //! registered mail's delivery ([`Service::delivered`]) completes it (handed over).
 
-use super::counter::{japan_today, may_hand_over, pickup_form};
+use super::counter::{japan_today, pickup_form};
 use crate::{ErrorKind, Result, Service, ServiceError};
 use maina_card::personalise::{set_typed_pins, TypedPins};
 use maina_core::application::ApplicationStatus;
@@ -30,11 +30,13 @@ impl Service {
         let application = self.store.application_by_receipt(&receipt).await?;
         let municipality: MunicipalityCode =
             application.municipality.parse().map_err(|_| not_found())?;
-        if !may_hand_over(actor, &municipality) {
-            return Err(self
-                .denied(actor, Permission::HandOverCard, None, not_found())
-                .await);
-        }
+        self.require(
+            actor,
+            Permission::HandOverCard,
+            &municipality,
+            "application",
+        )
+        .await?;
         use ApplicationStatus as S;
         if !matches!(
             application.status,
