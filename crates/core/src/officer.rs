@@ -22,6 +22,9 @@ pub enum Role {
     Supervisor,
     /// Reads the audit trail, and nothing else.
     Auditor,
+    /// The 24/7 call centre for lost cards: identifies a caller by name, birth date
+    /// and address (nothing more of the record) and suspends the card.
+    Helpline,
     /// The local administrator at the command line (holds the key file); not an
     /// officer role that can be given to an account.
     Administrator,
@@ -48,14 +51,26 @@ pub enum Permission {
     ViewAppointments,
     /// Edit an office's record (address, hours, counters).
     ManageOffice,
+    /// Suspend a card reported lost (the helpline, the counter, supervisors).
+    SuspendCard,
+    /// Identify a caller: find a card by name, birth date and address (and the card
+    /// or notice number), and see those facts only (the helpline).
+    IdentifyCaller,
+    /// The counter's work on a card in the resident's life, the card present: lift a
+    /// suspension, reset or unblock a PIN, rewrite the chip's facts, renew
+    /// certificates, write the notes panel, confirm continued use.
+    ServiceCard,
+    /// Read a card's history and certificates.
+    ReadCard,
 }
 
 impl Role {
-    pub const OFFICER_ROLES: [Role; 4] = [
+    pub const OFFICER_ROLES: [Role; 5] = [
         Role::Registrar,
         Role::Counter,
         Role::Supervisor,
         Role::Auditor,
+        Role::Helpline,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -64,6 +79,7 @@ impl Role {
             Role::Counter => "counter",
             Role::Supervisor => "supervisor",
             Role::Auditor => "auditor",
+            Role::Helpline => "helpline",
             Role::Administrator => "administrator",
         }
     }
@@ -75,15 +91,31 @@ impl Role {
             Role::Administrator | Role::Supervisor => true,
             Role::Registrar => matches!(
                 permission,
-                ReadResident | RegisterResident | ChangeResident | RevealNumber | EnterApplication
+                ReadResident
+                    | RegisterResident
+                    | ChangeResident
+                    | RevealNumber
+                    | EnterApplication
+                    | ReadCard
             ),
             // The counter hands out cards and takes applications: it has no need to
             // see a number in clear, so a stolen counter session cannot reveal one.
             Role::Counter => matches!(
                 permission,
-                ReadResident | EnterApplication | ReceiveCards | HandOverCard | ViewAppointments
+                ReadResident
+                    | EnterApplication
+                    | ReceiveCards
+                    | HandOverCard
+                    | ViewAppointments
+                    | SuspendCard
+                    | ServiceCard
+                    | ReadCard
             ),
             Role::Auditor => matches!(permission, ReadAudit),
+            // The call centre reads nothing of a record beyond what identifies the
+            // caller, and can only suspend: a stolen helpline session cannot read
+            // records, reveal numbers or lift a suspension.
+            Role::Helpline => matches!(permission, SuspendCard | IdentifyCaller),
         }
     }
 }
@@ -105,7 +137,7 @@ impl FromStr for Role {
                 FieldError::new(
                     "role",
                     format!(
-                        "{:?} is not one of registrar, counter, supervisor, auditor",
+                        "{:?} is not one of registrar, counter, supervisor, auditor, helpline",
                         s.trim()
                     ),
                 )

@@ -151,6 +151,9 @@ pub(crate) fn crl_reason(reason: RevocationReason) -> CrlReason {
         RevocationReason::HoldersRequest => CrlReason::Unspecified,
         RevocationReason::NumberChanged => CrlReason::Superseded,
         RevocationReason::FactsChanged => CrlReason::AffiliationChanged,
+        RevocationReason::CertificateHold => CrlReason::CertificateHold,
+        RevocationReason::Departed => CrlReason::CessationOfOperation,
+        RevocationReason::Renewed => CrlReason::Superseded,
     }
 }
 

@@ -32,6 +32,7 @@ macro_rules! wire {
 mod applications;
 mod appointments;
 mod audit;
+mod card_life;
 mod counter;
 mod error;
 mod number;
@@ -48,6 +49,7 @@ pub use appointments::{
     NoticeKeyRequest, OfficeRequest, OfficeResponse, SlotResponse, SlotsResponse,
 };
 pub use audit::{AuditEventResponse, AuditQuery};
+pub use card_life::{CardCertificateResponse, CardEventResponse, CardHistoryResponse};
 pub use counter::{
     CounterCardResponse, CounterFindRequest, HandOverRequest, HandOverResponse, PinpadCodeRequest,
     PinpadCodeResponse, PinpadOpened, PinpadPinsRequest, PinpadPinsResponse,

@@ -374,3 +374,22 @@ pickup-notice-pin-support = Card information input support PIN (4 digits)
 pickup-mail-subject = Your My Number Card is ready to collect
 pickup-mail-subject-reminder = Reminder: your My Number Card is waiting for you
 pickup-mail-footer = The printed notice also comes by post: bring it when you collect your card. This e-mail does not replace it.
+
+## The card's life: history entries (lead)
+card-event-shipped = Shipped to the municipality
+card-event-received = Received at the municipality
+card-event-activated = Handed over, in use
+card-event-suspended = Suspended (reported lost)
+card-event-suspension-lifted = Suspension lifted (card found)
+card-event-destroyed = Destroyed (never collected)
+card-event-abolished = Abolished
+card-event-certificates-revoked = Certificates revoked
+card-event-certificates-issued = Certificates issued
+card-event-pin-reset = PIN reset
+card-event-chip-updated = Chip updated
+card-event-notes-written = Written in the notes panel
+card-event-moved-out = Moved out with the card
+card-event-moved-in = Moved in with the card
+card-event-continued-use = Continued use confirmed
+card-event-replacement-applied = Replacement card applied for
+card-event-expiry-letter = Expiry letter written

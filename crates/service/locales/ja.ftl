@@ -374,3 +374,22 @@ pickup-notice-pin-support = 券面事項入力補助用の暗証番号（数字4
 pickup-mail-subject = 個人番号カードの交付準備ができました
 pickup-mail-subject-reminder = 【再通知】個人番号カードをお受け取りください
 pickup-mail-footer = 交付通知書は郵送でもお届けします。受け取りの際はその通知書をお持ちください（このメールは通知書の代わりになりません）。
+
+## The card's life: history entries (lead)
+card-event-shipped = 市区町村へ発送
+card-event-received = 市区町村で受領
+card-event-activated = 交付済み（利用中）
+card-event-suspended = 一時停止（紛失の届出）
+card-event-suspension-lifted = 一時停止の解除（発見）
+card-event-destroyed = 廃棄（未受領）
+card-event-abolished = 廃止
+card-event-certificates-revoked = 電子証明書の失効
+card-event-certificates-issued = 電子証明書の発行
+card-event-pin-reset = 暗証番号の再設定
+card-event-chip-updated = ICチップの記録事項の変更
+card-event-notes-written = 追記欄への記載
+card-event-moved-out = 転出（カード継続）
+card-event-moved-in = 転入（転入届の特例）
+card-event-continued-use = 継続利用の手続き
+card-event-replacement-applied = 再交付・更新の申請
+card-event-expiry-letter = 有効期限通知書の作成

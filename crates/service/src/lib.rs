@@ -9,6 +9,7 @@
 
 pub mod applications;
 pub mod audit_checkpoint;
+pub mod card_life;
 pub mod cards;
 pub mod dates;
 mod error;

@@ -4,7 +4,7 @@
 
 use crate::backend::{now_micros, to_i64, Query, Row, Tx};
 use crate::{Result, Store, StoreError};
-use maina_core::card::{RevocationReason, RevocationScope};
+use maina_core::card::{CardEventKind, CardState, CardTransition, RevocationReason, RevocationScope};
 use maina_core::officer::Actor;
 
 /// A card as the registry lists it.
@@ -13,12 +13,18 @@ pub struct CardRecord {
     pub id: String,
     /// The holder's row key (`None` for a demonstration card of a synthetic person).
     pub resident_key: Option<u64>,
-    /// `active` or `revoked`.
+    /// [`maina_core::card::CardState::code`].
     pub status: String,
     pub created_at: i64,
     pub updated_at: i64,
     /// The chip content's version: [`Store::save_chip`] names the version it read.
     pub chip_version: i64,
+    /// Printed on the card (10 digits); `None` for a demonstration card.
+    pub card_number: Option<String>,
+    /// YYYY-MM-DD, the card's last day; `None` for a demonstration card.
+    pub expires_on: Option<String>,
+    /// The application it was made from.
+    pub application_id: Option<u64>,
 }
 
 /// A certificate as the registry lists it.
@@ -55,13 +61,14 @@ pub(crate) fn certificate_place(serial: &str) -> String {
     format!("certificate/{serial}")
 }
 
-const CARD_COLUMNS: &str = "id, resident_id, status, created_at, updated_at, chip_version";
+const CARD_COLUMNS: &str =
+    "id, resident_id, status, created_at, updated_at, chip_version, card_number, expires_on, application_id";
 const CERTIFICATE_COLUMNS: &str = "serial, ca, card_id, not_before, not_after, revoked_at, reason";
 
 fn card_record(row: &Row) -> Result<CardRecord> {
     decode_row!(row => CardRecord {
         id: text, resident_key: opt_key, status: text, created_at: int, updated_at: int,
-        chip_version: int,
+        chip_version: int, card_number: opt_text, expires_on: opt_text, application_id: opt_key,
     })
 }
 
@@ -115,6 +122,16 @@ impl Store {
         .await?;
         self.insert_certificates_in(&mut tx, card_id, certificates)
             .await?;
+        self.card_event_in(
+            &mut tx,
+            card_id,
+            CardEventKind::State(CardTransition::Activate),
+            actor,
+            "made-and-set",
+            None,
+            now,
+        )
+        .await?;
         self.audit_in(&mut tx, actor, "card.create", resident_key)
             .await?;
         tx.commit().await
@@ -186,6 +203,31 @@ impl Store {
         Ok(read_version + 1)
     }
 
+    /// A card's record, without opening its chip.
+    pub async fn card_record(&self, card_id: &str) -> Result<CardRecord> {
+        let row = self
+            .read_found(
+                "card",
+                &format!("SELECT {CARD_COLUMNS} FROM cards WHERE id = $1"),
+                &[card_id.into()],
+            )
+            .await?;
+        card_record(&row)
+    }
+
+    /// A resident's cards, newest first.
+    pub async fn cards_of_resident(&self, resident_key: u64) -> Result<Vec<CardRecord>> {
+        let rows = self
+            .read_all(
+                &format!(
+                    "SELECT {CARD_COLUMNS} FROM cards WHERE resident_id = $1 ORDER BY created_at DESC, id"
+                ),
+                &[to_i64(resident_key)?.into()],
+            )
+            .await?;
+        rows.iter().map(card_record).collect()
+    }
+
     /// Every card, newest first.
     pub async fn cards(&self) -> Result<Vec<CardRecord>> {
         let rows = self
@@ -247,14 +289,18 @@ impl Store {
         let reason = reason.code();
         let now = now_micros();
         let mut tx = self.pool.begin().await?;
-        let row = tx
-            .fetch_optional(
-                "UPDATE cards SET status = 'revoked', updated_at = $1 WHERE id = $2 RETURNING resident_id",
-                &[now.into(), card_id.into()],
+        let resident_key = self
+            .transition_card_in(
+                &mut tx,
+                card_id,
+                CardTransition::Abolish,
+                actor,
+                reason,
+                None,
+                now,
             )
             .await?
-            .ok_or(StoreError::NotFound("card"))?;
-        let resident_key = row.opt_key(0)?;
+            .resident_key;
         let revoked = tx
             .fetch_all(
                 "UPDATE certificates SET revoked_at = $1, reason = $2 WHERE card_id = $3 AND revoked_at IS NULL RETURNING serial",
@@ -287,9 +333,53 @@ impl Store {
         resident_key: u64,
         scope: RevocationScope,
         reason: RevocationReason,
+        actor: &Actor,
         now: i64,
     ) -> Result<()> {
         let resident = to_i64(resident_key)?;
+        // Each card's history names what happened to it: the cards still alive are
+        // abolished (the whole card) or lose their signature certificate.
+        let living = tx
+            .fetch_all(
+                "SELECT c.id, c.status, (SELECT COUNT(*) FROM certificates s WHERE s.card_id = c.id AND s.ca = 'sign' AND s.revoked_at IS NULL) \
+                 FROM cards c WHERE c.resident_id = $1 ORDER BY c.id",
+                &[resident.into()],
+            )
+            .await?;
+        for row in &living {
+            let card_id = row.text(0)?;
+            let state = CardState::from_code(&row.text(1)?);
+            match scope {
+                RevocationScope::Card => {
+                    if state.is_some_and(|s| !s.is_final()) {
+                        self.transition_card_in(
+                            tx,
+                            &card_id,
+                            CardTransition::Abolish,
+                            actor,
+                            reason.code(),
+                            None,
+                            now,
+                        )
+                        .await?;
+                    }
+                }
+                RevocationScope::SignatureCertificate => {
+                    if row.int(2)? != 0 {
+                        self.card_event_in(
+                            tx,
+                            &card_id,
+                            CardEventKind::CertificatesRevoked,
+                            actor,
+                            reason.code(),
+                            Some("sign"),
+                            now,
+                        )
+                        .await?;
+                    }
+                }
+            }
+        }
         let only_signature = match scope {
             RevocationScope::Card => "",
             RevocationScope::SignatureCertificate => " AND ca = 'sign'",
@@ -309,13 +399,6 @@ impl Store {
                 RevocationScope::SignatureCertificate => &["sign"],
             };
             Self::crls_stale(tx, authorities).await?;
-        }
-        if scope == RevocationScope::Card {
-            tx.execute(
-                "UPDATE cards SET status = 'revoked', updated_at = $1 WHERE resident_id = $2 AND status = 'active'",
-                &[now.into(), resident.into()],
-            )
-            .await?;
         }
         Ok(())
     }

@@ -29,6 +29,7 @@ mod audit;
 mod backend;
 #[cfg(feature = "bench")]
 mod bench;
+mod card_life;
 mod cards;
 mod counters;
 mod crypto;
@@ -46,6 +47,7 @@ pub use applications::{
 };
 pub use audit::AuditReport;
 pub use backend::{now_micros, sqlite_url, Backend, Value};
+pub use card_life::CardEventRecord;
 pub use cards::{CardRecord, CertificateRecord, NewCertificate, NewCrl, StoredCrl};
 pub use crypto::{
     check_owner_only, create_private_dir, KeyError, Keys, ResealStep, SealError, SealFailure,

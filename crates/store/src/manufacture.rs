@@ -16,7 +16,7 @@ use crate::counters::{CARD_NUMBER_COUNTER, SHIPMENT_COUNTER};
 use crate::{Result, Store, StoreError};
 use chrono::NaiveDate;
 use maina_core::application::{ApplicationEvent, ApplicationStatus};
-use maina_core::card::CardState;
+use maina_core::card::{CardEventKind, CardState, CardTransition};
 use maina_core::officer::Actor;
 use maina_core::{CardNumber, MunicipalityCode};
 use serde::{Deserialize, Serialize};
@@ -187,6 +187,16 @@ impl Store {
         let mut manifest = Vec::with_capacity(cards.len());
         for card in cards {
             self.insert_made_card(&mut tx, card, shipment, now).await?;
+            self.card_event_in(
+                &mut tx,
+                &card.card_id,
+                CardEventKind::State(CardTransition::Ship),
+                actor,
+                "",
+                Some(&format!("shipment {shipment}")),
+                now,
+            )
+            .await?;
             self.advance_application_in(
                 &mut tx,
                 card.application_id,
@@ -358,13 +368,14 @@ impl Store {
         let mut audits = Vec::with_capacity(rows.len());
         for row in &rows {
             let card_id = row.text(0)?;
-            tx.execute(
-                "UPDATE cards SET status = $1, updated_at = $2 WHERE id = $3",
-                &[
-                    CardState::Received.code().into(),
-                    now.into(),
-                    card_id.as_str().into(),
-                ],
+            self.transition_card_in(
+                &mut tx,
+                &card_id,
+                CardTransition::Receive,
+                actor,
+                "",
+                Some(&format!("shipment {id}")),
+                now,
             )
             .await?;
             self.advance_application_in(

@@ -78,13 +78,14 @@ async fn create(context: &Context, residents: u64, public_url: &str) -> Result<S
             ("demo-supervisor", Role::Supervisor),
             ("demo-counter", Role::Counter),
             ("demo-auditor", Role::Auditor),
+            ("demo-helpline", Role::Helpline),
         ] {
             store
                 .add_officer(&name.parse()?, role, code, &password, &who)
                 .await?;
         }
         println!(
-            "demo officers: demo-registrar, demo-supervisor, demo-counter, demo-auditor (password: {password})"
+            "demo officers: demo-registrar, demo-supervisor, demo-counter, demo-auditor, demo-helpline (password: {password})"
         );
     }
     if let Some(tour) = tour {

@@ -13,7 +13,7 @@ pub enum OfficerCommand {
     Add {
         /// User name: 3-32 of a-z, 0-9, '.', '_', '-'.
         username: String,
-        /// registrar | counter | supervisor | auditor
+        /// registrar | counter | supervisor | auditor | helpline
         #[arg(long)]
         role: String,
         /// The 6-digit code of the officer's municipality.

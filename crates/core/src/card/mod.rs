@@ -3,7 +3,10 @@
 //! [`validity`]; the name in Braille in [`braille`] (REFERENCE sections 2, 4 and 7).
 
 pub mod braille;
+mod life;
 mod validity;
+
+pub use life::{CardEventKind, CardTransition, CardTransitionError};
 
 pub use validity::{
     age_on, card_expiry, certificate_expiry, certificates_expiry, signature_certificate_allowed,
@@ -126,24 +129,30 @@ impl Pin {
 
 /// Where a card is in its life (`cards.status`). A card made from an application is
 /// `Made` at the bureau, `Shipped` in its shipment, `Received` at the municipality,
-/// `Active` once handed over (or delivered home); a card never collected is
-/// `Destroyed` (its keys wiped, the record kept); `Revoked` ends any of them.
+/// `Active` once handed over (or delivered home); `Suspended` after a loss is
+/// reported (lifted back to `Active` only at the counter with the card present); a
+/// card never collected is `Destroyed` (its keys wiped, the record kept); `Revoked`
+/// is the card abolished (廃止: death, departure of a foreign national, a reissue
+/// handed over, the continued-use deadline missed, ...) and ends any of them for
+/// good. The transitions are [`CardState::after`] (`life.rs`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum CardState {
     Made,
     Shipped,
     Received,
     Active,
+    Suspended,
     Destroyed,
     Revoked,
 }
 
 impl CardState {
-    pub const ALL: [CardState; 6] = [
+    pub const ALL: [CardState; 7] = [
         Self::Made,
         Self::Shipped,
         Self::Received,
         Self::Active,
+        Self::Suspended,
         Self::Destroyed,
         Self::Revoked,
     ];
@@ -154,6 +163,7 @@ impl CardState {
             Self::Shipped => "shipped",
             Self::Received => "received",
             Self::Active => "active",
+            Self::Suspended => "suspended",
             Self::Destroyed => "destroyed",
             Self::Revoked => "revoked",
         }
@@ -179,16 +189,26 @@ pub enum RevocationReason {
     NumberChanged,
     /// The name or address changed (signature certificates only).
     FactsChanged,
+    /// The card is suspended (reported lost): the authentication certificate is put
+    /// on hold (RFC 5280 certificateHold) and comes back if the card is found.
+    CertificateHold,
+    /// The holder left Japan (国外転出).
+    Departed,
+    /// Replaced by a renewed certificate on the same card.
+    Renewed,
 }
 
 impl RevocationReason {
-    pub const ALL: [RevocationReason; 6] = [
+    pub const ALL: [RevocationReason; 9] = [
         Self::LostCard,
         Self::CardEnded,
         Self::HoldersRequest,
         Self::Death,
         Self::NumberChanged,
         Self::FactsChanged,
+        Self::CertificateHold,
+        Self::Departed,
+        Self::Renewed,
     ];
 
     pub fn code(self) -> &'static str {
@@ -199,6 +219,9 @@ impl RevocationReason {
             Self::Death => "death",
             Self::NumberChanged => "number-changed",
             Self::FactsChanged => "facts-changed",
+            Self::CertificateHold => "certificate-hold",
+            Self::Departed => "departed",
+            Self::Renewed => "renewed",
         }
     }
 

@@ -30,6 +30,7 @@ const MIGRATIONS: [(i64, &str); 11] = [
         include_str!("../../migrations/0010_offices_appointments.sql"),
     ),
     (11, include_str!("../../migrations/0011_pickup_counter.sql")),
+    (12, include_str!("../../migrations/0012_card_life.sql")),
 ];
 
 /// The source of migration `version`, tokens unrendered.

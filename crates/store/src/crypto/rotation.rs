@@ -14,6 +14,7 @@ use crate::applications::{
     apply_link_place, details_place, notice_place, outbox_place, photo_place,
 };
 use crate::backend::{Query, Row, Value};
+use crate::card_life::card_event_place;
 use crate::cards::{certificate_place, chip_place};
 use crate::manufacture::face_place;
 use crate::pickup::issue_notice_place;
@@ -132,6 +133,12 @@ fn sealed_columns() -> Vec<SealedColumn> {
             "checks",
             &[("card_id", KeyKind::Text)],
             |row| Ok(handover_place(&row.text(0)?)),
+        ),
+        column(
+            "card_events",
+            "details",
+            &[("card_id", KeyKind::Text), ("seq", KeyKind::Int)],
+            |row| Ok(card_event_place(&row.text(0)?, row.int(1)?)),
         ),
     ]
 }

@@ -8,6 +8,7 @@ use crate::backend::{now_micros, to_i64, Query, Row, Tx};
 use crate::cards::{chip_place, NewCertificate};
 use crate::{Result, Store, StoreError};
 use maina_core::application::ApplicationEvent;
+use maina_core::card::{CardEventKind, CardTransition};
 use maina_core::officer::Actor;
 use maina_core::pickup::identity::PickupChecks;
 
@@ -354,6 +355,31 @@ impl Store {
         }
         self.insert_certificates_in(&mut tx, &record.card_id, &record.certificates)
             .await?;
+        if !record.certificates.is_empty() {
+            let serials: Vec<&str> = record.certificates.iter().map(|c| c.serial.as_str()).collect();
+            self.card_event_in(
+                &mut tx,
+                &record.card_id,
+                CardEventKind::CertificatesIssued,
+                actor,
+                record.kind,
+                Some(&serials.join(" ")),
+                now,
+            )
+            .await?;
+        }
+        if card_to == "active" {
+            self.card_event_in(
+                &mut tx,
+                &record.card_id,
+                CardEventKind::State(CardTransition::Activate),
+                actor,
+                "handed-over",
+                None,
+                now,
+            )
+            .await?;
+        }
         self.advance_application_in(
             &mut tx,
             application.id,
@@ -434,9 +460,14 @@ impl Store {
         if changed != 1 {
             return Err(StoreError::Illegal("this card was not posted home".into()));
         }
-        tx.execute(
-            "UPDATE cards SET status = 'active', updated_at = $1 WHERE id = $2",
-            &[now.into(), card_id.into()],
+        self.transition_card_in(
+            &mut tx,
+            card_id,
+            CardTransition::Activate,
+            actor,
+            "delivered",
+            None,
+            now,
         )
         .await?;
         self.advance_application_in(

@@ -11,7 +11,7 @@ use crate::counters::ISSUE_NOTICE_COUNTER;
 use crate::{Result, Store, StoreError};
 use chrono::NaiveDate;
 use maina_core::application::{ApplicationEvent, ApplicationStatus};
-use maina_core::card::CardState;
+use maina_core::card::{CardEventKind, CardState, CardTransition};
 use maina_core::officer::Actor;
 use maina_core::{IssueNoticeNumber, MunicipalityCode};
 
@@ -325,6 +325,16 @@ impl Store {
         if changed != 1 {
             return Err(StoreError::Conflict);
         }
+        self.card_event_in(
+            &mut tx,
+            &notice.card_id,
+            CardEventKind::State(CardTransition::Destroy),
+            actor,
+            "not-collected",
+            None,
+            now,
+        )
+        .await?;
         tx.execute(
             "UPDATE issue_notices SET closed_at = $1, closed_reason = 'not-collected' WHERE id = $2",
             &[now.into(), to_i64(notice.id)?.into()],
