@@ -1,0 +1,12 @@
+//! The card's life after pickup (issue 13), by feature: the card's history page and
+//! API (`history.rs`); each other part of the card's life has its own file here.
+
+pub mod history;
+
+use crate::AppState;
+use axum::Router;
+
+/// The card-life pages (merged under the CSRF layer).
+pub fn page_routes() -> Router<AppState> {
+    Router::new().merge(history::page_routes())
+}
