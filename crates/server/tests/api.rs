@@ -34,6 +34,9 @@ mod counter;
 #[path = "api/counter_paths.rs"]
 mod counter_paths;
 
+#[path = "api/card_history.rs"]
+mod card_history;
+
 struct Kit {
     base: String,
     store: Store,
@@ -91,6 +94,7 @@ impl Kit {
             ("supervisor", Role::Supervisor, "131016"),
             ("auditor", Role::Auditor, "131016"),
             ("sapporo", Role::Registrar, "011002"),
+            ("helpline", Role::Helpline, "131016"),
         ] {
             store
                 .add_officer(
