@@ -9,6 +9,7 @@
 
 pub mod apdu;
 mod card;
+pub mod issuer;
 pub mod personalise;
 pub mod tlv;
 pub mod vpcd;

@@ -393,3 +393,9 @@ card-event-moved-in = Moved in with the card
 card-event-continued-use = Continued use confirmed
 card-event-replacement-applied = Replacement card applied for
 card-event-expiry-letter = Expiry letter written
+
+## chip
+pinpad-reset-intro = Type your new PIN twice. Nobody else sees it, the officer neither. Cover the keys while you type.
+pinpad-reset-new = New PIN
+pinpad-reset-submit = Set the new PIN
+pinpad-reset-done = Your new PIN is ready. Please tell the officer: it is written to your card in the reader.

@@ -393,3 +393,9 @@ card-event-moved-in = 転入（転入届の特例）
 card-event-continued-use = 継続利用の手続き
 card-event-replacement-applied = 再交付・更新の申請
 card-event-expiry-letter = 有効期限通知書の作成
+
+## chip
+pinpad-reset-intro = 新しい暗証番号を2回入力してください。職員を含め、ほかの人には見えません。入力中は手元を隠してください。
+pinpad-reset-new = 新しい暗証番号
+pinpad-reset-submit = 新しい暗証番号を設定する
+pinpad-reset-done = 新しい暗証番号の準備ができました。職員にお知らせください。カードリーダーのカードに書き込まれます。
