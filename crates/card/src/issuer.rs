@@ -59,7 +59,7 @@ type HmacSha256 = Hmac<Sha256>;
 
 fn hmac(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
     // HMAC takes keys of any length: `new_from_slice` cannot fail.
-    let Ok(mut mac) = HmacSha256::new_from_slice(key) else {
+    let Ok(mut mac) = <HmacSha256 as Mac>::new_from_slice(key) else {
         return [0; 32];
     };
     for part in parts {
@@ -155,7 +155,9 @@ impl CardKey {
     /// Encrypts and authenticates `plaintext` for one challenge and header.
     fn seal(&self, challenge: &[u8; CHALLENGE_LEN], header: &[u8; 4], plaintext: &[u8]) -> Vec<u8> {
         let key = self.sub_key(b"enc");
-        let cipher = Aes256Gcm::new(key.as_slice().into());
+        let Ok(cipher) = Aes256Gcm::new_from_slice(key.as_slice()) else {
+            return Vec::new();
+        };
         let mut nonce = [0u8; NONCE_LEN];
         rand::rngs::OsRng.fill_bytes(&mut nonce);
         let sealed = cipher
@@ -179,7 +181,7 @@ impl CardKey {
     ) -> Option<Zeroizing<Vec<u8>>> {
         let (nonce, sealed) = data.split_at_checked(NONCE_LEN)?;
         let key = self.sub_key(b"enc");
-        let cipher = Aes256Gcm::new(key.as_slice().into());
+        let cipher = Aes256Gcm::new_from_slice(key.as_slice()).ok()?;
         cipher
             .decrypt(
                 Nonce::from_slice(nonce),

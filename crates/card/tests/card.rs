@@ -12,6 +12,7 @@ use maina_pki::{digest_info_sha256, sha256, PublicKey};
 use proptest::prelude::*;
 use std::sync::OnceLock;
 
+#[path = "card/issuer.rs"]
 mod issuer;
 
 const CARD_ID: &str = "0123456789ABCDEF";

@@ -16,7 +16,7 @@ fn select(card: &mut Card, aid: &[u8], fid: u16) {
     );
 }
 
-fn challenge(card: &mut Card) -> [u8; 8] {
+fn fresh_challenge(card: &mut Card) -> [u8; 8] {
     issuer::challenge_of(&card.transmit(&issuer::GET_CHALLENGE)).unwrap()
 }
 
@@ -28,7 +28,7 @@ fn send(card: &mut Card, key: &CardKey, command: &Protected) -> Result<Vec<u8>, 
 pub fn reset(card: &mut Card, kind: PinKind, new: Option<&Pin>) -> Result<(), IssuerError> {
     let (aid, fid) = pin_location(kind);
     select(card, aid, fid);
-    let challenge = challenge(card);
+    let challenge = fresh_challenge(card);
     send(card, &card_key(), &card_key().reset_pin(&challenge, kind, new)).map(drop)
 }
 
@@ -84,7 +84,7 @@ fn a_command_under_another_cards_key_is_refused_and_changes_nothing() {
     let mut card = card();
     block(&mut card, jpki_ef::AUTH_PIN, "0000", 3);
     let before = card.to_bytes().unwrap();
-    let challenge = challenge(&mut card);
+    let challenge = fresh_challenge(&mut card);
     let other = CardKey::new([8; 32]);
     let command = other.reset_pin(
         &challenge,
@@ -109,7 +109,7 @@ fn a_replayed_or_unchallenged_command_is_refused() {
         card.respond(&command.apdu).status,
         StatusWord::CONDITIONS_NOT_SATISFIED
     );
-    let challenge = challenge(&mut card);
+    let challenge = fresh_challenge(&mut card);
     let command = card_key().reset_pin(
         &challenge,
         PinKind::Residence,
@@ -123,7 +123,7 @@ fn a_replayed_or_unchallenged_command_is_refused() {
         StatusWord::CONDITIONS_NOT_SATISFIED
     );
     // Again after a fresh challenge: the old one is bound in.
-    let _ = challenge(&mut card);
+    let _ = fresh_challenge(&mut card);
     assert_eq!(
         card.respond(&command.apdu).status,
         StatusWord::SECURE_MESSAGING_WRONG
@@ -138,7 +138,7 @@ fn a_reset_built_for_another_pin_file_is_refused() {
     // A 4-digit PIN for the signature password's file.
     let (aid, fid) = pin_location(PinKind::Signature);
     select(&mut card, aid, fid);
-    let challenge = challenge(&mut card);
+    let challenge = fresh_challenge(&mut card);
     let command = card_key().reset_pin(
         &challenge,
         PinKind::Authentication,
@@ -164,7 +164,7 @@ fn a_card_without_an_issuer_key_refuses_clearly() {
     assert!(!card.has_issuer_key());
     let (aid, fid) = pin_location(PinKind::Support);
     select(&mut card, aid, fid);
-    let challenge = challenge(&mut card);
+    let challenge = fresh_challenge(&mut card);
     let command = card_key().reset_pin(&challenge, PinKind::Support, None);
     assert_eq!(
         card.respond(&command.apdu).status,
@@ -190,7 +190,7 @@ fn the_facts_are_written_only_after_the_residence_pin() {
     let (aid, fid) = pin_location(PinKind::Residence);
     select(&mut card, aid, fid);
     let before = card.to_bytes().unwrap();
-    let challenge = challenge(&mut card);
+    let challenge = fresh_challenge(&mut card);
     let command = card_key().update_file(&challenge, Area::Support, support_ef::FACTS, &facts);
     assert_eq!(
         card.respond(&command.apdu).status,
@@ -203,7 +203,7 @@ fn the_facts_are_written_only_after_the_residence_pin() {
         (Area::Support, support_ef::SIGNED_FACTS, vec![1, 2, 3]),
         (Area::Residence, residence_ef::ADDRESS, b"x".to_vec()),
     ] {
-        let challenge = challenge(&mut card);
+        let challenge = fresh_challenge(&mut card);
         send(
             &mut card,
             &card_key(),
@@ -212,7 +212,7 @@ fn the_facts_are_written_only_after_the_residence_pin() {
         .unwrap();
     }
     // A file outside the list (a PIN file) is never written.
-    let challenge = challenge(&mut card);
+    let challenge = fresh_challenge(&mut card);
     let command = card_key().update_file(&challenge, Area::Support, support_ef::PIN, b"0000");
     assert_eq!(card.respond(&command.apdu).status, StatusWord::WRONG_DATA);
     let read = read_facts(&mut card);
@@ -228,7 +228,7 @@ fn a_new_key_pair_is_generated_on_the_chip_and_its_public_key_is_receipted() {
     let mut card = card();
     let old = stored().2.clone();
     select(&mut card, &AID_JPKI, jpki_ef::SIGN_PIN);
-    let challenge = challenge(&mut card);
+    let challenge = fresh_challenge(&mut card);
     let command = card_key().generate_key(&challenge, jpki_ef::SIGN_KEY);
     let response = card.transmit(&command.apdu);
     let public = card_key().check(&command, &response).unwrap();
@@ -273,7 +273,7 @@ proptest! {
         let (aid, fid) = pin_location(PinKind::Authentication);
         select(&mut card, aid, fid);
         let before = card.to_bytes().unwrap();
-        let _ = challenge(&mut card);
+        let _ = fresh_challenge(&mut card);
         let mut apdu = vec![0x84, ins, p1, if ins == 0x2C { 0x80 } else { 0 }, 0];
         apdu.extend_from_slice(&(data.len() as u16).to_be_bytes());
         apdu.extend_from_slice(&data);

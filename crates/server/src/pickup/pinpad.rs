@@ -143,8 +143,8 @@ async fn reset_post(
         "support" => ("pinpad-pin-support", "four"),
         _ => ("pinpad-pin-auth", "four"),
     };
-    let form = minijinja::context! { code, reset, label, rule };
     let Some(pin) = fields.get("pin") else {
+        let form = minijinja::context! { code, reset, label, rule };
         return page.render(state, StatusCode::OK, TEMPLATE, TITLE, form);
     };
     let request = maina_proto::PinpadResetRequest {

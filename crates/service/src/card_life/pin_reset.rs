@@ -197,7 +197,7 @@ impl Service {
                         ),
                     ));
                 };
-                let text = String::from_utf8_lossy(&value).into_owned();
+                let text = Zeroizing::new(String::from_utf8_lossy(&value).into_owned());
                 let pin = Pin::new(kind, &text).map_err(|e| ServiceError::internal(&e))?;
                 (Some(hash), Some(pin))
             }
