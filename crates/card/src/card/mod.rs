@@ -8,7 +8,7 @@
 //! of a card are submodules.
 
 use crate::apdu::{Command, Response, StatusWord};
-use crate::issuer;
+use crate::issuer as protocol;
 use maina_pki::KeyPair;
 use serde::{Deserialize, Serialize};
 
@@ -169,13 +169,13 @@ impl Card {
             (0x00, 0x20) => self.verify(&command),
             (0x00, 0x24) => self.change_reference_data(&command),
             (0x80, 0x2A) => self.sign(&command),
-            (0x00, issuer::INS_GET_CHALLENGE) => self.get_challenge(&command),
-            (issuer::CLA_ISSUER, issuer::INS_RESET_RETRY_COUNTER) => {
+            (0x00, protocol::INS_GET_CHALLENGE) => self.get_challenge(&command),
+            (protocol::CLA_ISSUER, protocol::INS_RESET_RETRY_COUNTER) => {
                 self.reset_retry_counter(&command)
             }
-            (issuer::CLA_ISSUER, issuer::INS_UPDATE_BINARY) => self.issuer_update(&command),
-            (issuer::CLA_ISSUER, issuer::INS_GENERATE_KEY_PAIR) => self.generate_key_pair(&command),
-            (0x00 | 0x80 | issuer::CLA_ISSUER, _) => {
+            (protocol::CLA_ISSUER, protocol::INS_UPDATE_BINARY) => self.issuer_update(&command),
+            (protocol::CLA_ISSUER, protocol::INS_GENERATE_KEY_PAIR) => self.generate_key_pair(&command),
+            (0x00 | 0x80 | protocol::CLA_ISSUER, _) => {
                 Response::status(StatusWord::INS_NOT_SUPPORTED)
             }
             _ => Response::status(StatusWord::CLA_NOT_SUPPORTED),
