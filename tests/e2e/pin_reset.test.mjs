@@ -111,7 +111,7 @@ try {
     assert.equal(await pad.locator('#pinpad-form').getAttribute('data-reset'), 'auth');
     await pad.locator('#pin').fill('24a8');
     await pad.locator('#pin').blur();
-    assert.match(await pad.locator('#pin_rule').innerText(), /4 digits/);
+    assert.match(await pad.locator('#pin_rule').innerText(), /4 digits|4桁/);
     await pad.locator('#pin').fill('2468');
     await pad.locator('#pin_again').fill('2468');
     await pad.locator('#pinpad-form button[type=submit]').click();
