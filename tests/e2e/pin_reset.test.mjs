@@ -31,6 +31,14 @@ function run(args, input) {
   if (!result.ok) throw new Error(`maina ${args.join(' ')}: ${result.err}`);
   return result.out;
 }
+// The counter's commands over pcscd are timed (printed, not asserted).
+const figures = [];
+function timed(label, args) {
+  const started = process.hrtime.bigint();
+  const out = run(args);
+  figures.push(`${label}: ${Number(process.hrtime.bigint() - started) / 1e6} ms`);
+  return out;
+}
 function tool(program, args) {
   const result = spawnSync(program, args, { encoding: 'utf8' });
   return { ok: result.status === 0, text: `${result.stdout ?? ''}${result.stderr ?? ''}` };
@@ -120,7 +128,7 @@ try {
     await context.close();
     // Without the documents checked: refused, nothing written.
     assert.ok(!attempt(['card', 'reset-pin', cardId, '--pin', 'auth']).ok);
-    const done = run(['card', 'reset-pin', cardId, '--pin', 'auth', '--document', 'passport']);
+    const done = timed('maina card reset-pin (pcscd + vpcd, PIN from the pad)', ['card', 'reset-pin', cardId, '--pin', 'auth', '--document', 'passport']);
     assert.match(done, /auth PIN reset to the new PIN/);
     const pins = tool('pkcs15-tool', ['--list-pins']).text;
     assert.doesNotMatch(pins, /Tries left\s*:\s*0/, pins);
@@ -138,7 +146,7 @@ try {
     run(['resident', 'address', holder, '--address', address]);
     // The wrong residence PIN: refused, nothing written.
     assert.match(attempt(['card', 'update-chip', cardId, '--residence-pin', '0000']).err, /tries left/);
-    const updated = run(['card', 'update-chip', cardId, '--residence-pin', '5678']);
+    const updated = timed('maina card update-chip (4 files, signed)', ['card', 'update-chip', cardId, '--residence-pin', '5678']);
     assert.ok(updated.includes(address), updated);
     const read = run(['card', 'read', '--support-pin', '9012']);
     assert.ok(read.includes(`address: ${address}`), read);
@@ -146,7 +154,7 @@ try {
   });
 
   await check('a new signature certificate on the same chip signs; the old one is revoked (renewed)', async () => {
-    const renewed = run(['card', 'renew-certificates', cardId, '--signature-only', '--base-url', base]);
+    const renewed = timed('maina card renew-certificates --signature-only (key pair generated on the chip)', ['card', 'renew-certificates', cardId, '--signature-only', '--base-url', base]);
     assert.match(renewed, /signature [0-9A-F]+/);
     assert.ok(sign('ABC123', '02', '1').ok, 'the password signs with the new key');
     const shown = run(['card', 'show', cardId]);
@@ -164,5 +172,6 @@ if (server.exitCode === null) {
   await stopped;
 }
 rmSync(data, { recursive: true, force: true });
+for (const figure of figures) console.log(`figure ${figure}`);
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed === 0 ? 0 : 1);

@@ -1294,5 +1294,8 @@ mod keys_and_audit;
 #[path = "cli/counter.rs"]
 mod counter;
 
+#[path = "cli/chip.rs"]
+mod chip;
+
 #[path = "cli/pickup.rs"]
 mod pickup;
