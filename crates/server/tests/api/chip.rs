@@ -74,9 +74,18 @@ fn verify(card: &mut Card, pin: &str) -> u16 {
 fn read(card: &mut Card, fid: u16) -> Vec<u8> {
     let [hi, lo] = fid.to_be_bytes();
     assert_eq!(sw(card, &[0x00, 0xA4, 0x02, 0x0C, 2, hi, lo]), 0x9000);
-    let response = card.respond(&[0x00, 0xB0, 0x00, 0x00, 0x00]);
-    assert_eq!(response.status.0, 0x9000);
-    response.data
+    // 256 bytes a READ BINARY, until a shorter answer.
+    let mut out = Vec::new();
+    loop {
+        let [hi, lo] = (out.len() as u16).to_be_bytes();
+        let response = card.respond(&[0x00, 0xB0, hi, lo, 0x00]);
+        assert_eq!(response.status.0, 0x9000);
+        let short = response.data.len() < 256;
+        out.extend(response.data);
+        if short {
+            return out;
+        }
+    }
 }
 
 async fn events(kit: &Kit, card_id: &str) -> Vec<(String, String)> {
