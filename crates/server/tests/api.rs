@@ -37,6 +37,9 @@ mod counter_paths;
 #[path = "api/chip.rs"]
 mod chip;
 
+#[path = "api/card_history.rs"]
+mod card_history;
+
 struct Kit {
     base: String,
     store: Store,
@@ -94,6 +97,7 @@ impl Kit {
             ("supervisor", Role::Supervisor, "131016"),
             ("auditor", Role::Auditor, "131016"),
             ("sapporo", Role::Registrar, "011002"),
+            ("helpline", Role::Helpline, "131016"),
         ] {
             store
                 .add_officer(
