@@ -14,6 +14,15 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
+/// An issuer command opened: the card's key, the challenge it spent, its header and
+/// its plaintext.
+struct Opened {
+    key: CardKey,
+    challenge: [u8; CHALLENGE_LEN],
+    header: [u8; 4],
+    plaintext: Zeroizing<Vec<u8>>,
+}
+
 /// Where the issuer key lives. It is never selectable nor readable.
 const ISSUER_KEY_FID: u16 = 0xFFFE;
 
@@ -96,10 +105,7 @@ impl Card {
 
     /// Spends the challenge and opens the command's protection: the key, the
     /// challenge, the header and the plaintext; or the status word to answer.
-    fn open_protected(
-        &mut self,
-        command: &Command<'_>,
-    ) -> Result<(CardKey, [u8; CHALLENGE_LEN], [u8; 4], Zeroizing<Vec<u8>>), StatusWord> {
+    fn open_protected(&mut self, command: &Command<'_>) -> Result<Opened, StatusWord> {
         let challenge = self
             .session
             .challenge
@@ -110,7 +116,12 @@ impl Card {
         let plaintext = key
             .open(&challenge, &header, command.data)
             .ok_or(StatusWord::SECURE_MESSAGING_WRONG)?;
-        Ok((key, challenge, header, plaintext))
+        Ok(Opened {
+            key,
+            challenge,
+            header,
+            plaintext,
+        })
     }
 
     fn receipt(
@@ -132,7 +143,12 @@ impl Card {
         if command.p2 != 0x80 || !matches!(command.p1, P1_NEW_PIN | P1_UNBLOCK) {
             return Response::status(StatusWord::WRONG_P1P2);
         }
-        let (key, challenge, header, plaintext) = match self.open_protected(command) {
+        let Opened {
+            key,
+            challenge,
+            header,
+            plaintext,
+        } = match self.open_protected(command) {
             Ok(opened) => opened,
             Err(status) => return Response::status(status),
         };
@@ -187,7 +203,12 @@ impl Card {
         if (command.p1, command.p2) != (0, 0) {
             return Response::status(StatusWord::WRONG_P1P2);
         }
-        let (key, challenge, header, plaintext) = match self.open_protected(command) {
+        let Opened {
+            key,
+            challenge,
+            header,
+            plaintext,
+        } = match self.open_protected(command) {
             Ok(opened) => opened,
             Err(status) => return Response::status(status),
         };
@@ -216,7 +237,12 @@ impl Card {
         if (command.p1, command.p2) != (0, 0) {
             return Response::status(StatusWord::WRONG_P1P2);
         }
-        let (key, challenge, header, plaintext) = match self.open_protected(command) {
+        let Opened {
+            key,
+            challenge,
+            header,
+            plaintext,
+        } = match self.open_protected(command) {
             Ok(opened) => opened,
             Err(status) => return Response::status(status),
         };

@@ -143,7 +143,7 @@ pub async fn reset_pin(context: &Context, args: ResetPinArgs) -> Result<()> {
     } else if args.typed {
         let first = Zeroizing::new(card_reader::prompt("new PIN")?);
         let again = Zeroizing::new(card_reader::prompt("new PIN again")?);
-        if first.trim().to_ascii_uppercase() != again.trim().to_ascii_uppercase() {
+        if !first.trim().eq_ignore_ascii_case(again.trim()) {
             bail!("new_pin: the two entries differ");
         }
         NewPin::Typed(first)
