@@ -205,7 +205,13 @@ impl CardKey {
         let key = self.sub_key(b"mac");
         let tag = hmac(
             key.as_slice(),
-            &[b"maina-receipt-1", challenge, header, plaintext_digest, answer],
+            &[
+                b"maina-receipt-1",
+                challenge,
+                header,
+                plaintext_digest,
+                answer,
+            ],
         );
         let mut out = [0u8; RECEIPT_LEN];
         out.copy_from_slice(tag.get(..RECEIPT_LEN).unwrap_or(&[0; RECEIPT_LEN]));
@@ -235,7 +241,11 @@ impl CardKey {
         kind: PinKind,
         new: Option<&Pin>,
     ) -> Protected {
-        let p1 = if new.is_some() { P1_NEW_PIN } else { P1_UNBLOCK };
+        let p1 = if new.is_some() {
+            P1_NEW_PIN
+        } else {
+            P1_UNBLOCK
+        };
         let mut plaintext = Zeroizing::new(vec![pin_code(kind)]);
         if let Some(pin) = new {
             plaintext.extend_from_slice(pin.as_bytes());
@@ -330,7 +340,10 @@ pub fn challenge_of(response: &[u8]) -> Result<[u8; CHALLENGE_LEN], IssuerError>
 /// (the My Number TLV) and EF 0002 (the four facts), as TLVs `DF30` and `DF31`.
 pub fn facts_digests(number_file: &[u8], facts_file: &[u8]) -> Vec<u8> {
     let mut out = crate::tlv::encode(&[0xDF, 0x30], &Sha256::digest(number_file));
-    out.extend(crate::tlv::encode(&[0xDF, 0x31], &Sha256::digest(facts_file)));
+    out.extend(crate::tlv::encode(
+        &[0xDF, 0x31],
+        &Sha256::digest(facts_file),
+    ));
     out
 }
 

@@ -162,7 +162,12 @@ impl PublicKey {
     pub fn from_certificate_der(certificate: &[u8]) -> Result<Self> {
         use der::{Decode, Encode};
         let certificate = x509_cert::Certificate::from_der(certificate)?;
-        Self::from_spki_der(&certificate.tbs_certificate.subject_public_key_info.to_der()?)
+        Self::from_spki_der(
+            &certificate
+                .tbs_certificate
+                .subject_public_key_info
+                .to_der()?,
+        )
     }
 
     /// Whether `signature` is a PKCS#1 v1.5 SHA-256 signature of `data` by this key.

@@ -81,8 +81,13 @@ impl Store {
             now,
         )
         .await?;
-        self.audit_in(&mut tx, actor, "card.certificates-renewed", card.resident_key)
-            .await?;
+        self.audit_in(
+            &mut tx,
+            actor,
+            "card.certificates-renewed",
+            card.resident_key,
+        )
+        .await?;
         tx.commit().await?;
         Ok(serials)
     }
@@ -123,8 +128,13 @@ impl Store {
             ],
         )
         .await?;
-        self.audit_in(&mut tx, actor, "card.pin-reset-pad-open", Some(resident_key))
-            .await?;
+        self.audit_in(
+            &mut tx,
+            actor,
+            "card.pin-reset-pad-open",
+            Some(resident_key),
+        )
+        .await?;
         tx.commit().await
     }
 

@@ -174,7 +174,9 @@ impl Card {
                 self.reset_retry_counter(&command)
             }
             (protocol::CLA_ISSUER, protocol::INS_UPDATE_BINARY) => self.issuer_update(&command),
-            (protocol::CLA_ISSUER, protocol::INS_GENERATE_KEY_PAIR) => self.generate_key_pair(&command),
+            (protocol::CLA_ISSUER, protocol::INS_GENERATE_KEY_PAIR) => {
+                self.generate_key_pair(&command)
+            }
             (0x00 | 0x80 | protocol::CLA_ISSUER, _) => {
                 Response::status(StatusWord::INS_NOT_SUPPORTED)
             }
@@ -206,14 +208,11 @@ impl Card {
                 };
                 let fid = u16::from_be_bytes([hi, lo]);
                 let found = self.session.app.and_then(|app| {
-                    self.content
-                        .files
-                        .iter()
-                        .position(|file| {
-                            file.app == app
-                                && file.fid == fid
-                                && !matches!(file.body, files::FileBody::IssuerKey(_))
-                        })
+                    self.content.files.iter().position(|file| {
+                        file.app == app
+                            && file.fid == fid
+                            && !matches!(file.body, files::FileBody::IssuerKey(_))
+                    })
                 });
                 match found {
                     Some(index) => {

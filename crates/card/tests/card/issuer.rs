@@ -29,7 +29,12 @@ pub fn reset(card: &mut Card, kind: PinKind, new: Option<&Pin>) -> Result<(), Is
     let (aid, fid) = pin_location(kind);
     select(card, aid, fid);
     let challenge = fresh_challenge(card);
-    send(card, &card_key(), &card_key().reset_pin(&challenge, kind, new)).map(drop)
+    send(
+        card,
+        &card_key(),
+        &card_key().reset_pin(&challenge, kind, new),
+    )
+    .map(drop)
 }
 
 fn block(card: &mut Card, fid: u16, wrong: &str, tries: u8) {
@@ -68,7 +73,11 @@ fn a_blocked_signature_pin_blocks_no_other_and_unblocking_keeps_it() {
     let mut card = card();
     block(&mut card, jpki_ef::SIGN_PIN, "WRONG1", 5);
     assert_eq!(tries(&card, PinSlot::Signature), 0);
-    for slot in [PinSlot::Authentication, PinSlot::Residence, PinSlot::Support] {
+    for slot in [
+        PinSlot::Authentication,
+        PinSlot::Residence,
+        PinSlot::Support,
+    ] {
         assert_eq!(tries(&card, slot), 3, "{slot:?}");
     }
     select(&mut card, &AID_JPKI, jpki_ef::AUTH_PIN);

@@ -19,12 +19,26 @@ fn the_pin_reset_pad_opens_for_one_pin_and_refusals_name_why() {
     let code = super::field(&out, "resident record code").replace(' ', "");
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let card_id = runtime.block_on(ready_card(data, &code));
-    let hand_over = ["pickup", "hand-over", card_id.as_str(), "--document", "passport"];
+    let hand_over = [
+        "pickup",
+        "hand-over",
+        card_id.as_str(),
+        "--document",
+        "passport",
+    ];
     ok(maina_in(data, &hand_over, "1234\nABC123\n1234\n5678"));
     let pad = |pin: &str, document: &str| {
         maina(
             data,
-            &["card", "pin-reset-pad", &card_id, "--pin", pin, "--document", document],
+            &[
+                "card",
+                "pin-reset-pad",
+                &card_id,
+                "--pin",
+                pin,
+                "--document",
+                document,
+            ],
         )
     };
 
@@ -47,7 +61,10 @@ fn the_pin_reset_pad_opens_for_one_pin_and_refusals_name_why() {
         store.close().await;
     });
     let error = fails(pad("pin", "passport"));
-    assert!(error.contains("pin: expected one of auth, sign, residence, support"), "{error}");
+    assert!(
+        error.contains("pin: expected one of auth, sign, residence, support"),
+        "{error}"
+    );
     let error = fails(pad("auth", "pension-book"));
     assert!(error.contains("documents"), "{error}");
     let code = ok(pad("sign", "passport"));
@@ -57,8 +74,20 @@ fn the_pin_reset_pad_opens_for_one_pin_and_refusals_name_why() {
     // cleanly either way, nothing recorded.
     let error = fails(maina(
         data,
-        &["card", "reset-pin", &card_id, "--pin", "sign", "--document", "passport",
-          "--reader", "no such reader"],
+        &[
+            "card",
+            "reset-pin",
+            &card_id,
+            "--pin",
+            "sign",
+            "--document",
+            "passport",
+            "--reader",
+            "no such reader",
+        ],
     ));
-    assert!(error.contains("reader") || error.contains("PC/SC"), "{error}");
+    assert!(
+        error.contains("reader") || error.contains("PC/SC"),
+        "{error}"
+    );
 }

@@ -103,47 +103,107 @@ async fn a_pin_is_reset_from_the_pin_pad_through_the_issuers_command_and_the_old
     let kit = Kit::start_with_pki().await;
     let counter = kit.login("counter").await;
     let card_id = active_card(&kit, "花子", 301, true).await;
-    let open = |body: Value| kit.call("POST", "/api/v1/cards/pin-reset", Some(&counter), Some(body));
+    let open = |body: Value| {
+        kit.call(
+            "POST",
+            "/api/v1/cards/pin-reset",
+            Some(&counter),
+            Some(body),
+        )
+    };
 
     // Refusals name the field; nothing opens.
-    let (status, body) = open(json!({"card_id": card_id, "pin": "auth", "documents": ["health-insurance-card"]})).await;
-    assert_eq!((status, &body["field"]), (StatusCode::UNPROCESSABLE_ENTITY, &json!("documents")), "{body}");
-    let (status, body) = open(json!({"card_id": card_id, "pin": "pin", "documents": ["passport"]})).await;
-    assert_eq!((status, &body["field"]), (StatusCode::UNPROCESSABLE_ENTITY, &json!("pin")), "{body}");
-    let (status, _) = open(json!({"card_id": "0000000000000000", "pin": "auth", "documents": ["passport"]})).await;
+    let (status, body) =
+        open(json!({"card_id": card_id, "pin": "auth", "documents": ["health-insurance-card"]}))
+            .await;
+    assert_eq!(
+        (status, &body["field"]),
+        (StatusCode::UNPROCESSABLE_ENTITY, &json!("documents")),
+        "{body}"
+    );
+    let (status, body) =
+        open(json!({"card_id": card_id, "pin": "pin", "documents": ["passport"]})).await;
+    assert_eq!(
+        (status, &body["field"]),
+        (StatusCode::UNPROCESSABLE_ENTITY, &json!("pin")),
+        "{body}"
+    );
+    let (status, _) =
+        open(json!({"card_id": "0000000000000000", "pin": "auth", "documents": ["passport"]}))
+            .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     // Another municipality's officer finds no such card.
     let sapporo = kit.login("sapporo").await;
     let (status, _) = kit
-        .call("POST", "/api/v1/cards/pin-reset", Some(&sapporo),
-            Some(json!({"card_id": card_id, "pin": "auth", "documents": ["passport"]})))
+        .call(
+            "POST",
+            "/api/v1/cards/pin-reset",
+            Some(&sapporo),
+            Some(json!({"card_id": card_id, "pin": "auth", "documents": ["passport"]})),
+        )
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 
-    let (status, opened) = open(json!({"card_id": card_id, "pin": "auth", "documents": ["passport"]})).await;
+    let (status, opened) =
+        open(json!({"card_id": card_id, "pin": "auth", "documents": ["passport"]})).await;
     assert_eq!(status, StatusCode::CREATED, "{opened}");
     let code = opened["code"].as_str().unwrap().to_owned();
     let (status, paired) = kit
-        .call("POST", "/api/v1/pinpad/code", None, Some(json!({"code": code})))
+        .call(
+            "POST",
+            "/api/v1/pinpad/code",
+            None,
+            Some(json!({"code": code})),
+        )
         .await;
-    assert_eq!((status, paired), (StatusCode::OK, json!({"language": "ja", "reset_pin": "auth"})));
+    assert_eq!(
+        (status, paired),
+        (
+            StatusCode::OK,
+            json!({"language": "ja", "reset_pin": "auth"})
+        )
+    );
     // The four-PIN path does not take a reset's code.
     let mut four = super::counter::pins("ABC123");
     four["code"] = json!(code);
-    let (status, _) = kit.call("POST", "/api/v1/pinpad/pins", None, Some(four)).await;
+    let (status, _) = kit
+        .call("POST", "/api/v1/pinpad/pins", None, Some(four))
+        .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let pad = |pin: &str, again: &str| {
-        kit.call("POST", "/api/v1/pinpad/reset", None,
-            Some(json!({"code": code, "pin": pin, "pin_again": again})))
+        kit.call(
+            "POST",
+            "/api/v1/pinpad/reset",
+            None,
+            Some(json!({"code": code, "pin": pin, "pin_again": again})),
+        )
     };
     let (status, refused) = pad("12a4", "12a4").await;
-    assert_eq!((status, &refused["field"]), (StatusCode::UNPROCESSABLE_ENTITY, &json!("pin")), "{refused}");
-    assert!(refused["message"].as_str().unwrap().contains("4桁"), "{refused}");
+    assert_eq!(
+        (status, &refused["field"]),
+        (StatusCode::UNPROCESSABLE_ENTITY, &json!("pin")),
+        "{refused}"
+    );
+    assert!(
+        refused["message"].as_str().unwrap().contains("4桁"),
+        "{refused}"
+    );
     let (status, refused) = pad("2468", "2469").await;
-    assert_eq!((status, &refused["field"]), (StatusCode::UNPROCESSABLE_ENTITY, &json!("pin_again")));
+    assert_eq!(
+        (status, &refused["field"]),
+        (StatusCode::UNPROCESSABLE_ENTITY, &json!("pin_again"))
+    );
     let (status, held) = pad("2468", "2468").await;
-    assert_eq!((status, held), (StatusCode::OK, json!({"state": "pin-held"})));
-    assert!(kit.store.held_reset_pin(&card_id, "auth").await.unwrap().is_some());
+    assert_eq!(
+        (status, held),
+        (StatusCode::OK, json!({"state": "pin-held"}))
+    );
+    assert!(kit
+        .store
+        .held_reset_pin(&card_id, "auth")
+        .await
+        .unwrap()
+        .is_some());
 
     // The card in the reader: three wrong tries block the authentication PIN only.
     let mut reader = chip(&kit, &card_id).await;
@@ -161,14 +221,33 @@ async fn a_pin_is_reset_from_the_pin_pad_through_the_issuers_command_and_the_old
     // A wrong card in the reader: refused by the chip, nothing recorded or erased.
     let mut other = chip(&kit, &active_card(&kit, "桜", 302, true).await).await;
     let error = service
-        .reset_pin(&actor, &card_id, "auth", NewPin::FromPinpad, &passport, &mut other)
+        .reset_pin(
+            &actor,
+            &card_id,
+            "auth",
+            NewPin::FromPinpad,
+            &passport,
+            &mut other,
+        )
         .await
         .unwrap_err();
     assert_eq!(error.code, "wrong_card", "{error:?}");
-    assert!(kit.store.held_reset_pin(&card_id, "auth").await.unwrap().is_some());
+    assert!(kit
+        .store
+        .held_reset_pin(&card_id, "auth")
+        .await
+        .unwrap()
+        .is_some());
 
     let done = service
-        .reset_pin(&actor, &card_id, "auth", NewPin::FromPinpad, &passport, &mut reader)
+        .reset_pin(
+            &actor,
+            &card_id,
+            "auth",
+            NewPin::FromPinpad,
+            &passport,
+            &mut reader,
+        )
         .await
         .unwrap();
     assert_eq!((done.pin.as_str(), done.done.as_str()), ("auth", "new-pin"));
@@ -176,8 +255,15 @@ async fn a_pin_is_reset_from_the_pin_pad_through_the_issuers_command_and_the_old
     assert_eq!(verify(&mut reader, "1234"), 0x63C2);
     assert_eq!(verify(&mut reader, "2468"), 0x9000);
     // The held PIN is erased; the history names the PIN.
-    assert!(kit.store.held_reset_pin(&card_id, "auth").await.unwrap().is_none());
-    assert!(events(&kit, &card_id).await.contains(&("pin-reset".into(), "auth".into())));
+    assert!(kit
+        .store
+        .held_reset_pin(&card_id, "auth")
+        .await
+        .unwrap()
+        .is_none());
+    assert!(events(&kit, &card_id)
+        .await
+        .contains(&("pin-reset".into(), "auth".into())));
 
     // Unblock only: the signature password blocked, then its tries restored.
     select(&mut reader, &AID_JPKI, jpki_ef::SIGN_PIN);
@@ -186,31 +272,60 @@ async fn a_pin_is_reset_from_the_pin_pad_through_the_issuers_command_and_the_old
     }
     assert_eq!(verify(&mut reader, "ABC123"), 0x6983);
     service
-        .reset_pin(&actor, &card_id, "sign", NewPin::Unblock, &passport, &mut reader)
+        .reset_pin(
+            &actor,
+            &card_id,
+            "sign",
+            NewPin::Unblock,
+            &passport,
+            &mut reader,
+        )
         .await
         .unwrap();
     select(&mut reader, &AID_JPKI, jpki_ef::SIGN_PIN);
     assert_eq!(verify(&mut reader, "ABC123"), 0x9000);
     // A typed PIN of the wrong shape never reaches the chip.
     let error = service
-        .reset_pin(&actor, &card_id, "support",
-            NewPin::Typed(Zeroizing::new("12345".into())), &passport, &mut reader)
+        .reset_pin(
+            &actor,
+            &card_id,
+            "support",
+            NewPin::Typed(Zeroizing::new("12345".into())),
+            &passport,
+            &mut reader,
+        )
         .await
         .unwrap_err();
     assert_eq!(error.field.as_deref(), Some("new_pin"));
 }
 
 #[tokio::test]
-async fn the_facts_are_rewritten_after_the_residence_pin_and_certificates_renewed_on_the_same_chip() {
+async fn the_facts_are_rewritten_after_the_residence_pin_and_certificates_renewed_on_the_same_chip()
+{
     let kit = Kit::start_with_pki().await;
     let registrar = kit.login("registrar").await;
     let card_id = active_card(&kit, "花子", 311, true).await;
-    let resident_key = kit.store.card_record(&card_id).await.unwrap().resident_key.unwrap();
-    let code = kit.store.authority().resident_code(resident_key).unwrap().as_digits();
+    let resident_key = kit
+        .store
+        .card_record(&card_id)
+        .await
+        .unwrap()
+        .resident_key
+        .unwrap();
+    let code = kit
+        .store
+        .authority()
+        .resident_code(resident_key)
+        .unwrap()
+        .as_digits();
     let address = "東京都千代田区永田町1-7-1";
     let (status, body) = kit
-        .call("POST", &format!("/api/v1/residents/{code}/address"), Some(&registrar),
-            Some(json!({"address": address})))
+        .call(
+            "POST",
+            &format!("/api/v1/residents/{code}/address"),
+            Some(&registrar),
+            Some(json!({"address": address})),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
 
@@ -219,12 +334,21 @@ async fn the_facts_are_rewritten_after_the_residence_pin_and_certificates_renewe
     let mut reader = chip(&kit, &card_id).await;
     let before = reader.to_bytes().unwrap();
     // The wrong residence PIN: refused naming the tries left, nothing written.
-    let error = service.update_chip(&actor, &card_id, "0000", &mut reader).await.unwrap_err();
+    let error = service
+        .update_chip(&actor, &card_id, "0000", &mut reader)
+        .await
+        .unwrap_err();
     assert_eq!(error.field.as_deref(), Some("residence_pin"));
     assert!(error.message.contains("2 tries left"), "{}", error.message);
-    let error = service.update_chip(&actor, &card_id, "12", &mut reader).await.unwrap_err();
+    let error = service
+        .update_chip(&actor, &card_id, "12", &mut reader)
+        .await
+        .unwrap_err();
     assert_eq!(error.field.as_deref(), Some("residence_pin"));
-    let done = service.update_chip(&actor, &card_id, "1234", &mut reader).await.unwrap();
+    let done = service
+        .update_chip(&actor, &card_id, "1234", &mut reader)
+        .await
+        .unwrap();
     assert_eq!(done.address, address);
     assert_eq!(done.files.len(), 4);
     assert_ne!(reader.to_bytes().unwrap(), before);
@@ -244,7 +368,9 @@ async fn the_facts_are_rewritten_after_the_residence_pin_and_certificates_renewe
     assert!(ca.verify_sha256(&digests, &signature));
     assert!(digest_matches(&signed, [0xDF, 0x31], &facts));
     assert!(digest_matches(&signed, [0xDF, 0x30], &number));
-    assert!(events(&kit, &card_id).await.contains(&("chip-updated".into(), "registry".into())));
+    assert!(events(&kit, &card_id)
+        .await
+        .contains(&("chip-updated".into(), "registry".into())));
 
     // The address change revoked the signature certificate; a new one on the
     // same chip: a new key, its certificate carrying the new address.
@@ -264,7 +390,10 @@ async fn the_facts_are_rewritten_after_the_residence_pin_and_certificates_renewe
     assert_eq!(verify(&mut signer, "ABC123"), 0x9000);
     let digest = maina_pki::digest_info_sha256(&maina_pki::sha256(b"doc"));
     let [hi, lo] = jpki_ef::SIGN_KEY.to_be_bytes();
-    assert_eq!(sw(&mut signer, &[0x00, 0xA4, 0x02, 0x0C, 2, hi, lo]), 0x9000);
+    assert_eq!(
+        sw(&mut signer, &[0x00, 0xA4, 0x02, 0x0C, 2, hi, lo]),
+        0x9000
+    );
     let mut apdu = vec![0x80, 0x2A, 0x00, 0x80, digest.len() as u8];
     apdu.extend_from_slice(&digest);
     apdu.push(0);
@@ -281,16 +410,31 @@ async fn the_facts_are_rewritten_after_the_residence_pin_and_certificates_renewe
         .find(|c| c.ca == "auth" && c.revoked_at.is_none())
         .unwrap();
     let renewed = service
-        .renew_certificates(&actor, &card_id, false, "http://127.0.0.1:8080", &mut reader)
+        .renew_certificates(
+            &actor,
+            &card_id,
+            false,
+            "http://127.0.0.1:8080",
+            &mut reader,
+        )
         .await
         .unwrap();
     assert!(renewed.revoked.contains(&old_auth.serial), "{renewed:?}");
     let certificates = kit.store.card_certificates(&card_id).await.unwrap();
-    let old = certificates.iter().find(|c| c.serial == old_auth.serial).unwrap();
+    let old = certificates
+        .iter()
+        .find(|c| c.serial == old_auth.serial)
+        .unwrap();
     assert_eq!(old.reason.as_deref(), Some("renewed"));
-    let good: Vec<_> = certificates.iter().filter(|c| c.revoked_at.is_none()).collect();
+    let good: Vec<_> = certificates
+        .iter()
+        .filter(|c| c.revoked_at.is_none())
+        .collect();
     assert_eq!(good.len(), 2, "{certificates:?}");
-    assert!(events(&kit, &card_id).await.iter().any(|(kind, _)| kind == "certificates-issued"));
+    assert!(events(&kit, &card_id)
+        .await
+        .iter()
+        .any(|(kind, _)| kind == "certificates-issued"));
 }
 
 #[tokio::test]
@@ -299,9 +443,17 @@ async fn a_card_made_without_an_issuer_key_is_refused_with_the_reason() {
     let counter = kit.login("counter").await;
     let card_id = active_card(&kit, "花子", 321, false).await;
     let (status, body) = kit
-        .call("POST", "/api/v1/cards/pin-reset", Some(&counter),
-            Some(json!({"card_id": card_id, "pin": "auth", "documents": ["passport"]})))
+        .call(
+            "POST",
+            "/api/v1/cards/pin-reset",
+            Some(&counter),
+            Some(json!({"card_id": card_id, "pin": "auth", "documents": ["passport"]})),
+        )
         .await;
-    assert_eq!((status, &body["code"]), (StatusCode::CONFLICT, &json!("no_issuer_key")), "{body}");
+    assert_eq!(
+        (status, &body["code"]),
+        (StatusCode::CONFLICT, &json!("no_issuer_key")),
+        "{body}"
+    );
     assert!(body["message"].as_str().unwrap().contains("reissue"));
 }

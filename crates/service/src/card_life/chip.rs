@@ -109,11 +109,12 @@ impl<'a, T: ApduTransport> ChipSession<'a, T> {
         &mut self,
         build: impl FnOnce(&CardKey, &[u8; issuer::CHALLENGE_LEN]) -> Protected,
     ) -> Result<Vec<u8>> {
-        let challenge = issuer::challenge_of(&self.send(&issuer::GET_CHALLENGE)?)
-            .map_err(|error| match error {
+        let challenge = issuer::challenge_of(&self.send(&issuer::GET_CHALLENGE)?).map_err(
+            |error| match error {
                 IssuerError::Refused(status) => refused(status),
                 other => ServiceError::internal(&other),
-            })?;
+            },
+        )?;
         let command = build(&self.key, &challenge);
         let response = self.send(&command.apdu)?;
         self.key

@@ -7,9 +7,7 @@
 //! unblock (the counter back to its maximum, the PIN kept) needs no pad.
 
 use super::chip::{pin_kind, ChipSession};
-use crate::pickup::pinpad::{
-    bad_code, code_hash, new_code, rule_message, FIELDS, PINPAD_MINUTES,
-};
+use crate::pickup::pinpad::{bad_code, code_hash, new_code, rule_message, FIELDS, PINPAD_MINUTES};
 use crate::{i18n, ErrorKind, Result, Service, ServiceError};
 use chrono::{Duration, Utc};
 use maina_card::personalise::{pin_location, ApduTransport};
@@ -43,7 +41,10 @@ fn identity(documents: &[String]) -> Result<()> {
             let choices: Vec<&str> = IdDocument::ALL.iter().map(|d| d.code()).collect();
             ServiceError::invalid(
                 "documents",
-                format!("unknown document {code:?}: expected one of {}", choices.join(", ")),
+                format!(
+                    "unknown document {code:?}: expected one of {}",
+                    choices.join(", ")
+                ),
             )
         })?;
         parsed.push(document);
@@ -186,7 +187,10 @@ impl Service {
         let (found, key) = self.card_at_service(actor, card_id).await?;
         let (held, new_pin) = match new {
             NewPin::FromPinpad => {
-                let Some((hash, value)) = self.store.held_reset_pin(&found.card.id, kind.code()).await?
+                let Some((hash, value)) = self
+                    .store
+                    .held_reset_pin(&found.card.id, kind.code())
+                    .await?
                 else {
                     return Err(ServiceError::new(
                         ErrorKind::Conflict,
@@ -208,7 +212,11 @@ impl Service {
         let mut chip = ChipSession::new(link, key);
         chip.select(aid, fid)?;
         chip.run(|key, challenge| key.reset_pin(challenge, kind, new_pin.as_ref()))?;
-        let done = if new_pin.is_some() { "new-pin" } else { "unblocked" };
+        let done = if new_pin.is_some() {
+            "new-pin"
+        } else {
+            "unblocked"
+        };
         self.store
             .pin_reset_written(&found.card.id, held.as_deref(), kind.code(), done, actor)
             .await?;

@@ -120,10 +120,7 @@ impl Service {
         }
         Ok(CertificatesRenewedResponse {
             card_id: found.card.id,
-            authentication_serial: issued
-                .certified
-                .authentication_serial
-                .map(|s| s.to_hex()),
+            authentication_serial: issued.certified.authentication_serial.map(|s| s.to_hex()),
             signature_serial: issued.certified.signature_serial.map(|s| s.to_hex()),
             revoked,
             expires_on: expires.to_string(),

@@ -277,7 +277,10 @@ impl Keys {
     /// it for its ten years. It never leaves the process: the store answers only
     /// per-card keys (`Store::card_issuer_key`).
     pub(crate) fn card_issuer_master(&self) -> Zeroizing<[u8; 32]> {
-        hkdf(&self.stable(KEY_CHECK_PURPOSE), "maina card issuer master v1")
+        hkdf(
+            &self.stable(KEY_CHECK_PURPOSE),
+            "maina card issuer master v1",
+        )
     }
 
     /// A stable key (FF1, blind index, audit chain, key check).

@@ -289,7 +289,12 @@ impl Store {
         Ok(Some(pins))
     }
 
-    pub(crate) async fn close_pinpad(tx: &mut Tx<'_>, code_hash: &[u8], state: &str, now: i64) -> Result<()> {
+    pub(crate) async fn close_pinpad(
+        tx: &mut Tx<'_>,
+        code_hash: &[u8],
+        state: &str,
+        now: i64,
+    ) -> Result<()> {
         let closed = tx
             .execute(
                 "UPDATE pinpad_sessions SET state = $1, used_at = $2 WHERE code_hash = $3 AND state = 'open' AND expires_at > $2",

@@ -123,13 +123,21 @@ async fn a_new_pin_held_for_a_reset_is_erased_when_written_or_replaced() {
             .await
             .unwrap();
         let session = store.open_pinpad_session(&first).await.unwrap();
-        assert_eq!(session.reset_pin.as_deref(), Some("auth"), "{}", backend.name);
+        assert_eq!(
+            session.reset_pin.as_deref(),
+            Some("auth"),
+            "{}",
+            backend.name
+        );
         store
             .pinpad_hold_pins(&session, b"2468", Some(resident), &admin("pad"))
             .await
             .unwrap();
         let (hash, pin) = store.held_reset_pin(CARD, "auth").await.unwrap().unwrap();
-        assert_eq!((hash.as_slice(), pin.as_slice()), (&first[..], &b"2468"[..]));
+        assert_eq!(
+            (hash.as_slice(), pin.as_slice()),
+            (&first[..], &b"2468"[..])
+        );
         assert!(store.held_reset_pin(CARD, "sign").await.unwrap().is_none());
         // A newer pad for the card erases what the older one held.
         let second = [2u8; 32];
@@ -150,7 +158,11 @@ async fn a_new_pin_held_for_a_reset_is_erased_when_written_or_replaced() {
         assert!(store.held_reset_pin(CARD, "auth").await.unwrap().is_none());
         let last = store.card_history(CARD).await.unwrap().pop().unwrap();
         assert_eq!(
-            (last.kind.as_str(), last.reason.as_str(), last.details.as_deref()),
+            (
+                last.kind.as_str(),
+                last.reason.as_str(),
+                last.details.as_deref()
+            ),
             ("pin-reset", "auth", Some("new-pin"))
         );
         // Written once: the same session again is a conflict, nothing recorded.
