@@ -1306,5 +1306,8 @@ mod keys_and_audit;
 #[path = "cli/counter.rs"]
 mod counter;
 
+#[path = "cli/chip.rs"]
+mod chip;
+
 #[path = "cli/pickup.rs"]
 mod pickup;

@@ -33,6 +33,7 @@ mod applications;
 mod appointments;
 mod audit;
 mod card_life;
+mod chip_service;
 mod counter;
 mod error;
 mod number;
@@ -50,6 +51,10 @@ pub use appointments::{
 };
 pub use audit::{AuditEventResponse, AuditQuery};
 pub use card_life::{CardCertificateResponse, CardEventResponse, CardHistoryResponse};
+pub use chip_service::{
+    CertificatesRenewedResponse, ChipUpdateResponse, PinResetOpenRequest, PinResetResponse,
+    PinpadResetRequest,
+};
 pub use counter::{
     CounterCardResponse, CounterFindRequest, HandOverRequest, HandOverResponse, PinpadCodeRequest,
     PinpadCodeResponse, PinpadOpened, PinpadPinsRequest, PinpadPinsResponse,

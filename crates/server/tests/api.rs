@@ -34,6 +34,9 @@ mod counter;
 #[path = "api/counter_paths.rs"]
 mod counter_paths;
 
+#[path = "api/chip.rs"]
+mod chip;
+
 #[path = "api/card_history.rs"]
 mod card_history;
 

@@ -415,3 +415,9 @@ card-certificate-status-on-hold = On hold
 card-certificate-status-revoked = Revoked
 card-certificate-status-expired = Expired
 card-event-why = Why
+
+## chip
+pinpad-reset-intro = Type your new PIN twice. Nobody else sees it, the officer neither. Cover the keys while you type.
+pinpad-reset-new = New PIN
+pinpad-reset-submit = Set the new PIN
+pinpad-reset-done = Your new PIN is ready. Please tell the officer: it is written to your card in the reader.

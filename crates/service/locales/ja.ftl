@@ -415,3 +415,9 @@ card-certificate-status-on-hold = 一時保留
 card-certificate-status-revoked = 失効
 card-certificate-status-expired = 期限切れ
 card-event-why = 理由
+
+## chip
+pinpad-reset-intro = 新しい暗証番号を2回入力してください。職員を含め、ほかの人には見えません。入力中は手元を隠してください。
+pinpad-reset-new = 新しい暗証番号
+pinpad-reset-submit = 新しい暗証番号を設定する
+pinpad-reset-done = 新しい暗証番号の準備ができました。職員にお知らせください。カードリーダーのカードに書き込まれます。

@@ -1,6 +1,9 @@
 //! The card's life after pickup (issue 13), by feature: the card's history page and
-//! API (`history.rs`); each other part of the card's life has its own file here.
+//! API (`history.rs`); the counter's work on the chip that the console and a PIN
+//! pad take part in (`chip.rs`: the PIN pad opened for a PIN reset, the new PIN
+//! from the pad); each other part of the card's life has its own file here.
 
+pub mod chip;
 pub mod history;
 
 use crate::AppState;

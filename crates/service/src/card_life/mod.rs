@@ -4,9 +4,16 @@
 //! holder lives *now* (a card follows its resident when they move, and leaves the
 //! old municipality's officers), or "no such card", audited.
 //!
-//! `history.rs`: a card's history, state and certificates.
+//! `history.rs`: a card's history, state and certificates. `chip.rs`,
+//! `pin_reset.rs`, `renew.rs`: the counter's work on the chip through the issuer's
+//! protected commands (facts rewritten, PINs reset, certificates renewed).
 
+mod chip;
 mod history;
+mod pin_reset;
+mod renew;
+
+pub use pin_reset::NewPin;
 
 use crate::{Result, Service, ServiceError};
 use maina_core::card::CardState;

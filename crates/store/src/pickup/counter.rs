@@ -40,6 +40,9 @@ pub struct PinpadSession {
     pub expires_at: i64,
     /// `open`, `pins-set`, `pins-held`, `written` or `expired`.
     pub state: String,
+    /// For the reset of one PIN of an active card: its code (`auth`, `sign`,
+    /// `residence`, `support`); `None` for the pickup's four PINs.
+    pub reset_pin: Option<String>,
 }
 
 /// What a hand-over (or a posting home) records, all at once.
@@ -71,7 +74,7 @@ pub(crate) fn handover_place(card_id: &str) -> String {
 const COUNTER_CARD_COLUMNS: &str =
     "id, resident_id, status, application_id, card_number, expires_on, chip_version";
 const PINPAD_COLUMNS: &str =
-    "code_hash, application_id, card_id, officer, created_at, expires_at, state";
+    "code_hash, application_id, card_id, officer, created_at, expires_at, state, reset_pin";
 
 fn counter_card(row: &Row) -> Result<CounterCard> {
     decode_row!(row => CounterCard {
@@ -83,7 +86,7 @@ fn counter_card(row: &Row) -> Result<CounterCard> {
 fn pinpad_session(row: &Row) -> Result<PinpadSession> {
     decode_row!(row => PinpadSession {
         code_hash: bytes, application_id: key, card_id: opt_text, officer: text, created_at: int, expires_at: int,
-        state: text,
+        state: text, reset_pin: opt_text,
     })
 }
 
@@ -286,7 +289,12 @@ impl Store {
         Ok(Some(pins))
     }
 
-    async fn close_pinpad(tx: &mut Tx<'_>, code_hash: &[u8], state: &str, now: i64) -> Result<()> {
+    pub(crate) async fn close_pinpad(
+        tx: &mut Tx<'_>,
+        code_hash: &[u8],
+        state: &str,
+        now: i64,
+    ) -> Result<()> {
         let closed = tx
             .execute(
                 "UPDATE pinpad_sessions SET state = $1, used_at = $2 WHERE code_hash = $3 AND state = 'open' AND expires_at > $2",
