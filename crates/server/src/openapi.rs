@@ -1,7 +1,7 @@
 //! The JSON API's routes under `/api/v1` and their OpenAPI document, generated
 //! from the handlers' annotations and `maina-proto`'s schemas.
 
-use crate::{applications, audit, pickup, residents, session, AppState};
+use crate::{applications, audit, card_life, pickup, residents, session, AppState};
 use maina_proto::ErrorBody;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -59,6 +59,8 @@ pub fn routes() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(pickup::counter::post_home))
         .routes(routes!(pickup::counter::delivered))
         .routes(routes!(pickup::counter::open_home_pinpad))
+        .routes(routes!(card_life::renewal::reissue))
+        .routes(routes!(card_life::renewal::renewal_window))
         .routes(routes!(pickup::pinpad::pinpad_code))
         .routes(routes!(pickup::pinpad::pinpad_pins))
         .routes(routes!(pickup::shipments::list))

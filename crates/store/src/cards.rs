@@ -421,7 +421,7 @@ impl Store {
 
     /// Marks the stored CRLs of these authorities stale, in a revocation's
     /// transaction: the next CRL must list it.
-    async fn crls_stale(tx: &mut Tx<'_>, authorities: &[&str]) -> Result<()> {
+    pub(crate) async fn crls_stale(tx: &mut Tx<'_>, authorities: &[&str]) -> Result<()> {
         for ca in authorities {
             tx.execute(
                 "UPDATE crls SET revision = revision + 1 WHERE ca = $1",

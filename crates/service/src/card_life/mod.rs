@@ -5,8 +5,13 @@
 //! old municipality's officers), or "no such card", audited.
 //!
 //! `history.rs`: a card's history, state and certificates.
+//! `reissue.rs`: reissue and renewal (a new card's application linked to the old
+//! one, the fee); `expiry.rs`: the expiry letters job; `expiry_pdf.rs`: the letter.
 
+pub mod expiry;
+pub mod expiry_pdf;
 mod history;
+mod reissue;
 
 use crate::{Result, Service, ServiceError};
 use maina_core::card::CardState;

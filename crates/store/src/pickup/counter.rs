@@ -379,6 +379,8 @@ impl Store {
                 now,
             )
             .await?;
+            self.replace_old_card_in(&mut tx, record.application_id, actor, now)
+                .await?;
         }
         self.advance_application_in(
             &mut tx,
@@ -470,6 +472,8 @@ impl Store {
             now,
         )
         .await?;
+        self.replace_old_card_in(&mut tx, application.id, actor, now)
+            .await?;
         self.advance_application_in(
             &mut tx,
             application.id,
