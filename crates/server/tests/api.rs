@@ -34,6 +34,9 @@ mod counter;
 #[path = "api/counter_paths.rs"]
 mod counter_paths;
 
+#[path = "api/renewal.rs"]
+mod renewal;
+
 struct Kit {
     base: String,
     store: Store,

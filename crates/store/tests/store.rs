@@ -1108,7 +1108,7 @@ async fn raw_execute(backend: &Backend, sql: &str) {
 }
 
 /// The sealed columns of every table (each filled by [`fill_every_sealed_column`]).
-const SEALED_COLUMNS: [(&str, &str); 15] = [
+const SEALED_COLUMNS: [(&str, &str); 17] = [
     ("residents", "registration"),
     ("residents", "current"),
     ("resident_events", "event"),
@@ -1124,6 +1124,8 @@ const SEALED_COLUMNS: [(&str, &str); 15] = [
     ("issue_notices", "details"),
     ("pinpad_sessions", "pins"),
     ("handovers", "checks"),
+    ("replacements", "police"),
+    ("expiry_letters", "form_id"),
 ];
 
 /// Writes a value into every sealed column of every table; answers the resident's
@@ -1200,6 +1202,7 @@ async fn fill_every_sealed_column(store: &Store) -> u64 {
     appointments::notice_for_existing_card(store, "0123456789ABCDEF", registered.resident_key)
         .await;
     counter::hand_over_and_hold_pins(store, registered.resident_key, &receipt, number).await;
+    renewal::replace_and_write_a_letter(store, registered.resident_key).await;
     registered.resident_key
 }
 
@@ -1273,6 +1276,9 @@ mod manufacture;
 
 #[path = "store/counter.rs"]
 mod counter;
+
+#[path = "store/renewal.rs"]
+mod renewal;
 
 /// Hanako Yamada's application (born 1990-04-01, with an e-mail address and a
 /// photo) under `form` and `receipt`.
