@@ -72,7 +72,9 @@ fn text_field(field: &str, raw: &str, max: usize) -> Result<String> {
 
 /// The police report, both parts or neither, and only for a lost card.
 fn police_report(request: &ReissueRequest, reason: ReissueReason) -> Result<Option<PoliceReport>> {
-    let given = |value: &Option<String>| value.as_deref().filter(|text| !text.trim().is_empty());
+    fn given(value: &Option<String>) -> Option<&str> {
+        value.as_deref().filter(|text| !text.trim().is_empty())
+    }
     match (
         given(&request.police_receipt_number),
         given(&request.police_station),
