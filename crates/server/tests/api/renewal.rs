@@ -108,10 +108,25 @@ async fn a_lost_card_is_reissued_for_its_fee_and_abolished_at_the_new_hand_over(
             .await
             .unwrap();
     }
-    let (_, old_chip) = kit.store.card(&old).await.unwrap();
+    let holder = kit.store.card_record(&old).await.unwrap().resident_key.unwrap();
+    let resident = kit.store.resident(holder).await.unwrap();
     let new = "C0DE00000000BEEF";
+    let (chip, _) = maina_card::Card::manufacture(
+        new,
+        &maina_card::Personalisation {
+            my_number: &resident.my_number.as_digits(),
+            name: &resident.record.person.name.to_string(),
+            address: resident.record.address.as_str(),
+            birth_date: "19900401",
+            sex: "2",
+            resident_code: &resident.resident_code.as_digits(),
+            pins: None,
+            with_signature: true,
+        },
+    )
+    .unwrap();
     kit.store
-        .put_received_card(new, kit.store.card_record(&old).await.unwrap().resident_key.unwrap(), application, &old_chip, &setup)
+        .put_received_card(new, holder, application, &chip.to_bytes().unwrap(), &setup)
         .await
         .unwrap();
     hand_over(&kit, &counter, new).await;
@@ -149,7 +164,7 @@ async fn bureau_card(kit: &Kit, birth: chrono::NaiveDate, issued: chrono::NaiveD
     let form = maina_core::ApplicationFormId::new("131016".parse().unwrap(), serial).unwrap();
     let setup = Actor::administrator("setup", "test");
     kit.store.put_notice(resident.resident_key, &form, &setup).await.unwrap();
-    let receipt = maina_core::ReceiptNumber::new(serial).unwrap();
+    let receipt = maina_core::ReceiptNumber::new(serial % maina_core::ReceiptNumber::RANDOM_SPACE).unwrap();
     let application = maina_store::NewApplication {
         form_id: form,
         receipt,
