@@ -48,6 +48,7 @@ impl Pages {
                 include_str!("../../templates/mail_entry.html"),
             ),
             ("book.html", include_str!("../../templates/book.html")),
+            ("card.html", include_str!("../../templates/card.html")),
             ("office.html", include_str!("../../templates/office.html")),
             ("reissue.html", include_str!("../../templates/reissue.html")),
             (

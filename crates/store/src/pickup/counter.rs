@@ -127,6 +127,16 @@ impl Store {
             ],
         )
         .await?;
+        self.card_event_in(
+            &mut tx,
+            card_id,
+            CardEventKind::State(CardTransition::Receive),
+            actor,
+            "",
+            None,
+            now,
+        )
+        .await?;
         self.audit_in(&mut tx, actor, "card.receive", Some(resident_key))
             .await?;
         tx.commit().await
@@ -356,7 +366,11 @@ impl Store {
         self.insert_certificates_in(&mut tx, &record.card_id, &record.certificates)
             .await?;
         if !record.certificates.is_empty() {
-            let serials: Vec<&str> = record.certificates.iter().map(|c| c.serial.as_str()).collect();
+            let serials: Vec<&str> = record
+                .certificates
+                .iter()
+                .map(|c| c.serial.as_str())
+                .collect();
             self.card_event_in(
                 &mut tx,
                 &record.card_id,
