@@ -1311,3 +1311,6 @@ mod chip;
 
 #[path = "cli/pickup.rs"]
 mod pickup;
+
+#[path = "cli/renewal.rs"]
+mod renewal;

@@ -37,6 +37,7 @@ mod chip_service;
 mod counter;
 mod error;
 mod number;
+mod renewal;
 mod residents;
 mod session;
 mod shipments;
@@ -62,6 +63,7 @@ pub use counter::{
 pub use error::ErrorBody;
 pub use maina_core::resident::RegistrationForm;
 pub use number::ClearMyNumber;
+pub use renewal::{ReissueRequest, ReissueResponse, RenewalWindowRequest, RenewalWindowResponse};
 pub use residents::{
     AddressRequest, DateRequest, HistoryEntryResponse, MoveRequest, NumberChangeRequest,
     NumberChangeResponse, NumberLookup, RegisteredResponse, RenameRequest, ResidentResponse,

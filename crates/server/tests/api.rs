@@ -40,6 +40,9 @@ mod chip;
 #[path = "api/card_history.rs"]
 mod card_history;
 
+#[path = "api/renewal.rs"]
+mod renewal;
+
 struct Kit {
     base: String,
     store: Store,

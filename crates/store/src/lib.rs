@@ -38,6 +38,7 @@ mod manufacture;
 mod officers;
 pub mod pickup;
 mod registry;
+mod renewal;
 mod throttle;
 
 use std::sync::Arc;
@@ -58,6 +59,7 @@ pub use manufacture::{ManifestEntry, ManifestMismatch, ManufacturedCard, Shipmen
 pub use officers::{LoginFailure, Officer, LOCKOUT_THRESHOLD};
 pub use pickup::{CounterCard, HandOverRecord, PinpadSession};
 pub use registry::*;
+pub use renewal::{NearingEnd, NewReplacement, PoliceReport, ReplacementRecord};
 pub use throttle::{ThrottleRule, ThrottleTicket, ThrottleVerdict};
 
 use backend::Pool;

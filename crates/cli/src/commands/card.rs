@@ -46,6 +46,15 @@ pub enum CardCommand {
         #[arg(long)]
         reason: String,
     },
+    /// Apply for a new card replacing CARD (lost, damaged, notes panel full, or the
+    /// renewal from 3 months before its end), with the fee taken. The old card is
+    /// abolished when the new one is handed over.
+    Reissue(super::card_renewal::ReissueArgs),
+    /// When CARD's renewal can be applied for.
+    RenewalWindow { card_id: String },
+    /// Write the expiry letters (有効期限通知書) of the cards (or certificates)
+    /// ending within --within, once per card and end, as PDFs.
+    Expiring(super::card_renewal::ExpiringArgs),
     /// Connect a card to pcscd through vsmartcard's vpcd, so PC/SC programs see it in
     /// the "Virtual PCD" reader. Runs until interrupted.
     Attach {
@@ -157,6 +166,11 @@ pub async fn run(context: &Context, command: CardCommand) -> Result<()> {
                 .await
         }
         CardCommand::Manufacture(args) => super::card_manufacture::run(context, args).await,
+        CardCommand::Reissue(args) => super::card_renewal::reissue(context, args).await,
+        CardCommand::RenewalWindow { card_id } => {
+            super::card_renewal::renewal_window(context, card_id).await
+        }
+        CardCommand::Expiring(args) => super::card_renewal::expiring(context, args).await,
         CardCommand::List => context.with_store(list).await,
         CardCommand::History { card_id, lang } => {
             super::card_history::run(context, &card_id, &lang).await

@@ -50,6 +50,7 @@ impl Pages {
             ("book.html", include_str!("../../templates/book.html")),
             ("card.html", include_str!("../../templates/card.html")),
             ("office.html", include_str!("../../templates/office.html")),
+            ("reissue.html", include_str!("../../templates/reissue.html")),
             (
                 "day_list.html",
                 include_str!("../../templates/day_list.html"),

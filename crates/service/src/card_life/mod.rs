@@ -7,10 +7,15 @@
 //! `history.rs`: a card's history, state and certificates. `chip.rs`,
 //! `pin_reset.rs`, `renew.rs`: the counter's work on the chip through the issuer's
 //! protected commands (facts rewritten, PINs reset, certificates renewed).
+//! `reissue.rs`: reissue and renewal (a new card's application linked to the old
+//! one, the fee); `expiry.rs`: the expiry letters job; `expiry_pdf.rs`: the letter.
 
 mod chip;
+pub mod expiry;
+pub mod expiry_pdf;
 mod history;
 mod pin_reset;
+mod reissue;
 mod renew;
 
 pub use pin_reset::NewPin;

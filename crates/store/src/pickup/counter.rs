@@ -401,6 +401,8 @@ impl Store {
                 now,
             )
             .await?;
+            self.replace_old_card_in(&mut tx, record.application_id, actor, now)
+                .await?;
         }
         self.advance_application_in(
             &mut tx,
@@ -492,6 +494,8 @@ impl Store {
             now,
         )
         .await?;
+        self.replace_old_card_in(&mut tx, application.id, actor, now)
+            .await?;
         self.advance_application_in(
             &mut tx,
             application.id,
