@@ -7,7 +7,7 @@ use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::{Form, Json, Router};
 use maina_proto::{
     ErrorBody, ReissueRequest, ReissueResponse, RenewalWindowRequest, RenewalWindowResponse,
