@@ -20,7 +20,8 @@ impl Workers {
             tokio::spawn(expire_uncollected(state.clone())),
             tokio::spawn(remind_appointments(state.clone())),
         ];
-        if let (Some(dir), Some(url)) = (&state.config.expiry_letter_dir, &state.config.public_url) {
+        if let (Some(dir), Some(url)) = (&state.config.expiry_letter_dir, &state.config.public_url)
+        {
             handles.push(tokio::spawn(write_expiry_letters(
                 state.clone(),
                 dir.clone(),
@@ -138,13 +139,15 @@ async fn remind_appointments(state: AppState) {
 /// certificates' end), as `maina card expiring --within 3m` does for cron.
 async fn write_expiry_letters(state: AppState, dir: std::path::PathBuf, apply_url: String) {
     use maina_service::card_life::expiry::{ExpiryRun, EXPIRY_LETTER_LOOKAHEAD};
-    let font = match maina_service::pdf::load_font(std::path::Path::new(maina_service::pdf::DEFAULT_FONT)) {
-        Ok(font) => font,
-        Err(error) => {
-            tracing::warn!(%error, "the expiry letters cannot be written");
-            return;
-        }
-    };
+    let font =
+        match maina_service::pdf::load_font(std::path::Path::new(maina_service::pdf::DEFAULT_FONT))
+        {
+            Ok(font) => font,
+            Err(error) => {
+                tracing::warn!(%error, "the expiry letters cannot be written");
+                return;
+            }
+        };
     let actor = maina_service::Actor::administrator("expiry-letters", "administration");
     let mut tick = tokio::time::interval(Duration::from_secs(24 * 3600));
     loop {

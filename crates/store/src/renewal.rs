@@ -310,7 +310,9 @@ impl Store {
                 &[card_id.into()],
             )
             .await?;
-        rows.iter().map(|row| self.replacement_record(row)).collect()
+        rows.iter()
+            .map(|row| self.replacement_record(row))
+            .collect()
     }
 
     /// Active cards of residents (of `municipality`, or all) that end on or

@@ -23,7 +23,8 @@ fn active_cards(data: &Path) -> Vec<(String, chrono::NaiveDate)> {
             .into_iter()
             .filter(|card| card.status == "active")
             .filter_map(|card| {
-                let day = chrono::NaiveDate::parse_from_str(card.expires_on.as_deref()?, "%Y-%m-%d");
+                let day =
+                    chrono::NaiveDate::parse_from_str(card.expires_on.as_deref()?, "%Y-%m-%d");
                 Some((card.id, day.ok()?))
             })
             .collect();
@@ -40,12 +41,22 @@ fn expiry_letters_are_written_once_with_the_form_id_the_end_and_the_qr_code() {
     ok(maina(&data, &["demo", "--no-serve", "--residents", "20"]));
     let cards = active_cards(&data);
     let (card_id, last_day) = cards.first().cloned().expect("the demo hands cards over");
-    let today = (last_day - chrono::Duration::days(70)).format("%Y-%m-%d").to_string();
+    let today = (last_day - chrono::Duration::days(70))
+        .format("%Y-%m-%d")
+        .to_string();
     let out = TestDir::new();
     let out_dir = out.path().to_str().unwrap();
     let args = [
-        "card", "expiring", "--within", "3m", "--out", out_dir,
-        "--public-url", "https://maina.example.jp/", "--today", &today,
+        "card",
+        "expiring",
+        "--within",
+        "3m",
+        "--out",
+        out_dir,
+        "--public-url",
+        "https://maina.example.jp/",
+        "--today",
+        &today,
     ];
     let written = ok(maina(&data, &args));
     let line = written
@@ -61,28 +72,90 @@ fn expiry_letters_are_written_once_with_the_form_id_the_end_and_the_qr_code() {
     let (read, text) = run("pdftotext", &["-layout", file, "-"]);
     assert!(read, "{text}");
     assert!(text.contains(form), "the form ID: {text}");
-    assert!(text.contains(&last_day.format("%Y-%m-%d").to_string()), "the last day: {text}");
+    assert!(
+        text.contains(&last_day.format("%Y-%m-%d").to_string()),
+        "the last day: {text}"
+    );
     let png = out.path().join("letter");
-    let (drawn, error) = run("pdftoppm", &["-r", "150", "-png", "-singlefile", file, png.to_str().unwrap()]);
+    let (drawn, error) = run(
+        "pdftoppm",
+        &[
+            "-r",
+            "150",
+            "-png",
+            "-singlefile",
+            file,
+            png.to_str().unwrap(),
+        ],
+    );
     assert!(drawn, "{error}");
-    let (decoded, qr) = run("zbarimg", &["--quiet", "--raw", out.path().join("letter.png").to_str().unwrap()]);
+    let (decoded, qr) = run(
+        "zbarimg",
+        &[
+            "--quiet",
+            "--raw",
+            out.path().join("letter.png").to_str().unwrap(),
+        ],
+    );
     assert!(decoded, "{qr}");
     // `run` also gives zbarimg's standard error (D-Bus chatter): the code is line 1.
-    assert_eq!(qr.lines().next(), Some("https://maina.example.jp/apply"), "{qr}");
+    assert_eq!(
+        qr.lines().next(),
+        Some("https://maina.example.jp/apply"),
+        "{qr}"
+    );
     // Once per card and end: a second run writes nothing.
     let again = ok(maina(&data, &args));
     assert!(again.contains("0 expiry letter(s) written"), "{again}");
-    let bad = fails(maina(&data, &["card", "expiring", "--within", "3x", "--out", out_dir, "--public-url", "https://maina.example.jp"]));
-    assert!(bad.contains("--within") && bad.contains("is not a duration"), "{bad}");
+    let bad = fails(maina(
+        &data,
+        &[
+            "card",
+            "expiring",
+            "--within",
+            "3x",
+            "--out",
+            out_dir,
+            "--public-url",
+            "https://maina.example.jp",
+        ],
+    ));
+    assert!(
+        bad.contains("--within") && bad.contains("is not a duration"),
+        "{bad}"
+    );
 
     // The renewal is refused today (the card ends in years), naming the day it opens.
-    let refused = fails(maina(&data, &["card", "reissue", &card_id, "--reason", "expiry"]));
+    let refused = fails(maina(
+        &data,
+        &["card", "reissue", &card_id, "--reason", "expiry"],
+    ));
     let opens = (last_day.checked_sub_months(chrono::Months::new(3)).unwrap())
         .format("%Y-%m-%d")
         .to_string();
-    assert!(refused.contains("too early") && refused.contains(&opens), "{refused}");
-    let refused = fails(maina(&data, &["card", "reissue", &card_id, "--reason", "damaged"]));
+    assert!(
+        refused.contains("too early") && refused.contains(&opens),
+        "{refused}"
+    );
+    let refused = fails(maina(
+        &data,
+        &["card", "reissue", &card_id, "--reason", "damaged"],
+    ));
     assert!(refused.contains("fee missing: ¥1000 is due"), "{refused}");
-    let done = ok(maina(&data, &["card", "reissue", &card_id, "--reason", "damaged", "--fee-paid", "1000"]));
-    assert!(done.contains("card ¥800 + certificates ¥200") && done.contains("the old card is active"), "{done}");
+    let done = ok(maina(
+        &data,
+        &[
+            "card",
+            "reissue",
+            &card_id,
+            "--reason",
+            "damaged",
+            "--fee-paid",
+            "1000",
+        ],
+    ));
+    assert!(
+        done.contains("card ¥800 + certificates ¥200") && done.contains("the old card is active"),
+        "{done}"
+    );
 }

@@ -135,7 +135,10 @@ mod tests {
             ReissueFee::due(ReissueReason::Expiry, true).check_paid(Some(1_000)),
             Err(FeeError::NotDue { paid: 1_000 })
         );
-        assert_eq!(ReissueFee::due(ReissueReason::Expiry, true).check_paid(None), Ok(()));
+        assert_eq!(
+            ReissueFee::due(ReissueReason::Expiry, true).check_paid(None),
+            Ok(())
+        );
     }
 
     #[test]

@@ -66,7 +66,9 @@ impl FromStr for Lookahead {
         let error = || LookaheadError(text.to_owned());
         let trimmed = text.trim();
         let unit = trimmed.chars().last().ok_or_else(error)?;
-        let number = trimmed.get(..trimmed.len() - unit.len_utf8()).ok_or_else(error)?;
+        let number = trimmed
+            .get(..trimmed.len() - unit.len_utf8())
+            .ok_or_else(error)?;
         if number.is_empty() || !number.bytes().all(|b| b.is_ascii_digit()) || number.len() > 3 {
             return Err(error());
         }
@@ -191,11 +193,16 @@ mod tests {
         assert_eq!("90d".parse(), Ok(Lookahead::Days(90)));
         assert_eq!("2w".parse(), Ok(Lookahead::Days(14)));
         assert_eq!(" 12M ".parse(), Ok(Lookahead::Months(12)));
-        for bad in ["", "m", "3", "3y", "-3m", "13m", "0d", "367d", "3.5m", "1000d", "３m"] {
+        for bad in [
+            "", "m", "3", "3y", "-3m", "13m", "0d", "367d", "3.5m", "1000d", "３m",
+        ] {
             let error = bad.parse::<Lookahead>().unwrap_err();
             assert!(error.to_string().contains("is not a duration"), "{bad}");
         }
-        assert_eq!(Lookahead::Months(3).until(day(2026, 11, 30)), day(2027, 2, 28));
+        assert_eq!(
+            Lookahead::Months(3).until(day(2026, 11, 30)),
+            day(2027, 2, 28)
+        );
         assert_eq!(Lookahead::Days(90).until(day(2026, 1, 1)), day(2026, 4, 1));
         assert_eq!(Lookahead::Months(3).to_string(), "3m");
     }
@@ -212,7 +219,10 @@ mod tests {
             ExpiryEnd::nearest(day(2035, 3, 1), Some(day(2030, 3, 1)), today, horizon),
             Some((ExpiryEnd::Certificates, day(2030, 3, 1)))
         );
-        assert_eq!(ExpiryEnd::nearest(day(2035, 3, 1), None, today, horizon), None);
+        assert_eq!(
+            ExpiryEnd::nearest(day(2035, 3, 1), None, today, horizon),
+            None
+        );
         assert_eq!(
             ExpiryEnd::nearest(day(2030, 1, 9), Some(day(2030, 1, 9)), today, horizon),
             None

@@ -64,7 +64,14 @@ fn render(
 ) -> Response {
     let reasons: Vec<(&str, String)> = REASONS
         .iter()
-        .map(|r| (*r, state.pages.message(page.lang, &format!("reissue-form-reason-{r}"))))
+        .map(|r| {
+            (
+                *r,
+                state
+                    .pages
+                    .message(page.lang, &format!("reissue-form-reason-{r}")),
+            )
+        })
         .collect();
     let context = minijinja::context! { reasons, ..extra };
     page.render(state, status, TEMPLATE, TITLE, context)
@@ -102,7 +109,9 @@ async fn form_post(
     let request = ReissueRequest {
         card_id: one(&fields, "card_id").unwrap_or_default(),
         reason: one(&fields, "reason").unwrap_or_default(),
-        with_certificates: fields.iter().any(|(k, v)| k == "with_certificates" && v == "yes"),
+        with_certificates: fields
+            .iter()
+            .any(|(k, v)| k == "with_certificates" && v == "yes"),
         fee_paid_yen,
         police_receipt_number: one(&fields, "police_receipt_number"),
         police_station: one(&fields, "police_station"),

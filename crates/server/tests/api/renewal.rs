@@ -6,9 +6,9 @@
 
 use super::counter::{card_at, ready_card, set_pins};
 use super::Kit;
+use chrono::Datelike;
 use maina_core::application::ApplicationEvent;
 use maina_core::card::{card_expiry, StayLimit};
-use chrono::Datelike;
 use maina_core::officer::Actor;
 use maina_service::cards::manufacture::{japan_today, manufacture, ManufactureOptions};
 use maina_service::notice::{load_font, DEFAULT_FONT};
@@ -20,7 +20,12 @@ async fn hand_over(kit: &Kit, counter: &str, card_id: &str) {
     set_pins(kit, counter, card_id).await;
     let path = format!("/api/v1/counter/cards/{card_id}/hand-over");
     let (status, done) = kit
-        .call("POST", &path, Some(counter), Some(json!({"documents": ["passport"]})))
+        .call(
+            "POST",
+            &path,
+            Some(counter),
+            Some(json!({"documents": ["passport"]})),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{done}");
 }
@@ -44,23 +49,50 @@ async fn a_lost_card_is_reissued_for_its_fee_and_abolished_at_the_new_hand_over(
     let lost = json!({"card_id": old, "reason": "lost"});
     for (body, code, field) in [
         (lost.clone(), "fee_missing", "fee_paid_yen"),
-        (json!({"card_id": old, "reason": "lost", "fee_paid_yen": 800}), "fee_missing", "fee_paid_yen"),
-        (json!({"card_id": old, "reason": "stolen", "fee_paid_yen": 1000}), "invalid_field", "reason"),
+        (
+            json!({"card_id": old, "reason": "lost", "fee_paid_yen": 800}),
+            "fee_missing",
+            "fee_paid_yen",
+        ),
+        (
+            json!({"card_id": old, "reason": "stolen", "fee_paid_yen": 1000}),
+            "invalid_field",
+            "reason",
+        ),
         (
             json!({"card_id": old, "reason": "lost", "fee_paid_yen": 1000, "police_receipt_number": "R-1"}),
             "invalid_field",
             "police_station",
         ),
-        (json!({"card_id": old, "reason": "notes-full", "fee_paid_yen": 1000}), "fee_not_due", "fee_paid_yen"),
+        (
+            json!({"card_id": old, "reason": "notes-full", "fee_paid_yen": 1000}),
+            "fee_not_due",
+            "fee_paid_yen",
+        ),
     ] {
         let (status, refused) = reissue(&kit, &counter, body).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
-        assert_eq!((refused["code"].as_str(), refused["field"].as_str()), (Some(code), Some(field)), "{refused}");
+        assert_eq!(
+            (refused["code"].as_str(), refused["field"].as_str()),
+            (Some(code), Some(field)),
+            "{refused}"
+        );
     }
     let (_, refused) = reissue(&kit, &counter, lost.clone()).await;
-    assert!(refused["message"].as_str().unwrap().contains("fee missing: ¥1000 is due"), "{refused}");
+    assert!(
+        refused["message"]
+            .as_str()
+            .unwrap()
+            .contains("fee missing: ¥1000 is due"),
+        "{refused}"
+    );
     assert_eq!(kit.store.card_record(&old).await.unwrap().status, "active");
-    assert!(kit.store.replacements_of_card(&old).await.unwrap().is_empty());
+    assert!(kit
+        .store
+        .replacements_of_card(&old)
+        .await
+        .unwrap()
+        .is_empty());
     // Officers without the counter's work, or of another municipality, find no card.
     for token in [&registrar, &kit.login("sapporo").await] {
         let body = json!({"card_id": old, "reason": "lost", "fee_paid_yen": 1000});
@@ -71,13 +103,21 @@ async fn a_lost_card_is_reissued_for_its_fee_and_abolished_at_the_new_hand_over(
     let page = kit
         .client
         .post(format!("{}/console/cards/reissue", kit.base))
-        .form(&[("card_id", old.as_str()), ("reason", "lost"), ("with_certificates", "yes")])
+        .form(&[
+            ("card_id", old.as_str()),
+            ("reason", "lost"),
+            ("with_certificates", "yes"),
+        ])
         .header("cookie", format!("maina_session={counter}"))
         .send()
         .await
         .unwrap();
     assert_eq!(page.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(page.text().await.unwrap().contains("fee_paid_yen: fee missing"));
+    assert!(page
+        .text()
+        .await
+        .unwrap()
+        .contains("fee_paid_yen: fee missing"));
 
     // With the fee and the police report: the new card's application, the old
     // card suspended (it was still active) until the new one is handed over.
@@ -88,9 +128,20 @@ async fn a_lost_card_is_reissued_for_its_fee_and_abolished_at_the_new_hand_over(
     let (status, done) = reissue(&kit, &counter, body).await;
     assert_eq!(status, StatusCode::CREATED, "{done}");
     assert_eq!(done["status"], json!("received"));
-    assert_eq!((done["card_fee_yen"].as_u64(), done["certificates_fee_yen"].as_u64()), (Some(800), Some(200)));
+    assert_eq!(
+        (
+            done["card_fee_yen"].as_u64(),
+            done["certificates_fee_yen"].as_u64()
+        ),
+        (Some(800), Some(200))
+    );
     assert_eq!(done["old_card_state"], json!("suspended"));
-    let (status, twice) = reissue(&kit, &counter, json!({"card_id": old, "reason": "lost", "fee_paid_yen": 1000})).await;
+    let (status, twice) = reissue(
+        &kit,
+        &counter,
+        json!({"card_id": old, "reason": "lost", "fee_paid_yen": 1000}),
+    )
+    .await;
     assert_eq!(status, StatusCode::CONFLICT, "{twice}");
 
     // The new card follows the issuance path to the counter.
@@ -108,7 +159,13 @@ async fn a_lost_card_is_reissued_for_its_fee_and_abolished_at_the_new_hand_over(
             .await
             .unwrap();
     }
-    let holder = kit.store.card_record(&old).await.unwrap().resident_key.unwrap();
+    let holder = kit
+        .store
+        .card_record(&old)
+        .await
+        .unwrap()
+        .resident_key
+        .unwrap();
     let resident = kit.store.resident(holder).await.unwrap();
     let new = "C0DE00000000BEEF";
     let (chip, _) = maina_card::Card::manufacture(
@@ -138,18 +195,33 @@ async fn a_lost_card_is_reissued_for_its_fee_and_abolished_at_the_new_hand_over(
         assert_eq!(certificate.reason.as_deref(), Some("lost-card"));
     }
     // An abolished card cannot be replaced again.
-    let (status, refused) = reissue(&kit, &counter, json!({"card_id": old, "reason": "damaged", "fee_paid_yen": 1000})).await;
+    let (status, refused) = reissue(
+        &kit,
+        &counter,
+        json!({"card_id": old, "reason": "damaged", "fee_paid_yen": 1000}),
+    )
+    .await;
     assert_eq!(status, StatusCode::CONFLICT, "{refused}");
     assert_eq!(refused["code"], json!("wrong_state"));
     // Not handed over yet: a card waiting at the counter is not replaced either.
     let waiting = card_at(&kit, &registrar, "次郎", "1985-06-15", 302, 3002, true).await;
-    let (status, _) = reissue(&kit, &counter, json!({"card_id": waiting, "reason": "damaged", "fee_paid_yen": 1000})).await;
+    let (status, _) = reissue(
+        &kit,
+        &counter,
+        json!({"card_id": waiting, "reason": "damaged", "fee_paid_yen": 1000}),
+    )
+    .await;
     assert_eq!(status, StatusCode::CONFLICT);
 }
 
 /// A card made by the bureau for a resident born on `birth`, issued on `issued`,
 /// received, notified and handed over: answers the card id.
-async fn bureau_card(kit: &Kit, birth: chrono::NaiveDate, issued: chrono::NaiveDate, serial: u64) -> String {
+async fn bureau_card(
+    kit: &Kit,
+    birth: chrono::NaiveDate,
+    issued: chrono::NaiveDate,
+    serial: u64,
+) -> String {
     let registrar = kit.login("registrar").await;
     let counter = kit.login("counter").await;
     let person = json!({
@@ -157,14 +229,20 @@ async fn bureau_card(kit: &Kit, birth: chrono::NaiveDate, issued: chrono::NaiveD
         "family_name": "更新", "given_name": "太郎", "family_kana": "コウシン", "given_kana": "タロウ",
         "birth_date": birth.format("%Y-%m-%d").to_string(), "sex": "male", "address": "東京都千代田区千代田1-1"
     });
-    let (status, body) = kit.call("POST", "/api/v1/residents", Some(&registrar), Some(person)).await;
+    let (status, body) = kit
+        .call("POST", "/api/v1/residents", Some(&registrar), Some(person))
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let code: maina_core::ResidentCode = body["resident_code"].as_str().unwrap().parse().unwrap();
     let resident = kit.store.resident_by_code(&code).await.unwrap();
     let form = maina_core::ApplicationFormId::new("131016".parse().unwrap(), serial).unwrap();
     let setup = Actor::administrator("setup", "test");
-    kit.store.put_notice(resident.resident_key, &form, &setup).await.unwrap();
-    let receipt = maina_core::ReceiptNumber::new(serial % maina_core::ReceiptNumber::RANDOM_SPACE).unwrap();
+    kit.store
+        .put_notice(resident.resident_key, &form, &setup)
+        .await
+        .unwrap();
+    let receipt =
+        maina_core::ReceiptNumber::new(serial % maina_core::ReceiptNumber::RANDOM_SPACE).unwrap();
     let application = maina_store::NewApplication {
         form_id: form,
         receipt,
@@ -180,21 +258,48 @@ async fn bureau_card(kit: &Kit, birth: chrono::NaiveDate, issued: chrono::NaiveD
         },
         photo: None,
     };
-    let id = kit.store.submit_application(&application, &setup, None).await.unwrap().id;
+    let id = kit
+        .store
+        .submit_application(&application, &setup, None)
+        .await
+        .unwrap()
+        .id;
     for event in [ApplicationEvent::StartReview, ApplicationEvent::Approve] {
-        kit.store.transition_application(id, &event, &setup, |_, _| None).await.unwrap();
+        kit.store
+            .transition_application(id, &event, &setup, |_, _| None)
+            .await
+            .unwrap();
     }
     let font = load_font(std::path::Path::new(DEFAULT_FONT)).unwrap();
-    let options = ManufactureOptions { municipality: None, limit: 10, batch: 10, today: issued };
+    let options = ManufactureOptions {
+        municipality: None,
+        limit: 10,
+        batch: 10,
+        today: issued,
+    };
     let bureau = Actor::administrator("bureau", "manufacture");
-    let report = manufacture(&kit.store, &font, &bureau, &options, |_, _| {}).await.unwrap();
+    let report = manufacture(&kit.store, &font, &bureau, &options, |_, _| {})
+        .await
+        .unwrap();
     assert_eq!(report.made, 1, "{report:?}");
-    let (_, list) = kit.call("GET", "/api/v1/shipments", Some(&counter), None).await;
-    let shipment = list.as_array().unwrap().iter().find(|s| s["received_at"].is_null()).unwrap();
+    let (_, list) = kit
+        .call("GET", "/api/v1/shipments", Some(&counter), None)
+        .await;
+    let shipment = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["received_at"].is_null())
+        .unwrap();
     let id = shipment["id"].as_u64().unwrap();
     let counted = json!({"counted": shipment["card_numbers"].clone()});
     let (status, body) = kit
-        .call("POST", &format!("/api/v1/shipments/{id}/receive"), Some(&counter), Some(counted))
+        .call(
+            "POST",
+            &format!("/api/v1/shipments/{id}/receive"),
+            Some(&counter),
+            Some(counted),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let run = NoticeRun {
@@ -205,7 +310,12 @@ async fn bureau_card(kit: &Kit, birth: chrono::NaiveDate, issued: chrono::NaiveD
         today: japan_today(),
     };
     let office = Actor::administrator("office", "notices");
-    let printed = kit.state.service.issue_notices(&office, &run).await.unwrap();
+    let printed = kit
+        .state
+        .service
+        .issue_notices(&office, &run)
+        .await
+        .unwrap();
     let mut card_id = None;
     for notice in &printed {
         if kit.store.card_record(&notice.card_id).await.unwrap().status == "received" {
@@ -230,33 +340,85 @@ async fn a_renewal_is_free_and_opens_three_months_before_the_end() {
     let birth = chrono::NaiveDate::from_ymd_opt(1970, target.month(), target.day()).unwrap();
     let issued = (1..800)
         .map(|days| today - chrono::Duration::days(3650 - 400 + days))
-        .find(|issued| card_expiry(birth, *issued, StayLimit::Unlimited).is_some_and(|end| end > today && end <= today + chrono::Duration::days(80)))
+        .find(|issued| {
+            card_expiry(birth, *issued, StayLimit::Unlimited)
+                .is_some_and(|end| end > today && end <= today + chrono::Duration::days(80))
+        })
         .unwrap();
     let ending = bureau_card(&kit, birth, issued, 4040_5050_6060_7070).await;
     let (status, window) = kit
-        .call("POST", "/api/v1/cards/renewal-window", Some(&counter), Some(json!({"card_id": ending})))
+        .call(
+            "POST",
+            "/api/v1/cards/renewal-window",
+            Some(&counter),
+            Some(json!({"card_id": ending})),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{window}");
     assert_eq!(window["open"], json!(true), "{window}");
     // A fee is refused: the renewal is free.
-    let (status, refused) = reissue(&kit, &counter, json!({"card_id": ending, "reason": "expiry", "fee_paid_yen": 1000})).await;
-    assert_eq!((status, refused["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("fee_not_due")), "{refused}");
-    let (status, done) = reissue(&kit, &counter, json!({"card_id": ending, "reason": "expiry"})).await;
+    let (status, refused) = reissue(
+        &kit,
+        &counter,
+        json!({"card_id": ending, "reason": "expiry", "fee_paid_yen": 1000}),
+    )
+    .await;
+    assert_eq!(
+        (status, refused["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("fee_not_due")),
+        "{refused}"
+    );
+    let (status, done) = reissue(
+        &kit,
+        &counter,
+        json!({"card_id": ending, "reason": "expiry"}),
+    )
+    .await;
     assert_eq!(status, StatusCode::CREATED, "{done}");
-    assert_eq!((done["card_fee_yen"].as_u64(), done["certificates_fee_yen"].as_u64()), (Some(0), Some(0)));
+    assert_eq!(
+        (
+            done["card_fee_yen"].as_u64(),
+            done["certificates_fee_yen"].as_u64()
+        ),
+        (Some(0), Some(0))
+    );
     // The old card stays in use until the new one is handed over.
     assert_eq!(done["old_card_state"], json!("active"));
 
     // A card made today ends in years: too early, and the refusal names the day.
-    let fresh = bureau_card(&kit, chrono::NaiveDate::from_ymd_opt(1990, 4, 1).unwrap(), today, 4040_5050_6060_8080).await;
+    let fresh = bureau_card(
+        &kit,
+        chrono::NaiveDate::from_ymd_opt(1990, 4, 1).unwrap(),
+        today,
+        4040_5050_6060_8080,
+    )
+    .await;
     let (_, window) = kit
-        .call("POST", "/api/v1/cards/renewal-window", Some(&counter), Some(json!({"card_id": fresh})))
+        .call(
+            "POST",
+            "/api/v1/cards/renewal-window",
+            Some(&counter),
+            Some(json!({"card_id": fresh})),
+        )
         .await;
     assert_eq!(window["open"], json!(false), "{window}");
     let opens = window["opens_on"].as_str().unwrap().to_owned();
-    let (status, refused) = reissue(&kit, &counter, json!({"card_id": fresh, "reason": "expiry"})).await;
+    let (status, refused) = reissue(
+        &kit,
+        &counter,
+        json!({"card_id": fresh, "reason": "expiry"}),
+    )
+    .await;
     assert_eq!(status, StatusCode::CONFLICT, "{refused}");
     assert_eq!(refused["code"], json!("too_early"));
-    assert!(refused["message"].as_str().unwrap().contains(&opens), "{refused}");
-    assert!(kit.store.replacements_of_card(&fresh).await.unwrap().is_empty());
+    assert!(
+        refused["message"].as_str().unwrap().contains(&opens),
+        "{refused}"
+    );
+    assert!(kit
+        .store
+        .replacements_of_card(&fresh)
+        .await
+        .unwrap()
+        .is_empty());
 }

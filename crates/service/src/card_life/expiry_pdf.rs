@@ -86,7 +86,9 @@ pub fn render_expiry_letter(
     messages: &Messages,
     letter: &ExpiryLetterDocument,
 ) -> Result<Vec<u8>, PdfError> {
-    document(font, &[(WIDTH, HEIGHT)], |_, pen| page(pen, messages, letter))
+    document(font, &[(WIDTH, HEIGHT)], |_, pen| {
+        page(pen, messages, letter)
+    })
 }
 
 fn page(
@@ -98,12 +100,22 @@ fn page(
     let m = |id: &str| messages.message(lang, id);
     let which = letter.suffix();
     let x = MARGIN;
-    let mut y = pen.paragraph(x, 64.0, 15.0, TEXT_WIDTH, &m(&format!("expiry-letter-title-{which}")));
+    let mut y = pen.paragraph(
+        x,
+        64.0,
+        15.0,
+        TEXT_WIDTH,
+        &m(&format!("expiry-letter-title-{which}")),
+    );
     pen.text(
         x,
         y,
         9.0,
-        &format!("{}: {}", m("expiry-letter-issued"), letter.date_text(letter.issued_on)),
+        &format!(
+            "{}: {}",
+            m("expiry-letter-issued"),
+            letter.date_text(letter.issued_on)
+        ),
     );
     y += 8.0;
     pen.rule(x, y, TEXT_WIDTH);
@@ -138,11 +150,28 @@ fn page(
         );
         y += 16.0;
     }
-    y = pen.paragraph(x + 12.0, y, 10.0, TEXT_WIDTH - 12.0, &m(&format!("expiry-letter-what-{which}"))) + 10.0;
+    y = pen.paragraph(
+        x + 12.0,
+        y,
+        10.0,
+        TEXT_WIDTH - 12.0,
+        &m(&format!("expiry-letter-what-{which}")),
+    ) + 10.0;
     if letter.ends == ExpiryEnd::Card {
         y = heading(pen, y, &m("expiry-letter-window"));
-        pen.text(x + 12.0, y + 2.0, 12.0, &letter.date_text(letter.renewal_opens_on));
-        y = pen.paragraph(x + 12.0, y + 20.0, 9.0, TEXT_WIDTH - 12.0, &m("expiry-letter-free")) + 10.0;
+        pen.text(
+            x + 12.0,
+            y + 2.0,
+            12.0,
+            &letter.date_text(letter.renewal_opens_on),
+        );
+        y = pen.paragraph(
+            x + 12.0,
+            y + 20.0,
+            9.0,
+            TEXT_WIDTH - 12.0,
+            &m("expiry-letter-free"),
+        ) + 10.0;
     }
     y = heading(pen, y, &m("expiry-letter-where"));
     pen.text(x + 12.0, y, 12.0, &letter.office.name);
@@ -160,7 +189,13 @@ fn page(
         pen.text(x + 12.0, y, 10.0, line);
         y += 14.0;
     }
-    y = pen.paragraph(x + 12.0, y + 4.0, 9.0, TEXT_WIDTH - 12.0, &m("expiry-letter-bring")) + 12.0;
+    y = pen.paragraph(
+        x + 12.0,
+        y + 4.0,
+        9.0,
+        TEXT_WIDTH - 12.0,
+        &m("expiry-letter-bring"),
+    ) + 12.0;
     // The renewal form ID, with the QR code of the online application page beside
     // it (for the card's end: certificates are renewed at the counter only).
     let qr = 120.0;
@@ -174,7 +209,13 @@ fn page(
         pen.paragraph(x + 12.0, y, 9.0, text_width, &letter.apply_url);
         pen.qr(WIDTH - MARGIN - qr, top - 16.0, qr, &letter.apply_url)?;
     } else {
-        pen.paragraph(x + 12.0, y, 9.0, TEXT_WIDTH - 12.0, &m("expiry-letter-form-counter"));
+        pen.paragraph(
+            x + 12.0,
+            y,
+            9.0,
+            TEXT_WIDTH - 12.0,
+            &m("expiry-letter-form-counter"),
+        );
     }
     Ok(())
 }
@@ -192,15 +233,22 @@ mod tests {
             language: language.into(),
             ends,
             ends_on: day(2027, 2, 26),
-            card_expires_on: if ends == ExpiryEnd::Card { day(2027, 2, 26) } else { day(2032, 2, 26) },
+            card_expires_on: if ends == ExpiryEnd::Card {
+                day(2027, 2, 26)
+            } else {
+                day(2032, 2, 26)
+            },
             renewal_opens_on: day(2026, 11, 26),
             card_number: Some("0000000017".into()),
             resident_name: "山田 花子".into(),
             resident_address: "東京都千代田区千代田1-1".into(),
             birth_date: day(1990, 4, 1),
             japanese_national: true,
-            renewal_form_id: ApplicationFormId::new("131016".parse().unwrap(), 1_234_567_890_123_456)
-                .unwrap(),
+            renewal_form_id: ApplicationFormId::new(
+                "131016".parse().unwrap(),
+                1_234_567_890_123_456,
+            )
+            .unwrap(),
             apply_url: "https://maina.example.jp/apply".into(),
             office: OfficeInfo {
                 name: "千代田区役所 区民課".into(),
@@ -217,7 +265,10 @@ mod tests {
         let font = load_font(std::path::Path::new(DEFAULT_FONT)).unwrap();
         let messages = Messages::load();
         for (language, expected) in [
-            ("ja", ["有効期限通知書", "令和9年2月26日", "平成2年4月1日", "無料"]),
+            (
+                "ja",
+                ["有効期限通知書", "令和9年2月26日", "平成2年4月1日", "無料"],
+            ),
             ("en", ["expiry", "2027-02-26", "1990-04-01", "free"]),
         ] {
             let letter = letter(language, ExpiryEnd::Card);
@@ -230,7 +281,10 @@ mod tests {
                 "千代田区役所 区民課",
                 "https://maina.example.jp/apply",
             ]) {
-                assert!(text.contains(expected), "{language}: {expected} missing from:\n{text}");
+                assert!(
+                    text.contains(expected),
+                    "{language}: {expected} missing from:\n{text}"
+                );
             }
             assert!(!text.contains("expiry-letter-"), "{text}");
             assert_eq!(decoded, "https://maina.example.jp/apply");
@@ -250,7 +304,10 @@ mod tests {
             let file = path.to_str().unwrap();
             let text = run("pdftotext", &["-layout", file, "-"]);
             assert!(text.contains(expected), "{language}: {text}");
-            assert!(text.contains("2032-02-26"), "{language}: the card's own end: {text}");
+            assert!(
+                text.contains("2032-02-26"),
+                "{language}: the card's own end: {text}"
+            );
             assert!(text.contains(&letter.renewal_form_id.as_digits()), "{text}");
             assert!(!text.contains("expiry-letter-"), "{text}");
         }

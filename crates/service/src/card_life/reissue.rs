@@ -11,8 +11,8 @@ use crate::applications::new_receipt;
 use crate::{ErrorKind, Result, Service, ServiceError};
 use chrono::NaiveDate;
 use maina_core::application::Channel;
-use maina_core::card::{check_renewal, renewal_opens, FeeError, ReissueFee, ReissueReason};
 use maina_core::card::CardState;
+use maina_core::card::{check_renewal, renewal_opens, FeeError, ReissueFee, ReissueReason};
 use maina_core::officer::{Actor, Permission};
 use maina_core::person::{Citizenship, Name};
 use maina_core::resident::ResidentStatus;
@@ -272,7 +272,9 @@ impl Service {
                 Some(found.resident.resident_key),
             )
             .await?;
-        let last = found.last_day()?.ok_or_else(|| ServiceError::not_found("card"))?;
+        let last = found
+            .last_day()?
+            .ok_or_else(|| ServiceError::not_found("card"))?;
         let opens_on = renewal_opens(last);
         Ok(RenewalWindowResponse {
             card_id: found.card.id,
@@ -301,14 +303,20 @@ mod tests {
 
     #[test]
     fn bad_input_names_its_field() {
-        assert_eq!(reason_of("stolen").unwrap_err().field.as_deref(), Some("reason"));
+        assert_eq!(
+            reason_of("stolen").unwrap_err().field.as_deref(),
+            Some("reason")
+        );
         assert_eq!(reason_of(" notes-full ").unwrap(), ReissueReason::NotesFull);
         let half = ReissueRequest {
             police_receipt_number: Some("R-2026-001".into()),
             ..request("lost")
         };
         assert_eq!(
-            police_report(&half, ReissueReason::Lost).unwrap_err().field.as_deref(),
+            police_report(&half, ReissueReason::Lost)
+                .unwrap_err()
+                .field
+                .as_deref(),
             Some("police_station")
         );
         let both = ReissueRequest {
@@ -316,7 +324,10 @@ mod tests {
             ..half
         };
         assert_eq!(
-            police_report(&both, ReissueReason::Lost).unwrap().unwrap().station,
+            police_report(&both, ReissueReason::Lost)
+                .unwrap()
+                .unwrap()
+                .station,
             "丸の内警察署"
         );
         assert!(police_report(&both, ReissueReason::Damaged).is_err());

@@ -75,7 +75,14 @@ impl Store {
             return Err(StoreError::Duplicate("an application with this form ID"));
         }
         let (id, details) = self
-            .insert_application_in(&mut tx, notice.resident_key, new, actor, &mut next_receipt, now)
+            .insert_application_in(
+                &mut tx,
+                notice.resident_key,
+                new,
+                actor,
+                &mut next_receipt,
+                now,
+            )
             .await?;
         if let Some(mail) = notify(&details) {
             self.enqueue_mail_in(&mut tx, &mail, now).await?;

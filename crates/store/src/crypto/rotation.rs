@@ -155,7 +155,13 @@ fn sealed_columns() -> Vec<SealedColumn> {
                 ("ends", KeyKind::Text),
                 ("ends_on", KeyKind::Text),
             ],
-            |row| Ok(expiry_letter_place(&row.text(0)?, &row.text(1)?, &row.text(2)?)),
+            |row| {
+                Ok(expiry_letter_place(
+                    &row.text(0)?,
+                    &row.text(1)?,
+                    &row.text(2)?,
+                ))
+            },
         ),
     ]
 }

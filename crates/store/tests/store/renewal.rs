@@ -46,7 +46,12 @@ pub(super) async fn replace_and_write_a_letter(store: &Store, resident: u64) {
     let old = store.card_record("0123456789ABCDEF").await.unwrap();
     store
         .apply_replacement(
-            &replacement(&old.id, &old.status, ReissueReason::Damaged, 5555_6666_7777_8888),
+            &replacement(
+                &old.id,
+                &old.status,
+                ReissueReason::Damaged,
+                5555_6666_7777_8888,
+            ),
             resident,
             &admin("counter"),
             || None,
@@ -55,7 +60,13 @@ pub(super) async fn replace_and_write_a_letter(store: &Store, resident: u64) {
         .unwrap();
     let form = ApplicationFormId::new("131016".parse().unwrap(), 9999_8888_7777_6666).unwrap();
     assert!(store
-        .record_expiry_letter("FEDCBA9876543210", "card", "2036-04-01", &form, &admin("letters"))
+        .record_expiry_letter(
+            "FEDCBA9876543210",
+            "card",
+            "2036-04-01",
+            &form,
+            &admin("letters")
+        )
         .await
         .unwrap());
 }
@@ -119,13 +130,25 @@ async fn a_lost_card_is_abolished_when_its_replacement_is_handed_over() {
         assert_eq!(held[1].1, "lost-card");
         let recorded = store.replacement(application.id).await.unwrap().unwrap();
         assert_eq!(recorded.old_card_id, old);
-        assert_eq!((recorded.card_fee_yen, recorded.certificates_fee_yen), (800, 200));
+        assert_eq!(
+            (recorded.card_fee_yen, recorded.certificates_fee_yen),
+            (800, 200)
+        );
         assert_eq!(recorded.police.as_ref().unwrap().station, "丸の内警察署");
         assert_eq!(recorded.replaced_at, None);
         let history = store.card_history(old).await.unwrap();
         let kinds: Vec<&str> = history.iter().map(|e| e.kind.as_str()).collect();
-        assert_eq!(kinds, ["activated", "suspended", "replacement-applied"], "{}", backend.name);
-        assert!(history[2].details.as_deref().unwrap().contains("R-2026-0042"));
+        assert_eq!(
+            kinds,
+            ["activated", "suspended", "replacement-applied"],
+            "{}",
+            backend.name
+        );
+        assert!(history[2]
+            .details
+            .as_deref()
+            .unwrap()
+            .contains("R-2026-0042"));
         // One replacement under way at a time.
         let again = replacement(old, "suspended", ReissueReason::Lost, 1111_2222_3333_5555);
         assert!(matches!(
@@ -186,7 +209,10 @@ async fn a_lost_card_is_abolished_when_its_replacement_is_handed_over() {
         assert_eq!(after[1], held[1]);
         let history = store.card_history(old).await.unwrap();
         let last = history.last().unwrap();
-        assert_eq!((last.kind.as_str(), last.reason.as_str()), ("abolished", "replaced"));
+        assert_eq!(
+            (last.kind.as_str(), last.reason.as_str()),
+            ("abolished", "replaced")
+        );
         assert!(store
             .replacement(application.id)
             .await
@@ -196,7 +222,9 @@ async fn a_lost_card_is_abolished_when_its_replacement_is_handed_over() {
             .is_some());
         // Revoked for good: the old card's serials are in the CRL's list.
         let revoked = store.revoked_certificates("auth").await.unwrap();
-        assert!(revoked.iter().any(|(serial, _, reason)| serial == "A1" && reason == "lost-card"));
+        assert!(revoked
+            .iter()
+            .any(|(serial, _, reason)| serial == "A1" && reason == "lost-card"));
         store.close().await;
     }
 }
@@ -252,7 +280,11 @@ async fn expiry_letters_are_recorded_once_per_card_and_end() {
             .collect();
         assert_eq!(kinds, ["card 2036-04-01", "certificates 2031-04-01"]);
         // The renewal uses the card letter's form ID.
-        let renewal = store.renewal_form("FEDCBA9876543210").await.unwrap().unwrap();
+        let renewal = store
+            .renewal_form("FEDCBA9876543210")
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(
             renewal,
             ApplicationFormId::new("131016".parse().unwrap(), 9999_8888_7777_6666).unwrap()
