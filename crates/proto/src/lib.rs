@@ -35,6 +35,7 @@ mod audit;
 mod card_life;
 mod counter;
 mod error;
+mod moving;
 mod number;
 mod residents;
 mod session;
@@ -56,6 +57,10 @@ pub use counter::{
 };
 pub use error::ErrorBody;
 pub use maina_core::resident::RegistrationForm;
+pub use moving::{
+    CardMoveResponse, CardNoteResponse, CardNotesRequest, CardNotesResponse, ContinuedUseRequest,
+    MoveInRequest, MoveOutRequest,
+};
 pub use number::ClearMyNumber;
 pub use residents::{
     AddressRequest, DateRequest, HistoryEntryResponse, MoveRequest, NumberChangeRequest,

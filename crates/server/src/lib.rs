@@ -5,6 +5,7 @@
 
 pub mod applications;
 pub mod audit;
+pub mod card_life;
 pub mod config;
 pub mod home;
 pub mod http;

@@ -1,7 +1,7 @@
 //! The JSON API's routes under `/api/v1` and their OpenAPI document, generated
 //! from the handlers' annotations and `maina-proto`'s schemas.
 
-use crate::{applications, audit, pickup, residents, session, AppState};
+use crate::{applications, audit, card_life, pickup, residents, session, AppState};
 use maina_proto::ErrorBody;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -72,6 +72,10 @@ pub fn routes() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(pickup::appointments::move_appointment))
         .routes(routes!(pickup::appointments::cancel))
         .routes(routes!(pickup::appointments::day_list))
+        .routes(routes!(card_life::moving::notes))
+        .routes(routes!(card_life::moving::move_out))
+        .routes(routes!(card_life::moving::move_in))
+        .routes(routes!(card_life::moving::continued_use))
         .merge(
             OpenApiRouter::new()
                 .routes(routes!(mailed::mail_application))

@@ -393,3 +393,13 @@ card-event-moved-in = 転入（転入届の特例）
 card-event-continued-use = 継続利用の手続き
 card-event-replacement-applied = 再交付・更新の申請
 card-event-expiry-letter = 有効期限通知書の作成
+
+## registry
+card-note-address = 住所変更
+card-note-name = 氏名変更
+card-note-departure = 国外転出
+card-note-other = 追記
+card-move-moved-out = カードによる転出届を受け付けました。転入届の期限：
+card-move-moved-in = カードによる転入届を受け付けました。継続利用の手続きの期限：
+card-move-voided = 転入届が期限を過ぎたため、カードは失効しました。新しいカードを申請してください。
+card-move-continued = 継続利用の手続きが完了しました。カードは引き続き有効です。

@@ -339,10 +339,16 @@ impl Store {
         let resident = to_i64(resident_key)?;
         // Each card's history names what happened to it: the cards still alive are
         // abolished (the whole card) or lose their signature certificate.
+        let only_signature = match scope {
+            RevocationScope::Card | RevocationScope::Certificates => "",
+            RevocationScope::SignatureCertificate => " AND ca = 'sign'",
+        };
         let living = tx
             .fetch_all(
-                "SELECT c.id, c.status, (SELECT COUNT(*) FROM certificates s WHERE s.card_id = c.id AND s.ca = 'sign' AND s.revoked_at IS NULL) \
-                 FROM cards c WHERE c.resident_id = $1 ORDER BY c.id",
+                &format!(
+                    "SELECT c.id, c.status, (SELECT COUNT(*) FROM certificates WHERE card_id = c.id AND revoked_at IS NULL{only_signature}) \
+                     FROM cards c WHERE c.resident_id = $1 ORDER BY c.id"
+                ),
                 &[resident.into()],
             )
             .await?;
@@ -364,15 +370,19 @@ impl Store {
                         .await?;
                     }
                 }
-                RevocationScope::SignatureCertificate => {
+                RevocationScope::SignatureCertificate | RevocationScope::Certificates => {
                     if row.int(2)? != 0 {
+                        let which = match scope {
+                            RevocationScope::Certificates => "auth sign",
+                            _ => "sign",
+                        };
                         self.card_event_in(
                             tx,
                             &card_id,
                             CardEventKind::CertificatesRevoked,
                             actor,
                             reason.code(),
-                            Some("sign"),
+                            Some(which),
                             now,
                         )
                         .await?;
@@ -380,10 +390,6 @@ impl Store {
                 }
             }
         }
-        let only_signature = match scope {
-            RevocationScope::Card => "",
-            RevocationScope::SignatureCertificate => " AND ca = 'sign'",
-        };
         let revoked = tx
             .execute(
                 &format!(
@@ -395,7 +401,7 @@ impl Store {
             .await?;
         if revoked > 0 {
             let authorities: &[&str] = match scope {
-                RevocationScope::Card => &["auth", "sign"],
+                RevocationScope::Card | RevocationScope::Certificates => &["auth", "sign"],
                 RevocationScope::SignatureCertificate => &["sign"],
             };
             Self::crls_stale(tx, authorities).await?;
@@ -421,7 +427,7 @@ impl Store {
 
     /// Marks the stored CRLs of these authorities stale, in a revocation's
     /// transaction: the next CRL must list it.
-    async fn crls_stale(tx: &mut Tx<'_>, authorities: &[&str]) -> Result<()> {
+    pub(crate) async fn crls_stale(tx: &mut Tx<'_>, authorities: &[&str]) -> Result<()> {
         for ca in authorities {
             tx.execute(
                 "UPDATE crls SET revision = revision + 1 WHERE ca = $1",

@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod card;
 pub mod card_manufacture;
+pub mod card_moving;
 pub mod card_reader;
 pub mod demo;
 pub mod demo_path;

@@ -4,9 +4,12 @@
 
 pub mod braille;
 mod life;
+pub mod moving;
+pub mod notes;
 mod validity;
 
 pub use life::{CardEventKind, CardTransition, CardTransitionError};
+pub use notes::{note_for, NoteEntry, NoteKind, NotesFull, NotesPanel};
 
 pub use validity::{
     age_on, card_expiry, certificate_expiry, certificates_expiry, signature_certificate_allowed,
@@ -238,13 +241,20 @@ pub enum RevocationScope {
     /// The signature certificate only (it carries the four facts; the authentication
     /// certificate does not, and survives).
     SignatureCertificate,
+    /// Both certificates, the card kept: a Japanese national who leaves Japan keeps
+    /// the card (since 2024-05-27; notes panel "国外転出") as an identity card, its
+    /// certificates revoked (our reading of issue 13: new ones at a counter).
+    Certificates,
 }
 
-/// What a change to the resident record does to the resident's cards: a changed name
-/// or address revokes the signature certificate; a death or a changed number, the
-/// whole card. Departure and return leave the card as it is.
+/// What a change to the resident record (`before` it) does to the resident's cards:
+/// a changed name or address revokes the signature certificate; a death or a
+/// changed number, the whole card; a departure abroad, a foreign national's whole
+/// card, and a Japanese national's two certificates (the card is kept). A return
+/// leaves the card as it is.
 pub fn revocation_for(
     event: &crate::resident::ResidentEvent,
+    before: &crate::resident::ResidentRecord,
 ) -> Option<(RevocationScope, RevocationReason)> {
     use crate::resident::ResidentEvent as E;
     match event {
@@ -254,7 +264,15 @@ pub fn revocation_for(
         )),
         E::Died { .. } => Some((RevocationScope::Card, RevocationReason::Death)),
         E::NumberChanged { .. } => Some((RevocationScope::Card, RevocationReason::NumberChanged)),
-        E::Departed { .. } | E::Returned { .. } => None,
+        E::Departed { .. } => match before.person.citizenship {
+            crate::person::Citizenship::Japanese => {
+                Some((RevocationScope::Certificates, RevocationReason::Departed))
+            }
+            crate::person::Citizenship::Foreign { .. } => {
+                Some((RevocationScope::Card, RevocationReason::Departed))
+            }
+        },
+        E::Returned { .. } => None,
     }
 }
 

@@ -5,8 +5,12 @@
 //! old municipality's officers), or "no such card", audited.
 //!
 //! `history.rs`: a card's history, state and certificates.
+//! `registry.rs`: the notes panel, the offered signature certificate, the face with
+//! its notes; `moving.rs`: moving with the card, continued use, the ending jobs.
 
 mod history;
+pub mod moving;
+pub mod registry;
 
 use crate::{Result, Service, ServiceError};
 use maina_core::card::CardState;

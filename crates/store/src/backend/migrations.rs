@@ -15,7 +15,7 @@ use super::{Backend, Pool, Query};
 use crate::Result;
 
 /// The schema, in order; each entry is applied once, in one transaction.
-const MIGRATIONS: [(i64, &str); 11] = [
+const MIGRATIONS: [(i64, &str); 12] = [
     (1, include_str!("../../migrations/0001_registry.sql")),
     (2, include_str!("../../migrations/0002_officers_audit.sql")),
     (3, include_str!("../../migrations/0003_search.sql")),
@@ -31,6 +31,7 @@ const MIGRATIONS: [(i64, &str); 11] = [
     ),
     (11, include_str!("../../migrations/0011_pickup_counter.sql")),
     (12, include_str!("../../migrations/0012_card_life.sql")),
+    (15, include_str!("../../migrations/0015_card_moves_notes.sql")),
 ];
 
 /// The source of migration `version`, tokens unrendered.
