@@ -1296,3 +1296,6 @@ mod counter;
 
 #[path = "cli/pickup.rs"]
 mod pickup;
+
+#[path = "cli/card_moves.rs"]
+mod card_moves;

@@ -34,6 +34,9 @@ mod counter;
 #[path = "api/counter_paths.rs"]
 mod counter_paths;
 
+#[path = "api/card_moves.rs"]
+mod card_moves;
+
 struct Kit {
     base: String,
     store: Store,

@@ -7,7 +7,7 @@
 -- is the last day a move-in keeps the card) or 'in' (moved in: due is the last day
 -- continued use, 継続利用, may be confirmed). The row goes when continued use is
 -- confirmed or the card is voided (the card's history keeps every step). Dates are
--- YYYY-MM-DD, in clear so the voiding job finds the overdue ones by index.
+-- YYYY-MM-DD ('' or NULL: none), in clear so the voiding job finds the overdue ones by index.
 ALTER TABLE cards ADD COLUMN notes {bytes};
 CREATE TABLE card_moves (
     card_id TEXT PRIMARY KEY REFERENCES cards (id),

@@ -1108,7 +1108,7 @@ async fn raw_execute(backend: &Backend, sql: &str) {
 }
 
 /// The sealed columns of every table (each filled by [`fill_every_sealed_column`]).
-const SEALED_COLUMNS: [(&str, &str); 15] = [
+const SEALED_COLUMNS: [(&str, &str); 16] = [
     ("residents", "registration"),
     ("residents", "current"),
     ("resident_events", "event"),
@@ -1124,6 +1124,7 @@ const SEALED_COLUMNS: [(&str, &str); 15] = [
     ("issue_notices", "details"),
     ("pinpad_sessions", "pins"),
     ("handovers", "checks"),
+    ("cards", "notes"),
 ];
 
 /// Writes a value into every sealed column of every table; answers the resident's
@@ -1200,6 +1201,18 @@ async fn fill_every_sealed_column(store: &Store) -> u64 {
     appointments::notice_for_existing_card(store, "0123456789ABCDEF", registered.resident_key)
         .await;
     counter::hand_over_and_hold_pins(store, registered.resident_key, &receipt, number).await;
+    // A change of address writes the active cards' notes panels.
+    store
+        .apply(
+            registered.resident_key,
+            ResidentEvent::AddressChanged {
+                date: today(),
+                address: Address::parse("東京都千代田区丸の内2-2").unwrap(),
+            },
+            &admin("test"),
+        )
+        .await
+        .unwrap();
     registered.resident_key
 }
 
@@ -1273,6 +1286,9 @@ mod manufacture;
 
 #[path = "store/counter.rs"]
 mod counter;
+
+#[path = "store/card_moves.rs"]
+mod card_moves;
 
 /// Hanako Yamada's application (born 1990-04-01, with an e-mail address and a
 /// photo) under `form` and `receipt`.

@@ -28,7 +28,7 @@ pub const MOVE_OUT_WINDOW_DAYS: u64 = 14;
 /// Why a card's move is refused or its card voided; each names the rule.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MovingError {
-    #[error("the planned date must be within {MOVE_OUT_WINDOW_DAYS} days of today ({earliest} to {latest})")]
+    #[error("the planned date must be within 14 days of today ({earliest} to {latest})")]
     PlannedDateOutOfWindow {
         earliest: NaiveDate,
         latest: NaiveDate,

@@ -141,7 +141,8 @@ impl Service {
     }
 
     /// Continued use (継続利用) at the new municipality's counter, the card present
-    /// (its printed number as read off it), within 90 days of the move-in.
+    /// (its printed number as read off it, or the chip's card id for a card printed
+    /// without one), within 90 days of the move-in.
     pub async fn confirm_continued_use(
         &self,
         actor: &Actor,
@@ -151,12 +152,16 @@ impl Service {
         let found = self
             .card_for(actor, Permission::ServiceCard, &request.card_id)
             .await?;
+        // The number printed on the card; a card made without one (at a counter,
+        // before the bureau) shows its chip's card id instead.
         let typed: String = request
             .card_number
             .chars()
-            .filter(|c| c.is_ascii_digit())
-            .collect();
-        if found.card.card_number.as_deref() != Some(typed.as_str()) {
+            .filter(char::is_ascii_alphanumeric)
+            .collect::<String>()
+            .to_ascii_uppercase();
+        let printed = found.card.card_number.as_deref().unwrap_or(&found.card.id);
+        if typed != printed {
             return Err(ServiceError::invalid(
                 "card_number",
                 "is not the number printed on this card: the card must be present",

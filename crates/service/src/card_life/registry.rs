@@ -13,6 +13,7 @@ use krilla::text::Font;
 use maina_core::card::{NoteEntry, NotesPanel, RevocationReason};
 use maina_core::officer::{Actor, Permission};
 use maina_core::person::{Citizenship, Name};
+use maina_core::resident::ResidentStatus;
 use maina_proto::{CardNoteResponse, CardNotesResponse};
 use maina_store::CertificateRecord;
 
@@ -41,9 +42,13 @@ pub fn printed_lines(panel: &NotesPanel) -> Vec<String> {
 }
 
 /// The signature certificate after the registry's changes: `good`, `offered` (a
-/// change of name or address revoked it; a new one is offered at the counter),
-/// `revoked` (for another reason) or `none` (never issued: under 15, ...).
-pub fn signature_certificate(certificates: &[CertificateRecord]) -> &'static str {
+/// change of name or address revoked it and the holder still lives here
+/// (`resident_active`): a new one is offered at the counter), `revoked` (for another
+/// reason, or the holder left) or `none` (never issued: under 15, ...).
+pub fn signature_certificate(
+    certificates: &[CertificateRecord],
+    resident_active: bool,
+) -> &'static str {
     let signatures: Vec<&CertificateRecord> =
         certificates.iter().filter(|c| c.ca == "sign").collect();
     if signatures.iter().any(|c| c.revoked_at.is_none()) {
@@ -55,7 +60,8 @@ pub fn signature_certificate(certificates: &[CertificateRecord]) -> &'static str
     match latest {
         None => "none",
         Some(c)
-            if c.reason.as_deref() == Some(RevocationReason::FactsChanged.code()) =>
+            if resident_active
+                && c.reason.as_deref() == Some(RevocationReason::FactsChanged.code()) =>
         {
             "offered"
         }
@@ -96,7 +102,11 @@ impl Service {
             lines,
             lines_used: u32::try_from(panel.lines_used()).unwrap_or(u32::MAX),
             full: panel.is_full(),
-            signature_certificate: signature_certificate(&certificates).into(),
+            signature_certificate: signature_certificate(
+                &certificates,
+                found.resident.record.status == ResidentStatus::Active,
+            )
+            .into(),
             printed_lines: printed_lines(&panel),
         })
     }
@@ -180,7 +190,7 @@ impl Service {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
     use super::*;
     use maina_core::card::NoteKind;
 
@@ -198,21 +208,25 @@ mod tests {
 
     #[test]
     fn a_change_of_facts_offers_a_new_signature_certificate() {
-        assert_eq!(signature_certificate(&[record("auth", 1, None)]), "none");
-        assert_eq!(signature_certificate(&[record("sign", 1, None)]), "good");
+        assert_eq!(signature_certificate(&[record("auth", 1, None)], true), "none");
+        assert_eq!(signature_certificate(&[record("sign", 1, None)], true), "good");
         assert_eq!(
-            signature_certificate(&[record("sign", 1, Some("facts-changed"))]),
+            signature_certificate(&[record("sign", 1, Some("facts-changed"))], true),
             "offered"
         );
         assert_eq!(
-            signature_certificate(&[record("sign", 1, Some("departed"))]),
+            signature_certificate(&[record("sign", 1, Some("facts-changed"))], false),
+            "revoked"
+        );
+        assert_eq!(
+            signature_certificate(&[record("sign", 1, Some("departed"))], true),
             "revoked"
         );
         assert_eq!(
             signature_certificate(&[
                 record("sign", 1, Some("facts-changed")),
                 record("sign", 2, None)
-            ]),
+            ], true),
             "good"
         );
     }

@@ -40,8 +40,9 @@ pub const STAY_ENDED: &str = "stay-ended";
 const MOVE_COLUMNS: &str =
     "card_id, resident_id, state, from_municipality, destination, planned_on, moved_on, due_on";
 
+/// A stored date ('' or NULL: none).
 fn date(raw: Option<String>) -> Result<Option<NaiveDate>> {
-    raw.map(|text| {
+    raw.filter(|text| !text.is_empty()).map(|text| {
         text.parse::<NaiveDate>()
             .map_err(|_| StoreError::Corrupt(format!("card move date {text:?}")))
     })
@@ -195,6 +196,7 @@ impl Store {
     /// the card is checked against its deadlines (kept: continued use due; late: the
     /// card voided); any other move (a paper moving-out certificate) makes continued
     /// use due. Each with its card event.
+    #[allow(clippy::too_many_arguments)]
     pub(super) async fn cards_moved_in(
         &self,
         tx: &mut Tx<'_>,
@@ -253,8 +255,12 @@ impl Store {
                             to_i64(resident_key)?.into(),
                             from.as_digits().into(),
                             destination.as_digits().into(),
-                            pending.and_then(|p| p.planned_on).map(|d| d.to_string()).into(),
-                            Some(moved_on.to_string()).into(),
+                            pending
+                                .and_then(|p| p.planned_on)
+                                .map(|d| d.to_string())
+                                .unwrap_or_default()
+                                .into(),
+                            moved_on.to_string().into(),
                             continued_use_by.to_string().into(),
                         ],
                     )
