@@ -72,6 +72,8 @@ pub fn routes() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(pickup::appointments::move_appointment))
         .routes(routes!(pickup::appointments::cancel))
         .routes(routes!(pickup::appointments::day_list))
+        .routes(routes!(card_life::history::card_history))
+        .routes(routes!(card_life::history::resident_cards))
         .routes(routes!(card_life::moving::notes))
         .routes(routes!(card_life::moving::move_out))
         .routes(routes!(card_life::moving::move_in))

@@ -1,6 +1,14 @@
-//! The card's life after pickup (issue 13), by use case. The API handlers are
-//! listed in `openapi.rs`.
-//!
-//! `moving.rs`: the notes panel, moving with the card and continued use.
+//! The card's life after pickup (issue 13), by feature: the card's history page and
+//! API (`history.rs`); the notes panel, moving with the card and continued use
+//! (`moving.rs`, API only); each other part of the card's life has its own file here.
 
+pub mod history;
 pub mod moving;
+
+use crate::AppState;
+use axum::Router;
+
+/// The card-life pages (merged under the CSRF layer).
+pub fn page_routes() -> Router<AppState> {
+    Router::new().merge(history::page_routes())
+}
