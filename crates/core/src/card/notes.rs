@@ -10,7 +10,7 @@
 //! panel is full: nothing more is written, and the card must be reissued, free
 //! ([`NotesPanel::is_full`] is what the reissue's fee rule asks).
 
-use crate::person::{Citizenship, FieldError};
+use crate::person::{Citizenship, FieldError, Name};
 use crate::resident::{ResidentEvent, ResidentRecord};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -100,6 +100,20 @@ impl NoteEntry {
     }
 }
 
+/// A name as the notes panel writes it: the kanji (no reading), or the alphabet
+/// name with the alias.
+fn written_name(name: &Name) -> String {
+    match name {
+        Name::Japanese { family, given, .. } => format!("{family} {given}"),
+        Name::Foreign {
+            alphabet,
+            alias: Some(alias),
+            ..
+        } => format!("{alphabet} ({alias})"),
+        Name::Foreign { alphabet, .. } => alphabet.clone(),
+    }
+}
+
 /// The entry a change in the registry writes on the holder's card, if any: the new
 /// address (a move, a change of address, a return from abroad), the new name, or a
 /// Japanese national's departure (a foreign national's card is abolished instead).
@@ -111,7 +125,7 @@ pub fn note_for(event: &ResidentEvent, before: &ResidentRecord) -> Option<NoteEn
         ResidentEvent::Returned { registration } => {
             (NoteKind::Address, registration.address.as_str().to_owned())
         }
-        ResidentEvent::Renamed { name, .. } => (NoteKind::Name, name.to_string()),
+        ResidentEvent::Renamed { name, .. } => (NoteKind::Name, written_name(name)),
         ResidentEvent::Departed { .. } if matches!(before.person.citizenship, Citizenship::Japanese) => {
             (NoteKind::Departure, String::new())
         }

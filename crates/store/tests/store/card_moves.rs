@@ -117,7 +117,8 @@ async fn registry_changes_write_the_notes_panel_in_their_transaction() {
             backend.name
         );
         assert_eq!(panel.printed_address(), Some("東京都千代田区千代田1-1"));
-        assert_eq!(panel.printed_name(), Some("山田 花子"));
+        // As the bureau printed it (`Name`'s display, as `cards/manufacture.rs` prints the face).
+        assert_eq!(panel.printed_name(), Some("山田 花子 (ヤマダ ハナコ)"));
         let events = kinds(&store).await;
         assert!(has(&events, "notes-written", "address"), "{events:?}");
         assert!(has(&events, "notes-written", "name"));
