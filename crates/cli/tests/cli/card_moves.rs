@@ -39,7 +39,13 @@ fn the_notes_panel_lists_both_changes_and_the_signature_certificate_is_on_the_cr
 
     ok(maina(
         data,
-        &["resident", "address", &code, "--address", "東京都千代田区二番町2"],
+        &[
+            "resident",
+            "address",
+            &code,
+            "--address",
+            "東京都千代田区二番町2",
+        ],
     ));
     ok(maina(
         data,
@@ -74,7 +80,15 @@ fn the_notes_panel_lists_both_changes_and_the_signature_certificate_is_on_the_cr
     ));
     let (read, text) = run(
         "openssl",
-        &["crl", "-inform", "DER", "-in", crl.to_str().unwrap(), "-noout", "-text"],
+        &[
+            "crl",
+            "-inform",
+            "DER",
+            "-in",
+            crl.to_str().unwrap(),
+            "-noout",
+            "-text",
+        ],
     );
     assert!(read, "{text}");
     let listed = sign_serial.trim_start_matches('0').to_ascii_uppercase();
@@ -86,12 +100,26 @@ fn the_notes_panel_lists_both_changes_and_the_signature_certificate_is_on_the_cr
     // The move left continued use due; bad input names the rule and changes nothing.
     let refused = fails(maina(
         data,
-        &["card", "continued-use", &card_id, "--card-number", "1234567890"],
+        &[
+            "card",
+            "continued-use",
+            &card_id,
+            "--card-number",
+            "1234567890",
+        ],
     ));
     assert!(refused.contains("the card must be present"), "{refused}");
     let refused = fails(maina(
         data,
-        &["card", "move-out", &card_id, "--to", "131016", "--planned", "2000-01-01"],
+        &[
+            "card",
+            "move-out",
+            &card_id,
+            "--to",
+            "131016",
+            "--planned",
+            "2000-01-01",
+        ],
     ));
     assert!(refused.contains("planned date must be within"), "{refused}");
     let done = ok(maina(

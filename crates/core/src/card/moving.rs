@@ -68,7 +68,8 @@ pub struct MoveOut {
 }
 
 fn plus(date: NaiveDate, days: u64) -> NaiveDate {
-    date.checked_add_days(Days::new(days)).unwrap_or(NaiveDate::MAX)
+    date.checked_add_days(Days::new(days))
+        .unwrap_or(NaiveDate::MAX)
 }
 
 impl MoveOut {
@@ -185,8 +186,13 @@ mod tests {
         assert_eq!(out.move_in_deadline(), day(40));
         assert!(confirm_continued_use(day(90), day(90)).is_ok());
         assert_eq!(
-            confirm_continued_use(day(90), day(91)).unwrap_err().to_string(),
-            format!("the continued-use deadline passed on {}: the card is void", day(90))
+            confirm_continued_use(day(90), day(91))
+                .unwrap_err()
+                .to_string(),
+            format!(
+                "the continued-use deadline passed on {}: the card is void",
+                day(90)
+            )
         );
         assert!(matches!(
             MoveOut::notify(old, new, day(15), day(0)),

@@ -83,7 +83,10 @@ impl NoteEntry {
             ));
         }
         if text.chars().any(char::is_control) {
-            return Err(FieldError::new("text", "must be one line of printable text"));
+            return Err(FieldError::new(
+                "text",
+                "must be one line of printable text",
+            ));
         }
         Ok(Self {
             date,
@@ -126,7 +129,9 @@ pub fn note_for(event: &ResidentEvent, before: &ResidentRecord) -> Option<NoteEn
             (NoteKind::Address, registration.address.as_str().to_owned())
         }
         ResidentEvent::Renamed { name, .. } => (NoteKind::Name, written_name(name)),
-        ResidentEvent::Departed { .. } if matches!(before.person.citizenship, Citizenship::Japanese) => {
+        ResidentEvent::Departed { .. }
+            if matches!(before.person.citizenship, Citizenship::Japanese) =>
+        {
             (NoteKind::Departure, String::new())
         }
         ResidentEvent::Departed { .. }
@@ -233,7 +238,9 @@ mod tests {
         let mut panel = NotesPanel::default();
         assert!(!panel.is_full());
         let first = NoteEntry::new(day(5), NoteKind::Address, "東京都千代田区丸の内2-2").unwrap();
-        panel.write(first.clone(), "山田 花子", "東京都千代田区千代田1-1").unwrap();
+        panel
+            .write(first.clone(), "山田 花子", "東京都千代田区千代田1-1")
+            .unwrap();
         assert_eq!(panel.printed_address(), Some("東京都千代田区千代田1-1"));
         let second = NoteEntry::new(day(9), NoteKind::Departure, "").unwrap();
         panel.write(second.clone(), "ignored", "ignored").unwrap();
@@ -308,7 +315,10 @@ mod tests {
             date: day(22),
             address: crate::person::Address::parse("東京都千代田区丸の内2-2").unwrap(),
         };
-        assert_eq!(note_for(&moved, &japanese).unwrap().text, "東京都千代田区丸の内2-2");
+        assert_eq!(
+            note_for(&moved, &japanese).unwrap().text,
+            "東京都千代田区丸の内2-2"
+        );
     }
 
     proptest! {

@@ -80,7 +80,10 @@ async fn the_card_follows_its_holder_to_the_new_municipality() {
     assert_eq!(status, StatusCode::OK, "{body}");
     let (_, panel) = notes(&kit, &chiyoda).await;
     assert_eq!(panel["entries"][0]["kind"], json!("address"));
-    assert_eq!(panel["entries"][0]["text"], json!("東京都千代田区丸の内2-2"));
+    assert_eq!(
+        panel["entries"][0]["text"],
+        json!("東京都千代田区丸の内2-2")
+    );
     assert_eq!(panel["signature_certificate"], json!("offered"));
     assert_eq!(panel["full"], json!(false));
 
@@ -127,11 +130,21 @@ async fn the_card_follows_its_holder_to_the_new_municipality() {
     assert_eq!(notes(&kit, &sapporo).await.0, StatusCode::NOT_FOUND);
     let move_in = json!({"card_id": CARD, "address": "北海道札幌市中央区北1条西2丁目"});
     let (status, _) = kit
-        .call("POST", "/api/v1/cards/move-in", Some(&chiyoda), Some(move_in.clone()))
+        .call(
+            "POST",
+            "/api/v1/cards/move-in",
+            Some(&chiyoda),
+            Some(move_in.clone()),
+        )
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (status, moved) = kit
-        .call("POST", "/api/v1/cards/move-in", Some(&sapporo), Some(move_in.clone()))
+        .call(
+            "POST",
+            "/api/v1/cards/move-in",
+            Some(&sapporo),
+            Some(move_in.clone()),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{moved}");
     assert_eq!(moved["state"], json!("moved-in"));
@@ -150,7 +163,12 @@ async fn the_card_follows_its_holder_to_the_new_municipality() {
     );
     assert_eq!(notes(&kit, &chiyoda).await.0, StatusCode::NOT_FOUND);
     let (status, _) = kit
-        .call("POST", "/api/v1/cards/move-in", Some(&sapporo), Some(move_in))
+        .call(
+            "POST",
+            "/api/v1/cards/move-in",
+            Some(&sapporo),
+            Some(move_in),
+        )
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND, "the move-in is done");
 

@@ -61,13 +61,14 @@ impl Service {
         let destination = municipality_code(&request.destination)
             .map_err(|error| error.with_field("destination"))?;
         let planned = parse_date("planned_date", &request.planned_date)?;
-        let out = MoveOut::notify(found.municipality, destination, planned, today())
-            .map_err(|error| match error {
+        let out = MoveOut::notify(found.municipality, destination, planned, today()).map_err(
+            |error| match error {
                 maina_core::card::moving::MovingError::SameMunicipality => {
                     ServiceError::invalid("destination", error.to_string())
                 }
                 other => ServiceError::invalid("planned_date", other.to_string()),
-            })?;
+            },
+        )?;
         if self
             .store
             .municipalities()
@@ -75,11 +76,9 @@ impl Service {
             .iter()
             .all(|m| m.code != destination)
         {
-            return Err(FieldError::new(
-                "destination",
-                "is not a municipality of this registry",
-            )
-            .into());
+            return Err(
+                FieldError::new("destination", "is not a municipality of this registry").into(),
+            );
         }
         let pending = self
             .store

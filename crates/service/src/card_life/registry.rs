@@ -208,8 +208,14 @@ mod tests {
 
     #[test]
     fn a_change_of_facts_offers_a_new_signature_certificate() {
-        assert_eq!(signature_certificate(&[record("auth", 1, None)], true), "none");
-        assert_eq!(signature_certificate(&[record("sign", 1, None)], true), "good");
+        assert_eq!(
+            signature_certificate(&[record("auth", 1, None)], true),
+            "none"
+        );
+        assert_eq!(
+            signature_certificate(&[record("sign", 1, None)], true),
+            "good"
+        );
         assert_eq!(
             signature_certificate(&[record("sign", 1, Some("facts-changed"))], true),
             "offered"
@@ -223,10 +229,13 @@ mod tests {
             "revoked"
         );
         assert_eq!(
-            signature_certificate(&[
-                record("sign", 1, Some("facts-changed")),
-                record("sign", 2, None)
-            ], true),
+            signature_certificate(
+                &[
+                    record("sign", 1, Some("facts-changed")),
+                    record("sign", 2, None)
+                ],
+                true
+            ),
             "good"
         );
     }

@@ -42,11 +42,12 @@ const MOVE_COLUMNS: &str =
 
 /// A stored date ('' or NULL: none).
 fn date(raw: Option<String>) -> Result<Option<NaiveDate>> {
-    raw.filter(|text| !text.is_empty()).map(|text| {
-        text.parse::<NaiveDate>()
-            .map_err(|_| StoreError::Corrupt(format!("card move date {text:?}")))
-    })
-    .transpose()
+    raw.filter(|text| !text.is_empty())
+        .map(|text| {
+            text.parse::<NaiveDate>()
+                .map_err(|_| StoreError::Corrupt(format!("card move date {text:?}")))
+        })
+        .transpose()
 }
 
 fn card_move(row: &Row) -> Result<CardMove> {
@@ -118,8 +119,11 @@ impl Store {
                     pending.due_on
                 )));
             }
-            tx.execute("DELETE FROM card_moves WHERE card_id = $1", &[card_id.into()])
-                .await?;
+            tx.execute(
+                "DELETE FROM card_moves WHERE card_id = $1",
+                &[card_id.into()],
+            )
+            .await?;
         }
         let due = out.move_in_deadline();
         tx.execute(
@@ -244,8 +248,11 @@ impl Store {
                     "transfer-certificate",
                 ),
             };
-            tx.execute("DELETE FROM card_moves WHERE card_id = $1", &[card_id.as_str().into()])
-                .await?;
+            tx.execute(
+                "DELETE FROM card_moves WHERE card_id = $1",
+                &[card_id.as_str().into()],
+            )
+            .await?;
             match outcome {
                 MoveIn::Kept { continued_use_by } => {
                     tx.execute(
@@ -301,7 +308,15 @@ impl Store {
         now: i64,
     ) -> Result<()> {
         let before = self
-            .transition_card_in(tx, card_id, CardTransition::Abolish, actor, reason, None, now)
+            .transition_card_in(
+                tx,
+                card_id,
+                CardTransition::Abolish,
+                actor,
+                reason,
+                None,
+                now,
+            )
             .await?;
         let revoked = tx
             .execute(
@@ -316,10 +331,18 @@ impl Store {
         if revoked > 0 {
             Self::crls_stale(tx, &["auth", "sign"]).await?;
         }
-        tx.execute("DELETE FROM card_moves WHERE card_id = $1", &[card_id.into()])
-            .await?;
-        self.audit_in(tx, actor, &format!("card.voided:{reason}"), before.resident_key)
-            .await
+        tx.execute(
+            "DELETE FROM card_moves WHERE card_id = $1",
+            &[card_id.into()],
+        )
+        .await?;
+        self.audit_in(
+            tx,
+            actor,
+            &format!("card.voided:{reason}"),
+            before.resident_key,
+        )
+        .await
     }
 
     /// Confirms continued use (継続利用) at the new municipality's counter: the card
@@ -348,8 +371,11 @@ impl Store {
             })?;
         maina_core::card::moving::confirm_continued_use(pending.due_on, today)
             .map_err(|error| StoreError::Illegal(error.to_string()))?;
-        tx.execute("DELETE FROM card_moves WHERE card_id = $1", &[card_id.into()])
-            .await?;
+        tx.execute(
+            "DELETE FROM card_moves WHERE card_id = $1",
+            &[card_id.into()],
+        )
+        .await?;
         self.card_event_in(
             &mut tx,
             card_id,
@@ -369,7 +395,12 @@ impl Store {
     /// The job: voids every card whose pending move's deadline passed before
     /// `today` (a move-in 30 days after the planned date, or continued use 90 days
     /// after the move-in), each in its own transaction. Returns how many.
-    pub async fn void_overdue_moves(&self, actor: &Actor, now: i64, today: NaiveDate) -> Result<u64> {
+    pub async fn void_overdue_moves(
+        &self,
+        actor: &Actor,
+        now: i64,
+        today: NaiveDate,
+    ) -> Result<u64> {
         let rows = self
             .read_all(
                 "SELECT card_id FROM card_moves WHERE due_on < $1 ORDER BY due_on, card_id",
@@ -388,8 +419,11 @@ impl Store {
             }
             let state = Self::card_state_in(&mut tx, &card_id).await?.state;
             if state.is_final() {
-                tx.execute("DELETE FROM card_moves WHERE card_id = $1", &[card_id.as_str().into()])
-                    .await?;
+                tx.execute(
+                    "DELETE FROM card_moves WHERE card_id = $1",
+                    &[card_id.as_str().into()],
+                )
+                .await?;
             } else {
                 let why = if pending.awaiting_move_in {
                     VoidReason::LateMoveIn
@@ -409,7 +443,12 @@ impl Store {
     /// before `today` and whose card was not renewed past it (a card's expiry is
     /// capped at the stay, so a renewed card after an extension has a later one).
     /// Candidates are found by the card's expiry in clear; the record decides.
-    pub async fn abolish_stay_ended(&self, actor: &Actor, now: i64, today: NaiveDate) -> Result<u64> {
+    pub async fn abolish_stay_ended(
+        &self,
+        actor: &Actor,
+        now: i64,
+        today: NaiveDate,
+    ) -> Result<u64> {
         let rows = self
             .read_all(
                 "SELECT id, resident_id FROM cards WHERE expires_on < $1 AND resident_id IS NOT NULL \
@@ -429,7 +468,11 @@ impl Store {
                 continue;
             }
             let mut tx = self.pool.begin().await?;
-            if Self::card_state_in(&mut tx, &card_id).await?.state.is_final() {
+            if Self::card_state_in(&mut tx, &card_id)
+                .await?
+                .state
+                .is_final()
+            {
                 continue;
             }
             self.void_card_in(&mut tx, &card_id, STAY_ENDED, actor, now)

@@ -97,7 +97,8 @@ impl Store {
         .await?;
         self.audit_in(tx, actor, event.kind(), Some(key)).await?;
         if let Some((scope, reason)) = maina_core::card::revocation_for(event, &record) {
-            self.revoke_for_event(tx, key, scope, reason, actor, now).await?;
+            self.revoke_for_event(tx, key, scope, reason, actor, now)
+                .await?;
         }
         if let Some(entry) = maina_core::card::note_for(event, &record) {
             self.write_notes_in(tx, key, &entry, &record, actor, now)

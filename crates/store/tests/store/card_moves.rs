@@ -96,7 +96,10 @@ async fn registry_changes_write_the_notes_panel_in_their_transaction() {
         store
             .apply(
                 key,
-                ResidentEvent::Renamed { date: today(), name },
+                ResidentEvent::Renamed {
+                    date: today(),
+                    name,
+                },
                 &admin("registrar"),
             )
             .await
@@ -143,7 +146,10 @@ async fn registry_changes_write_the_notes_panel_in_their_transaction() {
 
         // Until the panel is full; then the card must be reissued.
         for i in 0..NotesPanel::LINES {
-            let address = format!("東京都千代田区丸の内{}丁目長い長い長い建物の名前{i}号室", i + 3);
+            let address = format!(
+                "東京都千代田区丸の内{}丁目長い長い長い建物の名前{i}号室",
+                i + 3
+            );
             store
                 .apply(
                     key,
@@ -183,7 +189,13 @@ async fn a_move_with_the_card_keeps_it_until_continued_use() {
         );
         let sapporo_address = Address::parse("北海道札幌市中央区北1条西2丁目").unwrap();
         let outcome = store
-            .move_in_with_card(CARD, day(2), sapporo_address.clone(), &admin("sapporo"), day(5))
+            .move_in_with_card(
+                CARD,
+                day(2),
+                sapporo_address.clone(),
+                &admin("sapporo"),
+                day(5),
+            )
             .await
             .unwrap();
         assert_eq!(
@@ -213,7 +225,10 @@ async fn a_move_with_the_card_keeps_it_until_continued_use() {
             .unwrap_err();
         assert_eq!(
             late.to_string(),
-            format!("the continued-use deadline passed on {}: the card is void", day(95))
+            format!(
+                "the continued-use deadline passed on {}: the card is void",
+                day(95)
+            )
         );
         assert!(store.card_move(CARD).await.unwrap().is_some());
         store
@@ -286,7 +301,11 @@ async fn a_late_move_in_or_a_missed_deadline_voids_the_card() {
             .unwrap();
         let pending = store.card_move(CARD).await.unwrap().unwrap();
         assert!(!pending.awaiting_move_in);
-        assert!(has(&kinds(&store).await, "moved-in", "transfer-certificate"));
+        assert!(has(
+            &kinds(&store).await,
+            "moved-in",
+            "transfer-certificate"
+        ));
         let job = admin("card-endings");
         assert_eq!(
             store
@@ -304,7 +323,11 @@ async fn a_late_move_in_or_a_missed_deadline_voids_the_card() {
             "{}",
             backend.name
         );
-        assert!(has(&kinds(&store).await, "abolished", "continued-use-missed"));
+        assert!(has(
+            &kinds(&store).await,
+            "abolished",
+            "continued-use-missed"
+        ));
         assert_eq!(store.void_overdue_moves(&job, 3, after).await.unwrap(), 0);
     }
 }
@@ -316,7 +339,11 @@ async fn departure_death_and_the_end_of_a_stay() {
         // A Japanese national keeps the card; both certificates are revoked.
         let key = holder(&store, japanese("山田")).await;
         store
-            .apply(key, ResidentEvent::Departed { date: day(3) }, &admin("registrar"))
+            .apply(
+                key,
+                ResidentEvent::Departed { date: day(3) },
+                &admin("registrar"),
+            )
             .await
             .unwrap();
         assert_eq!(store.card_record(CARD).await.unwrap().status, "active");
@@ -334,7 +361,11 @@ async fn departure_death_and_the_end_of_a_stay() {
         let store = open(&backend.url).await;
         let key = holder(&store, foreign("C7654321")).await;
         store
-            .apply(key, ResidentEvent::Departed { date: day(3) }, &admin("registrar"))
+            .apply(
+                key,
+                ResidentEvent::Departed { date: day(3) },
+                &admin("registrar"),
+            )
             .await
             .unwrap();
         assert_eq!(store.card_record(CARD).await.unwrap().status, "revoked");
@@ -359,7 +390,10 @@ async fn departure_death_and_the_end_of_a_stay() {
         )
         .await;
         let job = admin("card-endings");
-        assert_eq!(store.abolish_stay_ended(&job, 1, stay_until).await.unwrap(), 0);
+        assert_eq!(
+            store.abolish_stay_ended(&job, 1, stay_until).await.unwrap(),
+            0
+        );
         let after = stay_until.checked_add_days(Days::new(1)).unwrap();
         assert_eq!(store.abolish_stay_ended(&job, 2, after).await.unwrap(), 1);
         assert_eq!(store.card_record(CARD).await.unwrap().status, "revoked");
