@@ -33,10 +33,12 @@ mod applications;
 mod appointments;
 mod audit;
 mod card_life;
+mod chip_service;
 mod counter;
 mod error;
 mod moving;
 mod number;
+mod renewal;
 mod residents;
 mod session;
 mod shipments;
@@ -51,6 +53,10 @@ pub use appointments::{
 };
 pub use audit::{AuditEventResponse, AuditQuery};
 pub use card_life::{CardCertificateResponse, CardEventResponse, CardHistoryResponse};
+pub use chip_service::{
+    CertificatesRenewedResponse, ChipUpdateResponse, PinResetOpenRequest, PinResetResponse,
+    PinpadResetRequest,
+};
 pub use counter::{
     CounterCardResponse, CounterFindRequest, HandOverRequest, HandOverResponse, PinpadCodeRequest,
     PinpadCodeResponse, PinpadOpened, PinpadPinsRequest, PinpadPinsResponse,
@@ -62,6 +68,7 @@ pub use moving::{
     MoveInRequest, MoveOutRequest,
 };
 pub use number::ClearMyNumber;
+pub use renewal::{ReissueRequest, ReissueResponse, RenewalWindowRequest, RenewalWindowResponse};
 pub use residents::{
     AddressRequest, DateRequest, HistoryEntryResponse, MoveRequest, NumberChangeRequest,
     NumberChangeResponse, NumberLookup, RegisteredResponse, RenameRequest, ResidentResponse,

@@ -34,6 +34,15 @@ mod counter;
 #[path = "api/counter_paths.rs"]
 mod counter_paths;
 
+#[path = "api/chip.rs"]
+mod chip;
+
+#[path = "api/card_history.rs"]
+mod card_history;
+
+#[path = "api/renewal.rs"]
+mod renewal;
+
 #[path = "api/card_moves.rs"]
 mod card_moves;
 
@@ -94,6 +103,7 @@ impl Kit {
             ("supervisor", Role::Supervisor, "131016"),
             ("auditor", Role::Auditor, "131016"),
             ("sapporo", Role::Registrar, "011002"),
+            ("helpline", Role::Helpline, "131016"),
         ] {
             store
                 .add_officer(

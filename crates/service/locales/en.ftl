@@ -416,6 +416,48 @@ card-certificate-status-revoked = Revoked
 card-certificate-status-expired = Expired
 card-event-why = Why
 
+## chip
+pinpad-reset-intro = Type your new PIN twice. Nobody else sees it, the officer neither. Cover the keys while you type.
+pinpad-reset-new = New PIN
+pinpad-reset-submit = Set the new PIN
+pinpad-reset-done = Your new PIN is ready. Please tell the officer: it is written to your card in the reader.
+## renewal
+expiry-letter-title-card = My Number Card expiry notice: your card is about to expire
+expiry-letter-title-certificates = Electronic certificates expiry notice: your card's certificates are about to expire
+expiry-letter-issued = Issued on
+expiry-letter-name = Name
+expiry-letter-address = Address
+expiry-letter-birth = Date of birth
+expiry-letter-card-number = Card number
+expiry-letter-ends-card = Your card expires on
+expiry-letter-ends-certificates = Your electronic certificates expire on
+expiry-letter-card-valid-until = The card itself stays valid until
+expiry-letter-what-card = After this day the card can no longer be used as proof of identity, as a health insurance card or with its certificates. Apply for a new card before then.
+expiry-letter-what-certificates = After this day the certificates on your card (signature and user authentication) can no longer be used. Renew them at the municipal counter: the same card gets new certificates, no new card is needed.
+expiry-letter-window = You can apply for the new card from
+expiry-letter-free = The renewal is free of charge. Apply online with the renewal form ID below, or at the counter.
+expiry-letter-where = Where to go
+expiry-letter-phone = Phone
+expiry-letter-bring = Bring this letter, your My Number Card and proof of identity.
+expiry-letter-form = Renewal form ID
+expiry-letter-online = To apply online, open the application page (or scan the QR code) and type the renewal form ID:
+expiry-letter-form-counter = Show this number at the counter when you renew the certificates.
+reissue-form-title = Reissue or renew a card
+reissue-form-card = Card id (16 characters)
+reissue-form-reason = Reason
+reissue-form-reason-lost = Lost or stolen (¥800 + ¥200)
+reissue-form-reason-damaged = Damaged (¥800 + ¥200)
+reissue-form-reason-notes-full = Notes panel full (free)
+reissue-form-reason-expiry = Renewal: the card expires within 3 months (free)
+reissue-form-certificates = With electronic certificates
+reissue-form-fee = Fee taken (yen)
+reissue-form-police-receipt = Police report receipt number
+reissue-form-police-station = Police station
+reissue-form-submit = Apply for the new card
+reissue-form-done = The new card's application is recorded
+reissue-form-receipt = Receipt number
+reissue-form-old-state = The old card is now
+
 ## registry
 card-note-address = New address
 card-note-name = New name

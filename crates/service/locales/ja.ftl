@@ -416,6 +416,48 @@ card-certificate-status-revoked = 失効
 card-certificate-status-expired = 期限切れ
 card-event-why = 理由
 
+## chip
+pinpad-reset-intro = 新しい暗証番号を2回入力してください。職員を含め、ほかの人には見えません。入力中は手元を隠してください。
+pinpad-reset-new = 新しい暗証番号
+pinpad-reset-submit = 新しい暗証番号を設定する
+pinpad-reset-done = 新しい暗証番号の準備ができました。職員にお知らせください。カードリーダーのカードに書き込まれます。
+## renewal
+expiry-letter-title-card = 有効期限通知書（マイナンバーカードの有効期限が近づいています）
+expiry-letter-title-certificates = 電子証明書の有効期限通知書（電子証明書の有効期限が近づいています）
+expiry-letter-issued = 発行日
+expiry-letter-name = 氏名
+expiry-letter-address = 住所
+expiry-letter-birth = 生年月日
+expiry-letter-card-number = カード番号
+expiry-letter-ends-card = カードの有効期限
+expiry-letter-ends-certificates = 電子証明書の有効期限
+expiry-letter-card-valid-until = カード自体の有効期限
+expiry-letter-what-card = 有効期限を過ぎると、本人確認書類、健康保険証、電子証明書として使えなくなります。期限までに新しいカードを申請してください。
+expiry-letter-what-certificates = 有効期限を過ぎると、カードの電子証明書（署名用・利用者証明用）が使えなくなります。市区町村の窓口で更新してください。同じカードに新しい電子証明書を入れます。カードの再発行は不要です。
+expiry-letter-window = 新しいカードの申請ができる日
+expiry-letter-free = 更新の手数料は無料です。下の更新用申請書IDでオンライン申請するか、窓口で申請してください。
+expiry-letter-where = 手続きの場所
+expiry-letter-phone = 電話
+expiry-letter-bring = この通知書、マイナンバーカード、本人確認書類をお持ちください。
+expiry-letter-form = 更新用申請書ID
+expiry-letter-online = オンライン申請は、申請ページを開くか（QRコードを読み取り）、更新用申請書IDを入力してください。
+expiry-letter-form-counter = 電子証明書の更新の際に、窓口でこの番号をお示しください。
+reissue-form-title = カードの再交付・更新の申請
+reissue-form-card = カードID（16文字）
+reissue-form-reason = 理由
+reissue-form-reason-lost = 紛失・盗難（800円＋200円）
+reissue-form-reason-damaged = 破損（800円＋200円）
+reissue-form-reason-notes-full = 追記欄の余白なし（無料）
+reissue-form-reason-expiry = 更新：有効期限まで3か月以内（無料）
+reissue-form-certificates = 電子証明書を発行する
+reissue-form-fee = 受領した手数料（円）
+reissue-form-police-receipt = 遺失届の受理番号
+reissue-form-police-station = 届出先の警察署
+reissue-form-submit = 新しいカードを申請する
+reissue-form-done = 新しいカードの申請を受け付けました
+reissue-form-receipt = 受付番号
+reissue-form-old-state = 旧カードの状態
+
 ## registry
 card-note-address = 住所変更
 card-note-name = 氏名変更

@@ -32,12 +32,14 @@ mod bench;
 mod card_life;
 mod card_notes;
 mod cards;
+mod chip;
 mod counters;
 mod crypto;
 mod manufacture;
 mod officers;
 pub mod pickup;
 mod registry;
+mod renewal;
 mod throttle;
 
 use std::sync::Arc;
@@ -59,6 +61,7 @@ pub use manufacture::{ManifestEntry, ManifestMismatch, ManufacturedCard, Shipmen
 pub use officers::{LoginFailure, Officer, LOCKOUT_THRESHOLD};
 pub use pickup::{CounterCard, HandOverRecord, PinpadSession};
 pub use registry::*;
+pub use renewal::{NearingEnd, NewReplacement, PoliceReport, ReplacementRecord};
 pub use throttle::{ThrottleRule, ThrottleTicket, ThrottleVerdict};
 
 use backend::Pool;
@@ -117,6 +120,8 @@ pub struct Store {
     blind_index: Arc<BlindIndex>,
     // Zeroized when the last clone of the store goes.
     audit_key: Arc<zeroize::Zeroizing<[u8; 32]>>,
+    /// The card issuer's master key (see `chip.rs`), from the key file.
+    card_issuer: Arc<zeroize::Zeroizing<[u8; 32]>>,
     authority: Arc<NumberAuthority>,
     audit_sender: tokio::sync::mpsc::Sender<audit::QueuedAudit>,
 }
@@ -151,6 +156,7 @@ impl Store {
             sealer: Arc::new(Sealer::from_ring(&keys.data_keys(crypto::SEAL_KEY_PURPOSE))),
             blind_index: Arc::new(BlindIndex::new(&keys.stable(crypto::BLIND_INDEX_PURPOSE))),
             audit_key,
+            card_issuer: Arc::new(keys.card_issuer_master()),
             authority: Arc::new(authority),
             audit_sender,
         };

@@ -756,12 +756,17 @@ async fn cards_and_certificates_are_kept_sealed_and_revoked_together() {
             .await
             .unwrap();
         assert_eq!(revoked.len(), 2);
-        // A second revocation revokes nothing more.
-        assert!(store
+        // An abolished card cannot be abolished again: refused, naming why, and
+        // nothing more is revoked (the reasons stay the first ones).
+        let again = store
             .revoke_card("0123456789ABCDEF", RevocationReason::Death, &admin("test"))
             .await
-            .unwrap()
-            .is_empty());
+            .unwrap_err();
+        assert_eq!(again.to_string(), "the card is revoked: it cannot abolish");
+        let history = store.card_history("0123456789ABCDEF").await.unwrap();
+        let kinds: Vec<&str> = history.iter().map(|e| e.kind.as_str()).collect();
+        assert_eq!(kinds, ["activated", "abolished"]);
+        assert_eq!(history[1].reason, "lost-card");
         let listed = store.revoked_certificates("auth").await.unwrap();
         assert_eq!(listed.len(), 1);
         assert_eq!(
@@ -1108,7 +1113,7 @@ async fn raw_execute(backend: &Backend, sql: &str) {
 }
 
 /// The sealed columns of every table (each filled by [`fill_every_sealed_column`]).
-const SEALED_COLUMNS: [(&str, &str); 16] = [
+const SEALED_COLUMNS: &[(&str, &str)] = &[
     ("residents", "registration"),
     ("residents", "current"),
     ("resident_events", "event"),
@@ -1124,6 +1129,9 @@ const SEALED_COLUMNS: [(&str, &str); 16] = [
     ("issue_notices", "details"),
     ("pinpad_sessions", "pins"),
     ("handovers", "checks"),
+    ("card_events", "details"),
+    ("replacements", "police"),
+    ("expiry_letters", "form_id"),
     ("cards", "notes"),
 ];
 
@@ -1213,6 +1221,7 @@ async fn fill_every_sealed_column(store: &Store) -> u64 {
         )
         .await
         .unwrap();
+    renewal::replace_and_write_a_letter(store, registered.resident_key).await;
     registered.resident_key
 }
 
@@ -1225,7 +1234,7 @@ async fn every_sealed_value_has_one_format_and_a_key_id() {
         fill_every_sealed_column(&store).await;
         store.close().await;
         drop(store);
-        for (table, column) in SEALED_COLUMNS {
+        for &(table, column) in SEALED_COLUMNS {
             let blobs = raw_rows(
                 &backend,
                 &format!("SELECT {column} FROM {table} WHERE {column} IS NOT NULL"),
@@ -1287,6 +1296,10 @@ mod manufacture;
 #[path = "store/counter.rs"]
 mod counter;
 
+#[path = "store/chip.rs"]
+mod chip;
+#[path = "store/renewal.rs"]
+mod renewal;
 #[path = "store/card_moves.rs"]
 mod card_moves;
 

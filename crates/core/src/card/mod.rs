@@ -3,13 +3,20 @@
 //! [`validity`]; the name in Braille in [`braille`] (REFERENCE sections 2, 4 and 7).
 
 pub mod braille;
+mod fees;
 mod life;
 pub mod moving;
 pub mod notes;
+mod renewal;
 mod validity;
 
+pub use fees::{FeeError, ReissueFee, ReissueReason, CARD_FEE_YEN, CERTIFICATES_FEE_YEN};
 pub use life::{CardEventKind, CardTransition, CardTransitionError};
 pub use notes::{note_for, NoteEntry, NoteKind, NotesFull, NotesPanel};
+pub use renewal::{
+    check_renewal, renewal_opens, ExpiryEnd, Lookahead, LookaheadError, RenewalTooEarly,
+    RENEWAL_WINDOW_MONTHS,
+};
 
 pub use validity::{
     age_on, card_expiry, certificate_expiry, certificates_expiry, signature_certificate_allowed,

@@ -4,13 +4,25 @@
 //! holder lives *now* (a card follows its resident when they move, and leaves the
 //! old municipality's officers), or "no such card", audited.
 //!
-//! `history.rs`: a card's history, state and certificates.
+//! `history.rs`: a card's history, state and certificates. `chip.rs`,
+//! `pin_reset.rs`, `renew.rs`: the counter's work on the chip through the issuer's
+//! protected commands (facts rewritten, PINs reset, certificates renewed).
+//! `reissue.rs`: reissue and renewal (a new card's application linked to the old
+//! one, the fee); `expiry.rs`: the expiry letters job; `expiry_pdf.rs`: the letter.
 //! `registry.rs`: the notes panel, the offered signature certificate, the face with
 //! its notes; `moving.rs`: moving with the card, continued use, the ending jobs.
 
+mod chip;
+pub mod expiry;
+pub mod expiry_pdf;
 mod history;
 pub mod moving;
 pub mod registry;
+mod pin_reset;
+mod reissue;
+mod renew;
+
+pub use pin_reset::NewPin;
 
 use crate::{Result, Service, ServiceError};
 use maina_core::card::CardState;
@@ -60,7 +72,8 @@ impl Service {
         };
         let resident = self.store.resident(resident_key).await?;
         let municipality = resident.record.municipality;
-        self.require(actor, permission, &municipality, "card").await?;
+        self.require(actor, permission, &municipality, "card")
+            .await?;
         let state = CardState::from_code(&card.status)
             .ok_or_else(|| ServiceError::internal(&format!("card state {:?}", card.status)))?;
         Ok(CardOfResident {
