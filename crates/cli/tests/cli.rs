@@ -1314,3 +1314,6 @@ mod pickup;
 
 #[path = "cli/renewal.rs"]
 mod renewal;
+
+#[path = "cli/card_moves.rs"]
+mod card_moves;

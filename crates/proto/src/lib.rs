@@ -36,6 +36,7 @@ mod card_life;
 mod chip_service;
 mod counter;
 mod error;
+mod moving;
 mod number;
 mod renewal;
 mod residents;
@@ -62,6 +63,10 @@ pub use counter::{
 };
 pub use error::ErrorBody;
 pub use maina_core::resident::RegistrationForm;
+pub use moving::{
+    CardMoveResponse, CardNoteResponse, CardNotesRequest, CardNotesResponse, ContinuedUseRequest,
+    MoveInRequest, MoveOutRequest,
+};
 pub use number::ClearMyNumber;
 pub use renewal::{ReissueRequest, ReissueResponse, RenewalWindowRequest, RenewalWindowResponse};
 pub use residents::{

@@ -78,6 +78,10 @@ pub fn routes() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(pickup::appointments::day_list))
         .routes(routes!(card_life::history::card_history))
         .routes(routes!(card_life::history::resident_cards))
+        .routes(routes!(card_life::moving::notes))
+        .routes(routes!(card_life::moving::move_out))
+        .routes(routes!(card_life::moving::move_in))
+        .routes(routes!(card_life::moving::continued_use))
         .merge(
             OpenApiRouter::new()
                 .routes(routes!(mailed::mail_application))

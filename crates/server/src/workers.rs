@@ -1,6 +1,7 @@
 //! The server's background workers: the search index's merges, the stuck-card
 //! e-mails, the mail delivery, the CRLs, the cards never collected, the
-//! appointment reminders and the expiry letters.
+//! appointment reminders, the expiry letters and the cards' deadlines (moves,
+//! periods of stay).
 
 use crate::{AppState, ServeError};
 use maina_service::mail::{self, MailSettings};
@@ -19,6 +20,7 @@ impl Workers {
             tokio::spawn(tell_stuck_applicants(state.clone())),
             tokio::spawn(expire_uncollected(state.clone())),
             tokio::spawn(remind_appointments(state.clone())),
+            tokio::spawn(end_overdue_cards(state.clone())),
         ];
         if let (Some(dir), Some(url)) = (&state.config.expiry_letter_dir, &state.config.public_url)
         {
@@ -131,6 +133,31 @@ async fn remind_appointments(state: AppState) {
             Ok(0) => {}
             Ok(sent) => tracing::info!(sent, "appointment reminders queued"),
             Err(error) => tracing::warn!(%error, "appointment reminders could not be queued"),
+        }
+    }
+}
+
+/// Every hour: voids the cards whose move deadline passed (a move-in 30 days after
+/// the planned date, continued use 90 days after the move-in) and abolishes the
+/// cards of foreign residents whose period of stay ended, as `maina card
+/// end-overdue` does for cron.
+async fn end_overdue_cards(state: AppState) {
+    let mut tick = tokio::time::interval(Duration::from_secs(3600));
+    let actor = maina_service::Actor::administrator("card-endings", "administration");
+    loop {
+        tick.tick().await;
+        match state
+            .service
+            .end_overdue_cards(&actor, maina_service::today())
+            .await
+        {
+            Ok(ended) if ended.voided + ended.stay_ended > 0 => tracing::info!(
+                voided = ended.voided,
+                stay_ended = ended.stay_ended,
+                "cards ended by their deadlines"
+            ),
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%error, "overdue cards could not be checked"),
         }
     }
 }

@@ -43,6 +43,9 @@ mod card_history;
 #[path = "api/renewal.rs"]
 mod renewal;
 
+#[path = "api/card_moves.rs"]
+mod card_moves;
+
 struct Kit {
     base: String,
     store: Store,

@@ -457,3 +457,13 @@ reissue-form-submit = Apply for the new card
 reissue-form-done = The new card's application is recorded
 reissue-form-receipt = Receipt number
 reissue-form-old-state = The old card is now
+
+## registry
+card-note-address = New address
+card-note-name = New name
+card-note-departure = Left Japan
+card-note-other = Note
+card-move-moved-out = Move-out registered with the card. The move-in at the new municipality is due by
+card-move-moved-in = Moved in with the card. Continued use must be confirmed at the counter by
+card-move-voided = The move-in came too late: the card is void. Apply for a new card.
+card-move-continued = Continued use confirmed: the card stays valid.

@@ -457,3 +457,13 @@ reissue-form-submit = 新しいカードを申請する
 reissue-form-done = 新しいカードの申請を受け付けました
 reissue-form-receipt = 受付番号
 reissue-form-old-state = 旧カードの状態
+
+## registry
+card-note-address = 住所変更
+card-note-name = 氏名変更
+card-note-departure = 国外転出
+card-note-other = 追記
+card-move-moved-out = カードによる転出届を受け付けました。転入届の期限：
+card-move-moved-in = カードによる転入届を受け付けました。継続利用の手続きの期限：
+card-move-voided = 転入届が期限を過ぎたため、カードは失効しました。新しいカードを申請してください。
+card-move-continued = 継続利用の手続きが完了しました。カードは引き続き有効です。

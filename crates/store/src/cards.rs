@@ -341,10 +341,16 @@ impl Store {
         let resident = to_i64(resident_key)?;
         // Each card's history names what happened to it: the cards still alive are
         // abolished (the whole card) or lose their signature certificate.
+        let only_signature = match scope {
+            RevocationScope::Card | RevocationScope::Certificates => "",
+            RevocationScope::SignatureCertificate => " AND ca = 'sign'",
+        };
         let living = tx
             .fetch_all(
-                "SELECT c.id, c.status, (SELECT COUNT(*) FROM certificates s WHERE s.card_id = c.id AND s.ca = 'sign' AND s.revoked_at IS NULL) \
-                 FROM cards c WHERE c.resident_id = $1 ORDER BY c.id",
+                &format!(
+                    "SELECT c.id, c.status, (SELECT COUNT(*) FROM certificates WHERE card_id = c.id AND revoked_at IS NULL{only_signature}) \
+                     FROM cards c WHERE c.resident_id = $1 ORDER BY c.id"
+                ),
                 &[resident.into()],
             )
             .await?;
@@ -366,15 +372,19 @@ impl Store {
                         .await?;
                     }
                 }
-                RevocationScope::SignatureCertificate => {
+                RevocationScope::SignatureCertificate | RevocationScope::Certificates => {
                     if row.int(2)? != 0 {
+                        let which = match scope {
+                            RevocationScope::Certificates => "auth sign",
+                            _ => "sign",
+                        };
                         self.card_event_in(
                             tx,
                             &card_id,
                             CardEventKind::CertificatesRevoked,
                             actor,
                             reason.code(),
-                            Some("sign"),
+                            Some(which),
                             now,
                         )
                         .await?;
@@ -382,10 +392,6 @@ impl Store {
                 }
             }
         }
-        let only_signature = match scope {
-            RevocationScope::Card => "",
-            RevocationScope::SignatureCertificate => " AND ca = 'sign'",
-        };
         let revoked = tx
             .execute(
                 &format!(
@@ -397,7 +403,7 @@ impl Store {
             .await?;
         if revoked > 0 {
             let authorities: &[&str] = match scope {
-                RevocationScope::Card => &["auth", "sign"],
+                RevocationScope::Card | RevocationScope::Certificates => &["auth", "sign"],
                 RevocationScope::SignatureCertificate => &["sign"],
             };
             Self::crls_stale(tx, authorities).await?;

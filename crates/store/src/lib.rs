@@ -30,6 +30,7 @@ mod backend;
 #[cfg(feature = "bench")]
 mod bench;
 mod card_life;
+mod card_notes;
 mod cards;
 mod chip;
 mod counters;
@@ -50,6 +51,7 @@ pub use applications::{
 pub use audit::AuditReport;
 pub use backend::{now_micros, sqlite_url, Backend, Value};
 pub use card_life::CardEventRecord;
+pub use card_notes::PANEL_FULL;
 pub use cards::{CardRecord, CertificateRecord, NewCertificate, NewCrl, StoredCrl};
 pub use crypto::{
     check_owner_only, create_private_dir, KeyError, Keys, ResealStep, SealError, SealFailure,

@@ -1132,6 +1132,7 @@ const SEALED_COLUMNS: &[(&str, &str)] = &[
     ("card_events", "details"),
     ("replacements", "police"),
     ("expiry_letters", "form_id"),
+    ("cards", "notes"),
 ];
 
 /// Writes a value into every sealed column of every table; answers the resident's
@@ -1208,6 +1209,18 @@ async fn fill_every_sealed_column(store: &Store) -> u64 {
     appointments::notice_for_existing_card(store, "0123456789ABCDEF", registered.resident_key)
         .await;
     counter::hand_over_and_hold_pins(store, registered.resident_key, &receipt, number).await;
+    // A change of address writes the active cards' notes panels.
+    store
+        .apply(
+            registered.resident_key,
+            ResidentEvent::AddressChanged {
+                date: today(),
+                address: Address::parse("東京都千代田区丸の内2-2").unwrap(),
+            },
+            &admin("test"),
+        )
+        .await
+        .unwrap();
     renewal::replace_and_write_a_letter(store, registered.resident_key).await;
     registered.resident_key
 }
@@ -1287,6 +1300,8 @@ mod counter;
 mod chip;
 #[path = "store/renewal.rs"]
 mod renewal;
+#[path = "store/card_moves.rs"]
+mod card_moves;
 
 /// Hanako Yamada's application (born 1990-04-01, with an e-mail address and a
 /// photo) under `form` and `receipt`.

@@ -107,6 +107,20 @@ pub enum CardCommand {
         #[arg(long)]
         reader: Option<String>,
     },
+    /// Show a card's notes panel (追記欄), whether it is full, and the signature certificate.
+    Notes(super::card_moving::NotesArgs),
+    /// Write a card's face as the holder's card looks now, notes panel included (PDF).
+    Face(super::card_moving::FaceArgs),
+    /// Register a move-out with the card (転入届の特例) at the holder's municipality.
+    MoveOut(super::card_moving::MoveOutArgs),
+    /// The move-in at the destination with the card: the registry's move, the card
+    /// kept (continued use due in 90 days) or voided when late.
+    MoveIn(super::card_moving::MoveInArgs),
+    /// Confirm continued use (継続利用) at the new municipality, the card present.
+    ContinuedUse(super::card_moving::ContinuedUseArgs),
+    /// Void the cards whose move deadline passed and abolish those of foreign
+    /// residents whose period of stay ended (for cron; `maina serve` runs it hourly).
+    EndOverdue,
 }
 
 #[derive(clap::Args, Debug)]
@@ -202,6 +216,12 @@ pub async fn run(context: &Context, command: CardCommand) -> Result<()> {
                 })
                 .await
         }
+        CardCommand::Notes(args) => super::card_moving::notes(context, args).await,
+        CardCommand::Face(args) => super::card_moving::face(context, args).await,
+        CardCommand::MoveOut(args) => super::card_moving::move_out(context, args).await,
+        CardCommand::MoveIn(args) => super::card_moving::move_in(context, args).await,
+        CardCommand::ContinuedUse(args) => super::card_moving::continued_use(context, args).await,
+        CardCommand::EndOverdue => super::card_moving::end_overdue(context).await,
         CardCommand::Attach { card_id, vpcd } => {
             context
                 .with_store(async |store| attach(store, &card_id, &vpcd).await)

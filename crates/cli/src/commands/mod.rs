@@ -5,6 +5,7 @@ pub mod card;
 pub mod card_counter;
 pub mod card_history;
 pub mod card_manufacture;
+pub mod card_moving;
 pub mod card_reader;
 pub mod card_renewal;
 pub mod demo;

@@ -5,11 +5,14 @@
 pub mod braille;
 mod fees;
 mod life;
+pub mod moving;
+pub mod notes;
 mod renewal;
 mod validity;
 
 pub use fees::{FeeError, ReissueFee, ReissueReason, CARD_FEE_YEN, CERTIFICATES_FEE_YEN};
 pub use life::{CardEventKind, CardTransition, CardTransitionError};
+pub use notes::{note_for, NoteEntry, NoteKind, NotesFull, NotesPanel};
 pub use renewal::{
     check_renewal, renewal_opens, ExpiryEnd, Lookahead, LookaheadError, RenewalTooEarly,
     RENEWAL_WINDOW_MONTHS,
@@ -245,13 +248,20 @@ pub enum RevocationScope {
     /// The signature certificate only (it carries the four facts; the authentication
     /// certificate does not, and survives).
     SignatureCertificate,
+    /// Both certificates, the card kept: a Japanese national who leaves Japan keeps
+    /// the card (since 2024-05-27; notes panel "国外転出") as an identity card, its
+    /// certificates revoked (our reading of issue 13: new ones at a counter).
+    Certificates,
 }
 
-/// What a change to the resident record does to the resident's cards: a changed name
-/// or address revokes the signature certificate; a death or a changed number, the
-/// whole card. Departure and return leave the card as it is.
+/// What a change to the resident record (`before` it) does to the resident's cards:
+/// a changed name or address revokes the signature certificate; a death or a
+/// changed number, the whole card; a departure abroad, a foreign national's whole
+/// card, and a Japanese national's two certificates (the card is kept). A return
+/// leaves the card as it is.
 pub fn revocation_for(
     event: &crate::resident::ResidentEvent,
+    before: &crate::resident::ResidentRecord,
 ) -> Option<(RevocationScope, RevocationReason)> {
     use crate::resident::ResidentEvent as E;
     match event {
@@ -261,7 +271,15 @@ pub fn revocation_for(
         )),
         E::Died { .. } => Some((RevocationScope::Card, RevocationReason::Death)),
         E::NumberChanged { .. } => Some((RevocationScope::Card, RevocationReason::NumberChanged)),
-        E::Departed { .. } | E::Returned { .. } => None,
+        E::Departed { .. } => match before.person.citizenship {
+            crate::person::Citizenship::Japanese => {
+                Some((RevocationScope::Certificates, RevocationReason::Departed))
+            }
+            crate::person::Citizenship::Foreign { .. } => {
+                Some((RevocationScope::Card, RevocationReason::Departed))
+            }
+        },
+        E::Returned { .. } => None,
     }
 }
 

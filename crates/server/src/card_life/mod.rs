@@ -2,10 +2,12 @@
 //! API (`history.rs`); the counter's work on the chip that the console and a PIN
 //! pad take part in (`chip.rs`: the PIN pad opened for a PIN reset, the new PIN
 //! from the pad); reissue and renewal (`renewal.rs`); each other part of the
-//! card's life has its own file here.
+//! card's life has its own file here; the notes panel, moving with the card and
+//! continued use (`moving.rs`, API only).
 
 pub mod chip;
 pub mod history;
+pub mod moving;
 pub mod renewal;
 
 use crate::AppState;

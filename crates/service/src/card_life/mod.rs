@@ -9,11 +9,15 @@
 //! protected commands (facts rewritten, PINs reset, certificates renewed).
 //! `reissue.rs`: reissue and renewal (a new card's application linked to the old
 //! one, the fee); `expiry.rs`: the expiry letters job; `expiry_pdf.rs`: the letter.
+//! `registry.rs`: the notes panel, the offered signature certificate, the face with
+//! its notes; `moving.rs`: moving with the card, continued use, the ending jobs.
 
 mod chip;
 pub mod expiry;
 pub mod expiry_pdf;
 mod history;
+pub mod moving;
+pub mod registry;
 mod pin_reset;
 mod reissue;
 mod renew;

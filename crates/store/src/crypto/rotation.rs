@@ -135,6 +135,9 @@ fn sealed_columns() -> Vec<SealedColumn> {
             &[("card_id", KeyKind::Text)],
             |row| Ok(handover_place(&row.text(0)?)),
         ),
+        column("cards", "notes", &[("id", KeyKind::Text)], |row| {
+            Ok(crate::card_notes::notes_place(&row.text(0)?))
+        }),
         column(
             "card_events",
             "details",

@@ -3,6 +3,7 @@
 use super::{current_place, event_place, resident_row, ResidentRow, ResidentView};
 use crate::backend::{now_micros, to_i64, Tx};
 use crate::{Result, Store, StoreError};
+use chrono::NaiveDate;
 use maina_core::officer::Actor;
 use maina_core::person::FieldError;
 use maina_core::resident::{ResidentEvent, ResidentRecord};
@@ -27,19 +28,24 @@ impl Store {
         }
         let mut tx = self.pool.begin().await?;
         let row = resident_row(&mut tx, key).await?;
-        self.apply_in_tx(&mut tx, row, &event, actor).await?;
+        let today = chrono::Local::now().date_naive();
+        self.apply_in_tx(&mut tx, row, &event, actor, today).await?;
         tx.commit().await?;
         self.resident(key).await
     }
 
     /// The one place a resident row changes: decide with the domain, append the
-    /// event, replace the current state (optimistically, by version).
+    /// event, replace the current state (optimistically, by version); and what the
+    /// change does to the resident's cards, in the same transaction: revocations,
+    /// the notes panel's entry, a move's continued use (`today` decides a move-in's
+    /// deadlines).
     pub(super) async fn apply_in_tx(
         &self,
         tx: &mut Tx<'_>,
         row: ResidentRow,
         event: &ResidentEvent,
         actor: &Actor,
+        today: NaiveDate,
     ) -> Result<ResidentRecord> {
         let record = self.current_record(&row)?;
         let next = event.apply(&record)?;
@@ -90,9 +96,28 @@ impl Store {
         )
         .await?;
         self.audit_in(tx, actor, event.kind(), Some(key)).await?;
-        if let Some((scope, reason)) = maina_core::card::revocation_for(event) {
+        if let Some((scope, reason)) = maina_core::card::revocation_for(event, &record) {
             self.revoke_for_event(tx, key, scope, reason, actor, now)
                 .await?;
+        }
+        if let Some(entry) = maina_core::card::note_for(event, &record) {
+            self.write_notes_in(tx, key, &entry, &record, actor, now)
+                .await?;
+        }
+        if let ResidentEvent::Moved {
+            date, municipality, ..
+        } = event
+        {
+            self.cards_moved_in(
+                tx,
+                key,
+                record.municipality,
+                (*municipality, *date),
+                actor,
+                now,
+                today,
+            )
+            .await?;
         }
         if next.municipality != record.municipality
             || next.person.birth_date != record.person.birth_date

@@ -7,6 +7,7 @@
 //! event is sealed at `resident_events/KEY/vVERSION`, a retired number's reason at
 //! `numbers/NUMBER_KEY`.
 
+mod card_moves;
 mod changes;
 mod imports;
 mod municipalities;
@@ -16,6 +17,7 @@ mod register;
 mod returning;
 mod search_index;
 
+pub use card_moves::{CardMove, STAY_ENDED};
 pub use imports::{ImportProgress, ImportState};
 
 use crate::backend::{to_i64, Query, Row};

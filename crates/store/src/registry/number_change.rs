@@ -33,7 +33,14 @@ impl Store {
             retired_key,
             new_key,
         };
-        self.apply_in_tx(&mut tx, row, &event, actor).await?;
+        self.apply_in_tx(
+            &mut tx,
+            row,
+            &event,
+            actor,
+            chrono::Local::now().date_naive(),
+        )
+        .await?;
         let now = now_micros();
         let sealed_reason = self.seal_record(&number_place(retired_key), &reason)?;
         tx.execute(

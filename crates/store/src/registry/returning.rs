@@ -71,7 +71,10 @@ impl Store {
             registration: row.registration.clone(),
         };
         let number_key = stored.number_key;
-        match self.apply_in_tx(tx, stored, &event, actor).await {
+        match self
+            .apply_in_tx(tx, stored, &event, actor, chrono::Local::now().date_naive())
+            .await
+        {
             Ok(_) => {}
             Err(StoreError::Rejected(TransitionError::Field(error))) => {
                 return Ok(Err(Rejection::new(row.line, &error)))
