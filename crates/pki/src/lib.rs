@@ -16,10 +16,12 @@ mod hierarchy;
 mod key;
 mod ocsp;
 pub mod pem;
+mod delta;
 mod responder;
 mod verify;
 
 pub use ca::{Authority, CaKind, CertificateRequest, Issued, Revocation, RevocationReason, Serial};
+pub use delta::{certificate_public_key, delta_crl_url, Lifted};
 pub use facts::{HolderFacts, OID_ADDRESS, OID_BIRTH_DATE, OID_NAME, OID_SEX};
 pub use hierarchy::{Authorities, Hierarchy, Roots, ISSUING_CA_YEARS, RESPONDER_DAYS, ROOT_YEARS};
 pub use key::{digest_info_sha256, sha256, KeyPair, PublicKey};

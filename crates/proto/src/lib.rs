@@ -39,6 +39,7 @@ mod number;
 mod residents;
 mod session;
 mod shipments;
+mod suspension;
 
 pub use applications::{
     ApplicationEventRequest, ApplicationResponse, BoothApplicationRequest, BoothReceipt,
@@ -55,6 +56,10 @@ pub use counter::{
     PinpadCodeResponse, PinpadOpened, PinpadPinsRequest, PinpadPinsResponse,
 };
 pub use error::ErrorBody;
+pub use suspension::{
+    CallerResponse, IdentifyCallerRequest, LiftChallengeRequest, LiftChallengeResponse,
+    LiftRequest, LostCardRequest, LostCardResponse, SuspendCardRequest, SuspensionResponse,
+};
 pub use maina_core::resident::RegistrationForm;
 pub use number::ClearMyNumber;
 pub use residents::{

@@ -5,6 +5,7 @@
 
 pub mod applications;
 pub mod audit;
+pub mod card_life;
 pub mod config;
 pub mod home;
 pub mod http;
@@ -96,6 +97,7 @@ pub fn router(state: AppState) -> Router {
         .merge(residents::pages::routes())
         .merge(applications::page_routes())
         .merge(pickup::page_routes())
+        .merge(card_life::routes())
         .layer(from_fn_with_state(
             state.clone(),
             http::csrf::require_same_origin,

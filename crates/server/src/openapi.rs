@@ -72,6 +72,11 @@ pub fn routes() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(pickup::appointments::move_appointment))
         .routes(routes!(pickup::appointments::cancel))
         .routes(routes!(pickup::appointments::day_list))
+        .routes(routes!(card_life::suspension::suspend_card))
+        .routes(routes!(card_life::suspension::identify_caller))
+        .routes(routes!(card_life::suspension::report_lost_card))
+        .routes(routes!(card_life::suspension::lift_challenge))
+        .routes(routes!(card_life::suspension::lift_suspension))
         .merge(
             OpenApiRouter::new()
                 .routes(routes!(mailed::mail_application))

@@ -61,11 +61,11 @@ pub(crate) fn certificate_place(serial: &str) -> String {
     format!("certificate/{serial}")
 }
 
-const CARD_COLUMNS: &str =
+pub(crate) const CARD_COLUMNS: &str =
     "id, resident_id, status, created_at, updated_at, chip_version, card_number, expires_on, application_id";
 const CERTIFICATE_COLUMNS: &str = "serial, ca, card_id, not_before, not_after, revoked_at, reason";
 
-fn card_record(row: &Row) -> Result<CardRecord> {
+pub(crate) fn card_record(row: &Row) -> Result<CardRecord> {
     decode_row!(row => CardRecord {
         id: text, resident_key: opt_key, status: text, created_at: int, updated_at: int,
         chip_version: int, card_number: opt_text, expires_on: opt_text, application_id: opt_key,
@@ -421,7 +421,7 @@ impl Store {
 
     /// Marks the stored CRLs of these authorities stale, in a revocation's
     /// transaction: the next CRL must list it.
-    async fn crls_stale(tx: &mut Tx<'_>, authorities: &[&str]) -> Result<()> {
+    pub(crate) async fn crls_stale(tx: &mut Tx<'_>, authorities: &[&str]) -> Result<()> {
         for ca in authorities {
             tx.execute(
                 "UPDATE crls SET revision = revision + 1 WHERE ca = $1",
@@ -438,12 +438,12 @@ impl Store {
         let row = self
             .read_found(
                 "CRL",
-                "SELECT revision, built_revision, number, this_update, next_update, der FROM crls WHERE ca = $1",
+                "SELECT revision, built_revision, number, base_number, this_update, next_update, der FROM crls WHERE ca = $1",
                 &[ca.into()],
             )
             .await?;
         decode_row!(&row => StoredCrl {
-            revision: int, built_revision: int, number: int, this_update: int,
+            revision: int, built_revision: int, number: int, base_number: int, this_update: int,
             next_update: int, der: opt_bytes,
         })
     }
@@ -461,13 +461,17 @@ impl Store {
         row.int(0)
     }
 
-    /// Stores the next CRL of an authority, if the stored one is still number
-    /// `new.number - 1` (two processes building at once: one wins, the other's is
-    /// dropped). Returns whether it was stored.
+    /// Stores the next base CRL of an authority, if the stored one has a lower number
+    /// (two processes building at once: the higher number wins, the other's is
+    /// dropped; complete and delta CRLs share one sequence, so the number is taken
+    /// with [`Store::reserve_crl_number`] before the build). Returns whether it was
+    /// stored.
     pub async fn put_crl(&self, ca: &str, new: &NewCrl) -> Result<bool> {
         let changed = self
             .write_one(
-                "UPDATE crls SET built_revision = $1, number = $2, this_update = $3, next_update = $4, der = $5 WHERE ca = $6 AND number = $7",
+                "UPDATE crls SET built_revision = $1, base_number = $2, \
+                 number = CASE WHEN number < $2 THEN $2 ELSE number END, \
+                 this_update = $3, next_update = $4, der = $5 WHERE ca = $6 AND base_number < $2",
                 &[
                     new.built_revision.into(),
                     new.number.into(),
@@ -475,7 +479,6 @@ impl Store {
                     new.next_update.into(),
                     new.der.clone().into(),
                     ca.into(),
-                    (new.number - 1).into(),
                 ],
             )
             .await?;
@@ -490,8 +493,10 @@ pub struct StoredCrl {
     pub revision: i64,
     /// The revision the stored CRL lists (stale while below `revision`).
     pub built_revision: i64,
-    /// The stored CRL's number (0: none yet).
+    /// The last CRL number taken, by a base or a delta CRL (0: none yet).
     pub number: i64,
+    /// The stored base CRL's number (0: none yet).
+    pub base_number: i64,
     /// Seconds since the Unix epoch.
     pub this_update: i64,
     pub next_update: i64,

@@ -37,6 +37,8 @@ mod manufacture;
 mod officers;
 pub mod pickup;
 mod registry;
+mod suspension;
+mod suspension_crl;
 mod throttle;
 
 use std::sync::Arc;
@@ -57,6 +59,8 @@ pub use manufacture::{ManifestEntry, ManifestMismatch, ManufacturedCard, Shipmen
 pub use officers::{LoginFailure, Officer, LOCKOUT_THRESHOLD};
 pub use pickup::{CounterCard, HandOverRecord, PinpadSession};
 pub use registry::*;
+pub use suspension::{ChallengeRefusal, SuspensionRecord};
+pub use suspension_crl::{CrlChanges, NewDeltaCrl, StoredDeltaCrl};
 pub use throttle::{ThrottleRule, ThrottleTicket, ThrottleVerdict};
 
 use backend::Pool;

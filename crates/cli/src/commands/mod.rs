@@ -4,6 +4,7 @@ pub mod audit;
 pub mod card;
 pub mod card_manufacture;
 pub mod card_reader;
+pub mod card_suspension;
 pub mod demo;
 pub mod demo_path;
 pub mod import;

@@ -4,9 +4,14 @@
 //! holder lives *now* (a card follows its resident when they move, and leaves the
 //! old municipality's officers), or "no such card", audited.
 //!
-//! `history.rs`: a card's history, state and certificates.
+//! `history.rs`: a card's history, state and certificates. `suspension.rs`: loss
+//! and suspension (officer, helpline, public report); `suspension_lift.rs`: the
+//! lift at the counter; `suspension_crl.rs`: the delta CRLs.
 
 mod history;
+pub mod suspension;
+pub mod suspension_crl;
+mod suspension_lift;
 
 use crate::{Result, Service, ServiceError};
 use maina_core::card::CardState;

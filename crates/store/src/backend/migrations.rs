@@ -31,6 +31,7 @@ const MIGRATIONS: [(i64, &str); 11] = [
     ),
     (11, include_str!("../../migrations/0011_pickup_counter.sql")),
     (12, include_str!("../../migrations/0012_card_life.sql")),
+    (13, include_str!("../../migrations/0013_suspension.sql")),
 ];
 
 /// The source of migration `version`, tokens unrendered.
