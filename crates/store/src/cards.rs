@@ -303,7 +303,8 @@ impl Store {
             .resident_key;
         let revoked = tx
             .fetch_all(
-                "UPDATE certificates SET revoked_at = $1, reason = $2 WHERE card_id = $3 AND revoked_at IS NULL RETURNING serial",
+                // A hold (a suspended card's) becomes a revocation for good.
+                "UPDATE certificates SET revoked_at = $1, reason = $2 WHERE card_id = $3 AND (revoked_at IS NULL OR reason = 'certificate-hold') RETURNING serial",
                 &[now.into(), reason.into(), card_id.into()],
             )
             .await?;
@@ -387,7 +388,8 @@ impl Store {
         let revoked = tx
             .execute(
                 &format!(
-                    "UPDATE certificates SET revoked_at = $1, reason = $2 WHERE revoked_at IS NULL \
+                    "UPDATE certificates SET revoked_at = $1, reason = $2 \
+                     WHERE (revoked_at IS NULL OR reason = 'certificate-hold') \
                      AND card_id IN (SELECT id FROM cards WHERE resident_id = $3){only_signature}"
                 ),
                 &[now.into(), reason.code().into(), resident.into()],

@@ -1274,6 +1274,9 @@ mod manufacture;
 #[path = "store/counter.rs"]
 mod counter;
 
+#[path = "store/suspension.rs"]
+mod suspension;
+
 /// Hanako Yamada's application (born 1990-04-01, with an e-mail address and a
 /// photo) under `form` and `receipt`.
 fn hanako_application(
