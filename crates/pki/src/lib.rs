@@ -17,6 +17,7 @@ mod key;
 mod ocsp;
 pub mod pem;
 mod delta;
+mod relying;
 mod responder;
 mod verify;
 
@@ -29,6 +30,7 @@ pub use ocsp::{
     malformed_response as ocsp_malformed_response,
     unauthorized_response as ocsp_unauthorized_response, CertState, OcspQuery,
 };
+pub use relying::{crl_entries, ocsp_request, ocsp_revoked};
 pub use responder::{Responder, ID_KP_OCSP_SIGNING, ID_PKIX_OCSP_NOCHECK};
 pub use verify::{CachedVerifier, TrustStore, ValidCertificate, VerifyError};
 

@@ -38,6 +38,8 @@ mod officers;
 pub mod pickup;
 mod registry;
 mod suspension;
+#[cfg(feature = "bench")]
+mod suspension_bench;
 mod suspension_crl;
 mod throttle;
 
