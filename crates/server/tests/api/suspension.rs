@@ -168,7 +168,11 @@ async fn the_helpline_identifies_and_suspends_but_reads_no_record() {
     for (method, path, body) in [
         ("GET", format!("/api/v1/residents/{code}"), None),
         ("GET", format!("/api/v1/residents/{code}/history"), None),
-        ("GET", "/api/v1/residents?name=山田".to_string(), None),
+        (
+            "POST",
+            "/api/v1/residents/search".to_string(),
+            Some(json!({"birth_date": "1990-04-01", "name": "山田"})),
+        ),
         (
             "POST",
             "/api/v1/cards/lift/challenge".to_string(),
