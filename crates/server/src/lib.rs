@@ -97,7 +97,7 @@ pub fn router(state: AppState) -> Router {
         .merge(residents::pages::routes())
         .merge(applications::page_routes())
         .merge(pickup::page_routes())
-        .merge(card_life::routes())
+        .merge(card_life::page_routes())
         .layer(from_fn_with_state(
             state.clone(),
             http::csrf::require_same_origin,

@@ -1,7 +1,7 @@
 //! The JSON API's routes under `/api/v1` and their OpenAPI document, generated
 //! from the handlers' annotations and `maina-proto`'s schemas.
 
-use crate::{applications, audit, pickup, residents, session, AppState};
+use crate::{applications, audit, card_life, pickup, residents, session, AppState};
 use maina_proto::ErrorBody;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -72,6 +72,8 @@ pub fn routes() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(pickup::appointments::move_appointment))
         .routes(routes!(pickup::appointments::cancel))
         .routes(routes!(pickup::appointments::day_list))
+        .routes(routes!(card_life::history::card_history))
+        .routes(routes!(card_life::history::resident_cards))
         .routes(routes!(card_life::suspension::suspend_card))
         .routes(routes!(card_life::suspension::identify_caller))
         .routes(routes!(card_life::suspension::report_lost_card))

@@ -201,7 +201,7 @@ impl Service {
 
     /// A record the actor may read for `permission`, with the read audited as
     /// `action` before anything of it leaves.
-    async fn audited_read(
+    pub(crate) async fn audited_read(
         &self,
         actor: &Actor,
         code: &str,

@@ -31,7 +31,15 @@ pub enum CardCommand {
     List,
     /// Show a card: status, certificates, PIN tries left.
     Show { card_id: String },
-    /// Revoke a card's certificates.
+    /// A card's state, certificates and history: every state change, PIN reset,
+    /// chip update and notes-panel entry, with who, when and why.
+    History {
+        card_id: String,
+        /// The language of the entries' names: en | ja.
+        #[arg(long, default_value = "en")]
+        lang: String,
+    },
+    /// Abolish a card: its certificates revoked, the card can never be used again.
     Revoke {
         card_id: String,
         /// lost-card | card-ended | holders-request | death | number-changed | facts-changed
@@ -160,6 +168,9 @@ pub async fn run(context: &Context, command: CardCommand) -> Result<()> {
         }
         CardCommand::Manufacture(args) => super::card_manufacture::run(context, args).await,
         CardCommand::List => context.with_store(list).await,
+        CardCommand::History { card_id, lang } => {
+            super::card_history::run(context, &card_id, &lang).await
+        }
         CardCommand::Show { card_id } => {
             context
                 .with_store(async |store| show(context, store, &card_id).await)

@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod card;
+pub mod card_history;
 pub mod card_manufacture;
 pub mod card_reader;
 pub mod card_suspension;

@@ -156,6 +156,13 @@ async fn resident_page(
         .await;
     match found {
         Ok(found) => {
+            // The cards are shown to those who may read them (not to every role that
+            // may read the record); a refusal leaves the section out.
+            let cards = state
+                .service
+                .resident_cards(&page.auth.actor(), &code, page.lang)
+                .await
+                .unwrap_or_default();
             let notice = query
                 .notice
                 .as_deref()
@@ -165,6 +172,7 @@ async fn resident_page(
                 title => found.resident.name.clone(),
                 r => minijinja::Value::from_serialize(&found.resident),
                 history => minijinja::Value::from_serialize(&found.history),
+                cards => minijinja::Value::from_serialize(&cards),
                 notice,
             };
             page.render(&state, StatusCode::OK, "resident.html", "", context)

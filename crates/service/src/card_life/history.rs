@@ -4,7 +4,7 @@
 use super::CardOfResident;
 use crate::{Result, Service};
 use chrono::{DateTime, Utc};
-use maina_core::card::{CardEventKind, RevocationReason};
+use maina_core::card::{CardEventKind, CardState, RevocationReason};
 use maina_core::officer::{Actor, Permission};
 use maina_proto::{CardCertificateResponse, CardEventResponse, CardHistoryResponse};
 use maina_store::{CardEventRecord, CertificateRecord};
@@ -44,6 +44,33 @@ impl Service {
             .audit(actor, "card.history-read", Some(found.resident.resident_key))
             .await?;
         self.card_history_of(&found, lang).await
+    }
+
+    /// A resident's cards (newest first), each with its certificates and history:
+    /// the record page's card section. Audited as one read.
+    pub async fn resident_cards(
+        &self,
+        actor: &Actor,
+        resident_code: &str,
+        lang: &str,
+    ) -> Result<Vec<CardHistoryResponse>> {
+        let resident = self
+            .audited_read(actor, resident_code, Permission::ReadCard, "card.list-read")
+            .await?;
+        let mut cards = Vec::new();
+        for card in self.store.cards_of_resident(resident.resident_key).await? {
+            let state = CardState::from_code(&card.status).ok_or_else(|| {
+                crate::ServiceError::internal(&format!("card state {:?}", card.status))
+            })?;
+            let found = CardOfResident {
+                card,
+                state,
+                municipality: resident.record.municipality,
+                resident: resident.clone(),
+            };
+            cards.push(self.card_history_of(&found, lang).await?);
+        }
+        Ok(cards)
     }
 
     /// The history of a card already found (and its read audited) by a use case.

@@ -15,7 +15,7 @@ use super::{Backend, Pool, Query};
 use crate::Result;
 
 /// The schema, in order; each entry is applied once, in one transaction.
-const MIGRATIONS: [(i64, &str); 11] = [
+const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/0001_registry.sql")),
     (2, include_str!("../../migrations/0002_officers_audit.sql")),
     (3, include_str!("../../migrations/0003_search.sql")),
@@ -72,7 +72,7 @@ impl Pool {
             backend,
         ))
         .await?;
-        for (version, script) in MIGRATIONS {
+        for &(version, script) in MIGRATIONS {
             let applied = self
                 .reader()
                 .await
@@ -101,7 +101,7 @@ mod tests {
     #[test]
     fn every_migration_renders_for_both_databases() {
         for backend in [Backend::Sqlite, Backend::Postgres] {
-            for (version, script) in MIGRATIONS {
+            for &(version, script) in MIGRATIONS {
                 let sql = render(script, backend);
                 assert!(
                     !sql.contains('{') && !sql.contains('}'),

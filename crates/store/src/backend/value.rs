@@ -35,6 +35,11 @@ impl From<Vec<u8>> for Value {
         Value::Bytes(v)
     }
 }
+impl From<Option<Vec<u8>>> for Value {
+    fn from(v: Option<Vec<u8>>) -> Self {
+        v.map_or(Value::NullBytes, Value::Bytes)
+    }
+}
 impl From<Option<i64>> for Value {
     fn from(v: Option<i64>) -> Self {
         v.map_or(Value::NullInt, Value::Int)
