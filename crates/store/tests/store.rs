@@ -756,12 +756,17 @@ async fn cards_and_certificates_are_kept_sealed_and_revoked_together() {
             .await
             .unwrap();
         assert_eq!(revoked.len(), 2);
-        // A second revocation revokes nothing more.
-        assert!(store
+        // An abolished card cannot be abolished again: refused, naming why, and
+        // nothing more is revoked (the reasons stay the first ones).
+        let again = store
             .revoke_card("0123456789ABCDEF", RevocationReason::Death, &admin("test"))
             .await
-            .unwrap()
-            .is_empty());
+            .unwrap_err();
+        assert_eq!(again.to_string(), "the card is revoked: it cannot abolish");
+        let history = store.card_history("0123456789ABCDEF").await.unwrap();
+        let kinds: Vec<&str> = history.iter().map(|e| e.kind.as_str()).collect();
+        assert_eq!(kinds, ["activated", "abolished"]);
+        assert_eq!(history[1].reason, "lost-card");
         let listed = store.revoked_certificates("auth").await.unwrap();
         assert_eq!(listed.len(), 1);
         assert_eq!(
@@ -1108,7 +1113,7 @@ async fn raw_execute(backend: &Backend, sql: &str) {
 }
 
 /// The sealed columns of every table (each filled by [`fill_every_sealed_column`]).
-const SEALED_COLUMNS: [(&str, &str); 15] = [
+const SEALED_COLUMNS: &[(&str, &str)] = &[
     ("residents", "registration"),
     ("residents", "current"),
     ("resident_events", "event"),
@@ -1124,6 +1129,7 @@ const SEALED_COLUMNS: [(&str, &str); 15] = [
     ("issue_notices", "details"),
     ("pinpad_sessions", "pins"),
     ("handovers", "checks"),
+    ("card_events", "details"),
 ];
 
 /// Writes a value into every sealed column of every table; answers the resident's
@@ -1212,7 +1218,7 @@ async fn every_sealed_value_has_one_format_and_a_key_id() {
         fill_every_sealed_column(&store).await;
         store.close().await;
         drop(store);
-        for (table, column) in SEALED_COLUMNS {
+        for &(table, column) in SEALED_COLUMNS {
             let blobs = raw_rows(
                 &backend,
                 &format!("SELECT {column} FROM {table} WHERE {column} IS NOT NULL"),

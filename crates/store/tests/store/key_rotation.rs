@@ -7,7 +7,7 @@ use maina_store::Sealer;
 /// The key ids found in every sealed column, read raw from the database.
 async fn stored_key_ids(backend: &Backend) -> std::collections::BTreeSet<u32> {
     let mut ids = std::collections::BTreeSet::new();
-    for (table, column) in SEALED_COLUMNS {
+    for &(table, column) in SEALED_COLUMNS {
         let blobs = raw_rows(
             backend,
             &format!("SELECT {column} FROM {table} WHERE {column} IS NOT NULL"),
