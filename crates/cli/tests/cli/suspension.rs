@@ -12,7 +12,9 @@ fn a_card_is_suspended_from_the_command_line_and_refusals_name_why() {
     let data = dir.path();
     let work = TestDir::new();
     let file = |name: &str| work.path().join(name).to_string_lossy().into_owned();
-    let code = field(&ok(maina(data, &YAMADA)), "resident record code").replace(' ', "");
+    let mut register = YAMADA.to_vec();
+    register.extend(["--address", "東京都千代田区一番町1"]);
+    let code = field(&ok(maina(data, &register)), "resident record code").replace(' ', "");
     let mut create = vec!["card", "create", "--resident", &code];
     create.extend([
         "--auth-pin",
