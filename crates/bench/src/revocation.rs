@@ -33,7 +33,9 @@ fn quantiles(label: &str, mut times: Vec<Duration>, expected: usize) {
     times.sort();
     let pick = |q: f64| {
         let rank = ((times.len().max(1) as f64 - 1.0) * q).round() as usize;
-        times.get(rank).map_or(f64::NAN, |d| d.as_secs_f64() * 1000.0)
+        times
+            .get(rank)
+            .map_or(f64::NAN, |d| d.as_secs_f64() * 1000.0)
     };
     println!(
         "  {label:<46} p50 {:>8.1} ms  p99 {:>8.1} ms  max {:>8.1} ms  ({} of {expected})",
@@ -72,7 +74,10 @@ async fn active_cards(store: &Store, cards: u64) -> Result<Vec<(String, Serial)>
                 &card_id,
                 Some(registered.resident_key),
                 b"bench chip",
-                &[certificate(auth.to_hex(), "auth"), certificate(sign, "sign")],
+                &[
+                    certificate(auth.to_hex(), "auth"),
+                    certificate(sign, "sign"),
+                ],
                 &actor,
             )
             .await?;
@@ -88,7 +93,11 @@ async fn active_cards(store: &Store, cards: u64) -> Result<Vec<(String, Serial)>
 async fn start(
     store: &Store,
     authorities: maina_pki::Authorities,
-) -> Result<(SocketAddr, tokio::sync::oneshot::Sender<()>, maina_server::AppState)> {
+) -> Result<(
+    SocketAddr,
+    tokio::sync::oneshot::Sender<()>,
+    maina_server::AppState,
+)> {
     let config = maina_server::ServerConfig {
         listen: SocketAddr::from(([127, 0, 0, 1], 0)),
         ..Default::default()
@@ -132,7 +141,9 @@ pub async fn run(
         chrono::Utc::now(),
     )?;
     let started = Instant::now();
-    store.bench_seed_revoked("auth", 0x4000_0000_0000_0000, revoked).await?;
+    store
+        .bench_seed_revoked("auth", 0x4000_0000_0000_0000, revoked)
+        .await?;
     println!(
         "bench revocation ({backend}): {revoked} revoked serials seeded in {:.1} s",
         started.elapsed().as_secs_f64()
@@ -189,8 +200,12 @@ pub async fn run(
     let timings: Arc<Mutex<Timings>> = Arc::default();
     let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let watcher = {
-        let (client, answered, timings, done) =
-            (client.clone(), answered.clone(), timings.clone(), done.clone());
+        let (client, answered, timings, done) = (
+            client.clone(),
+            answered.clone(),
+            timings.clone(),
+            done.clone(),
+        );
         let url = format!("{base_url}/pki/auth-delta.crl");
         tokio::spawn(async move {
             let mut seen = std::collections::HashSet::new();
@@ -201,9 +216,12 @@ pub async fn run(
                         if bytes.as_ref() != last.as_slice() {
                             let now = Instant::now();
                             last = bytes.to_vec();
-                            for (serial, reason) in maina_pki::crl_entries(&last).unwrap_or_default() {
+                            for (serial, reason) in
+                                maina_pki::crl_entries(&last).unwrap_or_default()
+                            {
                                 // certificateHold (6)
-                                let Ok(serial) = Serial::from_bytes(&serial).map(|s| s.to_hex()) else {
+                                let Ok(serial) = Serial::from_bytes(&serial).map(|s| s.to_hex())
+                                else {
                                     continue;
                                 };
                                 if reason != 6 || seen.contains(&serial) {
@@ -243,7 +261,9 @@ pub async fn run(
         tasks.push(tokio::spawn(async move {
             loop {
                 let next = queue.lock().ok().and_then(|mut q| q.next());
-                let Some((index, (card_id, serial))) = next else { break };
+                let Some((index, (card_id, serial))) = next else {
+                    break;
+                };
                 tokio::time::sleep_until((begun + interval * index as u32).into()).await;
                 let sent = Instant::now();
                 let response = client
@@ -285,7 +305,9 @@ pub async fn run(
                         break;
                     }
                     if at.elapsed() > Duration::from_secs(30) {
-                        return Err(BenchError::Refused(format!("{card_id}: OCSP still not revoked")));
+                        return Err(BenchError::Refused(format!(
+                            "{card_id}: OCSP still not revoked"
+                        )));
                     }
                 }
                 if let Ok(mut t) = timings.lock() {
@@ -311,7 +333,11 @@ pub async fn run(
     done.store(true, std::sync::atomic::Ordering::Relaxed);
     let _ = watcher.await;
     let _ = stop.send(());
-    let timings = std::mem::take(&mut *timings.lock().map_err(|_| BenchError::Refused("poisoned".into()))?);
+    let timings = std::mem::take(
+        &mut *timings
+            .lock()
+            .map_err(|_| BenchError::Refused("poisoned".into()))?,
+    );
     let expected = cards as usize;
     println!(
         "{cards} suspensions asked at {rate}/s by {clients} clients over HTTP: {:.0} suspensions/s achieved ({:.1} s), {} OCSP answers checked",
@@ -320,7 +346,11 @@ pub async fn run(
         timings.ocsp_checks
     );
     quantiles("suspension's own answer", timings.suspend, expected);
-    quantiles("answer → first OCSP revoked (certificateHold)", timings.ocsp, expected);
+    quantiles(
+        "answer → first OCSP revoked (certificateHold)",
+        timings.ocsp,
+        expected,
+    );
     quantiles("answer → first delta CRL listing it", timings.crl, expected);
     println!("  (the issue's target: p99 under 1 s at 1,000 suspensions/s on SQLite)");
     store.close().await;

@@ -558,23 +558,25 @@ impl Authority {
             this_update: x509_time(this_update)?,
             next_update: Some(x509_time(next_update)?),
             revoked_certificates: (!entries.is_empty()).then_some(entries),
-            crl_extensions: Some(vec![
-                extension(
-                    &AuthorityKeyIdentifier {
-                        key_identifier: Some(OctetString::new(self.key_id.clone())?),
-                        authority_cert_issuer: None,
-                        authority_cert_serial_number: None,
-                    },
-                    name,
-                )?,
-                extension(
-                    &CrlNumber(der::asn1::Uint::new(&number.to_be_bytes())?),
-                    name,
-                )?,
-            ]
-            .into_iter()
-            .chain(further)
-            .collect()),
+            crl_extensions: Some(
+                vec![
+                    extension(
+                        &AuthorityKeyIdentifier {
+                            key_identifier: Some(OctetString::new(self.key_id.clone())?),
+                            authority_cert_issuer: None,
+                            authority_cert_serial_number: None,
+                        },
+                        name,
+                    )?,
+                    extension(
+                        &CrlNumber(der::asn1::Uint::new(&number.to_be_bytes())?),
+                        name,
+                    )?,
+                ]
+                .into_iter()
+                .chain(further)
+                .collect(),
+            ),
         };
         let signature = sign_tbs(&self.key, &tbs)?;
         Ok(CertificateList {

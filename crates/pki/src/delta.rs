@@ -51,7 +51,10 @@ pub(crate) fn freshest_crl(url: &str, subject: &Name) -> Result<Extension> {
 /// validity or status.
 pub fn certificate_public_key(certificate_der: &[u8]) -> Result<PublicKey> {
     let certificate = Certificate::from_der(certificate_der)?;
-    let spki = certificate.tbs_certificate.subject_public_key_info.to_der()?;
+    let spki = certificate
+        .tbs_certificate
+        .subject_public_key_info
+        .to_der()?;
     PublicKey::from_spki_der(&spki)
 }
 

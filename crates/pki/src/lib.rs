@@ -10,13 +10,13 @@
 //! RustCrypto's (`x509-cert`, `x509-ocsp`), so no certificate is built from strings.
 
 mod ca;
+mod delta;
 mod facts;
 mod files;
 mod hierarchy;
 mod key;
 mod ocsp;
 pub mod pem;
-mod delta;
 mod relying;
 mod responder;
 mod verify;

@@ -11,7 +11,9 @@ use der::{Decode, Encode};
 use spki::AlgorithmIdentifierOwned;
 use x509_cert::crl::CertificateList;
 use x509_cert::ext::pkix::CrlReason;
-use x509_ocsp::{BasicOcspResponse, CertId, CertStatus, OcspRequest, OcspResponse, Request, TbsRequest};
+use x509_ocsp::{
+    BasicOcspResponse, CertId, CertStatus, OcspRequest, OcspResponse, Request, TbsRequest,
+};
 
 const SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.1");
 
@@ -62,10 +64,7 @@ pub fn ocsp_revoked(answer: &[u8]) -> Result<Option<u8>> {
         .first()
         .ok_or_else(|| crate::PkiError::Invalid("an OCSP answer about nothing".into()))?;
     Ok(match &single.cert_status {
-        CertStatus::Revoked(info) => Some(
-            info.revocation_reason
-                .map_or(0, |reason| reason as u8),
-        ),
+        CertStatus::Revoked(info) => Some(info.revocation_reason.map_or(0, |reason| reason as u8)),
         _ => None,
     })
 }

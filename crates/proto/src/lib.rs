@@ -56,10 +56,6 @@ pub use counter::{
     PinpadCodeResponse, PinpadOpened, PinpadPinsRequest, PinpadPinsResponse,
 };
 pub use error::ErrorBody;
-pub use suspension::{
-    CallerResponse, IdentifyCallerRequest, LiftChallengeRequest, LiftChallengeResponse,
-    LiftRequest, LostCardRequest, LostCardResponse, SuspendCardRequest, SuspensionResponse,
-};
 pub use maina_core::resident::RegistrationForm;
 pub use number::ClearMyNumber;
 pub use residents::{
@@ -69,3 +65,7 @@ pub use residents::{
 };
 pub use session::{LoginRequest, LoginResponse, OfficerInfo};
 pub use shipments::{ReceiveShipmentRequest, ShipmentResponse};
+pub use suspension::{
+    CallerResponse, IdentifyCallerRequest, LiftChallengeRequest, LiftChallengeResponse,
+    LiftRequest, LostCardRequest, LostCardResponse, SuspendCardRequest, SuspensionResponse,
+};

@@ -860,7 +860,10 @@ async fn crls_are_signed_on_revocation_not_on_request_and_ocsp_by_the_responder(
     assert_eq!(first, get("/pki/auth.crl".into()).await);
     assert_eq!(Some(&first), stored.der.as_ref());
     let again = kit.store.stored_crl("auth").await.unwrap();
-    assert_eq!((again.base_number, again.der), (stored.base_number, stored.der.clone()));
+    assert_eq!(
+        (again.base_number, again.der),
+        (stored.base_number, stored.der.clone())
+    );
 
     let admin = Actor::administrator("setup", "test");
     let holder = CardHolder {

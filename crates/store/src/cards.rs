@@ -4,7 +4,9 @@
 
 use crate::backend::{now_micros, to_i64, Query, Row, Tx};
 use crate::{Result, Store, StoreError};
-use maina_core::card::{CardEventKind, CardState, CardTransition, RevocationReason, RevocationScope};
+use maina_core::card::{
+    CardEventKind, CardState, CardTransition, RevocationReason, RevocationScope,
+};
 use maina_core::officer::Actor;
 
 /// A card as the registry lists it.

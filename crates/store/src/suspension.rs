@@ -103,8 +103,11 @@ impl Store {
         expires_at: i64,
     ) -> Result<()> {
         let mut tx = self.pool.begin().await?;
-        tx.execute("DELETE FROM lift_challenges WHERE card_id = $1", &[card_id.into()])
-            .await?;
+        tx.execute(
+            "DELETE FROM lift_challenges WHERE card_id = $1",
+            &[card_id.into()],
+        )
+        .await?;
         tx.execute(
             "INSERT INTO lift_challenges (card_id, digest, officer, expires_at) VALUES ($1, $2, $3, $4)",
             &[

@@ -14,7 +14,10 @@ impl Store {
     /// (lost-card), valid for years, on one placeholder card; the CRLs marked stale.
     pub async fn bench_seed_revoked(&self, ca: &str, first_serial: u64, count: u64) -> Result<()> {
         let now = now_micros();
-        let card_id = format!("{:016X}", 0xBE00_0000_0000_0000u64 | (first_serial & 0xFFFF_FFFF));
+        let card_id = format!(
+            "{:016X}",
+            0xBE00_0000_0000_0000u64 | (first_serial & 0xFFFF_FFFF)
+        );
         let mut tx = self.pool.begin().await?;
         tx.execute(
             "INSERT INTO cards (id, resident_id, status, created_at, updated_at, chip) VALUES ($1, NULL, 'revoked', $2, $2, $3)",

@@ -82,7 +82,13 @@ impl Store {
         Ok(CrlChanges {
             revoked: revoked
                 .iter()
-                .map(|row| Ok((row.text(0)?, row.int(1)?, row.opt_text(2)?.unwrap_or_default())))
+                .map(|row| {
+                    Ok((
+                        row.text(0)?,
+                        row.int(1)?,
+                        row.opt_text(2)?.unwrap_or_default(),
+                    ))
+                })
                 .collect::<Result<_>>()?,
             lifted: lifted
                 .iter()

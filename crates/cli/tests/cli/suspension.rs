@@ -59,10 +59,22 @@ fn a_card_is_suspended_from_the_command_line_and_refusals_name_why() {
     assert!(fails(maina(data, &["card", "suspend", &card_id])).contains("suspended"));
 
     // The CRLs: the authentication certificate on hold, the signature one revoked.
-    ok(maina(data, &["pki", "crl", "--ca", "auth", "--out", &file("auth.crl")]));
-    let (_, text) = run("openssl", &["crl", "-in", &file("auth.crl"), "-noout", "-text"]);
+    ok(maina(
+        data,
+        &["pki", "crl", "--ca", "auth", "--out", &file("auth.crl")],
+    ));
+    let (_, text) = run(
+        "openssl",
+        &["crl", "-in", &file("auth.crl"), "-noout", "-text"],
+    );
     assert!(text.contains("Certificate Hold"), "{text}");
-    ok(maina(data, &["pki", "crl", "--ca", "sign", "--out", &file("sign.crl")]));
-    let (_, text) = run("openssl", &["crl", "-in", &file("sign.crl"), "-noout", "-text"]);
+    ok(maina(
+        data,
+        &["pki", "crl", "--ca", "sign", "--out", &file("sign.crl")],
+    ));
+    let (_, text) = run(
+        "openssl",
+        &["crl", "-in", &file("sign.crl"), "-noout", "-text"],
+    );
     assert!(text.contains("Key Compromise"), "{text}");
 }

@@ -176,7 +176,10 @@ async fn lost_submit(
                 name => form.name, birth_date => form.birth_date, address => form.address,
                 number => form.number,
             };
-            (error_status(&error), minijinja::context! { form, error => message })
+            (
+                error_status(&error),
+                minijinja::context! { form, error => message },
+            )
         }
     };
     page.render(&state, status, "lost.html", "lost-title", context)
@@ -218,7 +221,13 @@ async fn suspend_submit(
     match outcome {
         Ok(done) => {
             let done = minijinja::Value::from_serialize(&done);
-            page.render(&state, StatusCode::OK, "suspend.html", "suspend-title", minijinja::context! { done })
+            page.render(
+                &state,
+                StatusCode::OK,
+                "suspend.html",
+                "suspend-title",
+                minijinja::context! { done },
+            )
         }
         Err(error) => {
             let message = error_message(&state, page.lang, &error);

@@ -53,7 +53,12 @@ async fn handed_over_card(kit: &Kit) -> (String, String, String) {
     for event in ["start-review", "approve"] {
         let path = format!("/api/v1/applications/{}/events", receipt.as_digits());
         let (code, body) = kit
-            .call("POST", &path, Some(&supervisor), Some(json!({"event": event})))
+            .call(
+                "POST",
+                &path,
+                Some(&supervisor),
+                Some(json!({"event": event})),
+            )
             .await;
         assert_eq!(code, StatusCode::OK, "{body}");
     }
@@ -90,7 +95,12 @@ async fn handed_over_card(kit: &Kit) -> (String, String, String) {
         today: japan_today(),
     };
     let office = Actor::administrator("office", "notices");
-    let printed = kit.state.service.issue_notices(&office, &run).await.unwrap();
+    let printed = kit
+        .state
+        .service
+        .issue_notices(&office, &run)
+        .await
+        .unwrap();
     let notice = printed[0].number.as_digits();
     let (status, found) = kit
         .call(
@@ -146,7 +156,9 @@ fn caller(number: &str, birth_date: &str) -> Value {
 /// Posts a public report; answers status, body and how long it took.
 async fn report(kit: &Kit, body: Value) -> (StatusCode, Value, Duration) {
     let started = Instant::now();
-    let (status, answer) = kit.call("POST", "/api/v1/lost-card", None, Some(body)).await;
+    let (status, answer) = kit
+        .call("POST", "/api/v1/lost-card", None, Some(body))
+        .await;
     (status, answer, started.elapsed())
 }
 
@@ -162,7 +174,13 @@ async fn the_helpline_identifies_and_suspends_but_reads_no_record() {
         .unwrap()
         .resident_key
         .unwrap();
-    let code = kit.store.resident(resident).await.unwrap().resident_code.as_digits();
+    let code = kit
+        .store
+        .resident(resident)
+        .await
+        .unwrap()
+        .resident_code
+        .as_digits();
 
     // No record, no search, no card history, no lift for the helpline.
     for (method, path, body) in [
@@ -202,7 +220,10 @@ async fn the_helpline_identifies_and_suspends_but_reads_no_record() {
         assert_eq!(found["birth_date"], json!("1990-04-01"));
         assert_eq!(found["card_state"], json!("active"));
         let keys: Vec<&String> = found.as_object().unwrap().keys().collect();
-        assert_eq!(keys, ["address", "birth_date", "card_id", "card_state", "name"]);
+        assert_eq!(
+            keys,
+            ["address", "birth_date", "card_id", "card_state", "name"]
+        );
     }
     // A wrong birth date matches nothing.
     let (status, body) = kit
@@ -213,7 +234,10 @@ async fn the_helpline_identifies_and_suspends_but_reads_no_record() {
             Some(caller(&number, "1990-04-02")),
         )
         .await;
-    assert_eq!((status, body["code"].clone()), (StatusCode::NOT_FOUND, json!("no_match")));
+    assert_eq!(
+        (status, body["code"].clone()),
+        (StatusCode::NOT_FOUND, json!("no_match"))
+    );
     // The counter may not identify callers.
     let counter = kit.login("counter").await;
     let (status, _) = kit
@@ -235,7 +259,10 @@ async fn the_helpline_identifies_and_suspends_but_reads_no_record() {
             Some(json!({"card_id": "0000000000000000"})),
         )
         .await;
-    assert_eq!((status, body["code"].clone()), (StatusCode::NOT_FOUND, json!("not_found")));
+    assert_eq!(
+        (status, body["code"].clone()),
+        (StatusCode::NOT_FOUND, json!("not_found"))
+    );
     let (status, body) = kit
         .call(
             "POST",
@@ -246,7 +273,10 @@ async fn the_helpline_identifies_and_suspends_but_reads_no_record() {
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert_eq!(body["field"], json!("police_receipt"));
-    assert_eq!(kit.store.card_record(&card_id).await.unwrap().status, "active");
+    assert_eq!(
+        kit.store.card_record(&card_id).await.unwrap().status,
+        "active"
+    );
 
     // Suspended, with the police report.
     let (status, done) = kit
@@ -268,11 +298,17 @@ async fn the_helpline_identifies_and_suspends_but_reads_no_record() {
         )
         .await;
     assert_eq!(status, StatusCode::CONFLICT, "{again}");
-    assert!(again["message"].as_str().unwrap().contains("suspended"), "{again}");
+    assert!(
+        again["message"].as_str().unwrap().contains("suspended"),
+        "{again}"
+    );
     // The card's history shows the police report (sealed in the store).
     let events = kit.store.card_history(&card_id).await.unwrap();
     let last = events.last().unwrap();
-    assert_eq!((last.kind.as_str(), last.role.as_str()), ("suspended", "helpline"));
+    assert_eq!(
+        (last.kind.as_str(), last.role.as_str()),
+        ("suspended", "helpline")
+    );
     assert!(last.details.as_deref().unwrap().contains("2026-123"));
 }
 
@@ -280,7 +316,9 @@ async fn the_helpline_identifies_and_suspends_but_reads_no_record() {
 async fn the_public_report_answers_alike_and_holds_off_guessing() {
     let kit = Kit::start_with_pki().await;
     let (card_id, _notice, number) = handed_over_card(&kit).await;
-    let unknown = maina_core::CardNumber::from_serial(987_654).unwrap().as_digits();
+    let unknown = maina_core::CardNumber::from_serial(987_654)
+        .unwrap()
+        .as_digits();
     assert_ne!(unknown, number);
 
     let (status, first, took) = report(&kit, caller(&unknown, "1990-04-01")).await;
@@ -291,7 +329,10 @@ async fn the_public_report_answers_alike_and_holds_off_guessing() {
     let (status, body, took) = report(&kit, caller(&number, "1990-04-02")).await;
     assert_eq!((status, &body), (StatusCode::OK, &first));
     times.push(took);
-    assert_eq!(kit.store.card_record(&card_id).await.unwrap().status, "active");
+    assert_eq!(
+        kit.store.card_record(&card_id).await.unwrap().status,
+        "active"
+    );
     // Right details (the address typed in another width): the same answer, and the
     // card is suspended.
     let mut right = caller(&number, "1990-04-01");
@@ -299,7 +340,10 @@ async fn the_public_report_answers_alike_and_holds_off_guessing() {
     let (status, body, took) = report(&kit, right).await;
     assert_eq!((status, &body), (StatusCode::OK, &first));
     times.push(took);
-    assert_eq!(kit.store.card_record(&card_id).await.unwrap().status, "suspended");
+    assert_eq!(
+        kit.store.card_record(&card_id).await.unwrap().status,
+        "suspended"
+    );
     // Each answer waited for the same floor; none took much longer.
     for took in &times {
         assert!(*took >= Duration::from_millis(400), "{times:?}");
@@ -315,9 +359,15 @@ async fn the_public_report_answers_alike_and_holds_off_guessing() {
     assert_eq!(body["code"], json!("too_many_attempts"));
     // Malformed input names its field at once.
     let (status, body, _) = report(&kit, caller("12345", "1990-04-01")).await;
-    assert_eq!((status, body["field"].clone()), (StatusCode::UNPROCESSABLE_ENTITY, json!("number")));
+    assert_eq!(
+        (status, body["field"].clone()),
+        (StatusCode::UNPROCESSABLE_ENTITY, json!("number"))
+    );
     let (status, body, _) = report(&kit, caller(&unknown, "April")).await;
-    assert_eq!((status, body["field"].clone()), (StatusCode::UNPROCESSABLE_ENTITY, json!("birth_date")));
+    assert_eq!(
+        (status, body["field"].clone()),
+        (StatusCode::UNPROCESSABLE_ENTITY, json!("birth_date"))
+    );
 
     // The page, in Japanese.
     let page = kit
@@ -353,10 +403,17 @@ async fn ocsp_and_the_delta_crl_say_hold_within_a_second_and_the_lift_needs_the_
     let pem = |der: &[u8]| maina_pki::pem::encode("CERTIFICATE", der);
     std::fs::write(d.join("card.pem"), pem(&card_der)).unwrap();
     std::fs::write(d.join("ca.pem"), pem(&get("/pki/auth-ca.crt".into()).await)).unwrap();
-    std::fs::write(d.join("root.pem"), pem(&get("/pki/auth-root.crt".into()).await)).unwrap();
+    std::fs::write(
+        d.join("root.pem"),
+        pem(&get("/pki/auth-root.crt".into()).await),
+    )
+    .unwrap();
     // The certificate names its delta CRL (freshestCRL).
     let (_, text) = openssl_in(&d, &["x509", "-in", "card.pem", "-noout", "-text"]);
-    assert!(text.contains("Freshest CRL") && text.contains("auth-delta.crl"), "{text}");
+    assert!(
+        text.contains("Freshest CRL") && text.contains("auth-delta.crl"),
+        "{text}"
+    );
     let ocsp = || {
         let url = format!("{}/ocsp", kit.base);
         let dir = d.clone();
@@ -393,11 +450,25 @@ async fn ocsp_and_the_delta_crl_say_hold_within_a_second_and_the_lift_needs_the_
     let listed = loop {
         let der = get("/pki/auth-delta.crl".into()).await;
         std::fs::write(d.join("delta.crl"), &der).unwrap();
-        let (_, text) = openssl_in(&d, &["crl", "-inform", "DER", "-in", "delta.crl", "-noout", "-text"]);
+        let (_, text) = openssl_in(
+            &d,
+            &[
+                "crl",
+                "-inform",
+                "DER",
+                "-in",
+                "delta.crl",
+                "-noout",
+                "-text",
+            ],
+        );
         if text.contains(&auth.serial) {
             break (answered.elapsed(), text);
         }
-        assert!(answered.elapsed() < Duration::from_secs(3), "not listed: {text}");
+        assert!(
+            answered.elapsed() < Duration::from_secs(3),
+            "not listed: {text}"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
     assert!(listed.0 < Duration::from_secs(1), "{:?}", listed.0);
@@ -410,7 +481,12 @@ async fn ocsp_and_the_delta_crl_say_hold_within_a_second_and_the_lift_needs_the_
     // The lift: a challenge, then the card's signature of it.
     let body = json!({"card_id": card_id});
     let (status, issued) = kit
-        .call("POST", "/api/v1/cards/lift/challenge", Some(&counter), Some(body.clone()))
+        .call(
+            "POST",
+            "/api/v1/cards/lift/challenge",
+            Some(&counter),
+            Some(body.clone()),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{issued}");
     let challenge = issued["challenge"].as_str().unwrap().to_string();
@@ -427,12 +503,20 @@ async fn ocsp_and_the_delta_crl_say_hold_within_a_second_and_the_lift_needs_the_
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
     assert_eq!(refused["field"], json!("signature"));
-    assert_eq!(kit.store.card_record(&card_id).await.unwrap().status, "suspended");
+    assert_eq!(
+        kit.store.card_record(&card_id).await.unwrap().status,
+        "suspended"
+    );
     // The card's own signature: active again.
     let signature = card_signs(chip(&kit, &card_id).await, &challenge_bytes);
     let lift = json!({"card_id": card_id, "challenge": challenge, "signature": signature});
     let (status, lifted) = kit
-        .call("POST", "/api/v1/cards/lift", Some(&counter), Some(lift.clone()))
+        .call(
+            "POST",
+            "/api/v1/cards/lift",
+            Some(&counter),
+            Some(lift.clone()),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{lifted}");
     assert_eq!(lifted["state"], json!("active"));
@@ -458,7 +542,18 @@ async fn ocsp_and_the_delta_crl_say_hold_within_a_second_and_the_lift_needs_the_
     loop {
         let der = get("/pki/auth-delta.crl".into()).await;
         std::fs::write(d.join("delta.crl"), &der).unwrap();
-        let (_, text) = openssl_in(&d, &["crl", "-inform", "DER", "-in", "delta.crl", "-noout", "-text"]);
+        let (_, text) = openssl_in(
+            &d,
+            &[
+                "crl",
+                "-inform",
+                "DER",
+                "-in",
+                "delta.crl",
+                "-noout",
+                "-text",
+            ],
+        );
         if text.contains("Remove From CRL") {
             break;
         }

@@ -61,7 +61,8 @@ impl Service {
         };
         let resident = self.store.resident(resident_key).await?;
         let municipality = resident.record.municipality;
-        self.require(actor, permission, &municipality, "card").await?;
+        self.require(actor, permission, &municipality, "card")
+            .await?;
         let state = CardState::from_code(&card.status)
             .ok_or_else(|| ServiceError::internal(&format!("card state {:?}", card.status)))?;
         Ok(CardOfResident {

@@ -94,10 +94,19 @@ impl CallerIdentity {
             .chars()
             .filter(|c| !c.is_whitespace() && *c != '-')
             .collect();
-        let refuse = |message: String| ServiceError::invalid("number", format!("number: {message}"));
+        let refuse =
+            |message: String| ServiceError::invalid("number", format!("number: {message}"));
         let number = match digits.chars().count() {
-            10 => CardOrNotice::Card(digits.parse().map_err(|e: maina_core::IdError| refuse(e.to_string()))?),
-            16 => CardOrNotice::Notice(digits.parse().map_err(|e: maina_core::IdError| refuse(e.to_string()))?),
+            10 => CardOrNotice::Card(
+                digits
+                    .parse()
+                    .map_err(|e: maina_core::IdError| refuse(e.to_string()))?,
+            ),
+            16 => CardOrNotice::Notice(
+                digits
+                    .parse()
+                    .map_err(|e: maina_core::IdError| refuse(e.to_string()))?,
+            ),
             _ => {
                 return Err(refuse(
                     "the card number (10 digits) or the issue notice's number (16 digits)".into(),
@@ -128,7 +137,10 @@ fn rfc3339(micros: i64) -> String {
         .to_rfc3339()
 }
 
-pub(crate) fn suspension_response(record: &SuspensionRecord, state: CardState) -> SuspensionResponse {
+pub(crate) fn suspension_response(
+    record: &SuspensionRecord,
+    state: CardState,
+) -> SuspensionResponse {
     SuspensionResponse {
         card_id: record.card_id.clone(),
         state: state.code().to_owned(),
@@ -207,7 +219,12 @@ impl Service {
     ) -> Result<CallerResponse> {
         if !actor.role.allows(Permission::IdentifyCaller) {
             return Err(self
-                .denied(actor, Permission::IdentifyCaller, None, ServiceError::forbidden())
+                .denied(
+                    actor,
+                    Permission::IdentifyCaller,
+                    None,
+                    ServiceError::forbidden(),
+                )
                 .await);
         }
         let identity = CallerIdentity::parse(
@@ -217,7 +234,9 @@ impl Service {
             &request.number,
         )?;
         let Some((card, resident)) = self.card_of_caller(&identity).await? else {
-            self.store.audit(actor, "card.caller-not-identified", None).await?;
+            self.store
+                .audit(actor, "card.caller-not-identified", None)
+                .await?;
             return Err(no_caller_match());
         };
         self.require(
@@ -277,7 +296,8 @@ impl Service {
             request.police_receipt.as_deref(),
             request.police_station.as_deref(),
         )?;
-        let audit = |outcome| self.audit_public_attempt("lost card report", "lost-card", outcome, address);
+        let audit =
+            |outcome| self.audit_public_attempt("lost card report", "lost-card", outcome, address);
         match self
             .store
             .throttle_hit(&inquiry_rules(&identity.number.digits(), address))

@@ -35,8 +35,7 @@ pub async fn refresh_delta_crl(
     let fresh = stored.der.is_some()
         && stored.built_revision >= stored.revision
         && stored.delta_base_number == stored.base_number
-        && stored.next_update
-            > (now + Duration::minutes(DELTA_LIFETIME_MINUTES / 2)).timestamp();
+        && stored.next_update > (now + Duration::minutes(DELTA_LIFETIME_MINUTES / 2)).timestamp();
     if fresh {
         return Ok(false);
     }

@@ -32,7 +32,11 @@ fn refuse(field: &str, message: &str) -> ServiceError {
 impl Service {
     /// Finds a card for a lift: the officer's `ServiceCard` on its holder's
     /// municipality, and a suspended card (otherwise the refusal names its state).
-    async fn suspended_card(&self, actor: &Actor, raw_card_id: &str) -> Result<super::CardOfResident> {
+    async fn suspended_card(
+        &self,
+        actor: &Actor,
+        raw_card_id: &str,
+    ) -> Result<super::CardOfResident> {
         let found = self
             .card_for(actor, Permission::ServiceCard, raw_card_id)
             .await?;
@@ -80,7 +84,12 @@ impl Service {
         let challenge = hex::decode(challenge.trim())
             .ok()
             .filter(|bytes| bytes.len() == 32)
-            .ok_or_else(|| refuse("challenge", "challenge: expected the 64 hexadecimal digits issued"))?;
+            .ok_or_else(|| {
+                refuse(
+                    "challenge",
+                    "challenge: expected the 64 hexadecimal digits issued",
+                )
+            })?;
         let signature = base64::engine::general_purpose::STANDARD
             .decode(signature.trim())
             .map_err(|_| refuse("signature", "signature: expected base64"))?;
@@ -101,10 +110,15 @@ impl Service {
                 )
             })?;
         let (_, der) = self.store.certificate(&held.serial).await?;
-        let key = maina_pki::certificate_public_key(&der).map_err(|e| ServiceError::internal(&e))?;
+        let key =
+            maina_pki::certificate_public_key(&der).map_err(|e| ServiceError::internal(&e))?;
         if !key.verify_sha256(&challenge, &signature) {
             self.store
-                .audit(actor, "card.lift-refused:signature", Some(found.resident.resident_key))
+                .audit(
+                    actor,
+                    "card.lift-refused:signature",
+                    Some(found.resident.resident_key),
+                )
                 .await?;
             return Err(refuse(
                 "signature",
@@ -113,7 +127,12 @@ impl Service {
         }
         let lifted = self
             .store
-            .lift_suspension(&found.card.id, &maina_pki::sha256(&challenge), actor, LIFT_DETAILS)
+            .lift_suspension(
+                &found.card.id,
+                &maina_pki::sha256(&challenge),
+                actor,
+                LIFT_DETAILS,
+            )
             .await?;
         match lifted {
             Ok(record) => Ok(suspension_response(&record, CardState::Active)),

@@ -52,12 +52,20 @@ async fn suspension_and_lift_are_each_one_transaction() {
         let sign_revision = store.crl_revision("sign").await.unwrap();
 
         let done = store
-            .suspend_card(CARD, &admin("helpline"), Some("police report: receipt R-1, station 丸の内"))
+            .suspend_card(
+                CARD,
+                &admin("helpline"),
+                Some("police report: receipt R-1, station 丸の内"),
+            )
             .await
             .unwrap();
         assert_eq!(
             (done.authentication, done.signature, done.resident_key),
-            (vec!["AA01".to_string()], vec!["BB02".to_string()], Some(resident)),
+            (
+                vec!["AA01".to_string()],
+                vec!["BB02".to_string()],
+                Some(resident)
+            ),
             "{}",
             backend.name
         );
@@ -75,7 +83,11 @@ async fn suspension_and_lift_are_each_one_transaction() {
         let history = store.card_history(CARD).await.unwrap();
         let last = history.last().unwrap();
         assert_eq!(
-            (last.kind.as_str(), last.reason.as_str(), last.details.as_deref()),
+            (
+                last.kind.as_str(),
+                last.reason.as_str(),
+                last.details.as_deref()
+            ),
             (
                 "suspended",
                 "certificate-hold",
@@ -106,7 +118,11 @@ async fn suspension_and_lift_are_each_one_transaction() {
         let digest = [7u8; 32];
         let refused = |r: Result<Result<_, ChallengeRefusal>, StoreError>| r.unwrap().err();
         assert_eq!(
-            refused(store.lift_suspension(CARD, &digest, &admin("counter"), "found").await),
+            refused(
+                store
+                    .lift_suspension(CARD, &digest, &admin("counter"), "found")
+                    .await
+            ),
             Some(ChallengeRefusal::Missing)
         );
         let past = maina_store::now_micros() - 1;
@@ -115,7 +131,11 @@ async fn suspension_and_lift_are_each_one_transaction() {
             .await
             .unwrap();
         assert_eq!(
-            refused(store.lift_suspension(CARD, &digest, &admin("counter"), "found").await),
+            refused(
+                store
+                    .lift_suspension(CARD, &digest, &admin("counter"), "found")
+                    .await
+            ),
             Some(ChallengeRefusal::Expired)
         );
         let soon = maina_store::now_micros() + 60_000_000;
@@ -124,7 +144,11 @@ async fn suspension_and_lift_are_each_one_transaction() {
             .await
             .unwrap();
         assert_eq!(
-            refused(store.lift_suspension(CARD, &[8u8; 32], &admin("counter"), "found").await),
+            refused(
+                store
+                    .lift_suspension(CARD, &[8u8; 32], &admin("counter"), "found")
+                    .await
+            ),
             Some(ChallengeRefusal::Different)
         );
         assert_eq!(store.card_record(CARD).await.unwrap().status, "suspended");
@@ -138,7 +162,10 @@ async fn suspension_and_lift_are_each_one_transaction() {
             .unwrap();
         assert_eq!(lifted.authentication, vec!["AA01".to_string()]);
         assert_eq!(store.card_record(CARD).await.unwrap().status, "active");
-        assert_eq!(certificate_state(&store, "auth", "AA01").await, (None, None));
+        assert_eq!(
+            certificate_state(&store, "auth", "AA01").await,
+            (None, None)
+        );
         assert_eq!(
             certificate_state(&store, "sign", "BB02").await.1.as_deref(),
             Some("lost-card")
@@ -154,7 +181,11 @@ async fn suspension_and_lift_are_each_one_transaction() {
         assert_eq!(sign.revoked[0].0, "BB02");
         // The challenge was used: once.
         assert_eq!(
-            refused(store.lift_suspension(CARD, &digest, &admin("counter"), "again").await),
+            refused(
+                store
+                    .lift_suspension(CARD, &digest, &admin("counter"), "again")
+                    .await
+            ),
             Some(ChallengeRefusal::Missing)
         );
 
@@ -195,7 +226,11 @@ async fn cards_are_found_by_their_printed_number() {
         let store = open(&backend.url).await;
         active_card(&store).await;
         let unknown: maina_core::CardNumber = maina_core::CardNumber::from_serial(99).unwrap();
-        assert!(store.card_by_number(&unknown).await.unwrap().is_none(), "{}", backend.name);
+        assert!(
+            store.card_by_number(&unknown).await.unwrap().is_none(),
+            "{}",
+            backend.name
+        );
     }
 }
 
@@ -227,12 +262,23 @@ async fn complete_and_delta_crls_share_one_number_sequence() {
         assert!(store.put_delta_crl("auth", &delta).await.unwrap());
         // An older delta never replaces a newer one.
         assert!(!store
-            .put_delta_crl("auth", &NewDeltaCrl { number: first, ..delta.clone() })
+            .put_delta_crl(
+                "auth",
+                &NewDeltaCrl {
+                    number: first,
+                    ..delta.clone()
+                }
+            )
             .await
             .unwrap());
         let stored = store.stored_delta_crl("auth").await.unwrap();
         assert_eq!(
-            (stored.base_number, stored.base_this_update, stored.number, stored.der.as_deref()),
+            (
+                stored.base_number,
+                stored.base_this_update,
+                stored.number,
+                stored.der.as_deref()
+            ),
             (first, 100, second, Some(&b"delta"[..]))
         );
         // The sequence's last number is the delta's; the base's is kept apart.
