@@ -356,11 +356,7 @@ impl Store {
         self.insert_certificates_in(&mut tx, &record.card_id, &record.certificates)
             .await?;
         if !record.certificates.is_empty() {
-            let serials: Vec<&str> = record
-                .certificates
-                .iter()
-                .map(|c| c.serial.as_str())
-                .collect();
+            let serials: Vec<&str> = record.certificates.iter().map(|c| c.serial.as_str()).collect();
             self.card_event_in(
                 &mut tx,
                 &record.card_id,
