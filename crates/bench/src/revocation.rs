@@ -185,8 +185,9 @@ pub async fn run(
         .json()
         .await
         .map_err(http)?;
-    let token = login["token"]
-        .as_str()
+    let token = login
+        .get("token")
+        .and_then(serde_json::Value::as_str)
         .ok_or_else(|| BenchError::Refused(format!("log-in refused: {login}")))?
         .to_owned();
     let authorities = state
