@@ -107,3 +107,5 @@ echo "== test.sh: the card's path in headless Chromium and PC/SC (tests/e2e/pick
 MAINA="$PWD/target/debug/maina" node tests/e2e/pickup.test.mjs
 echo "== test.sh: loss and suspension in headless Chromium and PC/SC (tests/e2e/suspension.test.mjs)"
 MAINA="$PWD/target/debug/maina" node tests/e2e/suspension.test.mjs
+echo "== test.sh: PIN reset, chip update and renewal on the same chip in PC/SC and headless Chromium (tests/e2e/pin_reset.test.mjs)"
+MAINA="$PWD/target/debug/maina" node tests/e2e/pin_reset.test.mjs

@@ -10,7 +10,14 @@ impl StatusWord {
     pub const INCOMPATIBLE_FILE: Self = Self(0x6981);
     pub const SECURITY_NOT_SATISFIED: Self = Self(0x6982);
     pub const PIN_BLOCKED: Self = Self(0x6983);
+    /// No fresh challenge: GET CHALLENGE must come first (issuer commands).
+    pub const CONDITIONS_NOT_SATISFIED: Self = Self(0x6985);
     pub const NO_CURRENT_EF: Self = Self(0x6986);
+    /// An issuer command whose protection does not check (wrong key, replayed or
+    /// altered).
+    pub const SECURE_MESSAGING_WRONG: Self = Self(0x6988);
+    /// The card holds no issuer key (made before issue 13).
+    pub const REFERENCE_NOT_FOUND: Self = Self(0x6A88);
     /// The PIN has not been set yet.
     pub const REFERENCE_DATA_NOT_USABLE: Self = Self(0x6984);
     pub const WRONG_DATA: Self = Self(0x6A80);

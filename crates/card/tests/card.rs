@@ -12,6 +12,16 @@ use maina_pki::{digest_info_sha256, sha256, PublicKey};
 use proptest::prelude::*;
 use std::sync::OnceLock;
 
+#[path = "card/issuer.rs"]
+mod issuer;
+
+const CARD_ID: &str = "0123456789ABCDEF";
+
+/// The card's issuer key in these tests.
+fn card_key() -> maina_card::issuer::CardKey {
+    maina_card::issuer::CardKey::new([7; 32])
+}
+
 fn pin(kind: PinKind, text: &str) -> Pin {
     Pin::new(kind, text).unwrap()
 }
@@ -32,7 +42,8 @@ fn new_card(with_signature: bool) -> (Card, PublicKeys) {
         }),
         with_signature,
     };
-    let (mut card, keys) = Card::manufacture("0123456789ABCDEF", &p).unwrap();
+    let (mut card, keys) = Card::manufacture(CARD_ID, &p).unwrap();
+    card.install_issuer_key(&card_key()).unwrap();
     card.install_certificates(Certificates {
         authentication: vec![0x30, 0x82, 0x01, 0x00, 1, 2, 3],
         authentication_ca: vec![0x30, 0x82, 0x00, 0x03, 4, 5, 6],
@@ -207,9 +218,14 @@ fn pins_count_down_lock_and_the_session_clears() {
         .find(|s| s.slot == PinSlot::Authentication)
         .unwrap();
     assert_eq!((auth.tries_left, auth.max_tries), (0, 3));
-    reloaded.reset_pin(&pin(PinKind::Authentication, "4321"));
     sw(&mut reloaded, SELECT_JPKI);
     sw(&mut reloaded, "00 A4 02 0C 02 00 18");
+    issuer::reset(
+        &mut reloaded,
+        PinKind::Authentication,
+        Some(&pin(PinKind::Authentication, "4321")),
+    )
+    .unwrap();
     assert_eq!(sw(&mut reloaded, &verify_apdu("4321")), "9000");
     // CHANGE REFERENCE DATA after a good VERIFY.
     assert_eq!(

@@ -1083,6 +1083,18 @@ fn a_card_in_a_pcsc_reader_works_with_opensc_openssl_and_maina() {
         &["card", "revoke", &card_id, "--reason", "stolen"]
     ))
     .contains("reason: expected one of"));
+    // An abolished card stays abolished; its history says who did what, and why.
+    assert!(fails(maina(
+        data,
+        &["card", "revoke", &card_id, "--reason", "death"]
+    ))
+    .contains("the card is revoked: it cannot abolish"));
+    let history = ok(maina(data, &["card", "history", &card_id]));
+    assert!(history.contains("Abolished [abolished]"), "{history}");
+    assert!(history.contains("— lost-card"), "{history}");
+    assert!(history.contains("auth") && history.contains("revoked"), "{history}");
+    let ja = ok(maina(data, &["card", "history", &card_id, "--lang", "ja"]));
+    assert!(ja.contains("廃止"), "{ja}");
     // The holder's audit trail shows the card's life.
     let audit = ok(maina(data, &["audit", "show", "--resident", &code]));
     assert!(
@@ -1297,5 +1309,11 @@ mod keys_and_audit;
 #[path = "cli/counter.rs"]
 mod counter;
 
+#[path = "cli/chip.rs"]
+mod chip;
+
 #[path = "cli/pickup.rs"]
 mod pickup;
+
+#[path = "cli/renewal.rs"]
+mod renewal;

@@ -425,6 +425,13 @@ impl Authority {
         &self.key
     }
 
+    /// A PKCS#1 v1.5 SHA-256 signature over `data` with the authority's key: the
+    /// card issuer's signature over the facts written to a chip (relying parties
+    /// check it with the authority's certificate, which the chip carries).
+    pub fn sign_sha256(&self, data: &[u8]) -> Result<Vec<u8>> {
+        self.key.sign_sha256(data)
+    }
+
     /// Issues a certificate for a card's key.
     pub fn issue(&self, request: &CertificateRequest) -> Result<Issued> {
         let facts = match (self.kind, &request.facts) {

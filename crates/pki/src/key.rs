@@ -158,6 +158,18 @@ impl PublicKey {
         Ok(Self { rsa })
     }
 
+    /// The public key of a certificate (DER).
+    pub fn from_certificate_der(certificate: &[u8]) -> Result<Self> {
+        use der::{Decode, Encode};
+        let certificate = x509_cert::Certificate::from_der(certificate)?;
+        Self::from_spki_der(
+            &certificate
+                .tbs_certificate
+                .subject_public_key_info
+                .to_der()?,
+        )
+    }
+
     /// Whether `signature` is a PKCS#1 v1.5 SHA-256 signature of `data` by this key.
     pub fn verify_sha256(&self, data: &[u8], signature: &[u8]) -> bool {
         self.verify_digest_info(&digest_info_sha256(&sha256(data)), signature)

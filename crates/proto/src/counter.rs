@@ -49,6 +49,10 @@ wire! {
     response PinpadCodeResponse {
         /// en | ja: the resident's language.
         pub language: String,
+        /// For the reset of one PIN (auth | sign | residence | support): the pad
+        /// asks for that PIN only.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub reset_pin: Option<String>,
     }
 
     /// The four PINs, each typed twice, from the PIN pad.

@@ -33,9 +33,11 @@ mod applications;
 mod appointments;
 mod audit;
 mod card_life;
+mod chip_service;
 mod counter;
 mod error;
 mod number;
+mod renewal;
 mod residents;
 mod session;
 mod shipments;
@@ -51,6 +53,10 @@ pub use appointments::{
 };
 pub use audit::{AuditEventResponse, AuditQuery};
 pub use card_life::{CardCertificateResponse, CardEventResponse, CardHistoryResponse};
+pub use chip_service::{
+    CertificatesRenewedResponse, ChipUpdateResponse, PinResetOpenRequest, PinResetResponse,
+    PinpadResetRequest,
+};
 pub use counter::{
     CounterCardResponse, CounterFindRequest, HandOverRequest, HandOverResponse, PinpadCodeRequest,
     PinpadCodeResponse, PinpadOpened, PinpadPinsRequest, PinpadPinsResponse,
@@ -58,6 +64,7 @@ pub use counter::{
 pub use error::ErrorBody;
 pub use maina_core::resident::RegistrationForm;
 pub use number::ClearMyNumber;
+pub use renewal::{ReissueRequest, ReissueResponse, RenewalWindowRequest, RenewalWindowResponse};
 pub use residents::{
     AddressRequest, DateRequest, HistoryEntryResponse, MoveRequest, NumberChangeRequest,
     NumberChangeResponse, NumberLookup, RegisteredResponse, RenameRequest, ResidentResponse,

@@ -4,6 +4,9 @@
 
 use std::ffi::CString;
 
+mod support;
+pub use support::SupportFiles;
+
 /// The JPKI application's identifier.
 pub const AID_JPKI: [u8; 10] = [0xD3, 0x92, 0xF0, 0x00, 0x26, 0x01, 0x00, 0x00, 0x00, 0x01];
 /// The card-information-input-support application's identifier.

@@ -58,6 +58,10 @@ pub struct ServerConfig {
     /// the database (another host, an append-only mount), so that whoever can
     /// rewrite the database cannot also rewrite the checkpoints.
     pub audit_checkpoint_dir: Option<std::path::PathBuf>,
+    /// Where the daily job writes the expiry letters (有効期限通知書, one PDF per
+    /// card and end, for the print shop); none: the job does not run. It needs
+    /// `public_url` too (the letters' QR code is its `/apply` page).
+    pub expiry_letter_dir: Option<std::path::PathBuf>,
 }
 
 impl std::fmt::Debug for ServerConfig {
@@ -186,6 +190,7 @@ impl Default for ServerConfig {
             office_contacts: std::collections::BTreeMap::new(),
             audit_checkpoint_seconds: 300,
             audit_checkpoint_dir: None,
+            expiry_letter_dir: None,
         }
     }
 }

@@ -59,8 +59,12 @@ pub fn routes() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(pickup::counter::post_home))
         .routes(routes!(pickup::counter::delivered))
         .routes(routes!(pickup::counter::open_home_pinpad))
+        .routes(routes!(card_life::renewal::reissue))
+        .routes(routes!(card_life::renewal::renewal_window))
         .routes(routes!(pickup::pinpad::pinpad_code))
         .routes(routes!(pickup::pinpad::pinpad_pins))
+        .routes(routes!(card_life::chip::open_pin_reset))
+        .routes(routes!(card_life::chip::pinpad_reset))
         .routes(routes!(pickup::shipments::list))
         .routes(routes!(pickup::shipments::receive))
         .routes(routes!(

@@ -1,6 +1,6 @@
 //! The server's background workers: the search index's merges, the stuck-card
-//! e-mails, the mail delivery, the CRLs, the cards never collected and the
-//! appointment reminders.
+//! e-mails, the mail delivery, the CRLs, the cards never collected, the
+//! appointment reminders and the expiry letters.
 
 use crate::{AppState, ServeError};
 use maina_service::mail::{self, MailSettings};
@@ -20,6 +20,13 @@ impl Workers {
             tokio::spawn(expire_uncollected(state.clone())),
             tokio::spawn(remind_appointments(state.clone())),
         ];
+        if let (Some(dir), Some(url)) = (&state.config.expiry_letter_dir, &state.config.public_url) {
+            handles.push(tokio::spawn(write_expiry_letters(
+                state.clone(),
+                dir.clone(),
+                format!("{}/apply", url.trim_end_matches('/')),
+            )));
+        }
         if let Some(authorities) = state.service.authorities.clone() {
             handles.push(tokio::spawn(refresh_delta_crls(
                 state.service.store.clone(),
@@ -143,6 +150,43 @@ async fn remind_appointments(state: AppState) {
             Ok(0) => {}
             Ok(sent) => tracing::info!(sent, "appointment reminders queued"),
             Err(error) => tracing::warn!(%error, "appointment reminders could not be queued"),
+        }
+    }
+}
+
+/// Daily: the expiry letters due (two to three months before a card's or its
+/// certificates' end), as `maina card expiring --within 3m` does for cron.
+async fn write_expiry_letters(state: AppState, dir: std::path::PathBuf, apply_url: String) {
+    use maina_service::card_life::expiry::{ExpiryRun, EXPIRY_LETTER_LOOKAHEAD};
+    let font = match maina_service::pdf::load_font(std::path::Path::new(maina_service::pdf::DEFAULT_FONT)) {
+        Ok(font) => font,
+        Err(error) => {
+            tracing::warn!(%error, "the expiry letters cannot be written");
+            return;
+        }
+    };
+    let actor = maina_service::Actor::administrator("expiry-letters", "administration");
+    let mut tick = tokio::time::interval(Duration::from_secs(24 * 3600));
+    loop {
+        tick.tick().await;
+        if let Err(error) = std::fs::create_dir_all(&dir) {
+            tracing::warn!(%error, "the expiry letters' directory cannot be made; will retry");
+            continue;
+        }
+        let run = ExpiryRun {
+            font: &font,
+            apply_url: apply_url.clone(),
+            out_dir: &dir,
+            today: maina_service::today(),
+            within: EXPIRY_LETTER_LOOKAHEAD,
+            municipality: None,
+        };
+        match state.service.write_expiry_letters(&actor, &run).await {
+            Ok(written) if !written.is_empty() => {
+                tracing::info!(written = written.len(), "expiry letters written")
+            }
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%error, "expiry letters could not be written; will retry"),
         }
     }
 }

@@ -31,7 +31,10 @@
     return problem === "";
   }
 
-  var names = ["auth_pin", "sign_pin", "residence_pin", "support_pin"];
+  // The pickup asks all four PINs; a reset (data-reset) asks one, named "pin".
+  var names = ["auth_pin", "sign_pin", "residence_pin", "support_pin", "pin"].filter(function (name) {
+    return document.getElementById(name) !== null;
+  });
   names.forEach(function (name) {
     ["input", "blur"].forEach(function (event) {
       document.getElementById(name).addEventListener(event, function () { check(name); });

@@ -36,6 +36,14 @@ mod counter_paths;
 
 #[path = "api/suspension.rs"]
 mod suspension;
+#[path = "api/chip.rs"]
+mod chip;
+
+#[path = "api/card_history.rs"]
+mod card_history;
+
+#[path = "api/renewal.rs"]
+mod renewal;
 
 struct Kit {
     base: String,
@@ -94,6 +102,7 @@ impl Kit {
             ("supervisor", Role::Supervisor, "131016"),
             ("auditor", Role::Auditor, "131016"),
             ("sapporo", Role::Registrar, "011002"),
+            ("helpline", Role::Helpline, "131016"),
         ] {
             store
                 .add_officer(

@@ -87,10 +87,7 @@ impl Store {
     }
 
     /// A card's state and holder, read in the caller's transaction.
-    pub(crate) async fn card_state_in(
-        tx: &mut Tx<'_>,
-        card_id: &str,
-    ) -> Result<CardStateRow> {
+    pub(crate) async fn card_state_in(tx: &mut Tx<'_>, card_id: &str) -> Result<CardStateRow> {
         let row = tx
             .fetch_optional(
                 "SELECT status, resident_id FROM cards WHERE id = $1",
@@ -196,10 +193,9 @@ impl Store {
         let card_id = row.text(0)?;
         let seq = row.int(1)?;
         let details = match row.opt_bytes(8)? {
-            Some(sealed) => Some(self.open_record::<String>(
-                &card_event_place(&card_id, seq),
-                &sealed,
-            )?),
+            Some(sealed) => {
+                Some(self.open_record::<String>(&card_event_place(&card_id, seq), &sealed)?)
+            }
             None => None,
         };
         Ok(CardEventRecord {

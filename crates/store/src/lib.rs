@@ -31,6 +31,7 @@ mod backend;
 mod bench;
 mod card_life;
 mod cards;
+mod chip;
 mod counters;
 mod crypto;
 mod manufacture;
@@ -41,6 +42,7 @@ mod suspension;
 #[cfg(feature = "bench")]
 mod suspension_bench;
 mod suspension_crl;
+mod renewal;
 mod throttle;
 
 use std::sync::Arc;
@@ -63,6 +65,7 @@ pub use pickup::{CounterCard, HandOverRecord, PinpadSession};
 pub use registry::*;
 pub use suspension::{ChallengeRefusal, SuspensionRecord};
 pub use suspension_crl::{CrlChanges, NewDeltaCrl, StoredDeltaCrl};
+pub use renewal::{NearingEnd, NewReplacement, PoliceReport, ReplacementRecord};
 pub use throttle::{ThrottleRule, ThrottleTicket, ThrottleVerdict};
 
 use backend::Pool;
@@ -121,6 +124,8 @@ pub struct Store {
     blind_index: Arc<BlindIndex>,
     // Zeroized when the last clone of the store goes.
     audit_key: Arc<zeroize::Zeroizing<[u8; 32]>>,
+    /// The card issuer's master key (see `chip.rs`), from the key file.
+    card_issuer: Arc<zeroize::Zeroizing<[u8; 32]>>,
     authority: Arc<NumberAuthority>,
     audit_sender: tokio::sync::mpsc::Sender<audit::QueuedAudit>,
 }
@@ -155,6 +160,7 @@ impl Store {
             sealer: Arc::new(Sealer::from_ring(&keys.data_keys(crypto::SEAL_KEY_PURPOSE))),
             blind_index: Arc::new(BlindIndex::new(&keys.stable(crypto::BLIND_INDEX_PURPOSE))),
             audit_key,
+            card_issuer: Arc::new(keys.card_issuer_master()),
             authority: Arc::new(authority),
             audit_sender,
         };

@@ -1130,6 +1130,8 @@ const SEALED_COLUMNS: &[(&str, &str)] = &[
     ("pinpad_sessions", "pins"),
     ("handovers", "checks"),
     ("card_events", "details"),
+    ("replacements", "police"),
+    ("expiry_letters", "form_id"),
 ];
 
 /// Writes a value into every sealed column of every table; answers the resident's
@@ -1206,6 +1208,7 @@ async fn fill_every_sealed_column(store: &Store) -> u64 {
     appointments::notice_for_existing_card(store, "0123456789ABCDEF", registered.resident_key)
         .await;
     counter::hand_over_and_hold_pins(store, registered.resident_key, &receipt, number).await;
+    renewal::replace_and_write_a_letter(store, registered.resident_key).await;
     registered.resident_key
 }
 
@@ -1282,6 +1285,10 @@ mod counter;
 
 #[path = "store/suspension.rs"]
 mod suspension;
+#[path = "store/chip.rs"]
+mod chip;
+#[path = "store/renewal.rs"]
+mod renewal;
 
 /// Hanako Yamada's application (born 1990-04-01, with an e-mail address and a
 /// photo) under `form` and `receipt`.

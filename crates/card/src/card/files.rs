@@ -21,6 +21,10 @@ pub(super) enum FileBody {
         pin: PinSlot,
     },
     Pin(PinFile),
+    /// The card's issuer key (never selectable nor readable). Added after the
+    /// first cards were stored: new variants go at the end only, so stored cards
+    /// still decode.
+    IssuerKey(Zeroizing<Vec<u8>>),
 }
 
 #[derive(Clone, Serialize, Deserialize)]

@@ -234,18 +234,16 @@ impl Card {
     pub fn wipe_keys(&mut self) {
         self.content
             .files
-            .retain(|file| !matches!(file.body, FileBody::Key { .. }));
+            .retain(|file| !matches!(file.body, FileBody::Key { .. } | FileBody::IssuerKey(_)));
         self.keys.clear();
         self.dirty = true;
     }
 
     /// Writes the issued certificates (the bureau's personalisation step).
     pub fn install_certificates(&mut self, certificates: Certificates) {
+        // In place: removing a file would move the parsed keys' indices.
         let mut put = |fid: u16, bytes: Vec<u8>, guard: Vec<PinSlot>| {
-            self.content
-                .files
-                .retain(|f| !(f.app == App::Jpki && f.fid == fid));
-            self.content.files.push(data(App::Jpki, fid, bytes, guard));
+            self.put_data(App::Jpki, fid, bytes, guard);
         };
         put(jpki_ef::AUTH_CERT, certificates.authentication, vec![]);
         put(

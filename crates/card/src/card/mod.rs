@@ -8,11 +8,13 @@
 //! of a card are submodules.
 
 use crate::apdu::{Command, Response, StatusWord};
+use crate::issuer as protocol;
 use maina_pki::KeyPair;
 use serde::{Deserialize, Serialize};
 
 mod files;
 mod issuance;
+mod issuer;
 mod pins;
 mod signing;
 
@@ -46,6 +48,9 @@ pub mod jpki_ef {
 pub mod support_ef {
     pub const MY_NUMBER: u16 = 0x0001;
     pub const FACTS: u16 = 0x0002;
+    /// The digests of EF 0001 and 0002 and the issuer's signature over them
+    /// (*our design*, written by the issuer; see `maina_card::issuer`).
+    pub const SIGNED_FACTS: u16 = 0x0003;
     pub const PIN: u16 = 0x0011;
     /// PIN-A: the My Number itself.
     pub const PIN_A: u16 = 0x0014;
@@ -54,6 +59,8 @@ pub mod support_ef {
 /// Residence-information AP files (*our design*).
 pub mod residence_ef {
     pub const RESIDENT_CODE: u16 = 0x0001;
+    /// The address (tag `D1`, UTF-8), written by the issuer after a move.
+    pub const ADDRESS: u16 = 0x0002;
     pub const PIN: u16 = 0x001C;
 }
 
@@ -84,6 +91,8 @@ struct Session {
     app: Option<App>,
     file: Option<usize>,
     verified: Vec<PinSlot>,
+    /// The last GET CHALLENGE's answer, spent by the next issuer command.
+    challenge: Option<[u8; crate::issuer::CHALLENGE_LEN]>,
 }
 
 /// A My Number card.
@@ -160,7 +169,17 @@ impl Card {
             (0x00, 0x20) => self.verify(&command),
             (0x00, 0x24) => self.change_reference_data(&command),
             (0x80, 0x2A) => self.sign(&command),
-            (0x00 | 0x80, _) => Response::status(StatusWord::INS_NOT_SUPPORTED),
+            (0x00, protocol::INS_GET_CHALLENGE) => self.get_challenge(&command),
+            (protocol::CLA_ISSUER, protocol::INS_RESET_RETRY_COUNTER) => {
+                self.reset_retry_counter(&command)
+            }
+            (protocol::CLA_ISSUER, protocol::INS_UPDATE_BINARY) => self.issuer_update(&command),
+            (protocol::CLA_ISSUER, protocol::INS_GENERATE_KEY_PAIR) => {
+                self.generate_key_pair(&command)
+            }
+            (0x00 | 0x80 | protocol::CLA_ISSUER, _) => {
+                Response::status(StatusWord::INS_NOT_SUPPORTED)
+            }
             _ => Response::status(StatusWord::CLA_NOT_SUPPORTED),
         }
     }
@@ -189,10 +208,11 @@ impl Card {
                 };
                 let fid = u16::from_be_bytes([hi, lo]);
                 let found = self.session.app.and_then(|app| {
-                    self.content
-                        .files
-                        .iter()
-                        .position(|file| file.app == app && file.fid == fid)
+                    self.content.files.iter().position(|file| {
+                        file.app == app
+                            && file.fid == fid
+                            && !matches!(file.body, files::FileBody::IssuerKey(_))
+                    })
                 });
                 match found {
                     Some(index) => {

@@ -1,5 +1,6 @@
 //! The PINs: their slots and retry limits, the PIN files (compared in constant time),
-//! VERIFY and CHANGE REFERENCE DATA, and the office's reset of a forgotten PIN.
+//! VERIFY and CHANGE REFERENCE DATA (the office's reset of a forgotten PIN is the
+//! issuer's RESET RETRY COUNTER, in `issuer.rs`).
 
 use super::files::FileBody;
 use super::Card;
@@ -20,6 +21,10 @@ pub enum PinSlot {
 }
 
 impl PinSlot {
+    pub(super) fn pin_kind(self) -> Option<PinKind> {
+        self.kind()
+    }
+
     fn kind(self) -> Option<PinKind> {
         match self {
             Self::Authentication => Some(PinKind::Authentication),
@@ -68,6 +73,23 @@ impl PinFile {
         }
     }
 
+    pub(super) fn slot(&self) -> PinSlot {
+        self.slot
+    }
+
+    pub(super) fn is_set(&self) -> bool {
+        !self.value.is_empty()
+    }
+
+    /// The same PIN with its counter back at the maximum (the issuer's unblock).
+    pub(super) fn unblocked(&self) -> Self {
+        Self {
+            slot: self.slot,
+            value: self.value.clone(),
+            tries_left: self.slot.max_tries(),
+        }
+    }
+
     /// Constant-time comparison: the time taken tells nothing of how much matched.
     fn matches(&self, candidate: &[u8]) -> bool {
         bool::from(subtle::ConstantTimeEq::ct_eq(
@@ -102,26 +124,6 @@ impl Card {
             .collect()
     }
 
-    /// Resets a blocked or forgotten PIN (done at the municipal office, outside the
-    /// card's command set).
-    pub fn reset_pin(&mut self, pin: &Pin) {
-        let slot = match pin.kind() {
-            PinKind::Authentication => PinSlot::Authentication,
-            PinKind::Signature => PinSlot::Signature,
-            PinKind::Residence => PinSlot::Residence,
-            PinKind::Support => PinSlot::Support,
-        };
-        for file in &mut self.content.files {
-            if let FileBody::Pin(existing) = &mut file.body {
-                if existing.slot == slot {
-                    *existing = PinFile::new(slot, pin.as_bytes());
-                }
-            }
-        }
-        self.session.verified.retain(|s| *s != slot);
-        self.dirty = true;
-    }
-
     /// Whether every one of the four PINs has been set (a card fresh from the bureau
     /// has none).
     pub fn pins_set(&self) -> bool {
@@ -141,7 +143,7 @@ impl Card {
     }
 
     /// The selected PIN file's index, for VERIFY and CHANGE REFERENCE DATA.
-    fn current_pin(&self) -> Option<usize> {
+    pub(super) fn current_pin_file(&self) -> Option<usize> {
         let index = self.session.file?;
         matches!(self.content.files.get(index)?.body, FileBody::Pin(_)).then_some(index)
     }
@@ -153,7 +155,7 @@ impl Card {
         if command.le.is_some() {
             return Response::status(StatusWord::WRONG_LENGTH);
         }
-        let Some(index) = self.current_pin() else {
+        let Some(index) = self.current_pin_file() else {
             return Response::status(StatusWord::NO_CURRENT_EF);
         };
         let Some(FileBody::Pin(pin)) = self.content.files.get_mut(index).map(|f| &mut f.body)
@@ -200,7 +202,7 @@ impl Card {
         if command.data.is_empty() || command.le.is_some() {
             return Response::status(StatusWord::WRONG_LENGTH);
         }
-        let Some(index) = self.current_pin() else {
+        let Some(index) = self.current_pin_file() else {
             return Response::status(StatusWord::NO_CURRENT_EF);
         };
         let verified = &self.session.verified;

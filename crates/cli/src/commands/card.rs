@@ -46,6 +46,15 @@ pub enum CardCommand {
         #[arg(long)]
         reason: String,
     },
+    /// Apply for a new card replacing CARD (lost, damaged, notes panel full, or the
+    /// renewal from 3 months before its end), with the fee taken. The old card is
+    /// abolished when the new one is handed over.
+    Reissue(super::card_renewal::ReissueArgs),
+    /// When CARD's renewal can be applied for.
+    RenewalWindow { card_id: String },
+    /// Write the expiry letters (有効期限通知書) of the cards (or certificates)
+    /// ending within --within, once per card and end, as PDFs.
+    Expiring(super::card_renewal::ExpiringArgs),
     /// Connect a card to pcscd through vsmartcard's vpcd, so PC/SC programs see it in
     /// the "Virtual PCD" reader. Runs until interrupted.
     Attach {
@@ -54,12 +63,28 @@ pub enum CardCommand {
         #[arg(long, default_value = vpcd::DEFAULT_ADDRESS)]
         vpcd: String,
     },
-    /// Read a card in a PC/SC reader: token, certificates, PIN tries left.
+    /// Read a card in a PC/SC reader: token, certificates, PIN tries left; with the
+    /// card-information PIN also the four facts, their issuer signature checked.
     Read {
         /// Reader name (default: the first reader holding a card).
         #[arg(long)]
         reader: Option<String>,
+        /// The card-information-input-support PIN (4 digits): also read the facts.
+        #[arg(long, env = "MAINA_SUPPORT_PIN", hide_env_values = true)]
+        support_pin: Option<String>,
     },
+    /// Open the PIN pad for the reset of one PIN (identity documents checked):
+    /// prints the pairing code for /pinpad.
+    PinResetPad(super::card_counter::PinResetPadArgs),
+    /// Reset (the new PIN from the PIN pad, or typed) or unblock one PIN of the
+    /// card in the reader, by the issuer's protected command.
+    ResetPin(super::card_counter::ResetPinArgs),
+    /// Rewrite the chip's facts (support and residence APs) from the registry,
+    /// after the residence PIN.
+    UpdateChip(super::card_counter::UpdateChipArgs),
+    /// Renew the certificates on the same chip: new keys generated on it, the old
+    /// certificates revoked (renewed).
+    RenewCertificates(super::card_counter::RenewArgs),
     /// Sign a file with the card's signature key; writes FILE.sig (a detached
     /// signature with the signature certificate) for `maina verify`.
     Sign {
@@ -133,7 +158,20 @@ pub struct CreateArgs {
 
 pub async fn run(context: &Context, command: CardCommand) -> Result<()> {
     match command {
-        CardCommand::Read { reader } => card_reader::read(reader.as_deref()),
+        CardCommand::Read {
+            reader,
+            support_pin,
+        } => {
+            card_reader::read(reader.as_deref())?;
+            match support_pin {
+                Some(pin) => super::card_counter::read_facts(reader.as_deref(), &pin),
+                None => Ok(()),
+            }
+        }
+        CardCommand::PinResetPad(args) => super::card_counter::pin_reset_pad(context, args).await,
+        CardCommand::ResetPin(args) => super::card_counter::reset_pin(context, args).await,
+        CardCommand::UpdateChip(args) => super::card_counter::update_chip(context, args).await,
+        CardCommand::RenewCertificates(args) => super::card_counter::renew(context, args).await,
         CardCommand::Sign {
             file,
             out,
@@ -167,6 +205,11 @@ pub async fn run(context: &Context, command: CardCommand) -> Result<()> {
                 .await
         }
         CardCommand::Manufacture(args) => super::card_manufacture::run(context, args).await,
+        CardCommand::Reissue(args) => super::card_renewal::reissue(context, args).await,
+        CardCommand::RenewalWindow { card_id } => {
+            super::card_renewal::renewal_window(context, card_id).await
+        }
+        CardCommand::Expiring(args) => super::card_renewal::expiring(context, args).await,
         CardCommand::List => context.with_store(list).await,
         CardCommand::History { card_id, lang } => {
             super::card_history::run(context, &card_id, &lang).await

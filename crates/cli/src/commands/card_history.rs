@@ -7,9 +7,7 @@ use anyhow::Result;
 pub async fn run(context: &Context, card_id: &str, lang: &str) -> Result<()> {
     context
         .with_service(async |service| {
-            let card = service
-                .card_history(&context.who(), card_id, lang)
-                .await?;
+            let card = service.card_history(&context.who(), card_id, lang).await?;
             println!("card {}: {}", card.card_id, card.state);
             if let Some(number) = &card.card_number {
                 println!("card number: {number}");

@@ -2,10 +2,12 @@
 
 pub mod audit;
 pub mod card;
+pub mod card_counter;
 pub mod card_history;
 pub mod card_manufacture;
 pub mod card_reader;
 pub mod card_suspension;
+pub mod card_renewal;
 pub mod demo;
 pub mod demo_path;
 pub mod import;

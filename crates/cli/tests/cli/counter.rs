@@ -10,7 +10,7 @@ use maina_core::{ApplicationFormId, ReceiptNumber, ResidentCode};
 use maina_store::{ApplicationDetails, Keys, NewApplication, Store};
 use std::path::Path;
 
-async fn store(data: &Path) -> Store {
+pub(super) async fn store(data: &Path) -> Store {
     let keys = Keys::load(&data.join("keys").join("master.key")).unwrap();
     Store::open(&maina_store::sqlite_url(&data.join("maina.sqlite3")), &keys)
         .await
@@ -18,7 +18,7 @@ async fn store(data: &Path) -> Store {
 }
 
 /// A card received for resident `code`'s application, ready for pickup, no PINs.
-async fn ready_card(data: &Path, code: &str) -> String {
+pub(super) async fn ready_card(data: &Path, code: &str) -> String {
     let store = store(data).await;
     let setup = Actor::administrator("setup", "test");
     let resident = store

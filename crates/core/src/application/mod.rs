@@ -13,10 +13,18 @@ pub enum Channel {
     Smartphone,
     Pc,
     PhotoBooth,
+    /// At the municipality's counter: a reissue or renewal of a card (issue 13).
+    Counter,
 }
 
 impl Channel {
-    pub const ALL: [Channel; 4] = [Self::Mail, Self::Smartphone, Self::Pc, Self::PhotoBooth];
+    pub const ALL: [Channel; 5] = [
+        Self::Mail,
+        Self::Smartphone,
+        Self::Pc,
+        Self::PhotoBooth,
+        Self::Counter,
+    ];
 
     pub fn code(self) -> &'static str {
         match self {
@@ -24,6 +32,7 @@ impl Channel {
             Self::Smartphone => "smartphone",
             Self::Pc => "pc",
             Self::PhotoBooth => "photo-booth",
+            Self::Counter => "counter",
         }
     }
 

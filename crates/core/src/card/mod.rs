@@ -3,10 +3,17 @@
 //! [`validity`]; the name in Braille in [`braille`] (REFERENCE sections 2, 4 and 7).
 
 pub mod braille;
+mod fees;
 mod life;
+mod renewal;
 mod validity;
 
+pub use fees::{FeeError, ReissueFee, ReissueReason, CARD_FEE_YEN, CERTIFICATES_FEE_YEN};
 pub use life::{CardEventKind, CardTransition, CardTransitionError};
+pub use renewal::{
+    check_renewal, renewal_opens, ExpiryEnd, Lookahead, LookaheadError, RenewalTooEarly,
+    RENEWAL_WINDOW_MONTHS,
+};
 
 pub use validity::{
     age_on, card_expiry, certificate_expiry, certificates_expiry, signature_certificate_allowed,

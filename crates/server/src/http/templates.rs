@@ -48,7 +48,9 @@ impl Pages {
                 include_str!("../../templates/mail_entry.html"),
             ),
             ("book.html", include_str!("../../templates/book.html")),
+            ("card.html", include_str!("../../templates/card.html")),
             ("office.html", include_str!("../../templates/office.html")),
+            ("reissue.html", include_str!("../../templates/reissue.html")),
             (
                 "day_list.html",
                 include_str!("../../templates/day_list.html"),

@@ -83,6 +83,7 @@ async fn pinpad_post(
         .service
         .pinpad_code(&PinpadCodeRequest { code: code.clone() }, address)
         .await;
+    let reset = paired.as_ref().ok().and_then(|a| a.reset_pin.clone());
     let lang = match &paired {
         Ok(answer) if answer.language == "ja" => "ja",
         Ok(_) => "en",
@@ -93,6 +94,9 @@ async fn pinpad_post(
         }
     };
     let page = page.with_language(lang);
+    if let Some(reset) = reset {
+        return reset_post(&state, page, address, code, reset, &fields).await;
+    }
     if !fields.contains_key("auth_pin") {
         let context = minijinja::context! { code };
         return page.render(&state, StatusCode::OK, TEMPLATE, TITLE, context);
@@ -119,6 +123,46 @@ async fn pinpad_post(
                 code, error => error.message.clone(), field => error.field.clone(),
             };
             page.render(&state, error_status(&error), TEMPLATE, TITLE, context)
+        }
+    }
+}
+
+/// The reset mode: one PIN (the session names which) typed twice, held sealed by
+/// the service until the counter's reader writes it to the chip.
+async fn reset_post(
+    state: &AppState,
+    page: Page,
+    address: std::net::IpAddr,
+    code: String,
+    reset: String,
+    fields: &HashMap<String, String>,
+) -> Response {
+    let (label, rule) = match reset.as_str() {
+        "sign" => ("pinpad-pin-sign", "sign"),
+        "residence" => ("pinpad-pin-residence", "four"),
+        "support" => ("pinpad-pin-support", "four"),
+        _ => ("pinpad-pin-auth", "four"),
+    };
+    let Some(pin) = fields.get("pin") else {
+        let form = minijinja::context! { code, reset, label, rule };
+        return page.render(state, StatusCode::OK, TEMPLATE, TITLE, form);
+    };
+    let request = maina_proto::PinpadResetRequest {
+        code: code.clone(),
+        pin: pin.clone(),
+        pin_again: fields.get("pin_again").cloned().unwrap_or_default(),
+    };
+    match state.service.pinpad_reset(&request, address).await {
+        Ok(done) => {
+            let context = minijinja::context! { done => done.state };
+            page.render(state, StatusCode::OK, TEMPLATE, TITLE, context)
+        }
+        Err(error) => {
+            // The PIN typed is not sent back: the resident types it again.
+            let context = minijinja::context! {
+                code, reset, label, rule, error => error.message.clone(), field => error.field.clone(),
+            };
+            page.render(state, error_status(&error), TEMPLATE, TITLE, context)
         }
     }
 }

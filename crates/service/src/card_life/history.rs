@@ -41,7 +41,11 @@ impl Service {
     ) -> Result<CardHistoryResponse> {
         let found = self.card_for(actor, Permission::ReadCard, card_id).await?;
         self.store
-            .audit(actor, "card.history-read", Some(found.resident.resident_key))
+            .audit(
+                actor,
+                "card.history-read",
+                Some(found.resident.resident_key),
+            )
             .await?;
         self.card_history_of(&found, lang).await
     }

@@ -6,12 +6,24 @@
 //!
 //! `history.rs`: a card's history, state and certificates. `suspension.rs`: loss
 //! and suspension (officer, helpline, public report); `suspension_lift.rs`: the
-//! lift at the counter; `suspension_crl.rs`: the delta CRLs.
+//! lift at the counter; `suspension_crl.rs`: the delta CRLs. `chip.rs`,
+//! `pin_reset.rs`, `renew.rs`: the counter's work on the chip through the issuer's
+//! protected commands (facts rewritten, PINs reset, certificates renewed).
+//! `reissue.rs`: reissue and renewal (a new card's application linked to the old
+//! one, the fee); `expiry.rs`: the expiry letters job; `expiry_pdf.rs`: the letter.
 
+mod chip;
+pub mod expiry;
+pub mod expiry_pdf;
 mod history;
 pub mod suspension;
 pub mod suspension_crl;
 mod suspension_lift;
+mod pin_reset;
+mod reissue;
+mod renew;
+
+pub use pin_reset::NewPin;
 
 use crate::{Result, Service, ServiceError};
 use maina_core::card::CardState;

@@ -11,6 +11,7 @@ use super::face::{render_face_pdf, CardFace};
 use super::CardServiceError;
 use chrono::{NaiveDate, Utc};
 use krilla::text::Font;
+use maina_card::issuer::CardKey;
 use maina_card::{Card, Personalisation};
 use maina_core::card::{card_expiry, signature_certificate_allowed, StayLimit};
 use maina_core::officer::Actor;
@@ -101,7 +102,7 @@ pub async fn manufacture(
                 }),
             }
         }
-        let made = make_all(orders, font.clone()).await?;
+        let made = make_all(store, orders, font.clone()).await?;
         let mut by_municipality: BTreeMap<String, Vec<ManufacturedCard>> = BTreeMap::new();
         for (municipality, card) in made {
             by_municipality.entry(municipality).or_default().push(card);
@@ -196,6 +197,7 @@ async fn order(
 
 /// Makes the chips and faces of a batch on every core.
 async fn make_all(
+    store: &Store,
     orders: Vec<Order>,
     font: Font,
 ) -> Result<Vec<(String, ManufacturedCard)>, CardServiceError> {
@@ -209,10 +211,11 @@ async fn make_all(
     let mut tasks = Vec::with_capacity(chunks.len());
     for chunk in chunks {
         let font = font.clone();
+        let store = store.clone();
         tasks.push(tokio::task::spawn_blocking(move || {
             chunk
                 .into_iter()
-                .map(|order| make_one(order, &font))
+                .map(|order| make_one(order, &font, &store))
                 .collect::<Result<Vec<_>, CardServiceError>>()
         }));
     }
@@ -226,10 +229,14 @@ async fn make_all(
     Ok(made)
 }
 
-fn make_one(order: Order, font: &Font) -> Result<(String, ManufacturedCard), CardServiceError> {
+fn make_one(
+    order: Order,
+    font: &Font,
+    store: &Store,
+) -> Result<(String, ManufacturedCard), CardServiceError> {
     let card_id = super::new_card_id();
     let face = &order.face;
-    let (card, _public) = Card::manufacture(
+    let (mut card, _public) = Card::manufacture(
         &card_id,
         &Personalisation {
             my_number: &face.my_number.as_digits(),
@@ -242,6 +249,8 @@ fn make_one(order: Order, font: &Font) -> Result<(String, ManufacturedCard), Car
             with_signature: order.with_signature,
         },
     )?;
+    // The issuer key: what lets the counter reset a PIN or rewrite the facts later.
+    card.install_issuer_key(&CardKey::new(*store.card_issuer_key(&card_id)))?;
     let rendered = render_face_pdf(font, face)
         .map_err(|e| CardServiceError::Invalid(format!("card face: {e}")))?;
     Ok((

@@ -134,6 +134,9 @@ pub async fn issue_card(
             with_signature,
         },
     )?;
+    card.install_issuer_key(&maina_card::issuer::CardKey::new(
+        *store.card_issuer_key(&card_id),
+    ))?;
     let certified = certify_and_install(
         authorities,
         &mut card,
@@ -198,6 +201,17 @@ pub struct Certified {
     pub signature_serial: Option<Serial>,
 }
 
+/// Certificates issued for a card's keys, not yet written to its chip.
+#[derive(Debug, Clone)]
+pub struct IssuedCertificates {
+    pub certified: Certified,
+    pub authentication: Option<Vec<u8>>,
+    pub signature: Option<Vec<u8>>,
+    /// The issuing CAs' certificates, which the chip carries beside its own.
+    pub authentication_ca: Vec<u8>,
+    pub signature_ca: Vec<u8>,
+}
+
 /// Has the issuing CAs certify the public keys the chip generated (the
 /// authentication certificate without personal data, the signature certificate with
 /// the four facts), and writes the certificates to the chip. Nothing is recorded:
@@ -209,6 +223,28 @@ pub fn certify_and_install(
     public: &PublicKeys,
     certify: &Certify<'_>,
 ) -> Result<Certified, CardServiceError> {
+    let issued = certify_keys(authorities, public, certify)?;
+    if let Some(authentication) = issued.authentication {
+        card.install_certificates(Certificates {
+            authentication,
+            // The card carries the certificate of the CA that issued its
+            // certificates (the issuing CA); relying parties hold the root.
+            authentication_ca: issued.authentication_ca,
+            signature: issued.signature,
+            signature_ca: issued.signature_ca,
+        });
+    }
+    Ok(issued.certified)
+}
+
+/// The certification step of [`certify_and_install`], for a chip the caller
+/// writes itself (the counter's renewal on the same chip, through APDUs). With
+/// `certify.authentication` false, `public.authentication` is not read.
+pub fn certify_keys(
+    authorities: &Authorities,
+    public: &PublicKeys,
+    certify: &Certify<'_>,
+) -> Result<IssuedCertificates, CardServiceError> {
     let base = certify.base_url.trim_end_matches('/');
     let not_before = certify.now - Duration::minutes(5);
     let not_after = certificate_not_after(certify.expires);
@@ -260,20 +296,16 @@ pub fn certify_and_install(
     if let Some(sign) = &sign {
         record(CaKind::Signature, &sign.serial, &sign.der);
     }
-    if let Some(auth) = &auth {
-        card.install_certificates(Certificates {
-            authentication: auth.der.clone(),
-            // The card carries the certificate of the CA that issued its
-            // certificates (the issuing CA); relying parties hold the root.
-            authentication_ca: authorities.auth.issuing().certificate_der().to_vec(),
-            signature: sign.as_ref().map(|s| s.der.clone()),
-            signature_ca: authorities.sign.issuing().certificate_der().to_vec(),
-        });
-    }
-    Ok(Certified {
-        records,
-        authentication_serial: auth.map(|a| a.serial),
-        signature_serial: sign.map(|s| s.serial),
+    Ok(IssuedCertificates {
+        authentication: auth.as_ref().map(|a| a.der.clone()),
+        signature: sign.as_ref().map(|s| s.der.clone()),
+        authentication_ca: authorities.auth.issuing().certificate_der().to_vec(),
+        signature_ca: authorities.sign.issuing().certificate_der().to_vec(),
+        certified: Certified {
+            records,
+            authentication_serial: auth.map(|a| a.serial),
+            signature_serial: sign.map(|s| s.serial),
+        },
     })
 }
 

@@ -320,7 +320,7 @@ impl Service {
 
     /// Where a municipality's residents collect their cards, in `lang`: the office
     /// record a supervisor keeps (the defaults until then).
-    fn office_info(office: &OfficeRecord, lang: &str) -> OfficeInfo {
+    pub(crate) fn office_info(office: &OfficeRecord, lang: &str) -> OfficeInfo {
         let ja = crate::i18n::language(lang) == "ja";
         OfficeInfo {
             name: if ja { &office.name_ja } else { &office.name_en }.clone(),

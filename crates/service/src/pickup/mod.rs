@@ -10,7 +10,7 @@ pub mod ics;
 pub mod issue;
 pub mod notice_pdf;
 pub mod offices;
-mod pinpad;
+pub(crate) mod pinpad;
 
 pub use home::{EXPRESS_FEE_WITHOUT_CERTIFICATES_YEN, EXPRESS_FEE_YEN};
 /// The choices of the counter's documents form (for the adapters).

@@ -35,7 +35,7 @@ const CODE_ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
 /// 8 symbols of 31: about 40 bits, for a code that lives 10 minutes.
 const CODE_LEN: usize = 8;
 
-fn new_code() -> String {
+pub(crate) fn new_code() -> String {
     let mut rng = rand::rngs::OsRng;
     (0..CODE_LEN)
         .map(|_| {
@@ -58,7 +58,7 @@ pub fn code_hash(code: &str) -> [u8; 32] {
 
 /// The PIN fields of the requests: each PIN kind, its field, its confirmation and
 /// its label's message id.
-const FIELDS: [(PinKind, &str, &str, &str); 4] = [
+pub(crate) const FIELDS: [(PinKind, &str, &str, &str); 4] = [
     (
         PinKind::Authentication,
         "auth_pin",
@@ -85,7 +85,7 @@ const FIELDS: [(PinKind, &str, &str, &str); 4] = [
     ),
 ];
 
-fn rule_message(error: &PinError) -> &'static str {
+pub(crate) fn rule_message(error: &PinError) -> &'static str {
     match error {
         PinError::FourDigits(_) => "pinpad-rule-four-digits",
         PinError::SignatureShape => "pinpad-rule-signature-shape",
@@ -93,7 +93,7 @@ fn rule_message(error: &PinError) -> &'static str {
     }
 }
 
-fn bad_code() -> ServiceError {
+pub(crate) fn bad_code() -> ServiceError {
     ServiceError::new(
         ErrorKind::NotFound,
         "not_found",
@@ -151,7 +151,7 @@ impl Service {
 
     /// The PIN pad's session behind a code, with its application. Wrong codes are
     /// counted per client address in the store's throttle, and audited.
-    async fn pinpad_session(
+    pub(crate) async fn pinpad_session(
         &self,
         code: &str,
         address: IpAddr,
@@ -198,9 +198,10 @@ impl Service {
         request: &PinpadCodeRequest,
         address: IpAddr,
     ) -> Result<PinpadCodeResponse> {
-        let (_, application) = self.pinpad_session(&request.code, address).await?;
+        let (session, application) = self.pinpad_session(&request.code, address).await?;
         Ok(PinpadCodeResponse {
             language: i18n::language(&application.details.language).to_owned(),
+            reset_pin: session.reset_pin,
         })
     }
 
@@ -214,6 +215,10 @@ impl Service {
         address: IpAddr,
     ) -> Result<PinpadPinsResponse> {
         let (session, application) = self.pinpad_session(&request.code, address).await?;
+        if session.reset_pin.is_some() {
+            // A reset's session sets one PIN, through `pinpad_reset` only.
+            return Err(bad_code());
+        }
         let lang = i18n::language(&application.details.language);
         let typed = [
             (&request.auth_pin, &request.auth_pin_again),

@@ -74,11 +74,35 @@ impl Store {
         if live.is_some() {
             return Err(StoreError::Duplicate("an application with this form ID"));
         }
-        let id = Self::take_key(&mut tx, APPLICATION_COUNTER).await?;
+        let (id, details) = self
+            .insert_application_in(&mut tx, notice.resident_key, new, actor, &mut next_receipt, now)
+            .await?;
+        if let Some(mail) = notify(&details) {
+            self.enqueue_mail_in(&mut tx, &mail, now).await?;
+        }
+        tx.commit().await?;
+        self.application(id).await
+    }
+
+    /// Inserts an application of `resident_key` (received, version 1) with its
+    /// event and audit event, in the caller's transaction: the row key, the receipt
+    /// number retried as [`Store::submit_application_with`] says, the details and
+    /// photo sealed. Returns the id and the details as recorded (final receipt).
+    pub(crate) async fn insert_application_in(
+        &self,
+        tx: &mut Tx<'_>,
+        resident_key: u64,
+        new: &NewApplication,
+        actor: &Actor,
+        next_receipt: &mut impl FnMut() -> Option<ReceiptNumber>,
+        now: i64,
+    ) -> Result<(u64, ApplicationDetails)> {
+        let form_key = self.blind_index.form_key(&new.form_id);
+        let id = Self::take_key(tx, APPLICATION_COUNTER).await?;
         let record = tx
             .fetch_one(
                 "SELECT municipality FROM residents WHERE id = $1",
-                &[to_i64(notice.resident_key)?.into()],
+                &[to_i64(resident_key)?.into()],
             )
             .await?;
         let municipality = record.text(0)?;
@@ -105,7 +129,7 @@ impl Store {
                         self.blind_index.receipt_key(&candidate).into(),
                         self.blind_index.form_check(&new.form_id, details.birth_date).into(),
                         self.blind_index.receipt_check(&candidate, details.birth_date).into(),
-                        to_i64(notice.resident_key)?.into(),
+                        to_i64(resident_key)?.into(),
                         municipality.as_str().into(),
                         new.channel.code().into(),
                         now.into(),
@@ -130,17 +154,13 @@ impl Store {
         )
         .await?;
         self.audit_in(
-            &mut tx,
+            tx,
             actor,
             &format!("application.received:{}", new.channel.code()),
-            Some(notice.resident_key),
+            Some(resident_key),
         )
         .await?;
-        if let Some(mail) = notify(&details) {
-            self.enqueue_mail_in(&mut tx, &mail, now).await?;
-        }
-        tx.commit().await?;
-        self.application(id).await
+        Ok((id, details))
     }
 
     /// One application.

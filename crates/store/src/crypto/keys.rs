@@ -272,6 +272,17 @@ impl Keys {
         Ok(())
     }
 
+    /// The card issuer's master key: derived from a stable key, so it is in every
+    /// key file (old ones too) and never rotates — a chip keeps the key derived from
+    /// it for its ten years. It never leaves the process: the store answers only
+    /// per-card keys (`Store::card_issuer_key`).
+    pub(crate) fn card_issuer_master(&self) -> Zeroizing<[u8; 32]> {
+        hkdf(
+            &self.stable(KEY_CHECK_PURPOSE),
+            "maina card issuer master v1",
+        )
+    }
+
     /// A stable key (FF1, blind index, audit chain, key check).
     pub(crate) fn stable(&self, purpose: &str) -> Zeroizing<[u8; 32]> {
         self.stable

@@ -20,6 +20,7 @@ use crate::manufacture::face_place;
 use crate::pickup::issue_notice_place;
 use crate::pickup::{handover_place, pinpad_place};
 use crate::registry::{current_place, event_place, number_place, registration_place};
+use crate::renewal::{expiry_letter_place, police_place};
 use crate::{Result, Store, StoreError};
 
 /// The `meta` row holding the job's cursor.
@@ -139,6 +140,22 @@ fn sealed_columns() -> Vec<SealedColumn> {
             "details",
             &[("card_id", KeyKind::Text), ("seq", KeyKind::Int)],
             |row| Ok(card_event_place(&row.text(0)?, row.int(1)?)),
+        ),
+        column(
+            "replacements",
+            "police",
+            &[("application_id", KeyKind::Int)],
+            |row| Ok(police_place(row.key(0)?)),
+        ),
+        column(
+            "expiry_letters",
+            "form_id",
+            &[
+                ("card_id", KeyKind::Text),
+                ("ends", KeyKind::Text),
+                ("ends_on", KeyKind::Text),
+            ],
+            |row| Ok(expiry_letter_place(&row.text(0)?, &row.text(1)?, &row.text(2)?)),
         ),
     ]
 }

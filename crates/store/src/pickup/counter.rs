@@ -40,6 +40,9 @@ pub struct PinpadSession {
     pub expires_at: i64,
     /// `open`, `pins-set`, `pins-held`, `written` or `expired`.
     pub state: String,
+    /// For the reset of one PIN of an active card: its code (`auth`, `sign`,
+    /// `residence`, `support`); `None` for the pickup's four PINs.
+    pub reset_pin: Option<String>,
 }
 
 /// What a hand-over (or a posting home) records, all at once.
@@ -71,7 +74,7 @@ pub(crate) fn handover_place(card_id: &str) -> String {
 const COUNTER_CARD_COLUMNS: &str =
     "id, resident_id, status, application_id, card_number, expires_on, chip_version";
 const PINPAD_COLUMNS: &str =
-    "code_hash, application_id, card_id, officer, created_at, expires_at, state";
+    "code_hash, application_id, card_id, officer, created_at, expires_at, state, reset_pin";
 
 fn counter_card(row: &Row) -> Result<CounterCard> {
     decode_row!(row => CounterCard {
@@ -83,7 +86,7 @@ fn counter_card(row: &Row) -> Result<CounterCard> {
 fn pinpad_session(row: &Row) -> Result<PinpadSession> {
     decode_row!(row => PinpadSession {
         code_hash: bytes, application_id: key, card_id: opt_text, officer: text, created_at: int, expires_at: int,
-        state: text,
+        state: text, reset_pin: opt_text,
     })
 }
 
@@ -125,6 +128,16 @@ impl Store {
                 sealed.into(),
                 to_i64(application_id)?.into(),
             ],
+        )
+        .await?;
+        self.card_event_in(
+            &mut tx,
+            card_id,
+            CardEventKind::State(CardTransition::Receive),
+            actor,
+            "",
+            None,
+            now,
         )
         .await?;
         self.audit_in(&mut tx, actor, "card.receive", Some(resident_key))
@@ -276,7 +289,12 @@ impl Store {
         Ok(Some(pins))
     }
 
-    async fn close_pinpad(tx: &mut Tx<'_>, code_hash: &[u8], state: &str, now: i64) -> Result<()> {
+    pub(crate) async fn close_pinpad(
+        tx: &mut Tx<'_>,
+        code_hash: &[u8],
+        state: &str,
+        now: i64,
+    ) -> Result<()> {
         let closed = tx
             .execute(
                 "UPDATE pinpad_sessions SET state = $1, used_at = $2 WHERE code_hash = $3 AND state = 'open' AND expires_at > $2",
@@ -356,7 +374,11 @@ impl Store {
         self.insert_certificates_in(&mut tx, &record.card_id, &record.certificates)
             .await?;
         if !record.certificates.is_empty() {
-            let serials: Vec<&str> = record.certificates.iter().map(|c| c.serial.as_str()).collect();
+            let serials: Vec<&str> = record
+                .certificates
+                .iter()
+                .map(|c| c.serial.as_str())
+                .collect();
             self.card_event_in(
                 &mut tx,
                 &record.card_id,
@@ -379,6 +401,8 @@ impl Store {
                 now,
             )
             .await?;
+            self.replace_old_card_in(&mut tx, record.application_id, actor, now)
+                .await?;
         }
         self.advance_application_in(
             &mut tx,
@@ -470,6 +494,8 @@ impl Store {
             now,
         )
         .await?;
+        self.replace_old_card_in(&mut tx, application.id, actor, now)
+            .await?;
         self.advance_application_in(
             &mut tx,
             application.id,

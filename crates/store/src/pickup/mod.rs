@@ -2,7 +2,7 @@
 //! offices and appointments (and, beside them, the counter).
 
 mod appointments;
-mod counter;
+pub(crate) mod counter;
 pub mod notice_details;
 mod notice_rows;
 mod notices;

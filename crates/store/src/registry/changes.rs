@@ -91,7 +91,8 @@ impl Store {
         .await?;
         self.audit_in(tx, actor, event.kind(), Some(key)).await?;
         if let Some((scope, reason)) = maina_core::card::revocation_for(event) {
-            self.revoke_for_event(tx, key, scope, reason, actor, now).await?;
+            self.revoke_for_event(tx, key, scope, reason, actor, now)
+                .await?;
         }
         if next.municipality != record.municipality
             || next.person.birth_date != record.person.birth_date
