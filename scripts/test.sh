@@ -105,5 +105,7 @@ echo "== test.sh: applying online in headless Chromium (tests/e2e/apply.test.mjs
 MAINA="$PWD/target/debug/maina" node tests/e2e/apply.test.mjs
 echo "== test.sh: the card's path in headless Chromium and PC/SC (tests/e2e/pickup.test.mjs)"
 MAINA="$PWD/target/debug/maina" node tests/e2e/pickup.test.mjs
+echo "== test.sh: loss and suspension in headless Chromium and PC/SC (tests/e2e/suspension.test.mjs)"
+MAINA="$PWD/target/debug/maina" node tests/e2e/suspension.test.mjs
 echo "== test.sh: PIN reset, chip update and renewal on the same chip in PC/SC and headless Chromium (tests/e2e/pin_reset.test.mjs)"
 MAINA="$PWD/target/debug/maina" node tests/e2e/pin_reset.test.mjs

@@ -12,6 +12,7 @@ mod load;
 mod manufacture;
 mod numbering;
 mod pickup;
+mod revocation;
 mod scratch;
 pub mod synth;
 
@@ -117,6 +118,24 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 200)]
         batch: usize,
     },
+    /// Suspensions through the HTTP API with the authentication CRL already listing
+    /// N revoked serials: suspensions/s, and the latency from each suspension's
+    /// answer to the first OCSP *revoked (certificateHold)* and to the first delta
+    /// CRL listing it (p50, p99).
+    Revocation {
+        /// Cards to suspend.
+        #[arg(long, default_value_t = 5000)]
+        cards: u64,
+        /// Revoked serials already on the CRL.
+        #[arg(long, default_value_t = 1_000_000)]
+        revoked: u64,
+        /// Suspensions asked per second.
+        #[arg(long, default_value_t = 1000)]
+        rate: u64,
+        /// Concurrent clients.
+        #[arg(long, default_value_t = 64)]
+        clients: usize,
+    },
     /// Round trips of one APDU to the card in a PC/SC reader (e.g. a card attached
     /// with `maina card attach`).
     Apdu {
@@ -152,6 +171,12 @@ pub async fn run(command: BenchCommand, database: Option<&str>) -> Result<()> {
         }
         BenchCommand::Auth { revoked, seconds } => card::auth(revoked, seconds.max(1)),
         BenchCommand::Pickup { cards } => pickup::run(database, cards.max(1)).await,
+        BenchCommand::Revocation {
+            cards,
+            revoked,
+            rate,
+            clients,
+        } => revocation::run(database, cards.max(1), revoked, rate.max(1), clients).await,
         BenchCommand::Apdu { count, reader } => card::apdu(count.max(1), reader.as_deref()),
     }
 }

@@ -20,6 +20,9 @@ mod security;
 #[path = "cli/appointments.rs"]
 mod appointments;
 
+#[path = "cli/suspension.rs"]
+mod suspension;
+
 fn maina(data: &Path, args: &[&str]) -> Output {
     Command::new(MAINA)
         .arg("--data")

@@ -124,7 +124,7 @@ impl Serial {
         hex::encode_upper(&self.0)
     }
 
-    fn to_x509(&self) -> Result<SerialNumber> {
+    pub(crate) fn to_x509(&self) -> Result<SerialNumber> {
         Ok(SerialNumber::new(&self.0)?)
     }
 }
@@ -498,6 +498,9 @@ impl Authority {
                 }]),
                 &subject,
             )?);
+            if let Some(delta) = crate::delta::delta_crl_url(url) {
+                extensions.push(crate::delta::freshest_crl(&delta, &subject)?);
+            }
         }
         let der = self.signer().sign(
             &request.serial,
@@ -541,6 +544,20 @@ impl Authority {
                 crl_entry_extensions: Some(vec![extension(&crl_reason(revocation.reason), name)?]),
             });
         }
+        self.signed_crl(entries, number, this_update, next_update, Vec::new())
+    }
+
+    /// Signs a CRL of these entries with its number and any further extensions (a
+    /// delta CRL's indicator).
+    pub(crate) fn signed_crl(
+        &self,
+        entries: Vec<RevokedCert>,
+        number: u64,
+        this_update: DateTime<Utc>,
+        next_update: DateTime<Utc>,
+        further: Vec<Extension>,
+    ) -> Result<Vec<u8>> {
+        let name = self.name();
         let tbs = TbsCertList {
             version: Version::V2,
             signature: sha256_with_rsa(),
@@ -548,20 +565,25 @@ impl Authority {
             this_update: x509_time(this_update)?,
             next_update: Some(x509_time(next_update)?),
             revoked_certificates: (!entries.is_empty()).then_some(entries),
-            crl_extensions: Some(vec![
-                extension(
-                    &AuthorityKeyIdentifier {
-                        key_identifier: Some(OctetString::new(self.key_id.clone())?),
-                        authority_cert_issuer: None,
-                        authority_cert_serial_number: None,
-                    },
-                    name,
-                )?,
-                extension(
-                    &CrlNumber(der::asn1::Uint::new(&number.to_be_bytes())?),
-                    name,
-                )?,
-            ]),
+            crl_extensions: Some(
+                vec![
+                    extension(
+                        &AuthorityKeyIdentifier {
+                            key_identifier: Some(OctetString::new(self.key_id.clone())?),
+                            authority_cert_issuer: None,
+                            authority_cert_serial_number: None,
+                        },
+                        name,
+                    )?,
+                    extension(
+                        &CrlNumber(der::asn1::Uint::new(&number.to_be_bytes())?),
+                        name,
+                    )?,
+                ]
+                .into_iter()
+                .chain(further)
+                .collect(),
+            ),
         };
         let signature = sign_tbs(&self.key, &tbs)?;
         Ok(CertificateList {

@@ -10,16 +10,19 @@
 //! RustCrypto's (`x509-cert`, `x509-ocsp`), so no certificate is built from strings.
 
 mod ca;
+mod delta;
 mod facts;
 mod files;
 mod hierarchy;
 mod key;
 mod ocsp;
 pub mod pem;
+mod relying;
 mod responder;
 mod verify;
 
 pub use ca::{Authority, CaKind, CertificateRequest, Issued, Revocation, RevocationReason, Serial};
+pub use delta::{certificate_public_key, delta_crl_url, Lifted};
 pub use facts::{HolderFacts, OID_ADDRESS, OID_BIRTH_DATE, OID_NAME, OID_SEX};
 pub use hierarchy::{Authorities, Hierarchy, Roots, ISSUING_CA_YEARS, RESPONDER_DAYS, ROOT_YEARS};
 pub use key::{digest_info_sha256, sha256, KeyPair, PublicKey};
@@ -27,6 +30,7 @@ pub use ocsp::{
     malformed_response as ocsp_malformed_response,
     unauthorized_response as ocsp_unauthorized_response, CertState, OcspQuery,
 };
+pub use relying::{crl_entries, ocsp_request, ocsp_revoked};
 pub use responder::{Responder, ID_KP_OCSP_SIGNING, ID_PKIX_OCSP_NOCHECK};
 pub use verify::{CachedVerifier, TrustStore, ValidCertificate, VerifyError};
 

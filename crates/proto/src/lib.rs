@@ -42,6 +42,7 @@ mod renewal;
 mod residents;
 mod session;
 mod shipments;
+mod suspension;
 
 pub use applications::{
     ApplicationEventRequest, ApplicationResponse, BoothApplicationRequest, BoothReceipt,
@@ -76,3 +77,7 @@ pub use residents::{
 };
 pub use session::{LoginRequest, LoginResponse, OfficerInfo};
 pub use shipments::{ReceiveShipmentRequest, ShipmentResponse};
+pub use suspension::{
+    CallerResponse, IdentifyCallerRequest, LiftChallengeRequest, LiftChallengeResponse,
+    LiftRequest, LostCardRequest, LostCardResponse, SuspendCardRequest, SuspensionResponse,
+};

@@ -82,6 +82,11 @@ pub fn routes() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(card_life::moving::move_out))
         .routes(routes!(card_life::moving::move_in))
         .routes(routes!(card_life::moving::continued_use))
+        .routes(routes!(card_life::suspension::suspend_card))
+        .routes(routes!(card_life::suspension::identify_caller))
+        .routes(routes!(card_life::suspension::report_lost_card))
+        .routes(routes!(card_life::suspension::lift_challenge))
+        .routes(routes!(card_life::suspension::lift_suspension))
         .merge(
             OpenApiRouter::new()
                 .routes(routes!(mailed::mail_application))

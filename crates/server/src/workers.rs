@@ -31,6 +31,10 @@ impl Workers {
             )));
         }
         if let Some(authorities) = state.service.authorities.clone() {
+            handles.push(tokio::spawn(refresh_delta_crls(
+                state.service.store.clone(),
+                authorities.clone(),
+            )));
             handles.push(tokio::spawn(refresh_crls(
                 state.service.store.clone(),
                 authorities,
@@ -84,6 +88,22 @@ async fn refresh_crls(store: Store, authorities: std::sync::Arc<maina_service::A
         tick.tick().await;
         if let Err(error) = maina_service::cards::refresh_crls(&store, &authorities).await {
             tracing::warn!(%error, "the CRLs could not be refreshed; will retry");
+        }
+    }
+}
+
+/// Every tenth of a second: signs the delta CRL of an issuing CA after a revocation
+/// or a lift (a suspension is on a signed CRL within a second, however long the base
+/// CRL takes to sign in the loop above).
+async fn refresh_delta_crls(store: Store, authorities: std::sync::Arc<maina_service::Authorities>) {
+    let mut tick = tokio::time::interval(Duration::from_millis(100));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if let Err(error) =
+            maina_service::card_life::suspension_crl::refresh_delta_crls(&store, &authorities).await
+        {
+            tracing::warn!(%error, "the delta CRLs could not be refreshed; will retry");
         }
     }
 }

@@ -416,6 +416,24 @@ card-certificate-status-revoked = Revoked
 card-certificate-status-expired = Expired
 card-event-why = Why
 
+## suspension
+lost-title = Report a lost My Number Card
+lost-intro = If you have lost your card, or it was stolen, report it here at any time, day or night. The card is suspended at once: nobody can use its certificates. If you find it again, bring it to your city office's counter to lift the suspension.
+lost-name = Name (as on the card)
+lost-address = Address (as on the card)
+lost-number = Card number (10 digits, on the back of the card) or the issue notice's number (16 digits)
+lost-number-hint = Spaces and hyphens are fine.
+lost-police-receipt = Police report receipt number (if you reported the loss to the police)
+lost-police-station = Police station
+lost-submit = Report the loss
+lost-answer = Your report
+lost-received = We have received your report. If the details match a card in use, it is suspended now. For a new card, ask your city office; if you find the card, bring it to the counter.
+lost-wait = Too many tries. Please wait a while before trying again, or call the My Number helpline.
+suspend-title = Suspend a card
+suspend-intro = A card reported lost or stolen is suspended at once: its authentication certificate is put on hold and its signature certificate revoked. Only the counter can lift the suspension, with the card present.
+suspend-card-id = Card id (16 hexadecimal digits)
+suspend-submit = Suspend
+suspend-done = Suspended
 ## chip
 pinpad-reset-intro = Type your new PIN twice. Nobody else sees it, the officer neither. Cover the keys while you type.
 pinpad-reset-new = New PIN

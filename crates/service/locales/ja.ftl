@@ -416,6 +416,24 @@ card-certificate-status-revoked = 失効
 card-certificate-status-expired = 期限切れ
 card-event-why = 理由
 
+## suspension
+lost-title = マイナンバーカードの紛失の届出
+lost-intro = カードを紛失した、または盗まれた場合は、昼夜を問わずいつでもここから届け出てください。カードは直ちに一時停止され、その電子証明書は誰も使えなくなります。カードが見つかったときは、市区町村の窓口にお持ちいただくと一時停止を解除できます。
+lost-name = 氏名（カードの記載どおり）
+lost-address = 住所（カードの記載どおり）
+lost-number = カード番号（カード裏面の10桁）または交付通知書の番号（16桁）
+lost-number-hint = 空白やハイフンは入れても構いません。
+lost-police-receipt = 遺失届の受理番号（警察に届け出た場合）
+lost-police-station = 届け出た警察署
+lost-submit = 紛失を届け出る
+lost-answer = 届出の受付
+lost-received = 届出を受け付けました。記入内容が使用中のカードと一致する場合、そのカードは現在一時停止されています。再交付は市区町村の窓口にお問い合わせください。カードが見つかったときは窓口にお持ちください。
+lost-wait = 試行回数が多すぎます。しばらく待ってからやり直すか、マイナンバー総合フリーダイヤルにお電話ください。
+suspend-title = カードの一時停止
+suspend-intro = 紛失・盗難の届出があったカードは直ちに一時停止され、利用者証明用電子証明書は保留、署名用電子証明書は失効します。一時停止の解除は、カードを持参のうえ窓口でのみ行えます。
+suspend-card-id = カードID（16桁の16進数）
+suspend-submit = 一時停止する
+suspend-done = 一時停止しました
 ## chip
 pinpad-reset-intro = 新しい暗証番号を2回入力してください。職員を含め、ほかの人には見えません。入力中は手元を隠してください。
 pinpad-reset-new = 新しい暗証番号

@@ -63,11 +63,11 @@ pub(crate) fn certificate_place(serial: &str) -> String {
     format!("certificate/{serial}")
 }
 
-const CARD_COLUMNS: &str =
+pub(crate) const CARD_COLUMNS: &str =
     "id, resident_id, status, created_at, updated_at, chip_version, card_number, expires_on, application_id";
 const CERTIFICATE_COLUMNS: &str = "serial, ca, card_id, not_before, not_after, revoked_at, reason";
 
-fn card_record(row: &Row) -> Result<CardRecord> {
+pub(crate) fn card_record(row: &Row) -> Result<CardRecord> {
     decode_row!(row => CardRecord {
         id: text, resident_key: opt_key, status: text, created_at: int, updated_at: int,
         chip_version: int, card_number: opt_text, expires_on: opt_text, application_id: opt_key,
@@ -305,7 +305,8 @@ impl Store {
             .resident_key;
         let revoked = tx
             .fetch_all(
-                "UPDATE certificates SET revoked_at = $1, reason = $2 WHERE card_id = $3 AND revoked_at IS NULL RETURNING serial",
+                // A hold (a suspended card's) becomes a revocation for good.
+                "UPDATE certificates SET revoked_at = $1, reason = $2 WHERE card_id = $3 AND (revoked_at IS NULL OR reason = 'certificate-hold') RETURNING serial",
                 &[now.into(), reason.into(), card_id.into()],
             )
             .await?;
@@ -395,7 +396,8 @@ impl Store {
         let revoked = tx
             .execute(
                 &format!(
-                    "UPDATE certificates SET revoked_at = $1, reason = $2 WHERE revoked_at IS NULL \
+                    "UPDATE certificates SET revoked_at = $1, reason = $2 \
+                     WHERE (revoked_at IS NULL OR reason = 'certificate-hold') \
                      AND card_id IN (SELECT id FROM cards WHERE resident_id = $3){only_signature}"
                 ),
                 &[now.into(), reason.code().into(), resident.into()],
@@ -446,12 +448,12 @@ impl Store {
         let row = self
             .read_found(
                 "CRL",
-                "SELECT revision, built_revision, number, this_update, next_update, der FROM crls WHERE ca = $1",
+                "SELECT revision, built_revision, number, base_number, this_update, next_update, der FROM crls WHERE ca = $1",
                 &[ca.into()],
             )
             .await?;
         decode_row!(&row => StoredCrl {
-            revision: int, built_revision: int, number: int, this_update: int,
+            revision: int, built_revision: int, number: int, base_number: int, this_update: int,
             next_update: int, der: opt_bytes,
         })
     }
@@ -469,13 +471,17 @@ impl Store {
         row.int(0)
     }
 
-    /// Stores the next CRL of an authority, if the stored one is still number
-    /// `new.number - 1` (two processes building at once: one wins, the other's is
-    /// dropped). Returns whether it was stored.
+    /// Stores the next base CRL of an authority, if the stored one has a lower number
+    /// (two processes building at once: the higher number wins, the other's is
+    /// dropped; complete and delta CRLs share one sequence, so the number is taken
+    /// with [`Store::reserve_crl_number`] before the build). Returns whether it was
+    /// stored.
     pub async fn put_crl(&self, ca: &str, new: &NewCrl) -> Result<bool> {
         let changed = self
             .write_one(
-                "UPDATE crls SET built_revision = $1, number = $2, this_update = $3, next_update = $4, der = $5 WHERE ca = $6 AND number = $7",
+                "UPDATE crls SET built_revision = $1, base_number = $2, \
+                 number = CASE WHEN number < $2 THEN $2 ELSE number END, \
+                 this_update = $3, next_update = $4, der = $5 WHERE ca = $6 AND base_number < $2",
                 &[
                     new.built_revision.into(),
                     new.number.into(),
@@ -483,7 +489,6 @@ impl Store {
                     new.next_update.into(),
                     new.der.clone().into(),
                     ca.into(),
-                    (new.number - 1).into(),
                 ],
             )
             .await?;
@@ -498,8 +503,10 @@ pub struct StoredCrl {
     pub revision: i64,
     /// The revision the stored CRL lists (stale while below `revision`).
     pub built_revision: i64,
-    /// The stored CRL's number (0: none yet).
+    /// The last CRL number taken, by a base or a delta CRL (0: none yet).
     pub number: i64,
+    /// The stored base CRL's number (0: none yet).
+    pub base_number: i64,
     /// Seconds since the Unix epoch.
     pub this_update: i64,
     pub next_update: i64,

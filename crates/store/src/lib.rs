@@ -39,6 +39,10 @@ mod manufacture;
 mod officers;
 pub mod pickup;
 mod registry;
+mod suspension;
+#[cfg(feature = "bench")]
+mod suspension_bench;
+mod suspension_crl;
 mod renewal;
 mod throttle;
 
@@ -61,6 +65,8 @@ pub use manufacture::{ManifestEntry, ManifestMismatch, ManufacturedCard, Shipmen
 pub use officers::{LoginFailure, Officer, LOCKOUT_THRESHOLD};
 pub use pickup::{CounterCard, HandOverRecord, PinpadSession};
 pub use registry::*;
+pub use suspension::{ChallengeRefusal, SuspensionRecord};
+pub use suspension_crl::{CrlChanges, NewDeltaCrl, StoredDeltaCrl};
 pub use renewal::{NearingEnd, NewReplacement, PoliceReport, ReplacementRecord};
 pub use throttle::{ThrottleRule, ThrottleTicket, ThrottleVerdict};
 

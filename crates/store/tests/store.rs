@@ -1296,6 +1296,8 @@ mod manufacture;
 #[path = "store/counter.rs"]
 mod counter;
 
+#[path = "store/suspension.rs"]
+mod suspension;
 #[path = "store/chip.rs"]
 mod chip;
 #[path = "store/renewal.rs"]

@@ -121,6 +121,27 @@ pub enum CardCommand {
     /// Void the cards whose move deadline passed and abolish those of foreign
     /// residents whose period of stay ended (for cron; `maina serve` runs it hourly).
     EndOverdue,
+    /// Suspend a card reported lost or stolen: its authentication certificate on
+    /// hold (certificateHold), its signature certificate revoked.
+    Suspend {
+        card_id: String,
+        /// The police report's receipt number, when given.
+        #[arg(long)]
+        police_receipt: Option<String>,
+        /// The police station that took the report.
+        #[arg(long)]
+        police_station: Option<String>,
+    },
+    /// Lift a suspension (the card found), at the counter with the card in the
+    /// reader: it signs the service's one-time challenge with its authentication key.
+    Lift {
+        card_id: String,
+        /// The authentication PIN (asked at a prompt when not given).
+        #[arg(long, env = "MAINA_AUTH_PIN", hide_env_values = true)]
+        pin: Option<String>,
+        #[arg(long)]
+        reader: Option<String>,
+    },
 }
 
 #[derive(clap::Args, Debug)]
@@ -174,6 +195,24 @@ pub async fn run(context: &Context, command: CardCommand) -> Result<()> {
         CardCommand::Auth { pin, reader } => {
             card_reader::authenticate(context, pin, reader.as_deref()).await
         }
+        CardCommand::Suspend {
+            card_id,
+            police_receipt,
+            police_station,
+        } => {
+            super::card_suspension::suspend(
+                context,
+                &card_id,
+                police_receipt.as_deref(),
+                police_station.as_deref(),
+            )
+            .await
+        }
+        CardCommand::Lift {
+            card_id,
+            pin,
+            reader,
+        } => super::card_suspension::lift(context, &card_id, pin, reader.as_deref()).await,
         CardCommand::Create(args) => {
             context
                 .with_store(async |store| create(context, store, args).await)

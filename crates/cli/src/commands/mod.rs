@@ -7,6 +7,7 @@ pub mod card_history;
 pub mod card_manufacture;
 pub mod card_moving;
 pub mod card_reader;
+pub mod card_suspension;
 pub mod card_renewal;
 pub mod demo;
 pub mod demo_path;

@@ -55,6 +55,8 @@ impl Pages {
                 "day_list.html",
                 include_str!("../../templates/day_list.html"),
             ),
+            ("lost.html", include_str!("../../templates/lost.html")),
+            ("suspend.html", include_str!("../../templates/suspend.html")),
         ] {
             if let Err(error) = env.add_template(name, source) {
                 tracing::error!(%error, name, "template does not compile");

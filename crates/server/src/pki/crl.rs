@@ -1,4 +1,4 @@
-//! `GET /pki/{auth,sign}.crl`, `/pki/{auth,sign}-ca.crt` (the issuing CAs) and
+//! `GET /pki/{auth,sign}.crl` (and their delta CRLs, `-delta.crl`), `/pki/{auth,sign}-ca.crt` (the issuing CAs) and
 //! `/pki/{auth,sign}-root.crt` (the roots). A CRL is served as stored: the request
 //! neither signs nor writes (the CRL worker signs the next one after a revocation).
 
@@ -10,6 +10,7 @@ use maina_service::CaKind;
 
 enum PkiFile {
     Crl,
+    DeltaCrl,
     IssuingCa,
     Root,
 }
@@ -19,8 +20,9 @@ pub(super) async fn pki_file(State(state): State<AppState>, Path(file): Path<Str
         return super::unavailable();
     };
     let Some((code, what)) = file
-        .strip_suffix(".crl")
-        .map(|code| (code, PkiFile::Crl))
+        .strip_suffix("-delta.crl")
+        .map(|code| (code, PkiFile::DeltaCrl))
+        .or_else(|| file.strip_suffix(".crl").map(|code| (code, PkiFile::Crl)))
         .or_else(|| {
             file.strip_suffix("-ca.crt")
                 .map(|code| (code, PkiFile::IssuingCa))
@@ -46,8 +48,16 @@ pub(super) async fn pki_file(State(state): State<AppState>, Path(file): Path<Str
     match what {
         PkiFile::IssuingCa => certificate(hierarchy.issuing().certificate_der()),
         PkiFile::Root => certificate(hierarchy.root_certificate_der()),
-        PkiFile::Crl => match maina_service::cards::published_crl(&state.service.store, kind).await
-        {
+        PkiFile::Crl | PkiFile::DeltaCrl => match match what {
+            PkiFile::DeltaCrl => {
+                maina_service::card_life::suspension_crl::published_delta_crl(
+                    &state.service.store,
+                    kind,
+                )
+                .await
+            }
+            _ => maina_service::cards::published_crl(&state.service.store, kind).await,
+        } {
             Ok(Some(der)) => {
                 ([(header::CONTENT_TYPE, "application/pkix-crl")], der).into_response()
             }

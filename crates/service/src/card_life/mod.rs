@@ -4,7 +4,9 @@
 //! holder lives *now* (a card follows its resident when they move, and leaves the
 //! old municipality's officers), or "no such card", audited.
 //!
-//! `history.rs`: a card's history, state and certificates. `chip.rs`,
+//! `history.rs`: a card's history, state and certificates. `suspension.rs`: loss
+//! and suspension (officer, helpline, public report); `suspension_lift.rs`: the
+//! lift at the counter; `suspension_crl.rs`: the delta CRLs. `chip.rs`,
 //! `pin_reset.rs`, `renew.rs`: the counter's work on the chip through the issuer's
 //! protected commands (facts rewritten, PINs reset, certificates renewed).
 //! `reissue.rs`: reissue and renewal (a new card's application linked to the old
@@ -18,6 +20,9 @@ pub mod expiry_pdf;
 mod history;
 pub mod moving;
 pub mod registry;
+pub mod suspension;
+pub mod suspension_crl;
+mod suspension_lift;
 mod pin_reset;
 mod reissue;
 mod renew;

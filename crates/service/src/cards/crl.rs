@@ -50,7 +50,9 @@ async fn refresh_crl(
     // again — never the other way round.
     let revision = stored.revision;
     let entries = revocations(store, kind).await?;
-    let number = stored.number + 1;
+    // Complete and delta CRLs share one number sequence: the number is taken now,
+    // so deltas signed while a large base is built follow it.
+    let number = store.reserve_crl_number(kind.code()).await?;
     let this_update = now - Duration::minutes(1);
     let next_update = now + Duration::hours(CRL_LIFETIME_HOURS);
     let der = authorities.get(kind).issuing().crl(

@@ -31,6 +31,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     ),
     (11, include_str!("../../migrations/0011_pickup_counter.sql")),
     (12, include_str!("../../migrations/0012_card_life.sql")),
+    (13, include_str!("../../migrations/0013_suspension.sql")),
     (14, include_str!("../../migrations/0014_chip_service.sql")),
     (15, include_str!("../../migrations/0015_card_moves_notes.sql")),
     (16, include_str!("../../migrations/0016_renewal.sql")),
