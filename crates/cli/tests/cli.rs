@@ -1092,7 +1092,10 @@ fn a_card_in_a_pcsc_reader_works_with_opensc_openssl_and_maina() {
     let history = ok(maina(data, &["card", "history", &card_id]));
     assert!(history.contains("Abolished [abolished]"), "{history}");
     assert!(history.contains("— lost-card"), "{history}");
-    assert!(history.contains("auth") && history.contains("revoked"), "{history}");
+    assert!(
+        history.contains("auth") && history.contains("revoked"),
+        "{history}"
+    );
     let ja = ok(maina(data, &["card", "history", &card_id, "--lang", "ja"]));
     assert!(ja.contains("廃止"), "{ja}");
     // The holder's audit trail shows the card's life.

@@ -34,10 +34,10 @@ mod counter;
 #[path = "api/counter_paths.rs"]
 mod counter_paths;
 
-#[path = "api/suspension.rs"]
-mod suspension;
 #[path = "api/chip.rs"]
 mod chip;
+#[path = "api/suspension.rs"]
+mod suspension;
 
 #[path = "api/card_history.rs"]
 mod card_history;

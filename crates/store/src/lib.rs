@@ -39,11 +39,11 @@ mod manufacture;
 mod officers;
 pub mod pickup;
 mod registry;
+mod renewal;
 mod suspension;
 #[cfg(feature = "bench")]
 mod suspension_bench;
 mod suspension_crl;
-mod renewal;
 mod throttle;
 
 use std::sync::Arc;
@@ -65,9 +65,9 @@ pub use manufacture::{ManifestEntry, ManifestMismatch, ManufacturedCard, Shipmen
 pub use officers::{LoginFailure, Officer, LOCKOUT_THRESHOLD};
 pub use pickup::{CounterCard, HandOverRecord, PinpadSession};
 pub use registry::*;
+pub use renewal::{NearingEnd, NewReplacement, PoliceReport, ReplacementRecord};
 pub use suspension::{ChallengeRefusal, SuspensionRecord};
 pub use suspension_crl::{CrlChanges, NewDeltaCrl, StoredDeltaCrl};
-pub use renewal::{NearingEnd, NewReplacement, PoliceReport, ReplacementRecord};
 pub use throttle::{ThrottleRule, ThrottleTicket, ThrottleVerdict};
 
 use backend::Pool;

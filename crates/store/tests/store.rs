@@ -1296,14 +1296,14 @@ mod manufacture;
 #[path = "store/counter.rs"]
 mod counter;
 
-#[path = "store/suspension.rs"]
-mod suspension;
+#[path = "store/card_moves.rs"]
+mod card_moves;
 #[path = "store/chip.rs"]
 mod chip;
 #[path = "store/renewal.rs"]
 mod renewal;
-#[path = "store/card_moves.rs"]
-mod card_moves;
+#[path = "store/suspension.rs"]
+mod suspension;
 
 /// Hanako Yamada's application (born 1990-04-01, with an e-mail address and a
 /// photo) under `form` and `receipt`.

@@ -8,8 +8,8 @@
 pub mod chip;
 pub mod history;
 pub mod moving;
-pub mod suspension;
 pub mod renewal;
+pub mod suspension;
 
 use crate::AppState;
 use axum::Router;

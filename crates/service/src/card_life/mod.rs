@@ -19,13 +19,13 @@ pub mod expiry;
 pub mod expiry_pdf;
 mod history;
 pub mod moving;
+mod pin_reset;
 pub mod registry;
+mod reissue;
+mod renew;
 pub mod suspension;
 pub mod suspension_crl;
 mod suspension_lift;
-mod pin_reset;
-mod reissue;
-mod renew;
 
 pub use pin_reset::NewPin;
 

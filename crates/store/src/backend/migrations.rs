@@ -33,7 +33,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (12, include_str!("../../migrations/0012_card_life.sql")),
     (13, include_str!("../../migrations/0013_suspension.sql")),
     (14, include_str!("../../migrations/0014_chip_service.sql")),
-    (15, include_str!("../../migrations/0015_card_moves_notes.sql")),
+    (
+        15,
+        include_str!("../../migrations/0015_card_moves_notes.sql"),
+    ),
     (16, include_str!("../../migrations/0016_renewal.sql")),
 ];
 
