@@ -42,6 +42,9 @@ mod suspension;
 #[path = "api/card_history.rs"]
 mod card_history;
 
+#[path = "api/card_life_property.rs"]
+mod card_life_property;
+
 #[path = "api/renewal.rs"]
 mod renewal;
 

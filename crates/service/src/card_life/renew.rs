@@ -37,6 +37,18 @@ impl Service {
             .as_ref()
             .ok_or_else(ServiceError::unavailable)?;
         let now = Utc::now();
+        // Certificates are for residents: a holder who left Japan (the card kept,
+        // 国外転出, its certificates revoked) or died gets none at a counter.
+        if found.resident.status != maina_core::resident::ResidentStatus::Active {
+            return Err(ServiceError::new(
+                ErrorKind::Conflict,
+                "not_resident",
+                format!(
+                    "the card's holder is {}: no certificates are issued",
+                    found.resident.status.as_str()
+                ),
+            ));
+        }
         let today = now.with_timezone(&japan()).date_naive();
         let person = &found.resident.record.person;
         let mut expires = certificate_expiry(person.birth_date, today)
