@@ -1,7 +1,7 @@
 -- The card's notes panel (追記欄) and its moves between municipalities (issue 13,
 -- items 5 and 6).
 -- `cards.notes`: the sealed notes panel (maina_core::card::NotesPanel as JSON, at
--- place card/{id}/notes), NULL while nothing is written.
+-- place card/ID/notes), NULL while nothing is written.
 -- `card_moves`: a card's pending move, at most one per card: `state` is 'out' (a
 -- move-out registered with the card, 転入届の特例: destination and planned date; due
 -- is the last day a move-in keeps the card) or 'in' (moved in: due is the last day

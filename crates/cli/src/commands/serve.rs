@@ -111,6 +111,7 @@ pub async fn serve(context: &Context, store: &Store, config: ServerConfig) -> Re
         );
     }
     let listen = config.listen;
+    let stop = shutdown_signal();
     let checkpoint_dir = config
         .audit_checkpoint_dir
         .clone()
@@ -130,7 +131,7 @@ pub async fn serve(context: &Context, store: &Store, config: ServerConfig) -> Re
         );
     }
     let backend = store.backend().name();
-    maina_server::serve(listen, state, shutdown_signal(), |addr| {
+    maina_server::serve(listen, state, stop, |addr| {
         println!("maina listening on http://{addr} ({backend})");
     })
     .await?;
@@ -146,24 +147,39 @@ pub async fn serve(context: &Context, store: &Store, config: ServerConfig) -> Re
     Ok(())
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// The shutdown signal, its handlers installed now: before the listener opens, so a
+/// SIGTERM that arrives as soon as the port answers (while the workers still start)
+/// stops the server cleanly instead of killing it.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
+    let streams = {
+        use tokio::signal::unix::{signal, SignalKind};
+        (
+            signal(SignalKind::interrupt()).ok(),
+            signal(SignalKind::terminate()).ok(),
+        )
     };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
+    async move {
+        #[cfg(unix)]
+        {
+            let (interrupt, terminate) = streams;
+            let wait = |stream: Option<tokio::signal::unix::Signal>| async move {
+                match stream {
+                    Some(mut stream) => {
+                        stream.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                () = wait(interrupt) => {},
+                () = wait(terminate) => {},
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }
 

@@ -6,8 +6,8 @@
 //! challenge, and makes authentication good again.
 
 use super::counter::{chip, set_pins};
-use super::{openssl_in, Kit, PASSWORD};
-use maina_core::officer::{Actor, Role};
+use super::{openssl_in, Kit};
+use maina_core::officer::Actor;
 use maina_reader::{JpkiKey, MyNumberCard, Transport};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -132,17 +132,8 @@ async fn handed_over_card(kit: &Kit) -> (String, String, String) {
     (card_id, notice, number)
 }
 
+/// The kit's helpline officer (role `helpline`, Chiyoda), logged in.
 async fn add_helpline(kit: &Kit) -> String {
-    kit.store
-        .add_officer(
-            &"helpline".parse().unwrap(),
-            Role::Helpline,
-            "131016".parse().unwrap(),
-            PASSWORD,
-            &Actor::administrator("setup", "test"),
-        )
-        .await
-        .unwrap();
     kit.login("helpline").await
 }
 
