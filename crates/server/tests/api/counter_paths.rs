@@ -226,7 +226,6 @@ async fn the_counter_page_opens_the_pin_pad_and_hands_over() {
 async fn a_card_made_by_the_bureau_is_found_by_its_notice_and_handed_over() {
     use maina_service::cards::manufacture::{japan_today, manufacture, ManufactureOptions};
     use maina_service::notice::{load_font, DEFAULT_FONT};
-    use maina_service::pickup::issue::NoticeRun;
     let kit = Kit::start_with_pki().await;
     let registrar = kit.login("registrar").await;
     let supervisor = kit.login("supervisor").await;
@@ -258,34 +257,7 @@ async fn a_card_made_by_the_bureau_is_found_by_its_notice_and_handed_over() {
         .await
         .unwrap();
     assert_eq!(report.made, 1);
-    let (_, list) = kit
-        .call("GET", "/api/v1/shipments", Some(&counter), None)
-        .await;
-    let id = list[0]["id"].as_u64().unwrap();
-    let counted = json!({"counted": list[0]["card_numbers"].clone()});
-    let (code, body) = kit
-        .call(
-            "POST",
-            &format!("/api/v1/shipments/{id}/receive"),
-            Some(&counter),
-            Some(counted),
-        )
-        .await;
-    assert_eq!(code, StatusCode::OK, "{body}");
-    let run = NoticeRun {
-        municipality: "131016".parse().unwrap(),
-        font: &font,
-        booking_url: format!("{}/pickup/book", kit.base),
-        out_dir: None,
-        today: japan_today(),
-    };
-    let office = Actor::administrator("office", "notices");
-    let printed = kit
-        .state
-        .service
-        .issue_notices(&office, &run)
-        .await
-        .unwrap();
+    let printed = receive_and_notify(&kit, &counter).await;
     let counter_actor = Actor {
         officer: "counter".into(),
         role: Role::Counter,
@@ -341,4 +313,50 @@ async fn a_card_made_by_the_bureau_is_found_by_its_notice_and_handed_over() {
             "{ends} after {expires}"
         );
     }
+}
+
+/// Receives the municipality's shipment not yet received (its card numbers counted
+/// as listed, through the API) and prints the issue notices of its cards: what the
+/// municipality does before a card made by the bureau is at the counter.
+pub(crate) async fn receive_and_notify(
+    kit: &Kit,
+    counter: &str,
+) -> Vec<maina_service::pickup::issue::PrintedNotice> {
+    use maina_service::cards::manufacture::japan_today;
+    use maina_service::notice::{load_font, DEFAULT_FONT};
+    use maina_service::pickup::issue::NoticeRun;
+    let font = load_font(std::path::Path::new(DEFAULT_FONT)).unwrap();
+    let (_, list) = kit
+        .call("GET", "/api/v1/shipments", Some(counter), None)
+        .await;
+    let shipment = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["received_at"].is_null())
+        .unwrap();
+    let id = shipment["id"].as_u64().unwrap();
+    let counted = json!({"counted": shipment["card_numbers"].clone()});
+    let (status, body) = kit
+        .call(
+            "POST",
+            &format!("/api/v1/shipments/{id}/receive"),
+            Some(counter),
+            Some(counted),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let run = NoticeRun {
+        municipality: "131016".parse().unwrap(),
+        font: &font,
+        booking_url: format!("{}/pickup/book", kit.base),
+        out_dir: None,
+        today: japan_today(),
+    };
+    let office = Actor::administrator("office", "notices");
+    kit.state
+        .service
+        .issue_notices(&office, &run)
+        .await
+        .unwrap()
 }

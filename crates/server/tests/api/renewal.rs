@@ -12,7 +12,6 @@ use maina_core::card::{card_expiry, StayLimit};
 use maina_core::officer::Actor;
 use maina_service::cards::manufacture::{japan_today, manufacture, ManufactureOptions};
 use maina_service::notice::{load_font, DEFAULT_FONT};
-use maina_service::pickup::issue::NoticeRun;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -282,40 +281,7 @@ async fn bureau_card(
         .await
         .unwrap();
     assert_eq!(report.made, 1, "{report:?}");
-    let (_, list) = kit
-        .call("GET", "/api/v1/shipments", Some(&counter), None)
-        .await;
-    let shipment = list
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["received_at"].is_null())
-        .unwrap();
-    let id = shipment["id"].as_u64().unwrap();
-    let counted = json!({"counted": shipment["card_numbers"].clone()});
-    let (status, body) = kit
-        .call(
-            "POST",
-            &format!("/api/v1/shipments/{id}/receive"),
-            Some(&counter),
-            Some(counted),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    let run = NoticeRun {
-        municipality: "131016".parse().unwrap(),
-        font: &font,
-        booking_url: format!("{}/pickup/book", kit.base),
-        out_dir: None,
-        today: japan_today(),
-    };
-    let office = Actor::administrator("office", "notices");
-    let printed = kit
-        .state
-        .service
-        .issue_notices(&office, &run)
-        .await
-        .unwrap();
+    let printed = super::counter_paths::receive_and_notify(&kit, &counter).await;
     let mut card_id = None;
     for notice in &printed {
         if kit.store.card_record(&notice.card_id).await.unwrap().status == "received" {

@@ -43,7 +43,6 @@ fn card_signs(card: maina_card::Card, challenge: &[u8]) -> String {
 async fn handed_over_card(kit: &Kit) -> (String, String, String) {
     use maina_service::cards::manufacture::{japan_today, manufacture, ManufactureOptions};
     use maina_service::notice::{load_font, DEFAULT_FONT};
-    use maina_service::pickup::issue::NoticeRun;
     let registrar = kit.login("registrar").await;
     let supervisor = kit.login("supervisor").await;
     let counter = kit.login("counter").await;
@@ -73,34 +72,7 @@ async fn handed_over_card(kit: &Kit) -> (String, String, String) {
     manufacture(&kit.store, &font, &bureau, &options, |_, _| {})
         .await
         .unwrap();
-    let (_, list) = kit
-        .call("GET", "/api/v1/shipments", Some(&counter), None)
-        .await;
-    let id = list[0]["id"].as_u64().unwrap();
-    let counted = json!({"counted": list[0]["card_numbers"].clone()});
-    let (code, body) = kit
-        .call(
-            "POST",
-            &format!("/api/v1/shipments/{id}/receive"),
-            Some(&counter),
-            Some(counted),
-        )
-        .await;
-    assert_eq!(code, StatusCode::OK, "{body}");
-    let run = NoticeRun {
-        municipality: "131016".parse().unwrap(),
-        font: &font,
-        booking_url: format!("{}/pickup/book", kit.base),
-        out_dir: None,
-        today: japan_today(),
-    };
-    let office = Actor::administrator("office", "notices");
-    let printed = kit
-        .state
-        .service
-        .issue_notices(&office, &run)
-        .await
-        .unwrap();
+    let printed = super::counter_paths::receive_and_notify(&kit, &counter).await;
     let notice = printed[0].number.as_digits();
     let (status, found) = kit
         .call(
