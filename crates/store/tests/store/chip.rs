@@ -3,41 +3,10 @@
 //! transaction (only for an active card); a new PIN held for a reset is erased when
 //! written or when a newer PIN pad opens.
 
-use super::{admin, backends, japanese, open, today};
+use super::suspension::{active_card, certificate, CARD};
+use super::{admin, backends, open};
 use maina_core::card::RevocationReason;
-use maina_store::{Keys, NewCertificate, Store, StoreError};
-
-const CARD: &str = "0123456789ABCDEF";
-
-fn certificate(serial: &str, ca: &str) -> NewCertificate {
-    NewCertificate {
-        serial: serial.into(),
-        ca: ca.into(),
-        not_before: 1_700_000_000,
-        not_after: 4_000_000_000,
-        der: format!("certificate {serial}").into_bytes(),
-    }
-}
-
-/// An active card of a new resident, with an authentication and a signature
-/// certificate: answers the resident's key.
-async fn active_card(store: &Store) -> u64 {
-    let registered = store
-        .register(japanese("山田").parse(today()).unwrap(), &admin("test"))
-        .await
-        .unwrap();
-    store
-        .put_card(
-            CARD,
-            Some(registered.resident_key),
-            b"chip",
-            &[certificate("AA01", "auth"), certificate("BB02", "sign")],
-            &admin("test"),
-        )
-        .await
-        .unwrap();
-    registered.resident_key
-}
+use maina_store::{Keys, Store, StoreError};
 
 #[tokio::test]
 async fn the_issuer_key_is_per_card_and_comes_from_the_key_file() {

@@ -7,9 +7,9 @@ use super::{admin, backends, japanese, open, today};
 use maina_core::card::RevocationReason;
 use maina_store::{ChallengeRefusal, NewCertificate, NewDeltaCrl, Store, StoreError};
 
-const CARD: &str = "0123456789ABCDEF";
+pub(crate) const CARD: &str = "0123456789ABCDEF";
 
-fn certificate(serial: &str, ca: &str) -> NewCertificate {
+pub(crate) fn certificate(serial: &str, ca: &str) -> NewCertificate {
     NewCertificate {
         serial: serial.into(),
         ca: ca.into(),
@@ -19,8 +19,9 @@ fn certificate(serial: &str, ca: &str) -> NewCertificate {
     }
 }
 
-/// An active card of a registered resident, with both certificates.
-async fn active_card(store: &Store) -> u64 {
+/// An active card (id [`CARD`]) of a new resident, with an authentication and a
+/// signature certificate: answers the resident's key.
+pub(crate) async fn active_card(store: &Store) -> u64 {
     let registered = store
         .register(japanese("山田").parse(today()).unwrap(), &admin("test"))
         .await
