@@ -75,8 +75,10 @@ enum Command {
     /// The data key: rotate it, see which key seals how many values.
     #[command(subcommand)]
     Keys(keys::KeysCommand),
-    /// My Number cards: make, list, show, revoke, attach to a reader; read, sign and
-    /// authenticate with any card in a PC/SC reader.
+    /// My Number cards: make, list, show, attach to a reader; their life (history,
+    /// suspension and lift, reissue and renewal, expiry letters, PIN reset, the chip's
+    /// facts, certificates renewed, notes panel, moves); read, sign and authenticate
+    /// with any card in a PC/SC reader.
     #[command(subcommand)]
     Card(card::CardCommand),
     /// Individual Number Notices: print the letters, track them as registered mail.
