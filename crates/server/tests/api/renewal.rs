@@ -281,7 +281,7 @@ async fn bureau_card(
         .await
         .unwrap();
     assert_eq!(report.made, 1, "{report:?}");
-    let printed = super::counter_paths::receive_and_notify(&kit, &counter).await;
+    let printed = super::counter_paths::receive_and_notify(kit, &counter).await;
     let mut card_id = None;
     for notice in &printed {
         if kit.store.card_record(&notice.card_id).await.unwrap().status == "received" {

@@ -72,7 +72,7 @@ async fn handed_over_card(kit: &Kit) -> (String, String, String) {
     manufacture(&kit.store, &font, &bureau, &options, |_, _| {})
         .await
         .unwrap();
-    let printed = super::counter_paths::receive_and_notify(&kit, &counter).await;
+    let printed = super::counter_paths::receive_and_notify(kit, &counter).await;
     let notice = printed[0].number.as_digits();
     let (status, found) = kit
         .call(
