@@ -224,8 +224,6 @@ async fn the_counter_page_opens_the_pin_pad_and_hands_over() {
 
 #[tokio::test]
 async fn a_card_made_by_the_bureau_is_found_by_its_notice_and_handed_over() {
-    use maina_service::cards::manufacture::{japan_today, manufacture, ManufactureOptions};
-    use maina_service::notice::{load_font, DEFAULT_FONT};
     let kit = Kit::start_with_pki().await;
     let registrar = kit.login("registrar").await;
     let supervisor = kit.login("supervisor").await;
@@ -233,31 +231,8 @@ async fn a_card_made_by_the_bureau_is_found_by_its_notice_and_handed_over() {
     let (_, receipt) = kit
         .yamada_with_application(&registrar, 1212_3434_5656_7879, 111_222_333_444_556)
         .await;
-    for event in ["start-review", "approve"] {
-        let path = format!("/api/v1/applications/{}/events", receipt.as_digits());
-        let (code, body) = kit
-            .call(
-                "POST",
-                &path,
-                Some(&supervisor),
-                Some(json!({"event": event})),
-            )
-            .await;
-        assert_eq!(code, StatusCode::OK, "{body}");
-    }
-    let font = load_font(std::path::Path::new(DEFAULT_FONT)).unwrap();
-    let options = ManufactureOptions {
-        municipality: None,
-        limit: 10,
-        batch: 10,
-        today: japan_today(),
-    };
-    let bureau = Actor::administrator("bureau", "manufacture");
-    let report = manufacture(&kit.store, &font, &bureau, &options, |_, _| {})
-        .await
-        .unwrap();
-    assert_eq!(report.made, 1);
-    let printed = receive_and_notify(&kit, &counter).await;
+    let (made, printed) = bureau_makes_and_notifies(&kit, &supervisor, &counter, &receipt).await;
+    assert_eq!(made, 1);
     let counter_actor = Actor {
         officer: "counter".into(),
         role: Role::Counter,
@@ -359,4 +334,41 @@ pub(crate) async fn receive_and_notify(
         .issue_notices(&office, &run)
         .await
         .unwrap()
+}
+
+/// The supervisor approves the application `receipt` (through the API), the bureau
+/// makes the approved cards, and the municipality receives them and prints their
+/// notices: answers how many cards were made and the notices printed.
+pub(crate) async fn bureau_makes_and_notifies(
+    kit: &Kit,
+    supervisor: &str,
+    counter: &str,
+    receipt: &maina_core::ReceiptNumber,
+) -> (usize, Vec<maina_service::pickup::issue::PrintedNotice>) {
+    use maina_service::cards::manufacture::{japan_today, manufacture, ManufactureOptions};
+    use maina_service::notice::{load_font, DEFAULT_FONT};
+    for event in ["start-review", "approve"] {
+        let path = format!("/api/v1/applications/{}/events", receipt.as_digits());
+        let (code, body) = kit
+            .call(
+                "POST",
+                &path,
+                Some(supervisor),
+                Some(json!({"event": event})),
+            )
+            .await;
+        assert_eq!(code, StatusCode::OK, "{body}");
+    }
+    let font = load_font(std::path::Path::new(DEFAULT_FONT)).unwrap();
+    let options = ManufactureOptions {
+        municipality: None,
+        limit: 10,
+        batch: 10,
+        today: japan_today(),
+    };
+    let bureau = Actor::administrator("bureau", "manufacture");
+    let report = manufacture(&kit.store, &font, &bureau, &options, |_, _| {})
+        .await
+        .unwrap();
+    (report.made, receive_and_notify(kit, counter).await)
 }

@@ -7,7 +7,6 @@
 
 use super::counter::{chip, set_pins};
 use super::{openssl_in, Kit};
-use maina_core::officer::Actor;
 use maina_reader::{JpkiKey, MyNumberCard, Transport};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -41,38 +40,14 @@ fn card_signs(card: maina_card::Card, challenge: &[u8]) -> String {
 /// A card made by the bureau, with its issue notice, handed over at the counter:
 /// (card id, notice number, card number).
 async fn handed_over_card(kit: &Kit) -> (String, String, String) {
-    use maina_service::cards::manufacture::{japan_today, manufacture, ManufactureOptions};
-    use maina_service::notice::{load_font, DEFAULT_FONT};
     let registrar = kit.login("registrar").await;
     let supervisor = kit.login("supervisor").await;
     let counter = kit.login("counter").await;
     let (_, receipt) = kit
         .yamada_with_application(&registrar, 1313_3434_5656_7878, 111_222_333_444_557)
         .await;
-    for event in ["start-review", "approve"] {
-        let path = format!("/api/v1/applications/{}/events", receipt.as_digits());
-        let (code, body) = kit
-            .call(
-                "POST",
-                &path,
-                Some(&supervisor),
-                Some(json!({"event": event})),
-            )
-            .await;
-        assert_eq!(code, StatusCode::OK, "{body}");
-    }
-    let font = load_font(std::path::Path::new(DEFAULT_FONT)).unwrap();
-    let options = ManufactureOptions {
-        municipality: None,
-        limit: 10,
-        batch: 10,
-        today: japan_today(),
-    };
-    let bureau = Actor::administrator("bureau", "manufacture");
-    manufacture(&kit.store, &font, &bureau, &options, |_, _| {})
-        .await
-        .unwrap();
-    let printed = super::counter_paths::receive_and_notify(kit, &counter).await;
+    let (_, printed) =
+        super::counter_paths::bureau_makes_and_notifies(kit, &supervisor, &counter, &receipt).await;
     let notice = printed[0].number.as_digits();
     let (status, found) = kit
         .call(
