@@ -152,7 +152,10 @@ pub async fn run(
     maina_service::cards::refresh_crls(store, &authorities)
         .await
         .map_err(|e| BenchError::Refused(e.to_string()))?;
-    let base = store.stored_crl("auth").await?.der.unwrap_or_default();
+    let base = store
+        .crl_document("auth", maina_store::CrlDocument::Base)
+        .await?
+        .unwrap_or_default();
     println!(
         "  base CRL: {} serials, {:.1} MB, read and signed in {:.2} s",
         revoked,

@@ -3,7 +3,7 @@
 //! with its serial, authority, validity and revocation in clear for CRLs and OCSP.
 
 use crate::backend::{now_micros, to_i64, Query, Row, Tx};
-use crate::{Result, Store, StoreError};
+use crate::{CrlDocument, Result, Store, StoreError};
 use maina_core::card::{
     CardEventKind, CardState, CardTransition, RevocationReason, RevocationScope,
 };
@@ -442,19 +442,19 @@ impl Store {
         Ok(())
     }
 
-    /// The stored CRL of an authority and how current it is (a read only: serving a
-    /// CRL never writes).
+    /// How current the stored CRL of an authority is (a read of its counters only;
+    /// the signed CRL itself is [`Store::crl_document`]).
     pub async fn stored_crl(&self, ca: &str) -> Result<StoredCrl> {
         let row = self
             .read_found(
                 "CRL",
-                "SELECT revision, built_revision, number, base_number, this_update, next_update, der FROM crls WHERE ca = $1",
+                "SELECT revision, built_revision, number, base_number, this_update, next_update FROM crls WHERE ca = $1",
                 &[ca.into()],
             )
             .await?;
         decode_row!(&row => StoredCrl {
             revision: int, built_revision: int, number: int, base_number: int, this_update: int,
-            next_update: int, der: opt_bytes,
+            next_update: int,
         })
     }
 
@@ -477,22 +477,27 @@ impl Store {
     /// with [`Store::reserve_crl_number`] before the build). Returns whether it was
     /// stored.
     pub async fn put_crl(&self, ca: &str, new: &NewCrl) -> Result<bool> {
-        let changed = self
-            .write_one(
+        let mut tx = self.pool.begin().await?;
+        let changed = tx
+            .execute(
                 "UPDATE crls SET built_revision = $1, base_number = $2, \
                  number = CASE WHEN number < $2 THEN $2 ELSE number END, \
-                 this_update = $3, next_update = $4, der = $5 WHERE ca = $6 AND base_number < $2",
+                 this_update = $3, next_update = $4 WHERE ca = $5 AND base_number < $2",
                 &[
                     new.built_revision.into(),
                     new.number.into(),
                     new.this_update.into(),
                     new.next_update.into(),
-                    new.der.clone().into(),
                     ca.into(),
                 ],
             )
             .await?;
-        Ok(changed == 1)
+        if changed != 1 {
+            return Ok(false);
+        }
+        Self::put_crl_document_in(&mut tx, ca, CrlDocument::Base, &new.der).await?;
+        tx.commit().await?;
+        Ok(true)
     }
 }
 
@@ -510,8 +515,6 @@ pub struct StoredCrl {
     /// Seconds since the Unix epoch.
     pub this_update: i64,
     pub next_update: i64,
-    /// The signed CRL (DER), `None` before the first.
-    pub der: Option<Vec<u8>>,
 }
 
 /// A CRL to store with [`Store::put_crl`].

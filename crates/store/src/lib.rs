@@ -67,7 +67,7 @@ pub use pickup::{CounterCard, HandOverRecord, PinpadSession};
 pub use registry::*;
 pub use renewal::{NearingEnd, NewReplacement, PoliceReport, ReplacementRecord};
 pub use suspension::{ChallengeRefusal, SuspensionRecord};
-pub use suspension_crl::{CrlChanges, NewDeltaCrl, StoredDeltaCrl};
+pub use suspension_crl::{CrlChanges, CrlDocument, NewDeltaCrl, StoredDeltaCrl};
 pub use throttle::{ThrottleRule, ThrottleTicket, ThrottleVerdict};
 
 use backend::Pool;

@@ -5,8 +5,27 @@
 //! by a fast one. Both take their numbers from one sequence
 //! ([`Store::reserve_crl_number`]).
 
-use crate::backend::{now_micros, Query};
+use crate::backend::{now_micros, Query, Tx};
 use crate::{Result, Store};
+
+/// Which of an authority's signed CRLs (kept apart from the `crls` counters, which
+/// every revocation updates: see the migration `0017_crl_documents.sql`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CrlDocument {
+    /// The complete CRL.
+    Base,
+    /// The delta CRL since the base.
+    Delta,
+}
+
+impl CrlDocument {
+    fn code(self) -> &'static str {
+        match self {
+            Self::Base => "base",
+            Self::Delta => "delta",
+        }
+    }
+}
 
 /// An authority's revocations and lifted holds since a moment.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -31,8 +50,6 @@ pub struct StoredDeltaCrl {
     pub delta_base_number: i64,
     pub number: i64,
     pub next_update: i64,
-    /// The signed delta CRL, `None` before the first.
-    pub der: Option<Vec<u8>>,
 }
 
 /// A delta CRL to store with [`Store::put_delta_crl`].
@@ -97,38 +114,73 @@ impl Store {
         })
     }
 
-    /// The stored delta CRL of an authority (a read only).
+    /// How current the stored delta CRL of an authority is (a read of the counters
+    /// only; the signed delta is [`Store::crl_document`]).
     pub async fn stored_delta_crl(&self, ca: &str) -> Result<StoredDeltaCrl> {
         let row = self
             .read_found(
                 "CRL",
                 "SELECT revision, base_number, this_update, delta_built_revision, delta_base_number, \
-                 delta_number, delta_next_update, delta_der FROM crls WHERE ca = $1",
+                 delta_number, delta_next_update FROM crls WHERE ca = $1",
                 &[ca.into()],
             )
             .await?;
         decode_row!(&row => StoredDeltaCrl {
             revision: int, base_number: int, base_this_update: int, built_revision: int,
-            delta_base_number: int, number: int, next_update: int, der: opt_bytes,
+            delta_base_number: int, number: int, next_update: int,
         })
     }
 
     /// Stores a delta CRL unless a later one is stored. Returns whether it was.
     pub async fn put_delta_crl(&self, ca: &str, new: &NewDeltaCrl) -> Result<bool> {
-        let changed = self
-            .write_one(
+        let mut tx = self.pool.begin().await?;
+        let changed = tx
+            .execute(
                 "UPDATE crls SET delta_built_revision = $1, delta_number = $2, delta_base_number = $3, \
-                 delta_next_update = $4, delta_der = $5 WHERE ca = $6 AND delta_number < $2",
+                 delta_next_update = $4 WHERE ca = $5 AND delta_number < $2",
                 &[
                     new.built_revision.into(),
                     new.number.into(),
                     new.base_number.into(),
                     new.next_update.into(),
-                    new.der.clone().into(),
                     ca.into(),
                 ],
             )
             .await?;
-        Ok(changed == 1)
+        if changed != 1 {
+            return Ok(false);
+        }
+        Self::put_crl_document_in(&mut tx, ca, CrlDocument::Delta, &new.der).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// An authority's signed CRL of this kind as published (`None` before the
+    /// first). Reads only.
+    pub async fn crl_document(&self, ca: &str, document: CrlDocument) -> Result<Option<Vec<u8>>> {
+        let row = self
+            .read_optional(
+                "SELECT der FROM crl_documents WHERE ca = $1 AND kind = $2",
+                &[ca.into(), document.code().into()],
+            )
+            .await?;
+        row.map(|row| row.bytes(0)).transpose()
+    }
+
+    /// Replaces an authority's signed CRL of this kind, in the transaction that
+    /// moved its counters.
+    pub(crate) async fn put_crl_document_in(
+        tx: &mut Tx<'_>,
+        ca: &str,
+        document: CrlDocument,
+        der: &[u8],
+    ) -> Result<()> {
+        tx.execute(
+            "INSERT INTO crl_documents (ca, kind, der) VALUES ($1, $2, $3) \
+             ON CONFLICT (ca, kind) DO UPDATE SET der = excluded.der",
+            &[ca.into(), document.code().into(), der.to_vec().into()],
+        )
+        .await?;
+        Ok(())
     }
 }

@@ -10,7 +10,7 @@
 use crate::cards::CardServiceError;
 use chrono::{DateTime, Duration, Utc};
 use maina_pki::{Authorities, CaKind, Lifted, Revocation, RevocationReason, Serial};
-use maina_store::{NewDeltaCrl, Store};
+use maina_store::{CrlDocument, NewDeltaCrl, Store};
 
 /// How long a delta CRL stays current; it is signed afresh at half of it even when
 /// nothing changed.
@@ -32,7 +32,7 @@ pub async fn refresh_delta_crl(
         // No base yet: the base worker signs the first, complete one.
         return Ok(false);
     }
-    let fresh = stored.der.is_some()
+    let fresh = stored.number > 0
         && stored.built_revision >= stored.revision
         && stored.delta_base_number == stored.base_number
         && stored.next_update > (now + Duration::minutes(DELTA_LIFETIME_MINUTES / 2)).timestamp();
@@ -111,5 +111,5 @@ pub async fn published_delta_crl(
     store: &Store,
     kind: CaKind,
 ) -> Result<Option<Vec<u8>>, CardServiceError> {
-    Ok(store.stored_delta_crl(kind.code()).await?.der)
+    Ok(store.crl_document(kind.code(), CrlDocument::Delta).await?)
 }

@@ -5,7 +5,7 @@
 use super::CardServiceError;
 use chrono::{DateTime, Duration, Utc};
 use maina_pki::{Authorities, CaKind, Revocation, RevocationReason, Serial};
-use maina_store::{NewCrl, Store};
+use maina_store::{CrlDocument, NewCrl, Store};
 
 /// How long a CRL stays current (its nextUpdate after its thisUpdate).
 pub const CRL_LIFETIME_HOURS: i64 = 24;
@@ -39,7 +39,7 @@ async fn refresh_crl(
     now: DateTime<Utc>,
 ) -> Result<bool, CardServiceError> {
     let stored = store.stored_crl(kind.code()).await?;
-    let fresh = stored.der.is_some()
+    let fresh = stored.base_number > 0
         && stored.built_revision >= stored.revision
         && stored.next_update > (now + Duration::hours(CRL_REFRESH_MARGIN_HOURS)).timestamp();
     if fresh {
@@ -102,7 +102,7 @@ pub async fn published_crl(
     store: &Store,
     kind: CaKind,
 ) -> Result<Option<Vec<u8>>, CardServiceError> {
-    Ok(store.stored_crl(kind.code()).await?.der)
+    Ok(store.crl_document(kind.code(), CrlDocument::Base).await?)
 }
 
 /// The current CRL of `kind` for the back office (`maina pki crl`, the trust

@@ -38,6 +38,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../../migrations/0015_card_moves_notes.sql"),
     ),
     (16, include_str!("../../migrations/0016_renewal.sql")),
+    (17, include_str!("../../migrations/0017_crl_documents.sql")),
 ];
 
 /// The source of migration `version`, tokens unrendered.

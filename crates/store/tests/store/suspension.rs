@@ -5,7 +5,7 @@
 
 use super::{admin, backends, japanese, open, today};
 use maina_core::card::RevocationReason;
-use maina_store::{ChallengeRefusal, NewCertificate, NewDeltaCrl, Store, StoreError};
+use maina_store::{ChallengeRefusal, CrlDocument, NewCertificate, NewDeltaCrl, Store, StoreError};
 
 pub(crate) const CARD: &str = "0123456789ABCDEF";
 
@@ -278,7 +278,11 @@ async fn complete_and_delta_crls_share_one_number_sequence() {
                 stored.base_number,
                 stored.base_this_update,
                 stored.number,
-                stored.der.as_deref()
+                store
+                    .crl_document("auth", CrlDocument::Delta)
+                    .await
+                    .unwrap()
+                    .as_deref()
             ),
             (first, 100, second, Some(&b"delta"[..]))
         );
