@@ -38,6 +38,7 @@ mod counter;
 mod error;
 mod moving;
 mod number;
+mod oidc;
 mod renewal;
 mod residents;
 mod session;
@@ -69,6 +70,10 @@ pub use moving::{
     MoveInRequest, MoveOutRequest,
 };
 pub use number::ClearMyNumber;
+pub use oidc::{
+    CardAnswerRequest, CardAnswerResponse, CardChallengeRequest, CardChallengeResponse, OidcError,
+    OidcTokenResponse, SigninStatusResponse, TokenForm,
+};
 pub use renewal::{ReissueRequest, ReissueResponse, RenewalWindowRequest, RenewalWindowResponse};
 pub use residents::{
     AddressRequest, DateRequest, HistoryEntryResponse, MoveRequest, NumberChangeRequest,

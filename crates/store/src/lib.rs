@@ -37,6 +37,9 @@ mod counters;
 mod crypto;
 mod manufacture;
 mod officers;
+mod oidc;
+mod oidc_flow;
+mod oidc_sessions;
 pub mod pickup;
 mod registry;
 mod renewal;
@@ -63,6 +66,12 @@ pub use crypto::{
 };
 pub use manufacture::{ManifestEntry, ManifestMismatch, ManufacturedCard, ShipmentRecord};
 pub use officers::{LoginFailure, Officer, LOCKOUT_THRESHOLD};
+pub use oidc::{NewRelyingParty, NewSigningKey, RelyingParty, SigningKeyRecord};
+pub use oidc_flow::{
+    AnsweredRequest, AuthRequest, CardHolder, CodeGrant, NewAuthRequest, RequestStatus,
+    SigninRecord,
+};
+pub use oidc_sessions::ResidentSessionRecord;
 pub use pickup::{CounterCard, HandOverRecord, PinpadSession};
 pub use registry::*;
 pub use renewal::{NearingEnd, NewReplacement, PoliceReport, ReplacementRecord};
@@ -128,6 +137,8 @@ pub struct Store {
     audit_key: Arc<zeroize::Zeroizing<[u8; 32]>>,
     /// The card issuer's master key (see `chip.rs`), from the key file.
     card_issuer: Arc<zeroize::Zeroizing<[u8; 32]>>,
+    /// The key of the pairwise `sub` (see `oidc.rs`), from the key file.
+    pairwise: Arc<zeroize::Zeroizing<[u8; 32]>>,
     authority: Arc<NumberAuthority>,
     audit_sender: tokio::sync::mpsc::Sender<audit::QueuedAudit>,
 }
@@ -163,6 +174,7 @@ impl Store {
             blind_index: Arc::new(BlindIndex::new(&keys.stable(crypto::BLIND_INDEX_PURPOSE))),
             audit_key,
             card_issuer: Arc::new(keys.card_issuer_master()),
+            pairwise: Arc::new(keys.pairwise_sub_master()),
             authority: Arc::new(authority),
             audit_sender,
         };

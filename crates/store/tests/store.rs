@@ -1134,6 +1134,8 @@ const SEALED_COLUMNS: &[(&str, &str)] = &[
     ("replacements", "police"),
     ("expiry_letters", "form_id"),
     ("cards", "notes"),
+    ("oidc_keys", "private_key"),
+    ("oidc_requests", "facts"),
 ];
 
 /// Writes a value into every sealed column of every table; answers the resident's
@@ -1223,6 +1225,7 @@ async fn fill_every_sealed_column(store: &Store) -> u64 {
         .await
         .unwrap();
     renewal::replace_and_write_a_letter(store, registered.resident_key).await;
+    oidc::fill_sealed(store, registered.resident_key).await;
     registered.resident_key
 }
 
@@ -1299,8 +1302,11 @@ mod counter;
 
 #[path = "store/card_moves.rs"]
 mod card_moves;
+
 #[path = "store/chip.rs"]
 mod chip;
+#[path = "store/oidc.rs"]
+mod oidc;
 #[path = "store/renewal.rs"]
 mod renewal;
 #[path = "store/suspension.rs"]

@@ -57,6 +57,18 @@ impl Pages {
             ),
             ("lost.html", include_str!("../../templates/lost.html")),
             ("suspend.html", include_str!("../../templates/suspend.html")),
+            (
+                "oidc_signin.html",
+                include_str!("../../templates/oidc_signin.html"),
+            ),
+            (
+                "oidc_consent.html",
+                include_str!("../../templates/oidc_consent.html"),
+            ),
+            (
+                "oidc_parties.html",
+                include_str!("../../templates/oidc_parties.html"),
+            ),
         ] {
             if let Err(error) = env.add_template(name, source) {
                 tracing::error!(%error, name, "template does not compile");
