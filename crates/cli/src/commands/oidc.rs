@@ -122,23 +122,25 @@ pub async fn run_rp(context: &Context, command: RpCommand) -> Result<()> {
 
 pub async fn run_oidc(context: &Context, command: OidcCommand) -> Result<()> {
     match command {
-        OidcCommand::RotateKey => context
-            .with_service(async |service| {
-                service
-                    .oidc_keys()
-                    .await
-                    .map_err(|e| anyhow!("{}", e.message))?;
-                let kids = service
-                    .rotate_oidc_keys(&context.who())
-                    .await
-                    .map_err(|e| anyhow!("{}", e.message))?;
-                println!("signing keys: {}", kids.join(", "));
-                println!(
+        OidcCommand::RotateKey => {
+            context
+                .with_service(async |service| {
+                    service
+                        .oidc_keys()
+                        .await
+                        .map_err(|e| anyhow!("{}", e.message))?;
+                    let kids = service
+                        .rotate_oidc_keys(&context.who())
+                        .await
+                        .map_err(|e| anyhow!("{}", e.message))?;
+                    println!("signing keys: {}", kids.join(", "));
+                    println!(
                     "the old keys stay in the JWKS for {} s (until the tokens they signed expire)",
                     maina_service::oidc::TOKEN_SECONDS
                 );
-                Ok(())
-            })
-            .await,
+                    Ok(())
+                })
+                .await
+        }
     }
 }
