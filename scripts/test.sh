@@ -12,7 +12,8 @@
 #   - schemathesis (PyPI, pinned) in the same .venv, to fuzz the API from its
 #     OpenAPI document (scripts/fuzz-api.sh);
 #   - Debian's chromium package (when missing and run as root) and playwright-core
-#     from npm in tests/e2e/node_modules, for the page tests in headless Chromium;
+#     and openid-client from npm in tests/e2e/node_modules, for the page tests in
+#     headless Chromium and the relying party of the sign-in test;
 #   - Debian's pcscd, opensc, vsmartcard-vpcd (the smart-card stack the card tests
 #     drive), libpcsclite-dev, libssl-dev and pkg-config (to build the PC/SC and
 #     OpenSSL bindings) and openssl (the outside checker of certificates, CRLs and
@@ -109,3 +110,5 @@ echo "== test.sh: loss and suspension in headless Chromium and PC/SC (tests/e2e/
 MAINA="$PWD/target/debug/maina" node tests/e2e/suspension.test.mjs
 echo "== test.sh: PIN reset, chip update and renewal on the same chip in PC/SC and headless Chromium (tests/e2e/pin_reset.test.mjs)"
 MAINA="$PWD/target/debug/maina" node tests/e2e/pin_reset.test.mjs
+echo "== test.sh: signing in with the card: openid-client, PC/SC and headless Chromium (tests/e2e/oidc.test.mjs)"
+MAINA="$PWD/target/debug/maina" node tests/e2e/oidc.test.mjs
