@@ -1,7 +1,7 @@
 //! The server's background workers: the search index's merges, the stuck-card
 //! e-mails, the mail delivery, the CRLs, the cards never collected, the
 //! appointment reminders, the expiry letters and the cards' deadlines (moves,
-//! periods of stay).
+//! periods of stay), the sign-ins' ended requests.
 
 use crate::{AppState, ServeError};
 use maina_service::mail::{self, MailSettings};
@@ -21,6 +21,7 @@ impl Workers {
             tokio::spawn(expire_uncollected(state.clone())),
             tokio::spawn(remind_appointments(state.clone())),
             tokio::spawn(end_overdue_cards(state.clone())),
+            tokio::spawn(prune_oidc(state.clone())),
         ];
         if let (Some(dir), Some(url)) = (&state.config.expiry_letter_dir, &state.config.public_url)
         {
@@ -178,6 +179,20 @@ async fn end_overdue_cards(state: AppState) {
             ),
             Ok(_) => {}
             Err(error) => tracing::warn!(%error, "overdue cards could not be checked"),
+        }
+    }
+}
+
+/// Every ten minutes: the sign-in requests, codes and resident sessions no longer
+/// needed are deleted (the sign-in records stay).
+async fn prune_oidc(state: AppState) {
+    let mut tick = tokio::time::interval(Duration::from_secs(600));
+    loop {
+        tick.tick().await;
+        match state.service.prune_oidc().await {
+            Ok(0) => {}
+            Ok(deleted) => tracing::info!(deleted, "ended sign-in requests deleted"),
+            Err(error) => tracing::warn!(%error, "ended sign-in requests could not be deleted"),
         }
     }
 }

@@ -440,6 +440,32 @@ impl Store {
             .collect()
     }
 
+    /// Deletes the sign-in requests (and their codes) that ended before `before`
+    /// (microseconds), with their sealed facts, and the resident sessions ended or
+    /// idle since then. The sign-in records stay. Answers the requests deleted.
+    pub async fn prune_oidc(&self, before: i64) -> Result<u64> {
+        let mut tx = self.pool.begin().await?;
+        tx.execute(
+            "DELETE FROM oidc_codes WHERE request_id IN \
+             (SELECT id FROM oidc_requests WHERE expires_at < $1)",
+            &[before.into()],
+        )
+        .await?;
+        let requests = tx
+            .execute(
+                "DELETE FROM oidc_requests WHERE expires_at < $1",
+                &[before.into()],
+            )
+            .await?;
+        tx.execute(
+            "DELETE FROM resident_sessions WHERE ended_at IS NOT NULL OR last_seen < $1",
+            &[before.into()],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(requests)
+    }
+
     /// The holder and status of certificate `serial` of authority `ca` (`auth` or
     /// `sign`): the certificate's revocation, the card's state and end, the
     /// resident. `None`: not a certificate this store issued.

@@ -132,6 +132,21 @@ impl SharedFacts {
     }
 }
 
+impl crate::Service {
+    /// Deletes what the provider no longer needs: sign-in requests (and their
+    /// codes and sealed facts) whose tokens have all expired, and ended or idle
+    /// resident sessions. The sign-in records stay. Answers the requests deleted.
+    pub async fn prune_oidc(&self) -> crate::Result<u64> {
+        // A request's facts serve userinfo until its access token expires.
+        let keep = (CHALLENGE_SECONDS + TOKEN_SECONDS + 60) * 1_000_000;
+        let keep = keep.max(sessions::RESIDENT_IDLE_MICROS);
+        Ok(self
+            .store
+            .prune_oidc(maina_store::now_micros() - keep)
+            .await?)
+    }
+}
+
 /// A QR code of `data` as an SVG image (dark modules as one path), for a page.
 pub fn qr_svg(data: &str) -> String {
     let Ok(code) = qrcode::QrCode::with_error_correction_level(data.as_bytes(), qrcode::EcLevel::M)

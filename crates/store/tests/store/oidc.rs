@@ -210,6 +210,10 @@ async fn a_request_is_answered_once_its_code_issued_once_and_redeemed_once() {
         );
         assert!(store.code_grant(&[5; 32]).await.unwrap().unwrap().used);
         assert_eq!(store.signins_of(resident, 10).await.unwrap(), vec![signin]);
+        // Pruned once ended: the request and its code go, the record stays.
+        assert_eq!(store.prune_oidc(far + 1).await.unwrap(), 2);
+        assert!(store.code_grant(&[5; 32]).await.unwrap().is_none());
+        assert_eq!(store.signins_of(resident, 10).await.unwrap().len(), 1);
         // The resident switches the party off: its next sign-in asks again.
         assert!(store.revoke_consent(resident, "rp-a").await.unwrap());
         assert!(!store.revoke_consent(resident, "rp-a").await.unwrap());
