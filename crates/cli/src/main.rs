@@ -78,7 +78,7 @@ enum Command {
     /// My Number cards: make, list, show, attach to a reader; their life (history,
     /// suspension and lift, reissue and renewal, expiry letters, PIN reset, the chip's
     /// facts, certificates renewed, notes panel, moves); read, sign and authenticate
-    /// with any card in a PC/SC reader.
+    /// with any card in a PC/SC reader, and sign in with it to a relying party.
     #[command(subcommand)]
     Card(card::CardCommand),
     /// Individual Number Notices: print the letters, track them as registered mail.
