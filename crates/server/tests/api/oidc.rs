@@ -948,3 +948,80 @@ async fn the_portal_signs_in_through_the_provider_and_opens_a_resident_session()
         .unwrap()
         .is_none());
 }
+
+#[tokio::test]
+async fn a_supervisor_registers_a_party_on_the_console_and_an_rs256_party_gets_rs256() {
+    let kit = Kit::start_with_pki().await;
+    let cookie = super::security::console_cookie(&kit, "supervisor").await;
+    let client = browser(&kit);
+    let added = client
+        .post(format!("{}/console/parties", kit.base))
+        .header(COOKIE, &cookie)
+        .form(&[
+            ("name", "Old Bank"),
+            ("redirect_uri", REDIRECT),
+            ("kind", "auth"),
+            ("sector", "old.example"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(added.status(), StatusCode::OK);
+    let page = added.text().await.unwrap();
+    let client_id = super::between(&page, "<dd id=\"created-client-id\">", "</dd>").to_owned();
+    assert!(page.contains("created-client-secret"), "{page}");
+    let listed = client
+        .get(format!("{}/console/parties", kit.base))
+        .header(COOKIE, &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        listed.contains(&client_id) && listed.contains("Old Bank"),
+        "{listed}"
+    );
+    // A counter officer may not.
+    let counter = super::security::console_cookie(&kit, "counter").await;
+    let refused = client
+        .get(format!("{}/console/parties", kit.base))
+        .header(COOKIE, &counter)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+
+    // A party registered for RS256 gets its ID tokens signed so.
+    let admin = maina_core::officer::Actor::administrator("setup", "test");
+    let created = kit
+        .state
+        .service()
+        .add_relying_party(
+            &admin,
+            &maina_service::oidc::NewParty {
+                name: "Legacy".into(),
+                redirect_uris: vec![REDIRECT.into()],
+                id_token_alg: Some("RS256".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let (card_id, _, _) = handed_over_card(&kit).await;
+    let tokens = sign_in(
+        &kit,
+        &card_id,
+        (&created.client_id, &created.client_secret),
+        "openid",
+    )
+    .await;
+    let id_token = tokens["id_token"].as_str().unwrap();
+    assert_eq!(
+        jsonwebtoken::decode_header(id_token).unwrap().alg,
+        jsonwebtoken::Algorithm::RS256
+    );
+    let claims = verified_claims(&kit, id_token, &created.client_id).await;
+    assert_eq!(claims["aud"], json!(created.client_id));
+}

@@ -181,7 +181,7 @@ async fn a_reveal_needs_a_stated_purpose_and_the_counter_may_not_reveal() {
 }
 
 /// Logs in on the console's page and returns the session cookie.
-async fn console_cookie(kit: &Kit, user: &str) -> String {
+pub(crate) async fn console_cookie(kit: &Kit, user: &str) -> String {
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
