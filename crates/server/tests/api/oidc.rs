@@ -760,6 +760,14 @@ async fn a_facts_party_gets_the_four_facts_after_consent_and_private_key_jwt_wor
         .unwrap();
     let signins = kit.store.signins_of(resident, 10).await.unwrap();
     assert_eq!(signins[0].claims, "sub,name,address,birthdate,gender");
+    // The facts leaving us are in the resident's audit trail too.
+    let trail = kit.store.audit_events(Some(resident)).await.unwrap();
+    assert!(
+        trail
+            .iter()
+            .any(|e| e.action == format!("oidc.facts-shared {id}")),
+        "{trail:?}"
+    );
     // An assertion signed by another key: invalid_client.
     let (status, body) = token(
         &kit,

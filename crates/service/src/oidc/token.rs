@@ -312,6 +312,18 @@ impl Service {
         if !redeemed {
             return Err(oauth("invalid_grant", "code", "code: used or expired"));
         }
+        if facts.is_some() {
+            // The facts left us: the audit trail says to whom (auth-only sign-ins
+            // are in the sign-in record alone, off the audit writer's path).
+            let actor = maina_core::officer::Actor::administrator("oidc", "sign-in with the facts");
+            self.store
+                .audit(
+                    &actor,
+                    &format!("oidc.facts-shared {}", party.client_id),
+                    Some(resident),
+                )
+                .await?;
+        }
         let sub = self.store.pairwise_sub(&party.sector, resident);
         let keys = self.oidc_keys().await?;
         let iat = now / 1_000_000;
