@@ -53,6 +53,10 @@ mod card_moves;
 
 #[path = "api/oidc.rs"]
 mod oidc;
+#[path = "api/oidc_portal.rs"]
+mod oidc_portal;
+#[path = "api/oidc_refusals.rs"]
+mod oidc_refusals;
 
 struct Kit {
     base: String,

@@ -23,20 +23,20 @@ impl Transport for Chip {
     }
 }
 
-const VERIFIER: &str = "a-pkce-verifier-of-the-test-that-is-long-enough-0123456789";
-const REDIRECT: &str = "http://127.0.0.1:9/callback";
+pub(crate) const VERIFIER: &str = "a-pkce-verifier-of-the-test-that-is-long-enough-0123456789";
+pub(crate) const REDIRECT: &str = "http://127.0.0.1:9/callback";
 
 fn b64url(bytes: &[u8]) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
-fn challenge_of(verifier: &str) -> String {
+pub(crate) fn challenge_of(verifier: &str) -> String {
     b64url(&maina_pki::sha256(verifier.as_bytes()))
 }
 
 /// A client that does not follow redirects and sends our origin (as a browser's
 /// form post does).
-fn browser(kit: &Kit) -> reqwest::Client {
+pub(crate) fn browser(kit: &Kit) -> reqwest::Client {
     let mut headers = reqwest::header::HeaderMap::new();
     headers.insert(reqwest::header::ORIGIN, kit.base.parse().unwrap());
     reqwest::Client::builder()
@@ -47,7 +47,7 @@ fn browser(kit: &Kit) -> reqwest::Client {
 }
 
 /// Registers a party; answers (client id, secret).
-async fn party(
+pub(crate) async fn party(
     kit: &Kit,
     name: &str,
     kind: &str,
@@ -75,13 +75,13 @@ async fn party(
 }
 
 /// The sign-in page of an authorization request: (request id, challenge, cookie).
-struct Started {
-    id: String,
-    challenge: String,
-    cookie: String,
+pub(crate) struct Started {
+    pub(crate) id: String,
+    pub(crate) challenge: String,
+    pub(crate) cookie: String,
 }
 
-fn authorize_url(kit: &Kit, client_id: &str, scope: &str, state: &str) -> String {
+pub(crate) fn authorize_url(kit: &Kit, client_id: &str, scope: &str, state: &str) -> String {
     format!(
         "{}/oidc/authorize?response_type=code&client_id={client_id}&redirect_uri={}&scope={}&state={state}&nonce=n-{state}&code_challenge={}&code_challenge_method=S256",
         kit.base,
@@ -91,7 +91,7 @@ fn authorize_url(kit: &Kit, client_id: &str, scope: &str, state: &str) -> String
     )
 }
 
-fn urlencode(text: &str) -> String {
+pub(crate) fn urlencode(text: &str) -> String {
     text.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => {
@@ -102,7 +102,7 @@ fn urlencode(text: &str) -> String {
         .collect()
 }
 
-async fn start(kit: &Kit, client_id: &str, scope: &str) -> Started {
+pub(crate) async fn start(kit: &Kit, client_id: &str, scope: &str) -> Started {
     let response = browser(kit)
         .get(authorize_url(kit, client_id, scope, "s1"))
         .send()
@@ -140,7 +140,12 @@ async fn start(kit: &Kit, client_id: &str, scope: &str) -> Started {
 }
 
 /// The chip answers a challenge with `key` after its PIN: (certificate, signature).
-fn card_answer(card: maina_card::Card, key: JpkiKey, pin: &str, data: &[u8]) -> (String, String) {
+pub(crate) fn card_answer(
+    card: maina_card::Card,
+    key: JpkiKey,
+    pin: &str,
+    data: &[u8],
+) -> (String, String) {
     let mut card = MyNumberCard::new(Chip(card));
     card.select_jpki().unwrap();
     card.jpki_verify(key, pin).unwrap();
@@ -155,7 +160,7 @@ fn card_answer(card: maina_card::Card, key: JpkiKey, pin: &str, data: &[u8]) -> 
     (b64.encode(certificate), b64.encode(signature))
 }
 
-async fn answer(
+pub(crate) async fn answer(
     kit: &Kit,
     card_id: &str,
     challenge: &str,
@@ -176,7 +181,10 @@ async fn answer(
 
 /// After the answer: continue (consenting when asked); answers the redirect's
 /// query pairs.
-async fn finish(kit: &Kit, started: &Started) -> std::collections::HashMap<String, String> {
+pub(crate) async fn finish(
+    kit: &Kit,
+    started: &Started,
+) -> std::collections::HashMap<String, String> {
     let client = browser(kit);
     let (_, status) = get_json(
         kit,
@@ -218,7 +226,7 @@ async fn finish(kit: &Kit, started: &Started) -> std::collections::HashMap<Strin
     query_of(response.headers()[LOCATION].to_str().unwrap())
 }
 
-fn query_of(location: &str) -> std::collections::HashMap<String, String> {
+pub(crate) fn query_of(location: &str) -> std::collections::HashMap<String, String> {
     let url = reqwest::Url::parse(location).unwrap();
     assert!(location.starts_with(REDIRECT), "{location}");
     url.query_pairs()
@@ -226,7 +234,7 @@ fn query_of(location: &str) -> std::collections::HashMap<String, String> {
         .collect()
 }
 
-async fn get_json(
+pub(crate) async fn get_json(
     kit: &Kit,
     client: &reqwest::Client,
     path: &str,
@@ -241,7 +249,7 @@ async fn get_json(
     (response.status(), response.json().await.unwrap())
 }
 
-async fn token(
+pub(crate) async fn token(
     kit: &Kit,
     form: &[(&str, &str)],
     basic: Option<(&str, &str)>,
@@ -257,7 +265,7 @@ async fn token(
 }
 
 /// The ID token, its signature checked with the provider's JWKS.
-async fn verified_claims(kit: &Kit, id_token: &str, audience: &str) -> Value {
+pub(crate) async fn verified_claims(kit: &Kit, id_token: &str, audience: &str) -> Value {
     let (_, jwks) = kit.call("GET", "/oidc/jwks", None, None).await;
     let set: jsonwebtoken::jwk::JwkSet = serde_json::from_value(jwks).unwrap();
     let header = jsonwebtoken::decode_header(id_token).unwrap();
@@ -272,7 +280,7 @@ async fn verified_claims(kit: &Kit, id_token: &str, audience: &str) -> Value {
 }
 
 /// A full sign-in at `client` by the card: answers the token response.
-async fn sign_in(kit: &Kit, card_id: &str, client: (&str, &str), scope: &str) -> Value {
+pub(crate) async fn sign_in(kit: &Kit, card_id: &str, client: (&str, &str), scope: &str) -> Value {
     let started = start(kit, client.0, scope).await;
     let (status, answered) = answer(
         kit,
@@ -432,215 +440,6 @@ async fn a_card_signs_in_with_pkce_and_client_secret_basic_and_two_parties_get_d
 }
 
 #[tokio::test]
-async fn codes_verifiers_and_challenges_are_good_once_and_only_for_their_owner() {
-    let kit = Kit::start_with_pki().await;
-    let (card_id, _, _) = handed_over_card(&kit).await;
-    let (id, secret) = party(&kit, "Bank A", "auth", None, None).await;
-    let started = start(&kit, &id, "openid").await;
-    let (status, _) = answer(
-        &kit,
-        &card_id,
-        &started.challenge,
-        JpkiKey::Authentication,
-        "1234",
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK);
-    // The same challenge answered again: refused.
-    let (status, replay) = answer(
-        &kit,
-        &card_id,
-        &started.challenge,
-        JpkiKey::Authentication,
-        "1234",
-    )
-    .await;
-    assert_eq!(status, StatusCode::FORBIDDEN, "{replay}");
-    assert_eq!(replay["error"], json!("access_denied"));
-    assert!(
-        replay["error_description"]
-            .as_str()
-            .unwrap()
-            .starts_with("challenge:"),
-        "{replay}"
-    );
-    // Another browser cannot continue the sign-in.
-    let (status, _) = get_json(
-        &kit,
-        &browser(&kit),
-        &format!("/oidc/authorize/{}/status", started.id),
-        "x=y",
-    )
-    .await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
-    let query = finish(&kit, &started).await;
-    let code = query["code"].clone();
-    let form = |verifier: &'static str| {
-        vec![
-            ("grant_type", "authorization_code".to_owned()),
-            ("code", code.clone()),
-            ("redirect_uri", REDIRECT.to_owned()),
-            ("code_verifier", verifier.to_owned()),
-        ]
-    };
-    let as_refs = |form: &[(&'static str, String)]| {
-        form.iter()
-            .map(|(k, v)| (*k, v.clone()))
-            .collect::<Vec<_>>()
-    };
-    let send = |form: Vec<(&'static str, String)>, basic: Option<(String, String)>| {
-        let kit = &kit;
-        async move {
-            let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
-            token(
-                kit,
-                &pairs,
-                basic.as_ref().map(|(a, b)| (a.as_str(), b.as_str())),
-            )
-            .await
-        }
-    };
-    // A wrong secret: invalid_client (401).
-    let (status, body) = send(as_refs(&form(VERIFIER)), Some((id.clone(), "wrong".into()))).await;
-    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
-    assert_eq!(body["error"], json!("invalid_client"));
-    // A wrong verifier: invalid_grant naming code_verifier.
-    let (status, body) = send(
-        as_refs(&form(
-            "another-verifier-that-is-long-enough-to-be-a-pkce-verifier",
-        )),
-        Some((id.clone(), secret.clone())),
-    )
-    .await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
-    assert_eq!(body["error"], json!("invalid_grant"));
-    assert!(body["error_description"]
-        .as_str()
-        .unwrap()
-        .starts_with("code_verifier"));
-    // No verifier: invalid_request.
-    let mut no_verifier = as_refs(&form(VERIFIER));
-    no_verifier.retain(|(k, _)| *k != "code_verifier");
-    let (_, body) = send(no_verifier, Some((id.clone(), secret.clone()))).await;
-    assert_eq!(body["error"], json!("invalid_request"));
-    // The right one, once; the code replayed: invalid_grant.
-    let (status, body) = send(as_refs(&form(VERIFIER)), Some((id.clone(), secret.clone()))).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    let (status, body) = send(as_refs(&form(VERIFIER)), Some((id.clone(), secret.clone()))).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert_eq!(body["error"], json!("invalid_grant"));
-    // An unknown grant type.
-    let (_, body) = send(
-        vec![("grant_type", "password".to_owned())],
-        Some((id.clone(), secret.clone())),
-    )
-    .await;
-    assert_eq!(body["error"], json!("unsupported_grant_type"));
-}
-
-#[tokio::test]
-async fn a_wrong_signature_a_suspended_card_and_a_foreign_redirect_are_refused() {
-    let kit = Kit::start_with_pki().await;
-    let (card_id, _, _) = handed_over_card(&kit).await;
-    let (id, _) = party(&kit, "Bank A", "auth", None, None).await;
-
-    // Signed data that is not the challenge.
-    let started = start(&kit, &id, "openid").await;
-    let (certificate, signature) = card_answer(
-        chip(&kit, &card_id).await,
-        JpkiKey::Authentication,
-        "1234",
-        b"something else",
-    );
-    let (status, body) = kit
-        .call(
-            "POST",
-            "/oidc/card/answer",
-            None,
-            Some(json!({"challenge": started.challenge, "certificate": certificate, "signature": signature})),
-        )
-        .await;
-    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
-    assert!(
-        body["error_description"]
-            .as_str()
-            .unwrap()
-            .starts_with("signature:"),
-        "{body}"
-    );
-
-    // A redirect URI not registered: our page, no redirect.
-    let url = authorize_url(&kit, &id, "openid", "s2")
-        .replace(&urlencode(REDIRECT), &urlencode("https://evil.example/cb"));
-    let response = browser(&kit).get(url).send().await.unwrap();
-    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
-    assert!(response.headers().get(LOCATION).is_none());
-    let page = response.text().await.unwrap();
-    assert!(page.contains("redirect_uri"), "{page}");
-    // An unknown client: the same.
-    let response = browser(&kit)
-        .get(authorize_url(&kit, "rp-unknown", "openid", "s3"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
-    assert!(response.headers().get(LOCATION).is_none());
-    // No PKCE: back to the party with invalid_request and the state.
-    let url = authorize_url(&kit, &id, "openid", "s4").replace("&code_challenge_method=S256", "");
-    let response = browser(&kit).get(url).send().await.unwrap();
-    assert_eq!(response.status(), StatusCode::FOUND);
-    let query = query_of(response.headers()[LOCATION].to_str().unwrap());
-    assert_eq!(query["error"], "invalid_request");
-    assert_eq!(query["state"], "s4");
-    assert!(query["error_description"].starts_with("code_challenge_method"));
-    // An auth party asking for the facts: invalid_scope.
-    let response = browser(&kit)
-        .get(authorize_url(&kit, &id, "openid profile", "s5"))
-        .send()
-        .await
-        .unwrap();
-    let query = query_of(response.headers()[LOCATION].to_str().unwrap());
-    assert_eq!(query["error"], "invalid_scope");
-
-    // A suspended card: refused with the reason.
-    let counter = kit.login("counter").await;
-    let (status, done) = kit
-        .call(
-            "POST",
-            "/api/v1/cards/suspend",
-            Some(&counter),
-            Some(json!({"card_id": card_id})),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{done}");
-    let started = start(&kit, &id, "openid").await;
-    let (status, body) = answer(
-        &kit,
-        &card_id,
-        &started.challenge,
-        JpkiKey::Authentication,
-        "1234",
-    )
-    .await;
-    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
-    assert!(
-        body["error_description"]
-            .as_str()
-            .unwrap()
-            .contains("suspended"),
-        "{body}"
-    );
-    let (_, status) = get_json(
-        &kit,
-        &browser(&kit),
-        &format!("/oidc/authorize/{}/status", started.id),
-        &started.cookie,
-    )
-    .await;
-    assert_eq!(status["status"], json!("pending"));
-}
-
-#[tokio::test]
 async fn a_facts_party_gets_the_four_facts_after_consent_and_private_key_jwt_works() {
     use openssl::ec::{EcGroup, EcKey};
     use openssl::nid::Nid;
@@ -784,252 +583,4 @@ async fn a_facts_party_gets_the_four_facts_after_consent_and_private_key_jwt_wor
     )
     .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
-}
-
-#[tokio::test]
-async fn a_rotated_key_signs_and_the_old_one_stays_in_the_jwks() {
-    let kit = Kit::start_with_pki().await;
-    let service = kit.state.service();
-    let before = service.oidc_keys().await.unwrap().signing_kids();
-    let admin = maina_core::officer::Actor::administrator("setup", "test");
-    let after = service.rotate_oidc_keys(&admin).await.unwrap();
-    assert_eq!(after.len(), 2);
-    let (_, jwks) = kit.call("GET", "/oidc/jwks", None, None).await;
-    let kids: Vec<&str> = jwks["keys"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|k| k["kid"].as_str().unwrap())
-        .collect();
-    assert_eq!(kids.len(), 4, "{jwks}");
-    for kid in before.iter().chain(&after) {
-        assert!(kids.contains(&kid.as_str()), "{kid}");
-    }
-    assert_eq!(service.oidc_keys().await.unwrap().signing_kids().len(), 2);
-    assert!(service
-        .oidc_keys()
-        .await
-        .unwrap()
-        .signing_kids()
-        .iter()
-        .all(|kid| after.contains(kid)));
-    // Only the administrator rotates.
-    let supervisor = maina_core::officer::Actor {
-        role: maina_core::officer::Role::Supervisor,
-        ..admin
-    };
-    assert!(service.rotate_oidc_keys(&supervisor).await.is_err());
-}
-
-/// The `name=value` of a response's Set-Cookie for `name`, with its attributes.
-fn set_cookie(response: &reqwest::Response, name: &str) -> String {
-    response
-        .headers()
-        .get_all(SET_COOKIE)
-        .iter()
-        .map(|v| v.to_str().unwrap().to_owned())
-        .find(|v| v.starts_with(name))
-        .unwrap_or_else(|| panic!("no {name} cookie"))
-}
-
-#[tokio::test]
-async fn the_portal_signs_in_through_the_provider_and_opens_a_resident_session() {
-    let kit = Kit::start_with_pki().await;
-    let (card_id, _, _) = handed_over_card(&kit).await;
-    let client = browser(&kit);
-    let login = client
-        .get(format!("{}/portal/login", kit.base))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(login.status(), StatusCode::SEE_OTHER);
-    let to_provider = login.headers()[LOCATION].to_str().unwrap().to_owned();
-    assert!(
-        to_provider.contains("client_id=maina-portal"),
-        "{to_provider}"
-    );
-    assert!(
-        to_provider.contains("code_challenge_method=S256"),
-        "{to_provider}"
-    );
-    let flow = set_cookie(&login, "maina_portal_login");
-    assert!(
-        flow.contains("HttpOnly") && flow.contains("SameSite=Lax"),
-        "{flow}"
-    );
-    let flow = flow.split(';').next().unwrap().to_owned();
-
-    let page = client.get(&to_provider).send().await.unwrap();
-    assert_eq!(page.status(), StatusCode::OK);
-    let cookie = set_cookie(&page, "maina_oidc_")
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
-    let text = page.text().await.unwrap();
-    let id = super::between(&text, "/oidc/authorize/", "/status").to_owned();
-    let challenge = super::between(
-        &text,
-        "<code id=\"challenge\" class=\"challenge\">",
-        "</code>",
-    )
-    .to_owned();
-    let (status, body) = answer(&kit, &card_id, &challenge, JpkiKey::Authentication, "1234").await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    // A first-party client: no consent page.
-    let back = client
-        .get(format!("{}/oidc/authorize/{id}/continue", kit.base))
-        .header(COOKIE, &cookie)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(back.status(), StatusCode::FOUND);
-    let callback = back.headers()[LOCATION].to_str().unwrap().to_owned();
-    assert!(
-        callback.starts_with(&format!("{}/portal/callback?code=", kit.base)),
-        "{callback}"
-    );
-    // Another browser (without the log-in cookie) cannot use the code.
-    let stolen = client.get(&callback).send().await.unwrap();
-    assert_eq!(stolen.status(), StatusCode::BAD_REQUEST);
-    let done = client
-        .get(&callback)
-        .header(COOKIE, &flow)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(done.status(), StatusCode::SEE_OTHER);
-    assert_eq!(done.headers()[LOCATION], "/portal");
-    let session = set_cookie(&done, "maina_resident");
-    assert!(
-        session.contains("HttpOnly")
-            && session.contains("SameSite=Lax")
-            && !session.contains("Secure"),
-        "{session}"
-    );
-    let secret = session
-        .split(';')
-        .next()
-        .unwrap()
-        .trim_start_matches("maina_resident=")
-        .to_owned();
-    let resident = kit
-        .store
-        .card_record(&card_id)
-        .await
-        .unwrap()
-        .resident_key
-        .unwrap();
-    let live = kit
-        .state
-        .service()
-        .resident_session(&secret)
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(live.resident_key, resident);
-    assert_eq!(
-        kit.store.signins_of(resident, 1).await.unwrap()[0].client_id,
-        "maina-portal"
-    );
-    // The code is spent: the callback again fails.
-    let again = client
-        .get(&callback)
-        .header(COOKIE, &flow)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(again.status(), StatusCode::BAD_REQUEST);
-    // Log-out ends the session.
-    let out = client
-        .post(format!("{}/portal/logout", kit.base))
-        .header(COOKIE, format!("maina_resident={secret}"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(out.status(), StatusCode::SEE_OTHER);
-    assert!(kit
-        .state
-        .service()
-        .resident_session(&secret)
-        .await
-        .unwrap()
-        .is_none());
-}
-
-#[tokio::test]
-async fn a_supervisor_registers_a_party_on_the_console_and_an_rs256_party_gets_rs256() {
-    let kit = Kit::start_with_pki().await;
-    let cookie = super::security::console_cookie(&kit, "supervisor").await;
-    let client = browser(&kit);
-    let added = client
-        .post(format!("{}/console/parties", kit.base))
-        .header(COOKIE, &cookie)
-        .form(&[
-            ("name", "Old Bank"),
-            ("redirect_uri", REDIRECT),
-            ("kind", "auth"),
-            ("sector", "old.example"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(added.status(), StatusCode::OK);
-    let page = added.text().await.unwrap();
-    let client_id = super::between(&page, "<dd id=\"created-client-id\">", "</dd>").to_owned();
-    assert!(page.contains("created-client-secret"), "{page}");
-    let listed = client
-        .get(format!("{}/console/parties", kit.base))
-        .header(COOKIE, &cookie)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(
-        listed.contains(&client_id) && listed.contains("Old Bank"),
-        "{listed}"
-    );
-    // A counter officer may not.
-    let counter = super::security::console_cookie(&kit, "counter").await;
-    let refused = client
-        .get(format!("{}/console/parties", kit.base))
-        .header(COOKIE, &counter)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
-
-    // A party registered for RS256 gets its ID tokens signed so.
-    let admin = maina_core::officer::Actor::administrator("setup", "test");
-    let created = kit
-        .state
-        .service()
-        .add_relying_party(
-            &admin,
-            &maina_service::oidc::NewParty {
-                name: "Legacy".into(),
-                redirect_uris: vec![REDIRECT.into()],
-                id_token_alg: Some("RS256".into()),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
-    let (card_id, _, _) = handed_over_card(&kit).await;
-    let tokens = sign_in(
-        &kit,
-        &card_id,
-        (&created.client_id, &created.client_secret),
-        "openid",
-    )
-    .await;
-    let id_token = tokens["id_token"].as_str().unwrap();
-    assert_eq!(
-        jsonwebtoken::decode_header(id_token).unwrap().alg,
-        jsonwebtoken::Algorithm::RS256
-    );
-    let claims = verified_claims(&kit, id_token, &created.client_id).await;
-    assert_eq!(claims["aud"], json!(created.client_id));
 }
