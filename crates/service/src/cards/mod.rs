@@ -9,7 +9,8 @@ pub mod manufacture;
 mod ocsp;
 
 pub use crl::{
-    current_crl, published_crl, refresh_crls, CRL_LIFETIME_HOURS, CRL_REFRESH_MARGIN_HOURS,
+    base_crl_due, current_crl, published_crl, refresh_crls, BASE_CRL_SECONDS_PER_MB,
+    CRL_LIFETIME_HOURS, CRL_REFRESH_MARGIN_HOURS,
 };
 pub use ocsp::{cert_state, ocsp_answer, OcspCache, OCSP_LIFETIME_HOURS};
 
