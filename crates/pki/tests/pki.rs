@@ -391,14 +391,7 @@ fn a_replayed_older_crl_is_refused() {
     }];
     let old = crl(1, &[]);
     let fresh = crl(2, &revocation);
-    let mut trust = TrustStore::new(
-        authorities.auth.root_certificate_der(),
-        authorities.sign.root_certificate_der(),
-    )
-    .unwrap();
-    trust
-        .add_issuing_ca(issuing.certificate_der(), now)
-        .unwrap();
+    let mut trust = trusting_auth_issuer(&authorities, now);
     trust.load_crl(&old, now).unwrap();
     trust.load_crl(&fresh, now).unwrap();
     // The same CRL again is fine; an older one, or another with the same number,
@@ -464,14 +457,7 @@ fn a_delta_crl_adds_revocations_and_lifts_holds_on_its_base_and_is_never_a_base(
             )
             .unwrap()
     };
-    let mut trust = TrustStore::new(
-        authorities.auth.root_certificate_der(),
-        authorities.sign.root_certificate_der(),
-    )
-    .unwrap();
-    trust
-        .add_issuing_ca(issuing.certificate_der(), now)
-        .unwrap();
+    let mut trust = trusting_auth_issuer(&authorities, now);
     // Before the fix a delta loaded as "the CRL" replaced the complete list, so the
     // hold in the base was forgotten.
     assert_eq!(
@@ -525,6 +511,19 @@ fn a_delta_crl_adds_revocations_and_lifts_holds_on_its_base_and_is_never_a_base(
             loaded: 1
         }
     );
+}
+
+/// A trust store with both roots and the authentication issuing CA, no CRL yet.
+fn trusting_auth_issuer(authorities: &Authorities, now: chrono::DateTime<Utc>) -> TrustStore {
+    let mut trust = TrustStore::new(
+        authorities.auth.root_certificate_der(),
+        authorities.sign.root_certificate_der(),
+    )
+    .unwrap();
+    trust
+        .add_issuing_ca(authorities.auth.issuing().certificate_der(), now)
+        .unwrap();
+    trust
 }
 
 /// openssl writes a request about `certs` (pairs of issuer and certificate files).
