@@ -20,6 +20,7 @@ pub mod pem;
 mod relying;
 mod responder;
 mod verify;
+mod verify_delta;
 
 pub use ca::{Authority, CaKind, CertificateRequest, Issued, Revocation, RevocationReason, Serial};
 pub use delta::{certificate_public_key, delta_crl_url, Lifted};

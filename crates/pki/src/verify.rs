@@ -49,6 +49,10 @@ pub enum VerifyError {
     OlderCrl { offered: u64, loaded: u64 },
     #[error("a CRL with the number of the one loaded ({0}) but another content: refused")]
     ConflictingCrl(u64),
+    #[error("a delta CRL where a complete CRL is needed (or the other way round)")]
+    WrongCrlKind,
+    #[error("a delta CRL on base CRL {wanted}, but the loaded base is CRL {loaded}")]
+    DeltaBaseMissing { wanted: u64, loaded: u64 },
 }
 
 /// A certificate that passed every check.
@@ -67,17 +71,31 @@ pub struct ValidCertificate {
 
 /// A certificate authority the store trusts: a root (an anchor), or an issuing CA
 /// whose certificate verified under a root.
-struct Anchor {
-    kind: CaKind,
+pub(crate) struct Anchor {
+    pub(crate) kind: CaKind,
     name_der: Vec<u8>,
     public_key: PublicKey,
 }
 
-struct RevocationList {
-    serials: HashSet<Vec<u8>>,
-    next_update: DateTime<Utc>,
-    number: u64,
-    digest: [u8; 32],
+pub(crate) struct RevocationList {
+    pub(crate) serials: HashSet<Vec<u8>>,
+    pub(crate) next_update: DateTime<Utc>,
+    /// The complete CRL's number and digest.
+    pub(crate) number: u64,
+    pub(crate) digest: [u8; 32],
+    /// The last delta CRL applied: kept to apply again on a newer base that is
+    /// still older than it.
+    pub(crate) delta: Option<crate::verify_delta::AppliedDelta>,
+}
+
+/// A CRL whose issuer's signature verified and that is current.
+pub(crate) struct OpenedCrl {
+    pub(crate) crl: CertificateList,
+    pub(crate) issuer: Vec<u8>,
+    pub(crate) number: u64,
+    /// The deltaCRLIndicator's base number: `Some` for a delta CRL.
+    pub(crate) base_number: Option<u64>,
+    pub(crate) next_update: DateTime<Utc>,
 }
 
 /// The trust anchors (the two roots), the issuing CAs checked under them, and the
@@ -85,7 +103,7 @@ struct RevocationList {
 pub struct TrustStore {
     anchors: Vec<Anchor>,
     issuing: Vec<Anchor>,
-    lists: HashMap<Vec<u8>, RevocationList>,
+    pub(crate) lists: HashMap<Vec<u8>, RevocationList>,
 }
 
 /// The DER of the first element inside a SEQUENCE: the signed part (TBS) of a
@@ -96,22 +114,29 @@ fn signed_part(der: &[u8]) -> Option<&[u8]> {
     reader.tlv_bytes().ok()
 }
 
-/// The CRL number (RFC 5280 5.2.3), at most 64 bits here.
-fn crl_number(crl: &CertificateList) -> Result<u64, VerifyError> {
+/// A CRL's number-valued extension (the CRL number, RFC 5280 5.2.3, or the delta
+/// CRL indicator's base number, 5.2.4), at most 64 bits here; `None` when absent.
+fn crl_extension_number(
+    crl: &CertificateList,
+    id: der::asn1::ObjectIdentifier,
+) -> Result<Option<u64>, VerifyError> {
     let extensions = crl.tbs_cert_list.crl_extensions.as_deref().unwrap_or(&[]);
-    let extension = extensions
-        .iter()
-        .find(|e| e.extn_id == ID_CE_CRL_NUMBER)
-        .ok_or(VerifyError::NoCrlNumber)?;
+    let Some(extension) = extensions.iter().find(|e| e.extn_id == id) else {
+        return Ok(None);
+    };
     let number = der::asn1::Uint::from_der(extension.extn_value.as_bytes())
         .map_err(|_| VerifyError::Malformed)?;
     let bytes = number.as_bytes();
     if bytes.len() > 8 {
         return Err(VerifyError::Malformed);
     }
-    Ok(bytes.iter().fold(0u64, |n, b| (n << 8) | u64::from(*b)))
+    Ok(Some(
+        bytes.iter().fold(0u64, |n, b| (n << 8) | u64::from(*b)),
+    ))
 }
 
+const ID_CE_DELTA_CRL_INDICATOR: der::asn1::ObjectIdentifier =
+    der::asn1::ObjectIdentifier::new_unwrap("2.5.29.27");
 const ID_CE_CRL_NUMBER: der::asn1::ObjectIdentifier =
     der::asn1::ObjectIdentifier::new_unwrap("2.5.29.20");
 
@@ -190,7 +215,7 @@ impl TrustStore {
     }
 
     /// The CA named `issuer_der`: an issuing CA, else a root.
-    fn anchor(&self, issuer_der: &[u8]) -> Option<&Anchor> {
+    pub(crate) fn anchor(&self, issuer_der: &[u8]) -> Option<&Anchor> {
         self.issuing
             .iter()
             .chain(&self.anchors)
@@ -215,11 +240,12 @@ impl TrustStore {
         Ok(anchor)
     }
 
-    /// Checks and loads an authority's CRL (replacing the one loaded before); returns
-    /// the number of revoked serials. A CRL whose number is lower than the one loaded
-    /// (a replayed CRL would hide a fresh revocation), or equal with another content,
-    /// is refused.
-    pub fn load_crl(&mut self, crl_der: &[u8], now: DateTime<Utc>) -> Result<usize, VerifyError> {
+    /// Parses a CRL, checks its issuer's signature and that it is current at `now`.
+    pub(crate) fn open_crl(
+        &self,
+        crl_der: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<OpenedCrl, VerifyError> {
         let crl = CertificateList::from_der(crl_der).map_err(|_| VerifyError::Malformed)?;
         let tbs = signed_part(crl_der).ok_or(VerifyError::Malformed)?;
         let issuer = crl
@@ -241,7 +267,35 @@ impl TrustStore {
                 not_after: next_update,
             });
         }
-        let number = crl_number(&crl)?;
+        let number =
+            crl_extension_number(&crl, ID_CE_CRL_NUMBER)?.ok_or(VerifyError::NoCrlNumber)?;
+        let base_number = crl_extension_number(&crl, ID_CE_DELTA_CRL_INDICATOR)?;
+        Ok(OpenedCrl {
+            crl,
+            issuer,
+            number,
+            base_number,
+            next_update,
+        })
+    }
+
+    /// Checks and loads an authority's CRL (replacing the one loaded before); returns
+    /// the number of revoked serials. A CRL whose number is lower than the one loaded
+    /// (a replayed CRL would hide a fresh revocation), or equal with another content,
+    /// is refused.
+    pub fn load_crl(&mut self, crl_der: &[u8], now: DateTime<Utc>) -> Result<usize, VerifyError> {
+        let OpenedCrl {
+            crl,
+            issuer,
+            number,
+            base_number,
+            next_update,
+        } = self.open_crl(crl_der, now)?;
+        // A delta lists only the changes since its base: loaded as the complete
+        // list it would drop every other revocation.
+        if base_number.is_some() {
+            return Err(VerifyError::WrongCrlKind);
+        }
         let digest = sha256(crl_der);
         if let Some(loaded) = self.lists.get(&issuer) {
             if number < loaded.number {
@@ -253,14 +307,26 @@ impl TrustStore {
             if number == loaded.number && digest != loaded.digest {
                 return Err(VerifyError::ConflictingCrl(number));
             }
+            if number == loaded.number {
+                // The same CRL again: loading it afresh would drop the delta applied.
+                return Ok(loaded.serials.len());
+            }
         }
-        let serials: HashSet<Vec<u8>> = crl
+        let delta = self
+            .lists
+            .remove(&issuer)
+            .and_then(|loaded| loaded.delta)
+            .filter(|delta| delta.number > number);
+        let mut serials: HashSet<Vec<u8>> = crl
             .tbs_cert_list
             .revoked_certificates
             .unwrap_or_default()
             .into_iter()
             .map(|entry| entry.serial_number.as_bytes().to_vec())
             .collect();
+        if let Some(delta) = &delta {
+            delta.apply(&mut serials);
+        }
         let count = serials.len();
         self.lists.insert(
             issuer,
@@ -269,6 +335,7 @@ impl TrustStore {
                 next_update,
                 number,
                 digest,
+                delta,
             },
         );
         Ok(count)

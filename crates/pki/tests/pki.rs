@@ -391,14 +391,7 @@ fn a_replayed_older_crl_is_refused() {
     }];
     let old = crl(1, &[]);
     let fresh = crl(2, &revocation);
-    let mut trust = TrustStore::new(
-        authorities.auth.root_certificate_der(),
-        authorities.sign.root_certificate_der(),
-    )
-    .unwrap();
-    trust
-        .add_issuing_ca(issuing.certificate_der(), now)
-        .unwrap();
+    let mut trust = trusting_auth_issuer(&authorities, now);
     trust.load_crl(&old, now).unwrap();
     trust.load_crl(&fresh, now).unwrap();
     // The same CRL again is fine; an older one, or another with the same number,
@@ -420,6 +413,117 @@ fn a_replayed_older_crl_is_refused() {
         VerifyError::Revoked
     );
     trust.load_crl(&crl(3, &revocation), now).unwrap();
+}
+
+#[test]
+fn a_delta_crl_adds_revocations_and_lifts_holds_on_its_base_and_is_never_a_base() {
+    let dir = tempfile::tempdir().unwrap();
+    let authorities = hierarchies(dir.path());
+    let issuing = authorities.auth.issuing();
+    let held_in_base = issuing
+        .issue(&request(&KeyPair::generate().unwrap(), None))
+        .unwrap();
+    let lost_since = issuing
+        .issue(&request(&KeyPair::generate().unwrap(), None))
+        .unwrap();
+    let now = Utc::now();
+    let (this_update, next_update) = (now - Duration::minutes(1), now + Duration::days(1));
+    let revoked = |issued: &Issued, reason| Revocation {
+        serial: issued.serial.clone(),
+        revoked_at: now - Duration::seconds(30),
+        reason,
+    };
+    let base = issuing
+        .crl(
+            &[revoked(&held_in_base, RevocationReason::CertificateHold)],
+            1,
+            this_update,
+            next_update,
+        )
+        .unwrap();
+    let lifted = Lifted {
+        serial: held_in_base.serial.clone(),
+        lifted_at: now - Duration::seconds(5),
+    };
+    let delta = |number: u64, base_number: u64, lifts: &[Lifted]| {
+        issuing
+            .delta_crl(
+                &[revoked(&lost_since, RevocationReason::LostCard)],
+                lifts,
+                number,
+                base_number,
+                this_update,
+                next_update,
+            )
+            .unwrap()
+    };
+    let mut trust = trusting_auth_issuer(&authorities, now);
+    // Before the fix a delta loaded as "the CRL" replaced the complete list, so the
+    // hold in the base was forgotten.
+    assert_eq!(
+        trust.load_crl(&delta(2, 1, &[]), now).unwrap_err(),
+        VerifyError::WrongCrlKind
+    );
+    assert_eq!(
+        trust.load_delta_crl(&delta(2, 1, &[]), now).unwrap_err(),
+        VerifyError::NoRevocationList("auth")
+    );
+    assert_eq!(
+        trust.load_delta_crl(&base, now).unwrap_err(),
+        VerifyError::WrongCrlKind
+    );
+    trust.load_crl(&base, now).unwrap();
+    assert!(trust.check_certificate(&lost_since.der, now).is_ok());
+    // The delta revokes what happened since the base.
+    assert_eq!(trust.load_delta_crl(&delta(2, 1, &[]), now).unwrap(), 2);
+    assert_eq!(
+        trust.check_certificate(&lost_since.der, now).unwrap_err(),
+        VerifyError::Revoked
+    );
+    assert_eq!(
+        trust.check_certificate(&held_in_base.der, now).unwrap_err(),
+        VerifyError::Revoked
+    );
+    // The same base again keeps the delta applied; a newer delta lifts the hold.
+    trust.load_crl(&base, now).unwrap();
+    assert_eq!(
+        trust.load_delta_crl(&delta(3, 1, &[lifted]), now).unwrap(),
+        1
+    );
+    assert!(trust.check_certificate(&held_in_base.der, now).is_ok());
+    assert_eq!(
+        trust.check_certificate(&lost_since.der, now).unwrap_err(),
+        VerifyError::Revoked
+    );
+    // An older delta would bring the hold back: refused.
+    assert_eq!(
+        trust.load_delta_crl(&delta(2, 1, &[]), now).unwrap_err(),
+        VerifyError::OlderCrl {
+            offered: 2,
+            loaded: 3
+        }
+    );
+    // A delta on a base newer than the one loaded cannot be applied.
+    assert_eq!(
+        trust.load_delta_crl(&delta(9, 5, &[]), now).unwrap_err(),
+        VerifyError::DeltaBaseMissing {
+            wanted: 5,
+            loaded: 1
+        }
+    );
+}
+
+/// A trust store with both roots and the authentication issuing CA, no CRL yet.
+fn trusting_auth_issuer(authorities: &Authorities, now: chrono::DateTime<Utc>) -> TrustStore {
+    let mut trust = TrustStore::new(
+        authorities.auth.root_certificate_der(),
+        authorities.sign.root_certificate_der(),
+    )
+    .unwrap();
+    trust
+        .add_issuing_ca(authorities.auth.issuing().certificate_der(), now)
+        .unwrap();
+    trust
 }
 
 /// openssl writes a request about `certs` (pairs of issuer and certificate files).

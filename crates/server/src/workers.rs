@@ -81,14 +81,26 @@ async fn merge_search_index(store: Store) {
     }
 }
 
-/// Every few seconds: signs the next CRL of an issuing CA after a revocation (by
-/// this process or another: the store counts them) or before its nextUpdate.
+/// Every few seconds: signs the next base CRL of an issuing CA after a revocation
+/// (by this process or another: the store counts them; a national CRL at most every
+/// few minutes, see `BASE_CRL_SECONDS_PER_MB`) or before its nextUpdate. On a
+/// blocking thread: a national CRL is seconds of CPU, and a runtime worker held
+/// that long stalls the tasks queued behind it (OCSP answers, suspensions).
 async fn refresh_crls(store: Store, authorities: std::sync::Arc<maina_service::Authorities>) {
     let mut tick = tokio::time::interval(Duration::from_secs(5));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let runtime = tokio::runtime::Handle::current();
     loop {
         tick.tick().await;
-        if let Err(error) = maina_service::cards::refresh_crls(&store, &authorities).await {
-            tracing::warn!(%error, "the CRLs could not be refreshed; will retry");
+        let (store, authorities, runtime) = (store.clone(), authorities.clone(), runtime.clone());
+        let signed = tokio::task::spawn_blocking(move || {
+            runtime.block_on(maina_service::cards::refresh_crls(&store, &authorities))
+        })
+        .await;
+        match signed {
+            Ok(Ok(_)) => {}
+            Ok(Err(error)) => tracing::warn!(%error, "the CRLs could not be refreshed; will retry"),
+            Err(error) => tracing::warn!(%error, "the CRL worker stopped; will retry"),
         }
     }
 }

@@ -448,13 +448,15 @@ impl Store {
         let row = self
             .read_found(
                 "CRL",
-                "SELECT revision, built_revision, number, base_number, this_update, next_update FROM crls WHERE ca = $1",
+                "SELECT revision, built_revision, number, base_number, this_update, next_update, \
+                 COALESCE((SELECT length(der) FROM crl_documents d WHERE d.ca = crls.ca AND d.kind = 'base'), 0) \
+                 FROM crls WHERE ca = $1",
                 &[ca.into()],
             )
             .await?;
         decode_row!(&row => StoredCrl {
             revision: int, built_revision: int, number: int, base_number: int, this_update: int,
-            next_update: int,
+            next_update: int, base_bytes: int,
         })
     }
 
@@ -515,6 +517,8 @@ pub struct StoredCrl {
     /// Seconds since the Unix epoch.
     pub this_update: i64,
     pub next_update: i64,
+    /// The stored base CRL's size in bytes (0: none yet).
+    pub base_bytes: i64,
 }
 
 /// A CRL to store with [`Store::put_crl`].

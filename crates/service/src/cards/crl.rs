@@ -30,6 +30,20 @@ async fn revocations(store: &Store, kind: CaKind) -> Result<Vec<Revocation>, Car
     Ok(entries)
 }
 
+/// A stale base CRL waits this many seconds per megabyte after its thisUpdate
+/// before it is signed again, so that signing it takes a small share of a core:
+/// below 8 MB (the thisUpdate is a minute back) it follows every revocation at
+/// once; a national one (a million serials, 43 MB, ~10 s to read and sign) is
+/// signed at most every five minutes. The revocations in between are on the delta
+/// CRL within a second (`card_life::suspension_crl`).
+pub const BASE_CRL_SECONDS_PER_MB: i64 = 7;
+
+/// Whether a stale base CRL of `bytes` whose thisUpdate is `this_update` may be
+/// signed again at `now` (seconds).
+pub fn base_crl_due(bytes: i64, this_update: i64, now: i64) -> bool {
+    now >= this_update.saturating_add(bytes.saturating_mul(BASE_CRL_SECONDS_PER_MB) / 1_000_000)
+}
+
 /// Signs and stores the next CRL of `kind` if the stored one is stale; returns
 /// whether it did.
 async fn refresh_crl(
@@ -39,8 +53,10 @@ async fn refresh_crl(
     now: DateTime<Utc>,
 ) -> Result<bool, CardServiceError> {
     let stored = store.stored_crl(kind.code()).await?;
+    let listed = stored.built_revision >= stored.revision
+        || !base_crl_due(stored.base_bytes, stored.this_update, now.timestamp());
     let fresh = stored.base_number > 0
-        && stored.built_revision >= stored.revision
+        && listed
         && stored.next_update > (now + Duration::hours(CRL_REFRESH_MARGIN_HOURS)).timestamp();
     if fresh {
         return Ok(false);
@@ -116,4 +132,20 @@ pub async fn current_crl(
     published_crl(store, kind)
         .await?
         .ok_or_else(|| CardServiceError::Invalid(format!("no {} CRL was stored", kind.code())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_large_base_crl_waits_by_its_size_and_a_small_one_never() {
+        let this_update = 1_000_000;
+        // A national CRL (43 MB): not before five minutes after its thisUpdate.
+        assert!(!base_crl_due(43_000_000, this_update, this_update + 300));
+        assert!(base_crl_due(43_000_000, this_update, this_update + 301));
+        // A small one (its thisUpdate a minute back when signed): due at once.
+        assert!(base_crl_due(4_000_000, this_update, this_update + 60));
+        assert!(base_crl_due(0, this_update, this_update));
+    }
 }

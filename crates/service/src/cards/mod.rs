@@ -9,7 +9,8 @@ pub mod manufacture;
 mod ocsp;
 
 pub use crl::{
-    current_crl, published_crl, refresh_crls, CRL_LIFETIME_HOURS, CRL_REFRESH_MARGIN_HOURS,
+    base_crl_due, current_crl, published_crl, refresh_crls, BASE_CRL_SECONDS_PER_MB,
+    CRL_LIFETIME_HOURS, CRL_REFRESH_MARGIN_HOURS,
 };
 pub use ocsp::{cert_state, ocsp_answer, OcspCache, OCSP_LIFETIME_HOURS};
 
@@ -310,7 +311,7 @@ pub fn certify_keys(
 }
 
 /// The trust anchors (both roots) and the issuing CAs below them, with both issuing
-/// CAs' current CRLs loaded.
+/// CAs' current CRLs and their delta CRLs loaded.
 pub async fn trust_store(
     store: &Store,
     authorities: &Authorities,
@@ -329,6 +330,24 @@ pub async fn trust_store(
     for kind in CaKind::ALL {
         let crl = current_crl(store, authorities, kind).await?;
         trust.load_crl(&crl, now).map_err(invalid)?;
+        // A large base is re-signed every few minutes; the delta, signed afresh
+        // here when stale, has the revocations since.
+        crate::card_life::suspension_crl::refresh_delta_crl(store, authorities, kind, now).await?;
+        if let Some(delta) = store
+            .crl_document(kind.code(), maina_store::CrlDocument::Delta)
+            .await?
+        {
+            match trust.load_delta_crl(&delta, now) {
+                Ok(_) => {}
+                // A base signed meanwhile by another process: load it, then the delta.
+                Err(maina_pki::VerifyError::DeltaBaseMissing { .. }) => {
+                    let crl = published_crl(store, kind).await?.unwrap_or_default();
+                    trust.load_crl(&crl, now).map_err(invalid)?;
+                    trust.load_delta_crl(&delta, now).map_err(invalid)?;
+                }
+                Err(error) => return Err(invalid(error)),
+            }
+        }
     }
     Ok(trust)
 }
