@@ -38,6 +38,7 @@ mod counter;
 mod error;
 mod moving;
 mod number;
+mod portal;
 mod renewal;
 mod residents;
 mod session;
@@ -69,6 +70,10 @@ pub use moving::{
     MoveInRequest, MoveOutRequest,
 };
 pub use number::ClearMyNumber;
+pub use portal::{
+    AccessEntryResponse, AccessRecordResponse, PortalAddressResponse, PortalApplicationResponse,
+    PortalCardResponse, PortalRecordResponse,
+};
 pub use renewal::{ReissueRequest, ReissueResponse, RenewalWindowRequest, RenewalWindowResponse};
 pub use residents::{
     AddressRequest, DateRequest, HistoryEntryResponse, MoveRequest, NumberChangeRequest,

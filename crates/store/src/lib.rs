@@ -38,6 +38,7 @@ mod crypto;
 mod manufacture;
 mod officers;
 pub mod pickup;
+mod portal;
 mod registry;
 mod renewal;
 mod suspension;
@@ -64,6 +65,10 @@ pub use crypto::{
 pub use manufacture::{ManifestEntry, ManifestMismatch, ManufacturedCard, ShipmentRecord};
 pub use officers::{LoginFailure, Officer, LOCKOUT_THRESHOLD};
 pub use pickup::{CounterCard, HandOverRecord, PinpadSession};
+pub use portal::{
+    AccessEntry, AccessKind, AccessNotice, AccessNotices, AccessPage, ChainCheck, NotifyAddress,
+    NotifyPreference, CARD_ACTIONS, NOT_OFFICERS, PORTAL_ACTOR,
+};
 pub use registry::*;
 pub use renewal::{NearingEnd, NewReplacement, PoliceReport, ReplacementRecord};
 pub use suspension::{ChallengeRefusal, SuspensionRecord};
@@ -130,6 +135,9 @@ pub struct Store {
     card_issuer: Arc<zeroize::Zeroizing<[u8; 32]>>,
     authority: Arc<NumberAuthority>,
     audit_sender: tokio::sync::mpsc::Sender<audit::QueuedAudit>,
+    /// How far this process walked the audit chain and found it sound (position and
+    /// link), for the portal's per-entry check (`portal.rs`); never stored.
+    verified_chain: Arc<std::sync::Mutex<(u64, [u8; 32])>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -165,6 +173,10 @@ impl Store {
             card_issuer: Arc::new(keys.card_issuer_master()),
             authority: Arc::new(authority),
             audit_sender,
+            verified_chain: Arc::new(std::sync::Mutex::new((
+                0,
+                maina_core::officer::GENESIS_HASH,
+            ))),
         };
         store.pool.migrate().await?;
         store.check_key_and_seal_format(&keys.fingerprint()).await?;

@@ -1134,6 +1134,7 @@ const SEALED_COLUMNS: &[(&str, &str)] = &[
     ("replacements", "police"),
     ("expiry_letters", "form_id"),
     ("cards", "notes"),
+    ("portal_preferences", "email"),
 ];
 
 /// Writes a value into every sealed column of every table; answers the resident's
@@ -1223,6 +1224,17 @@ async fn fill_every_sealed_column(store: &Store) -> u64 {
         .await
         .unwrap();
     renewal::replace_and_write_a_letter(store, registered.resident_key).await;
+    store
+        .set_notify_preference(
+            registered.resident_key,
+            Some(&maina_store::NotifyAddress {
+                to: "hanako@example.jp".into(),
+                language: "ja".into(),
+            }),
+            &admin("resident"),
+        )
+        .await
+        .unwrap();
     registered.resident_key
 }
 
@@ -1293,6 +1305,8 @@ async fn an_older_seal_format_is_refused_at_open() {
 mod key_rotation;
 #[path = "store/manufacture.rs"]
 mod manufacture;
+#[path = "store/portal.rs"]
+mod portal;
 
 #[path = "store/counter.rs"]
 mod counter;
