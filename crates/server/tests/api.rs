@@ -51,6 +51,9 @@ mod renewal;
 #[path = "api/card_moves.rs"]
 mod card_moves;
 
+#[path = "api/portal.rs"]
+mod portal;
+
 struct Kit {
     base: String,
     store: Store,

@@ -20,6 +20,7 @@ pub mod notices;
 pub mod pdf;
 pub mod photo;
 pub mod pickup;
+pub mod portal;
 pub mod residents;
 pub mod sessions;
 

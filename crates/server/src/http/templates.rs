@@ -57,6 +57,16 @@ impl Pages {
             ),
             ("lost.html", include_str!("../../templates/lost.html")),
             ("suspend.html", include_str!("../../templates/suspend.html")),
+            // The resident portal (issue 14).
+            ("portal.html", include_str!("../../templates/portal.html")),
+            (
+                "portal_access.html",
+                include_str!("../../templates/portal_access.html"),
+            ),
+            (
+                "portal_entries.html",
+                include_str!("../../templates/portal_entries.html"),
+            ),
         ] {
             if let Err(error) = env.add_template(name, source) {
                 tracing::error!(%error, name, "template does not compile");
