@@ -109,3 +109,5 @@ echo "== test.sh: loss and suspension in headless Chromium and PC/SC (tests/e2e/
 MAINA="$PWD/target/debug/maina" node tests/e2e/suspension.test.mjs
 echo "== test.sh: PIN reset, chip update and renewal on the same chip in PC/SC and headless Chromium (tests/e2e/pin_reset.test.mjs)"
 MAINA="$PWD/target/debug/maina" node tests/e2e/pin_reset.test.mjs
+echo "== test.sh: the resident portal in headless Chromium and PC/SC (tests/e2e/portal.test.mjs)"
+MAINA="$PWD/target/debug/maina" node tests/e2e/portal.test.mjs
