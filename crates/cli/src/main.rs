@@ -7,8 +7,8 @@ mod logging;
 
 use clap::{Parser, Subcommand};
 use commands::{
-    audit, card, demo, init, keys, municipality, notice, number, office, officer, pickup, pki,
-    resident, serve, verify,
+    audit, card, demo, init, keys, municipality, notice, number, office, officer, oidc, pickup,
+    pki, resident, serve, verify,
 };
 use context::Context;
 use std::path::PathBuf;
@@ -95,6 +95,12 @@ enum Command {
     /// The card authorities (CRLs, CA certificates).
     #[command(subcommand)]
     Pki(pki::PkiCommand),
+    /// Relying parties of the OpenID Connect provider (sign-in with the card).
+    #[command(subcommand)]
+    Rp(oidc::RpCommand),
+    /// The OpenID Connect provider's signing keys.
+    #[command(subcommand)]
+    Oidc(oidc::OidcCommand),
     /// Check a detached signature made by `maina card sign`: signature, chain,
     /// validity and revocation.
     Verify(verify::VerifyArgs),
@@ -150,6 +156,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Office(command) => office::run(&context, command).await,
         Command::Pickup(command) => pickup::run(&context, command).await,
         Command::Pki(command) => pki::run(&context, command).await,
+        Command::Rp(command) => oidc::run_rp(&context, command).await,
+        Command::Oidc(command) => oidc::run_oidc(&context, command).await,
         Command::Verify(args) => verify::run(&context, &args).await,
         Command::Bench(command) => Ok(maina_bench::run(command, context.db.as_deref()).await?),
     }

@@ -38,6 +38,7 @@ mod counter;
 mod error;
 mod moving;
 mod number;
+mod oidc;
 mod portal;
 mod renewal;
 mod residents;
@@ -70,6 +71,10 @@ pub use moving::{
     MoveInRequest, MoveOutRequest,
 };
 pub use number::ClearMyNumber;
+pub use oidc::{
+    CardAnswerRequest, CardAnswerResponse, CardChallengeRequest, CardChallengeResponse, OidcError,
+    OidcTokenResponse, SigninStatusResponse, TokenForm,
+};
 pub use portal::{
     AccessEntryResponse, AccessRecordResponse, PortalAddressResponse, PortalApplicationResponse,
     PortalCardResponse, PortalRecordResponse,

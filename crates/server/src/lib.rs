@@ -9,9 +9,11 @@ pub mod card_life;
 pub mod config;
 pub mod home;
 pub mod http;
+pub mod oidc;
 pub mod openapi;
 pub mod pickup;
 pub mod pki;
+pub mod portal;
 pub mod residents;
 pub mod session;
 mod workers;
@@ -98,6 +100,8 @@ pub fn router(state: AppState) -> Router {
         .merge(applications::page_routes())
         .merge(pickup::page_routes())
         .merge(card_life::page_routes())
+        .merge(oidc::page_routes())
+        .merge(portal::routes())
         .layer(from_fn_with_state(
             state.clone(),
             http::csrf::require_same_origin,

@@ -1,7 +1,7 @@
 //! The JSON API's routes under `/api/v1` and their OpenAPI document, generated
 //! from the handlers' annotations and `maina-proto`'s schemas.
 
-use crate::{applications, audit, card_life, pickup, residents, session, AppState};
+use crate::{applications, audit, card_life, oidc, pickup, residents, session, AppState};
 use maina_proto::ErrorBody;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -87,6 +87,17 @@ pub fn routes() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(card_life::suspension::report_lost_card))
         .routes(routes!(card_life::suspension::lift_challenge))
         .routes(routes!(card_life::suspension::lift_suspension))
+        .routes(routes!(oidc::api::discovery))
+        .routes(routes!(oidc::api::jwks))
+        .routes(routes!(oidc::api::token))
+        .routes(routes!(oidc::api::userinfo))
+        .routes(routes!(oidc::api::card_challenge))
+        .routes(routes!(oidc::api::card_answer))
+        .routes(routes!(oidc::pages::authorize))
+        .routes(routes!(oidc::pages::status))
+        .routes(routes!(oidc::pages::continue_signin))
+        .routes(routes!(oidc::pages::consent))
+        .routes(routes!(oidc::pages::card_page))
         .merge(
             OpenApiRouter::new()
                 .routes(routes!(mailed::mail_application))

@@ -53,6 +53,8 @@ mod card_moves;
 
 #[path = "api/portal.rs"]
 mod portal;
+#[path = "api/oidc.rs"]
+mod oidc;
 
 struct Kit {
     base: String,

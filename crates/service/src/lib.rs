@@ -17,6 +17,7 @@ pub mod i18n;
 pub mod mail;
 pub mod notice;
 pub mod notices;
+pub mod oidc;
 pub mod pdf;
 pub mod photo;
 pub mod pickup;
@@ -82,6 +83,8 @@ pub struct Shared {
     pub authorities: Option<Arc<maina_pki::Authorities>>,
     /// Signed OCSP answers, until their certificate's authority revokes again.
     pub ocsp_cache: Arc<cards::OcspCache>,
+    /// The OpenID Connect provider's keys and checked certificates.
+    pub oidc: Arc<oidc::OidcCache>,
 }
 
 impl std::fmt::Debug for Service {
@@ -108,6 +111,7 @@ impl Service {
             captcha: Arc::default(),
             authorities: None,
             ocsp_cache: Arc::default(),
+            oidc: Arc::default(),
             config,
         }))
     }

@@ -37,6 +37,9 @@ mod counters;
 mod crypto;
 mod manufacture;
 mod officers;
+mod oidc;
+mod oidc_flow;
+mod oidc_sessions;
 pub mod pickup;
 mod portal;
 mod registry;
@@ -64,6 +67,12 @@ pub use crypto::{
 };
 pub use manufacture::{ManifestEntry, ManifestMismatch, ManufacturedCard, ShipmentRecord};
 pub use officers::{LoginFailure, Officer, LOCKOUT_THRESHOLD};
+pub use oidc::{NewRelyingParty, NewSigningKey, RelyingParty, SigningKeyRecord};
+pub use oidc_flow::{
+    AnsweredRequest, AuthRequest, CardHolder, CodeGrant, NewAuthRequest, RequestStatus,
+    SigninRecord,
+};
+pub use oidc_sessions::ResidentSessionRecord;
 pub use pickup::{CounterCard, HandOverRecord, PinpadSession};
 pub use portal::{
     AccessEntry, AccessKind, AccessNotice, AccessNotices, AccessPage, ChainCheck, NotifyAddress,
@@ -133,6 +142,8 @@ pub struct Store {
     audit_key: Arc<zeroize::Zeroizing<[u8; 32]>>,
     /// The card issuer's master key (see `chip.rs`), from the key file.
     card_issuer: Arc<zeroize::Zeroizing<[u8; 32]>>,
+    /// The key of the pairwise `sub` (see `oidc.rs`), from the key file.
+    pairwise: Arc<zeroize::Zeroizing<[u8; 32]>>,
     authority: Arc<NumberAuthority>,
     audit_sender: tokio::sync::mpsc::Sender<audit::QueuedAudit>,
     /// How far this process walked the audit chain and found it sound (position and
@@ -171,6 +182,7 @@ impl Store {
             blind_index: Arc::new(BlindIndex::new(&keys.stable(crypto::BLIND_INDEX_PURPOSE))),
             audit_key,
             card_issuer: Arc::new(keys.card_issuer_master()),
+            pairwise: Arc::new(keys.pairwise_sub_master()),
             authority: Arc::new(authority),
             audit_sender,
             verified_chain: Arc::new(std::sync::Mutex::new((

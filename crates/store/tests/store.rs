@@ -1135,6 +1135,8 @@ const SEALED_COLUMNS: &[(&str, &str)] = &[
     ("expiry_letters", "form_id"),
     ("cards", "notes"),
     ("portal_preferences", "email"),
+    ("oidc_keys", "private_key"),
+    ("oidc_requests", "facts"),
 ];
 
 /// Writes a value into every sealed column of every table; answers the resident's
@@ -1235,6 +1237,7 @@ async fn fill_every_sealed_column(store: &Store) -> u64 {
         )
         .await
         .unwrap();
+    oidc::fill_sealed(store, registered.resident_key).await;
     registered.resident_key
 }
 
@@ -1313,8 +1316,11 @@ mod counter;
 
 #[path = "store/card_moves.rs"]
 mod card_moves;
+
 #[path = "store/chip.rs"]
 mod chip;
+#[path = "store/oidc.rs"]
+mod oidc;
 #[path = "store/renewal.rs"]
 mod renewal;
 #[path = "store/suspension.rs"]

@@ -132,6 +132,9 @@ pub enum CardCommand {
         #[arg(long)]
         police_station: Option<String>,
     },
+    /// Sign in to a relying party with the card in a PC/SC reader: answer the
+    /// one-time challenge a sign-in page shows (its URL or its code).
+    Login(super::card_login::LoginArgs),
     /// Lift a suspension (the card found), at the counter with the card in the
     /// reader: it signs the service's one-time challenge with its authentication key.
     Lift {
@@ -208,6 +211,7 @@ pub async fn run(context: &Context, command: CardCommand) -> Result<()> {
             )
             .await
         }
+        CardCommand::Login(args) => super::card_login::login(args).await,
         CardCommand::Lift {
             card_id,
             pin,

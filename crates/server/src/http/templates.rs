@@ -67,6 +67,18 @@ impl Pages {
                 "portal_entries.html",
                 include_str!("../../templates/portal_entries.html"),
             ),
+            (
+                "oidc_signin.html",
+                include_str!("../../templates/oidc_signin.html"),
+            ),
+            (
+                "oidc_consent.html",
+                include_str!("../../templates/oidc_consent.html"),
+            ),
+            (
+                "oidc_parties.html",
+                include_str!("../../templates/oidc_parties.html"),
+            ),
         ] {
             if let Err(error) = env.add_template(name, source) {
                 tracing::error!(%error, name, "template does not compile");

@@ -39,7 +39,7 @@ fn card_signs(card: maina_card::Card, challenge: &[u8]) -> String {
 
 /// A card made by the bureau, with its issue notice, handed over at the counter:
 /// (card id, notice number, card number).
-pub(super) async fn handed_over_card(kit: &Kit) -> (String, String, String) {
+pub(crate) async fn handed_over_card(kit: &Kit) -> (String, String, String) {
     let registrar = kit.login("registrar").await;
     let supervisor = kit.login("supervisor").await;
     let counter = kit.login("counter").await;

@@ -283,6 +283,17 @@ impl Keys {
         )
     }
 
+    /// The key of the OpenID Connect provider's pairwise subject identifiers
+    /// (`oidc.rs`): derived from the key check's stable key, like the card
+    /// issuer's, so it never rotates (a party's `sub` for a resident must stay the
+    /// same for ever).
+    pub(crate) fn pairwise_sub_master(&self) -> Zeroizing<[u8; 32]> {
+        hkdf(
+            &self.stable(KEY_CHECK_PURPOSE),
+            "maina oidc pairwise sub v1",
+        )
+    }
+
     /// A stable key (FF1, blind index, audit chain, key check).
     pub(crate) fn stable(&self, purpose: &str) -> Zeroizing<[u8; 32]> {
         self.stable

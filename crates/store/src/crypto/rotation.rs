@@ -152,6 +152,15 @@ fn sealed_columns() -> Vec<SealedColumn> {
             |row| Ok(police_place(row.key(0)?)),
         ),
         column(
+            "oidc_keys",
+            "private_key",
+            &[("kid", KeyKind::Text)],
+            |row| Ok(crate::oidc::oidc_key_place(&row.text(0)?)),
+        ),
+        column("oidc_requests", "facts", &[("id", KeyKind::Text)], |row| {
+            Ok(crate::oidc_flow::facts_place(&row.text(0)?))
+        }),
+        column(
             "expiry_letters",
             "form_id",
             &[
