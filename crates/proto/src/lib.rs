@@ -77,7 +77,7 @@ pub use oidc::{
 };
 pub use portal::{
     AccessEntryResponse, AccessRecordResponse, PortalAddressResponse, PortalApplicationResponse,
-    PortalCardResponse, PortalRecordResponse,
+    PortalCardResponse, PortalConsentResponse, PortalRecordResponse,
 };
 pub use renewal::{ReissueRequest, ReissueResponse, RenewalWindowRequest, RenewalWindowResponse};
 pub use residents::{

@@ -15,6 +15,16 @@ wire! {
         pub applications: Vec<PortalApplicationResponse>,
         /// Whether an e-mail goes out at every access by an officer.
         pub notify_access: bool,
+        /// The relying parties the resident's consent is on for.
+        pub consents: Vec<PortalConsentResponse>,
+    }
+
+    /// A relying party the resident agreed to share their facts with.
+    response PortalConsentResponse {
+        pub client_id: String,
+        pub name: String,
+        /// RFC 3339.
+        pub granted_at: String,
     }
 
     /// One of the resident's cards.

@@ -51,10 +51,10 @@ mod renewal;
 #[path = "api/card_moves.rs"]
 mod card_moves;
 
-#[path = "api/portal.rs"]
-mod portal;
 #[path = "api/oidc.rs"]
 mod oidc;
+#[path = "api/portal.rs"]
+mod portal;
 
 struct Kit {
     base: String,

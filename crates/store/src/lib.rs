@@ -75,8 +75,8 @@ pub use oidc_flow::{
 pub use oidc_sessions::ResidentSessionRecord;
 pub use pickup::{CounterCard, HandOverRecord, PinpadSession};
 pub use portal::{
-    AccessEntry, AccessKind, AccessNotice, AccessNotices, AccessPage, ChainCheck, NotifyAddress,
-    NotifyPreference, CARD_ACTIONS, NOT_OFFICERS, PORTAL_ACTOR,
+    AccessEntry, AccessKind, AccessNotice, AccessNotices, AccessPage, ChainCheck, ConsentRecord,
+    NotifyAddress, NotifyPreference, CARD_ACTIONS, NOT_OFFICERS, PORTAL_ACTOR,
 };
 pub use registry::*;
 pub use renewal::{NearingEnd, NewReplacement, PoliceReport, ReplacementRecord};

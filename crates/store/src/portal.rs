@@ -16,7 +16,9 @@
 //!   status inquiry, the booking page, the photo booth), are not accesses: those
 //!   actors are the administrator role with a fixed name ([`NOT_OFFICERS`]), which
 //!   no officer account can take, so an officer cannot hide a read by a purpose.
-//! - sign-ins at relying parties (`signins`, issue 14's provider), kind `signin`.
+//! - sign-ins at relying parties (the provider's `signins`), kind `signin`, and the
+//!   provider's refusals of a sign-in with the resident's card (audited, kind
+//!   `signin`).
 //!
 //! **Extension point — kiosk certificates:** when the convenience-store kiosk
 //! issues certificates, add its table's `SELECT` (kind `kiosk`, `seq` 0 unless the
@@ -32,22 +34,33 @@ use serde::{Deserialize, Serialize};
 pub const CARD_ACTIONS: [&str; 2] = ["card.suspend", "card.pin-reset"];
 
 /// Administrator-role actor names that are not officers: the resident through the
-/// portal ([`PORTAL_ACTOR`]) and the public pages.
-pub const NOT_OFFICERS: [&str; 3] = [PORTAL_ACTOR, "public", "photo-booth"];
+/// portal ([`PORTAL_ACTOR`]), the public pages and the provider's sign-in.
+pub const NOT_OFFICERS: [&str; 4] = [PORTAL_ACTOR, "public", "photo-booth", "oidc"];
 
 /// The actor name of the resident's own acts in the portal.
 pub const PORTAL_ACTOR: &str = "resident";
 
 /// The audit trail's part of the record (kind `officer` or `card`).
+/// (A refused sign-in with the card is audited by the provider: kind `signin`.)
 const AUDIT_SOURCE: &str = "SELECT at, \
-     CASE WHEN action IN ('card.suspend', 'card.pin-reset') THEN 'card' ELSE 'officer' END AS kind, \
+     CASE WHEN action IN ('card.suspend', 'card.pin-reset') THEN 'card' \
+          WHEN action LIKE 'oidc.signin%' THEN 'signin' ELSE 'officer' END AS kind, \
      seq, role, municipality, action, purpose, '' AS detail \
      FROM audit_events WHERE resident_id = $1 \
-     AND (action IN ('card.suspend', 'card.pin-reset') \
-          OR NOT (role = 'administrator' AND officer IN ('resident', 'public', 'photo-booth')))";
+     AND (action IN ('card.suspend', 'card.pin-reset') OR action LIKE 'oidc.signin%' \
+          OR NOT (role = 'administrator' AND officer IN ('resident', 'public', 'photo-booth', 'oidc')))";
+
+/// The sign-ins at relying parties (the provider records them outside the audit
+/// trail, to keep its hot path to few writes: position 0, "not in the trail"):
+/// `action` is the party's client id, `purpose` its name, `detail` the claims shared.
+const SIGNIN_SOURCE: &str =
+    "SELECT s.at, 'signin' AS kind, 0 AS seq, '' AS role, '' AS municipality, \
+     s.client_id AS action, COALESCE(p.name, '') AS purpose, s.claims AS detail \
+     FROM signins s LEFT JOIN relying_parties p ON p.client_id = s.client_id \
+     WHERE s.resident_key = $1";
 
 /// Every source of the record (see the module's documentation to add one).
-const ACCESS_SOURCES: &[&str] = &[AUDIT_SOURCE];
+const ACCESS_SOURCES: &[&str] = &[AUDIT_SOURCE, SIGNIN_SOURCE];
 
 /// What kind of use an entry of the record is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -181,7 +194,38 @@ fn access_union() -> String {
     ACCESS_SOURCES.join(" UNION ALL ")
 }
 
+/// A relying party the resident consented to share with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsentRecord {
+    pub client_id: String,
+    /// The party's name ('' when unknown).
+    pub name: String,
+    /// Microseconds since the Unix epoch.
+    pub granted_at: i64,
+}
+
 impl Store {
+    /// The parties a resident's consent is on for, newest first.
+    pub async fn active_consents(&self, resident_key: u64) -> Result<Vec<ConsentRecord>> {
+        let rows = self
+            .read_all(
+                "SELECT c.client_id, COALESCE(p.name, ''), c.granted_at FROM consents c \
+                 LEFT JOIN relying_parties p ON p.client_id = c.client_id \
+                 WHERE c.resident_key = $1 AND c.revoked_at IS NULL ORDER BY c.granted_at DESC",
+                &[to_i64(resident_key)?.into()],
+            )
+            .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(ConsentRecord {
+                    client_id: row.text(0)?,
+                    name: row.text(1)?,
+                    granted_at: row.int(2)?,
+                })
+            })
+            .collect()
+    }
+
     /// A resident's applications for a card, newest first.
     pub async fn applications_of_resident(
         &self,
@@ -417,8 +461,8 @@ impl Store {
                 "SELECT e.at, 'officer', e.seq, e.role, e.municipality, e.action, e.purpose, '', e.resident_id, p.email \
                  FROM audit_events e JOIN portal_preferences p ON p.resident_key = e.resident_id \
                  WHERE e.seq > $1 AND e.seq <= $2 AND p.notify_access = 1 AND p.email IS NOT NULL \
-                 AND e.action NOT IN ('card.suspend', 'card.pin-reset') \
-                 AND NOT (e.role = 'administrator' AND e.officer IN ('resident', 'public', 'photo-booth')) \
+                 AND e.action NOT IN ('card.suspend', 'card.pin-reset') AND e.action NOT LIKE 'oidc.%' \
+                 AND NOT (e.role = 'administrator' AND e.officer IN ('resident', 'public', 'photo-booth', 'oidc')) \
                  ORDER BY e.seq LIMIT $3",
                 &[to_i64(from)?.into(), to_i64(head)?.into(), i64::from(limit).into()],
             )

@@ -26,6 +26,7 @@ pub fn routes() -> Router<AppState> {
         .route("/portal/access.csv", get(access_csv))
         .route("/portal/suspend", post(suspend))
         .route("/portal/notify", post(notify))
+        .route("/portal/consents/revoke", post(revoke_consent))
 }
 
 #[derive(Debug, Deserialize)]
@@ -158,8 +159,15 @@ async fn suspend(
         }
         Err(error) => {
             let message = error_message(&state, page.lang, &error);
-            render_portal(&state, &page, &session, error_status(&error), None, Some(message))
-                .await
+            render_portal(
+                &state,
+                &page,
+                &session,
+                error_status(&error),
+                None,
+                Some(message),
+            )
+            .await
         }
     }
 }
@@ -196,8 +204,50 @@ async fn notify(
         }
         Err(error) => {
             let message = error_message(&state, page.lang, &error);
-            render_portal(&state, &page, &session, error_status(&error), None, Some(message))
-                .await
+            render_portal(
+                &state,
+                &page,
+                &session,
+                error_status(&error),
+                None,
+                Some(message),
+            )
+            .await
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ConsentForm {
+    client_id: String,
+}
+
+async fn revoke_consent(
+    State(state): State<AppState>,
+    page: Page,
+    session: ResidentSession,
+    Form(form): Form<ConsentForm>,
+) -> Response {
+    match state
+        .service
+        .portal_revoke_consent(session.resident_key, &form.client_id)
+        .await
+    {
+        Ok(()) => {
+            let notice = state.pages.message(page.lang, "portal-consent-revoked");
+            render_portal(&state, &page, &session, StatusCode::OK, Some(notice), None).await
+        }
+        Err(error) => {
+            let message = error_message(&state, page.lang, &error);
+            render_portal(
+                &state,
+                &page,
+                &session,
+                error_status(&error),
+                None,
+                Some(message),
+            )
+            .await
         }
     }
 }

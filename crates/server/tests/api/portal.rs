@@ -198,3 +198,180 @@ async fn the_resident_suspends_their_own_card_and_no_one_elses() {
     );
     assert!(suspension.verified);
 }
+
+/// A client that keeps the resident's session cookie and does not follow
+/// redirects (posts carry our origin, as a browser's do).
+fn resident_browser(kit: &Kit, secret: &str) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(reqwest::header::ORIGIN, kit.base.parse().unwrap());
+    headers.insert(
+        reqwest::header::COOKIE,
+        format!("maina_resident={secret}").parse().unwrap(),
+    );
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .default_headers(headers)
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_pages_need_a_resident_session_and_show_the_record_the_access_and_the_csv() {
+    let kit = Kit::start_with_pki().await;
+    let (card_id, _, _) = super::suspension::handed_over_card(&kit).await;
+    let key = kit
+        .store
+        .card_record(&card_id)
+        .await
+        .unwrap()
+        .resident_key
+        .unwrap();
+    let code = kit
+        .store
+        .resident(key)
+        .await
+        .unwrap()
+        .resident_code
+        .as_digits();
+
+    // Without a session: every portal page sends the browser to sign in.
+    let anonymous = resident_browser(&kit, "");
+    for path in ["/portal", "/portal/access", "/portal/access.csv"] {
+        let response = anonymous
+            .get(format!("{}{path}", kit.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{path}");
+        assert_eq!(response.headers()["location"], "/portal/login");
+    }
+    let response = anonymous
+        .post(format!("{}/portal/suspend", kit.base))
+        .form(&[("card_id", card_id.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        kit.store.card_record(&card_id).await.unwrap().status,
+        "active"
+    );
+
+    let secret = kit.state.service.open_resident_session(key).await.unwrap();
+    let browser = resident_browser(&kit, &secret);
+    let (_, _, officer) = hanako_and_a_named_registrar(&kit).await;
+    officer_reads(&kit, &officer, &code, "pension check").await;
+
+    let page = browser
+        .get(format!("{}/portal?lang=en", kit.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains("<dd id=\"address\">東京都千代田区千代田1-1</dd>"),
+        "{html}"
+    );
+    assert!(html.contains("id=\"my-number\">**** **** "));
+    assert!(html.contains(&format!("data-card-id=\"{card_id}\" data-state=\"active\"")));
+    assert!(html.contains("data-action=\"read\""));
+    assert!(html.contains("pension check"));
+    assert!(!html.contains("suzuki"));
+    // A form post without our origin is refused (the CSRF layer covers the portal).
+    let foreign = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .post(format!("{}/portal/suspend", kit.base))
+        .header("origin", "https://evil.example")
+        .header("cookie", format!("maina_resident={secret}"))
+        .form(&[("card_id", card_id.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(foreign.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        kit.store.card_record(&card_id).await.unwrap().status,
+        "active"
+    );
+
+    let csv = browser
+        .get(format!("{}/portal/access.csv?lang=ja", kit.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(csv.status(), StatusCode::OK);
+    assert_eq!(csv.headers()["content-type"], "text/csv; charset=utf-8");
+    assert!(csv.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .starts_with("attachment"));
+    let text = csv.text().await.unwrap();
+    assert!(text.starts_with("\u{feff}日時,"), "{text}");
+    assert!(
+        text.contains("記録が閲覧されました,read,registrar,131016,pension check,"),
+        "{text}"
+    );
+
+    let second = browser
+        .get(format!("{}/portal/access?page=2&lang=en", kit.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(second.status(), StatusCode::OK);
+    assert!(second.text().await.unwrap().contains("Page 2 /"));
+
+    // E-mails on, from the page; a bad address is refused naming the field.
+    let bad = browser
+        .post(format!("{}/portal/notify?lang=en", kit.base))
+        .form(&[("switch", "on"), ("email", "nope")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let on = browser
+        .post(format!("{}/portal/notify?lang=en", kit.base))
+        .form(&[("switch", "on"), ("email", "hanako@example.jp")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(on.status(), StatusCode::OK);
+    assert!(on
+        .text()
+        .await
+        .unwrap()
+        .contains("E-mails are switched on."));
+    assert!(
+        kit.store
+            .notify_preference(key)
+            .await
+            .unwrap()
+            .notify_access
+    );
+
+    // A relying party never consented to: "not found", nothing changes.
+    let revoke = browser
+        .post(format!("{}/portal/consents/revoke", kit.base))
+        .form(&[("client_id", "no-such-party")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoke.status(), StatusCode::NOT_FOUND);
+
+    // The lost card, suspended from the page.
+    let suspended = browser
+        .post(format!("{}/portal/suspend?lang=en", kit.base))
+        .form(&[("card_id", card_id.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(suspended.status(), StatusCode::OK);
+    let html = suspended.text().await.unwrap();
+    assert!(html.contains("Your card is suspended."));
+    assert!(html.contains("data-action=\"card.suspend\""));
+    assert_eq!(
+        kit.store.card_record(&card_id).await.unwrap().status,
+        "suspended"
+    );
+}

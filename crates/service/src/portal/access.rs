@@ -29,6 +29,9 @@ fn label_id(entry: &AccessEntry) -> String {
         "pickup.card-read",
     ];
     match entry.kind {
+        AccessKind::Signin if action.starts_with("oidc.signin-refused") => {
+            "portal-access-signin-refused".into()
+        }
         AccessKind::Signin => "portal-access-signin".into(),
         _ if known.contains(&action) => format!("portal-access-{}", action.replace('.', "-")),
         _ if action.starts_with("denied") => "portal-access-denied".into(),

@@ -1,5 +1,6 @@
 //! What the resident does from the portal: suspend a lost card (the same
-//! suspension as the helpline's and the public report's, as the resident).
+//! suspension as the helpline's and the public report's, as the resident), and
+//! switch a relying party's access off (its next sign-in asks for consent again).
 
 use super::resident_actor;
 use crate::{ErrorKind, Result, Service, ServiceError};
@@ -30,5 +31,25 @@ impl Service {
         })?;
         self.suspend_found(&resident_actor(), &card.id, state, None)
             .await
+    }
+
+    /// Switches a relying party's access off: the resident's consent is revoked
+    /// (`Store::revoke_consent`), so the party's next sign-in asks again; audited as
+    /// the resident's own act. No consent on for this party is "not found".
+    pub async fn portal_revoke_consent(&self, resident_key: u64, client_id: &str) -> Result<()> {
+        if !self.store.revoke_consent(resident_key, client_id).await? {
+            return Err(ServiceError::not_found("consent"));
+        }
+        self.store
+            .audit(
+                &resident_actor(),
+                &format!(
+                    "portal.consent-revoked:{}",
+                    client_id.chars().take(64).collect::<String>()
+                ),
+                Some(resident_key),
+            )
+            .await?;
+        Ok(())
     }
 }

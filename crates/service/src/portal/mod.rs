@@ -1,7 +1,7 @@
 //! The resident portal (Mynaportal, issue 14): the resident's own record, cards and
 //! applications; the record of who used their data (`access.rs`, with its CSV);
 //! e-mails at every access by an officer (`notify.rs`); the resident's own acts
-//! (`actions.rs`: suspend a lost card).
+//! (`actions.rs`: suspend a lost card, switch a relying party's access off).
 //!
 //! Every use case here takes the resident's row key from a signed-in portal
 //! session (the server's `ResidentSession` extractor: the resident proved the card's
@@ -22,7 +22,7 @@ use maina_core::officer::Actor;
 use maina_core::resident::ResidentEvent;
 use maina_proto::{
     CardNoteResponse, PortalAddressResponse, PortalApplicationResponse, PortalCardResponse,
-    PortalRecordResponse,
+    PortalConsentResponse, PortalRecordResponse,
 };
 use maina_store::{ResidentView, PORTAL_ACTOR};
 
@@ -108,12 +108,24 @@ impl Service {
             .notify_preference(resident_key)
             .await?
             .notify_access;
+        let consents = self
+            .store
+            .active_consents(resident_key)
+            .await?
+            .into_iter()
+            .map(|consent| PortalConsentResponse {
+                client_id: consent.client_id,
+                name: consent.name,
+                granted_at: rfc3339(consent.granted_at),
+            })
+            .collect();
         Ok(PortalRecordResponse {
             resident: crate::residents::resident_response(&view),
             addresses,
             cards,
             applications,
             notify_access,
+            consents,
         })
     }
 

@@ -280,3 +280,106 @@ async fn notifications_are_sealed_and_each_access_is_told_of_exactly_once() {
         store.close().await;
     }
 }
+
+#[tokio::test]
+async fn sign_ins_are_in_the_record_and_consents_are_listed_until_switched_off() {
+    use maina_store::{
+        AnsweredRequest, NewAuthRequest, NewRelyingParty, RequestStatus, SigninRecord,
+    };
+    for backend in backends("portal_signins").await {
+        let store = open(&backend.url).await;
+        let hanako = resident(&store, "山田").await;
+        store
+            .add_relying_party(
+                &NewRelyingParty {
+                    client_id: "bank".into(),
+                    name: "Example Bank".into(),
+                    kind: "facts".into(),
+                    redirect_uris: vec!["https://bank.example/cb".into()],
+                    secret_hash: Some(vec![7u8; 32]),
+                    jwks: None,
+                    sector: "bank.example".into(),
+                    id_token_alg: "ES256".into(),
+                    first_party: false,
+                },
+                &admin("test"),
+            )
+            .await
+            .unwrap();
+        let far = maina_store::now_micros() + 300_000_000;
+        store
+            .put_auth_request(&NewAuthRequest {
+                id: "r1".into(),
+                challenge_hash: [1; 32],
+                browser_hash: [9u8; 32],
+                client_id: "bank".into(),
+                redirect_uri: "https://bank.example/cb".into(),
+                state: "st".into(),
+                nonce: "".into(),
+                code_challenge: "c".repeat(43),
+                scope: "openid profile".into(),
+                card_key: "sign".into(),
+                expires_at: far,
+            })
+            .await
+            .unwrap();
+        let answer = AnsweredRequest {
+            resident_key: hanako,
+            serial: "AA01".into(),
+        };
+        let none: Option<&String> = None;
+        assert!(store
+            .answer_auth_request("r1", &[1; 32], &answer, none)
+            .await
+            .unwrap());
+        assert!(store
+            .consent_auth_request("r1", hanako, "bank")
+            .await
+            .unwrap());
+        assert!(store
+            .issue_code("r1", &[RequestStatus::Consented], &[5; 32], far)
+            .await
+            .unwrap());
+        let signin = SigninRecord {
+            request_id: "r1".into(),
+            client_id: "bank".into(),
+            resident_key: hanako,
+            at: maina_store::now_micros(),
+            claims: "sub,name,address".into(),
+        };
+        assert!(store.redeem_code(&[5; 32], &signin).await.unwrap());
+
+        let record = store.access_record(hanako, 10, 0).await.unwrap();
+        let newest = &record.entries[0];
+        assert_eq!(newest.kind, AccessKind::Signin, "{}", backend.name);
+        assert_eq!(
+            (
+                newest.action.as_str(),
+                newest.purpose.as_str(),
+                newest.detail.as_str()
+            ),
+            ("bank", "Example Bank", "sub,name,address")
+        );
+        assert_eq!(newest.seq, None);
+        // A refused sign-in with the card is audited by the provider: listed as a
+        // sign-in, with its chain position; the provider's actor is no officer.
+        let provider = Actor::administrator("oidc", "sign-in");
+        store
+            .audit(&provider, "oidc.signin-refused:card", Some(hanako))
+            .await
+            .unwrap();
+        let record = store.access_record(hanako, 10, 0).await.unwrap();
+        assert_eq!(record.entries[0].kind, AccessKind::Signin);
+        assert!(record.entries[0].seq.is_some());
+
+        let consents = store.active_consents(hanako).await.unwrap();
+        assert_eq!(consents.len(), 1);
+        assert_eq!(
+            (consents[0].client_id.as_str(), consents[0].name.as_str()),
+            ("bank", "Example Bank")
+        );
+        assert!(store.revoke_consent(hanako, "bank").await.unwrap());
+        assert!(store.active_consents(hanako).await.unwrap().is_empty());
+        store.close().await;
+    }
+}
