@@ -276,6 +276,8 @@ async fn the_pages_need_a_resident_session_and_show_the_record_the_access_and_th
     assert!(html.contains("id=\"my-number\">**** **** "));
     assert!(html.contains(&format!("data-card-id=\"{card_id}\" data-state=\"active\"")));
     assert!(html.contains("data-action=\"read\""));
+    assert!(html.contains("data-verified=\"true\""));
+    assert!(!html.contains("data-verified=\"false\""));
     assert!(html.contains("pension check"));
     assert!(!html.contains("suzuki"));
     // A form post without our origin is refused (the CSRF layer covers the portal).
