@@ -112,3 +112,5 @@ echo "== test.sh: PIN reset, chip update and renewal on the same chip in PC/SC a
 MAINA="$PWD/target/debug/maina" node tests/e2e/pin_reset.test.mjs
 echo "== test.sh: signing in with the card: openid-client, PC/SC and headless Chromium (tests/e2e/oidc.test.mjs)"
 MAINA="$PWD/target/debug/maina" node tests/e2e/oidc.test.mjs
+echo "== test.sh: the resident portal in headless Chromium and PC/SC (tests/e2e/portal.test.mjs)"
+MAINA="$PWD/target/debug/maina" node tests/e2e/portal.test.mjs

@@ -39,6 +39,7 @@ mod error;
 mod moving;
 mod number;
 mod oidc;
+mod portal;
 mod renewal;
 mod residents;
 mod session;
@@ -73,6 +74,10 @@ pub use number::ClearMyNumber;
 pub use oidc::{
     CardAnswerRequest, CardAnswerResponse, CardChallengeRequest, CardChallengeResponse, OidcError,
     OidcTokenResponse, SigninStatusResponse, TokenForm,
+};
+pub use portal::{
+    AccessEntryResponse, AccessRecordResponse, PortalAddressResponse, PortalApplicationResponse,
+    PortalCardResponse, PortalConsentResponse, PortalRecordResponse,
 };
 pub use renewal::{ReissueRequest, ReissueResponse, RenewalWindowRequest, RenewalWindowResponse};
 pub use residents::{

@@ -22,6 +22,11 @@ impl Workers {
             tokio::spawn(remind_appointments(state.clone())),
             tokio::spawn(end_overdue_cards(state.clone())),
             tokio::spawn(prune_oidc(state.clone())),
+            // The resident portal's e-mails at every officer access (issue 14).
+            tokio::spawn(maina_service::portal::notify_worker(
+                state.service.clone(),
+                Duration::from_secs(1),
+            )),
         ];
         if let (Some(dir), Some(url)) = (&state.config.expiry_letter_dir, &state.config.public_url)
         {

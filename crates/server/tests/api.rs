@@ -57,6 +57,8 @@ mod oidc;
 mod oidc_portal;
 #[path = "api/oidc_refusals.rs"]
 mod oidc_refusals;
+#[path = "api/portal.rs"]
+mod portal;
 
 struct Kit {
     base: String,

@@ -38,8 +38,19 @@ impl Default for Messages {
 impl Messages {
     pub fn load() -> Self {
         let mut catalogues = HashMap::new();
-        catalogues.insert("en", catalogue("en", include_str!("../locales/en.ftl")));
-        catalogues.insert("ja", catalogue("ja", include_str!("../locales/ja.ftl")));
+        // The resident portal's messages have files of their own (issue 14).
+        let en = [
+            include_str!("../locales/en.ftl"),
+            include_str!("../locales/portal.en.ftl"),
+        ]
+        .join("\n");
+        let ja = [
+            include_str!("../locales/ja.ftl"),
+            include_str!("../locales/portal.ja.ftl"),
+        ]
+        .join("\n");
+        catalogues.insert("en", catalogue("en", &en));
+        catalogues.insert("ja", catalogue("ja", &ja));
         Self { catalogues }
     }
 

@@ -21,6 +21,7 @@ pub mod oidc;
 pub mod pdf;
 pub mod photo;
 pub mod pickup;
+pub mod portal;
 pub mod residents;
 pub mod sessions;
 

@@ -67,9 +67,10 @@ pub struct AuditReport {
 }
 
 /// The columns of an audit event, in [`audit_event`]'s order.
-const AUDIT_COLUMNS: &str = "seq, at, officer, role, municipality, action, resident_id, purpose";
+pub(crate) const AUDIT_COLUMNS: &str =
+    "seq, at, officer, role, municipality, action, resident_id, purpose";
 
-fn audit_event(row: &Row) -> Result<AuditEvent> {
+pub(crate) fn audit_event(row: &Row) -> Result<AuditEvent> {
     decode_row!(row => AuditEvent {
         seq: key, at: int, officer: text, role: text, municipality: text, action: text,
         resident: opt_key, purpose: text,

@@ -41,6 +41,7 @@ mod oidc;
 mod oidc_flow;
 mod oidc_sessions;
 pub mod pickup;
+mod portal;
 mod registry;
 mod renewal;
 mod suspension;
@@ -73,6 +74,10 @@ pub use oidc_flow::{
 };
 pub use oidc_sessions::ResidentSessionRecord;
 pub use pickup::{CounterCard, HandOverRecord, PinpadSession};
+pub use portal::{
+    AccessEntry, AccessKind, AccessNotice, AccessNotices, AccessPage, ChainCheck, ConsentRecord,
+    NotifyAddress, NotifyPreference, CARD_ACTIONS, NOT_OFFICERS, PORTAL_ACTOR,
+};
 pub use registry::*;
 pub use renewal::{NearingEnd, NewReplacement, PoliceReport, ReplacementRecord};
 pub use suspension::{ChallengeRefusal, SuspensionRecord};
@@ -141,6 +146,9 @@ pub struct Store {
     pairwise: Arc<zeroize::Zeroizing<[u8; 32]>>,
     authority: Arc<NumberAuthority>,
     audit_sender: tokio::sync::mpsc::Sender<audit::QueuedAudit>,
+    /// How far this process walked the audit chain and found it sound (position and
+    /// link), for the portal's per-entry check (`portal.rs`); never stored.
+    verified_chain: Arc<std::sync::Mutex<(u64, [u8; 32])>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -177,6 +185,10 @@ impl Store {
             pairwise: Arc::new(keys.pairwise_sub_master()),
             authority: Arc::new(authority),
             audit_sender,
+            verified_chain: Arc::new(std::sync::Mutex::new((
+                0,
+                maina_core::officer::GENESIS_HASH,
+            ))),
         };
         store.pool.migrate().await?;
         store.check_key_and_seal_format(&keys.fingerprint()).await?;

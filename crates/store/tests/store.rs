@@ -1134,6 +1134,7 @@ const SEALED_COLUMNS: &[(&str, &str)] = &[
     ("replacements", "police"),
     ("expiry_letters", "form_id"),
     ("cards", "notes"),
+    ("portal_preferences", "email"),
     ("oidc_keys", "private_key"),
     ("oidc_requests", "facts"),
 ];
@@ -1225,6 +1226,17 @@ async fn fill_every_sealed_column(store: &Store) -> u64 {
         .await
         .unwrap();
     renewal::replace_and_write_a_letter(store, registered.resident_key).await;
+    store
+        .set_notify_preference(
+            registered.resident_key,
+            Some(&maina_store::NotifyAddress {
+                to: "hanako@example.jp".into(),
+                language: "ja".into(),
+            }),
+            &admin("resident"),
+        )
+        .await
+        .unwrap();
     oidc::fill_sealed(store, registered.resident_key).await;
     registered.resident_key
 }
@@ -1296,6 +1308,8 @@ async fn an_older_seal_format_is_refused_at_open() {
 mod key_rotation;
 #[path = "store/manufacture.rs"]
 mod manufacture;
+#[path = "store/portal.rs"]
+mod portal;
 
 #[path = "store/counter.rs"]
 mod counter;

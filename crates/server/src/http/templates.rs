@@ -57,6 +57,16 @@ impl Pages {
             ),
             ("lost.html", include_str!("../../templates/lost.html")),
             ("suspend.html", include_str!("../../templates/suspend.html")),
+            // The resident portal (issue 14).
+            ("portal.html", include_str!("../../templates/portal.html")),
+            (
+                "portal_access.html",
+                include_str!("../../templates/portal_access.html"),
+            ),
+            (
+                "portal_entries.html",
+                include_str!("../../templates/portal_entries.html"),
+            ),
             (
                 "oidc_signin.html",
                 include_str!("../../templates/oidc_signin.html"),

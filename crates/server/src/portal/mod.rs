@@ -7,6 +7,7 @@
 //! session ([`session::ResidentSession`]); `/portal/logout` ends it. The portal's
 //! pages live in the other files of this folder.
 
+pub mod pages;
 pub mod session;
 
 use crate::http::cookies::cookie;
@@ -31,6 +32,7 @@ pub fn routes() -> Router<AppState> {
         .route("/portal/login", get(login))
         .route("/portal/callback", get(callback))
         .route("/portal/logout", post(logout))
+        .merge(pages::routes())
 }
 
 fn callback_uri(issuer: &str) -> String {

@@ -170,7 +170,7 @@ impl Service {
             .await
     }
 
-    async fn suspend_found(
+    pub(crate) async fn suspend_found(
         &self,
         actor: &Actor,
         card_id: &str,

@@ -40,6 +40,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (16, include_str!("../../migrations/0016_renewal.sql")),
     (17, include_str!("../../migrations/0017_crl_documents.sql")),
     (18, include_str!("../../migrations/0018_oidc.sql")),
+    (19, include_str!("../../migrations/0019_portal.sql")),
 ];
 
 /// The source of migration `version`, tokens unrendered.

@@ -19,6 +19,7 @@ use crate::cards::{certificate_place, chip_place};
 use crate::manufacture::face_place;
 use crate::pickup::issue_notice_place;
 use crate::pickup::{handover_place, pinpad_place};
+use crate::portal::preference_place;
 use crate::registry::{current_place, event_place, number_place, registration_place};
 use crate::renewal::{expiry_letter_place, police_place};
 use crate::{Result, Store, StoreError};
@@ -174,6 +175,12 @@ fn sealed_columns() -> Vec<SealedColumn> {
                     &row.text(2)?,
                 ))
             },
+        ),
+        column(
+            "portal_preferences",
+            "email",
+            &[("resident_key", KeyKind::Int)],
+            |row| Ok(preference_place(row.key(0)?)),
         ),
     ]
 }

@@ -1,0 +1,191 @@
+// The resident portal (issue 14) in real headless Chromium and real PC/SC: a card
+// made by the bureau and handed over; the resident opens /portal, is sent through
+// the provider's card sign-in (`maina card login` with the card in pcscd), and sees
+// their record; an officer reads the record through the API and, a second later,
+// the portal's record of who used my data shows the read (role, municipality,
+// purpose, its verified audit-chain position — never the officer's name); the CSV
+// export has it; the resident suspends the card from the portal; signing in again
+// is refused because the card is suspended.
+// Prints "N passed, M failed" and exits non-zero on any failure.
+import { chromium } from 'playwright-core';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createServer } from 'node:net';
+import assert from 'node:assert/strict';
+
+const maina = resolve(process.env.MAINA ?? new URL('../../target/debug/maina', import.meta.url).pathname);
+const data = mkdtempSync(join(tmpdir(), 'maina-portal-'));
+
+function run(args, input) {
+  const result = spawnSync(maina, ['--data', data, ...args], { input, encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`maina ${args.join(' ')}: ${result.stderr}`);
+  return result.stdout;
+}
+function tool(program, args) {
+  const result = spawnSync(program, args, { encoding: 'utf8' });
+  return { ok: result.status === 0, text: `${result.stdout ?? ''}${result.stderr ?? ''}` };
+}
+// `maina card login` as the resident runs it: a child process, asynchronously.
+function cardLogin(args) {
+  return new Promise((ok) => {
+    const child = spawn(maina, ['--data', data, 'card', 'login', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let text = '';
+    child.stdout.on('data', (chunk) => { text += chunk; });
+    child.stderr.on('data', (chunk) => { text += chunk; });
+    child.on('exit', (code) => ok({ ok: code === 0, text }));
+  });
+}
+async function freePort() {
+  return new Promise((ok) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => { const { port } = server.address(); server.close(() => ok(port)); });
+  });
+}
+const sleep = (ms) => new Promise((ok) => setTimeout(ok, ms));
+
+const port = await freePort();
+const base = `http://127.0.0.1:${port}`;
+const demo = run(['demo', '--no-serve', '--residents', '20', '--listen', `127.0.0.1:${port}`]);
+const PASSWORD = demo.match(/\(password: (\S+)\)/)[1];
+assert.match(run(['card', 'manufacture']), /card\(s\) made/);
+const newest = run(['pickup', 'shipments', '--municipality', '131016']).split('\n')[0];
+const [, shipment, numbers] = newest.match(/^shipment (\d+): \d+ card\(s\), in transit: (.+)$/);
+run(['pickup', 'receive', shipment], numbers.split(' ').join('\n'));
+const printed = run(['pickup', 'notices', '--municipality', '131016', '--out', join(data, 'notices'), '--public-url', base]);
+const [, notice] = printed.match(/^(\d{16}) \S+\.pdf$/m);
+
+const server = spawn(maina, ['--data', data, 'serve', '--listen', `127.0.0.1:${port}`, '--public-url', base, '--insecure-cookies'], { stdio: 'ignore' });
+for (let i = 0; i < 100; i++) {
+  try { if ((await fetch(`${base}/healthz`)).ok) break; } catch { /* not yet */ }
+  await sleep(100);
+}
+async function api(method, path, token, body, purpose) {
+  const response = await fetch(`${base}${path}`, {
+    method,
+    headers: {
+      'content-type': 'application/json',
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...(purpose ? { 'x-purpose': purpose } : {}),
+    },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  return { status: response.status, body: await response.json().catch(() => null) };
+}
+// The holder as the counter sees the card, and their record code from a search.
+const login = await api('POST', '/api/v1/login', null, { username: 'demo-supervisor', password: PASSWORD });
+const token = login.body.token;
+const found = await api('POST', '/api/v1/counter/find', token, { number: notice });
+assert.equal(found.status, 200, JSON.stringify(found.body));
+const cardId = found.body.card_id;
+const family = found.body.name.split(' ')[0];
+const residents = await api('POST', '/api/v1/residents/search', token, { birth_date: found.body.birth_date, name: family });
+const holder = residents.body.find((r) => found.body.name.startsWith(r.name.split(' (')[0]));
+assert.ok(holder, JSON.stringify(residents.body));
+run(['pickup', 'hand-over', notice, '--document', 'passport', '--base-url', base], '1234\nABC123\n5678\n9012\n');
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+let passed = 0;
+let failed = 0;
+const check = async (name, body) => {
+  try {
+    await body();
+    passed++;
+    console.log(`ok   ${name}`);
+  } catch (error) {
+    failed++;
+    console.log(`FAIL ${name}\n     ${error.message.split('\n').join('\n     ')}`);
+  }
+};
+
+// /portal sends a browser without a session through the provider's card page; the
+// card answers over PC/SC; the page continues by itself back to /portal.
+async function signIn(page) {
+  await page.goto(`${base}/portal`);
+  await page.waitForURL((url) => url.pathname.startsWith('/oidc/authorize'));
+  const command = await page.locator('#command').innerText();
+  const challengeUrl = command.match(/maina card login (\S+)/)[1];
+  const answered = await cardLogin([challengeUrl, '--pin', '1234']);
+  if (!answered.ok) return answered.text;
+  await page.waitForURL((url) => url.pathname === '/portal', { timeout: 15000 });
+  return null;
+}
+
+const attach = spawn(maina, ['--data', data, 'card', 'attach', cardId], { stdio: 'ignore' });
+const context = await browser.newContext({ locale: 'en-US', acceptDownloads: true });
+const page = await context.newPage();
+try {
+  for (let i = 0; i < 75; i++) {
+    if (tool('opensc-tool', ['-n']).text.includes('jpki')) break;
+    await sleep(200);
+  }
+
+  await check('sign in with the card: the portal shows the record, the number masked, the card active', async () => {
+    const refused = await signIn(page);
+    assert.equal(refused, null, refused);
+    assert.equal(await page.locator('#address').innerText(), holder.address);
+    assert.match(await page.locator('#my-number').innerText(), /^\*\*\*\* \*\*\*\* \d{4}$/);
+    assert.equal(await page.locator(`[data-card-id="${cardId}"]`).getAttribute('data-state'), 'active');
+    // The sign-in itself is in the record (a sign-in at the portal).
+    assert.ok(await page.locator('tr.entry[data-kind="signin"]').count() >= 1);
+  });
+
+  await check("an officer's read a second earlier is in the record: role, municipality, purpose, verified position; no name", async () => {
+    const read = await api('GET', `/api/v1/residents/${holder.resident_code}`, token, null, 'benefit check');
+    assert.equal(read.status, 200);
+    await sleep(1000);
+    await page.goto(`${base}/portal`);
+    const entry = page.locator('tr.entry[data-action="read"]').first();
+    assert.match(await entry.innerText(), /benefit check/);
+    assert.match(await entry.innerText(), /Supervisor/);
+    assert.match(await entry.innerText(), /131016/);
+    assert.equal(await entry.getAttribute('data-verified'), 'true');
+    assert.ok(Number(await entry.getAttribute('data-seq')) > 0);
+    assert.doesNotMatch(await page.locator('table.access').innerText(), /demo-supervisor/);
+    assert.match(await page.locator('p.chain').innerText(), /verifies/);
+  });
+
+  await check('the record exports as CSV with the same read', async () => {
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.locator('a.csv').first().click(),
+    ]);
+    const path = await download.path();
+    const text = (await import('node:fs')).readFileSync(path, 'utf8');
+    assert.ok(text.startsWith('\ufeffWhen,'), text.slice(0, 80));
+    assert.match(text, /Your record was read,read,supervisor,131016,benefit check,/);
+    assert.doesNotMatch(text, /demo-supervisor/);
+  });
+
+  await check('the resident suspends the lost card from the portal; the record shows it', async () => {
+    await page.locator(`#suspend-${cardId}`).click();
+    await page.locator('p.notice').waitFor();
+    assert.equal(await page.locator(`[data-card-id="${cardId}"]`).getAttribute('data-state'), 'suspended');
+    assert.ok(await page.locator('tr.entry[data-action="card.suspend"]').count() >= 1);
+  });
+
+  await check('signing in again is refused: the card is suspended', async () => {
+    await page.locator('form.logout button').first().click();
+    await page.waitForURL((url) => url.pathname === '/');
+    const refused = await signIn(page);
+    assert.ok(refused, 'refused');
+    assert.match(refused, /suspended/);
+  });
+} finally {
+  attach.kill('SIGTERM');
+  await new Promise((ok) => attach.once('exit', ok));
+}
+await browser.close();
+if (server.exitCode === null) {
+  const stopped = new Promise((ok) => server.once('exit', ok));
+  server.kill('SIGTERM');
+  await stopped;
+}
+rmSync(data, { recursive: true, force: true });
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed === 0 ? 0 : 1);
