@@ -14,6 +14,7 @@ mod numbering;
 mod pickup;
 mod revocation;
 mod scratch;
+mod signin;
 pub mod synth;
 
 use clap::Subcommand;
@@ -136,6 +137,25 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 64)]
         clients: usize,
     },
+    /// Complete sign-ins with the card through the OpenID Connect provider's use
+    /// cases (authorization request, the card's answer checked against the store,
+    /// code, token exchange with PKCE, ID token), on a store of N cards and a CRL of
+    /// M revoked serials: sign-ins/s, p50/p99 of a sign-in's server time, beside
+    /// the bare RSA-2048 verify rate.
+    Signin {
+        /// Filler cards (active, each with two certificates) in the store.
+        #[arg(long, default_value_t = 1_000_000)]
+        cards: u64,
+        /// Revoked serials on the authentication CRL.
+        #[arg(long, default_value_t = 1_000_000)]
+        revoked: u64,
+        /// Sign-ins to time.
+        #[arg(long, default_value_t = 20_000)]
+        signins: u64,
+        /// Concurrent clients (one real card each).
+        #[arg(long, default_value_t = 64)]
+        clients: usize,
+    },
     /// Round trips of one APDU to the card in a PC/SC reader (e.g. a card attached
     /// with `maina card attach`).
     Apdu {
@@ -177,6 +197,12 @@ pub async fn run(command: BenchCommand, database: Option<&str>) -> Result<()> {
             rate,
             clients,
         } => revocation::run(database, cards.max(1), revoked, rate.max(1), clients).await,
+        BenchCommand::Signin {
+            cards,
+            revoked,
+            signins,
+            clients,
+        } => signin::run(database, cards, revoked, signins.max(1), clients.max(1)).await,
         BenchCommand::Apdu { count, reader } => card::apdu(count.max(1), reader.as_deref()),
     }
 }

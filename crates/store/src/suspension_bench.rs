@@ -56,3 +56,59 @@ impl Store {
         tx.commit().await
     }
 }
+
+impl Store {
+    /// Benchmarks: `count` active cards with no holder, each with a good
+    /// authentication and signature certificate (serials `first_serial..`, DER a
+    /// placeholder never opened) — the sign-in benchmark's national-size tables.
+    pub async fn bench_seed_cards(&self, first_serial: u64, count: u64) -> Result<()> {
+        let now = now_micros();
+        let mut next = first_serial;
+        let end = first_serial.saturating_add(count);
+        while next < end {
+            let upto = end.min(next + SEED_BATCH / 2);
+            let cards: Vec<Vec<Value>> = (next..upto)
+                .map(|serial| {
+                    vec![
+                        format!("{:016X}", serial | 0xC000_0000_0000_0000).into(),
+                        now.into(),
+                        b"bench".to_vec().into(),
+                    ]
+                })
+                .collect();
+            let certificates: Vec<Vec<Value>> = (next..upto)
+                .flat_map(|serial| {
+                    let card_id = format!("{:016X}", serial | 0xC000_0000_0000_0000);
+                    [
+                        ("auth", 0x5000_0000_0000_0000u64),
+                        ("sign", 0x6000_0000_0000_0000),
+                    ]
+                    .map(|(ca, prefix)| {
+                        vec![
+                            format!("{:016X}", serial | prefix).into(),
+                            ca.into(),
+                            card_id.as_str().into(),
+                            vec![0u8].into(),
+                        ]
+                    })
+                })
+                .collect();
+            let mut tx = self.pool.begin().await?;
+            tx.insert_many(
+                "INSERT INTO cards (id, resident_id, status, created_at, updated_at, chip) VALUES",
+                "($1, NULL, 'active', $2, $2, $3)",
+                &cards,
+            )
+            .await?;
+            tx.insert_many(
+                "INSERT INTO certificates (serial, ca, card_id, not_before, not_after, der) VALUES",
+                "($1, $2, $3, 1700000000, 4000000000, $4)",
+                &certificates,
+            )
+            .await?;
+            tx.commit().await?;
+            next = upto;
+        }
+        Ok(())
+    }
+}
