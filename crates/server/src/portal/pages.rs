@@ -36,6 +36,26 @@ pub struct PageQuery {
 }
 
 /// The whole portal page, with an optional notice or error of an act just done.
+/// The portal again after an action: its notice (a message id) or the refusal.
+async fn after_action(
+    state: &AppState,
+    page: &Page,
+    session: &ResidentSession,
+    done: Result<&'static str, maina_service::ServiceError>,
+) -> Response {
+    match done {
+        Ok(id) => {
+            let notice = state.pages.message(page.lang, id);
+            render_portal(state, page, session, StatusCode::OK, Some(notice), None).await
+        }
+        Err(error) => {
+            let message = error_message(state, page.lang, &error);
+            let status = error_status(&error);
+            render_portal(state, page, session, status, None, Some(message)).await
+        }
+    }
+}
+
 async fn render_portal(
     state: &AppState,
     page: &Page,
@@ -148,28 +168,12 @@ async fn suspend(
     session: ResidentSession,
     Form(form): Form<SuspendForm>,
 ) -> Response {
-    match state
+    let done = state
         .service
         .portal_suspend_card(session.resident_key, &form.card_id)
         .await
-    {
-        Ok(_) => {
-            let notice = state.pages.message(page.lang, "portal-suspended");
-            render_portal(&state, &page, &session, StatusCode::OK, Some(notice), None).await
-        }
-        Err(error) => {
-            let message = error_message(&state, page.lang, &error);
-            render_portal(
-                &state,
-                &page,
-                &session,
-                error_status(&error),
-                None,
-                Some(message),
-            )
-            .await
-        }
-    }
+        .map(|_| "portal-suspended");
+    after_action(&state, &page, &session, done).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -188,33 +192,18 @@ async fn notify(
 ) -> Response {
     let on = form.switch == "on";
     let email = on.then_some(form.email.as_str());
-    match state
+    let done = state
         .service
         .portal_set_notify(session.resident_key, email, page.lang)
         .await
-    {
-        Ok(()) => {
-            let id = if on {
+        .map(|()| {
+            if on {
                 "portal-notify-saved-on"
             } else {
                 "portal-notify-saved-off"
-            };
-            let notice = state.pages.message(page.lang, id);
-            render_portal(&state, &page, &session, StatusCode::OK, Some(notice), None).await
-        }
-        Err(error) => {
-            let message = error_message(&state, page.lang, &error);
-            render_portal(
-                &state,
-                &page,
-                &session,
-                error_status(&error),
-                None,
-                Some(message),
-            )
-            .await
-        }
-    }
+            }
+        });
+    after_action(&state, &page, &session, done).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -228,26 +217,10 @@ async fn revoke_consent(
     session: ResidentSession,
     Form(form): Form<ConsentForm>,
 ) -> Response {
-    match state
+    let done = state
         .service
         .portal_revoke_consent(session.resident_key, &form.client_id)
         .await
-    {
-        Ok(()) => {
-            let notice = state.pages.message(page.lang, "portal-consent-revoked");
-            render_portal(&state, &page, &session, StatusCode::OK, Some(notice), None).await
-        }
-        Err(error) => {
-            let message = error_message(&state, page.lang, &error);
-            render_portal(
-                &state,
-                &page,
-                &session,
-                error_status(&error),
-                None,
-                Some(message),
-            )
-            .await
-        }
-    }
+        .map(|()| "portal-consent-revoked");
+    after_action(&state, &page, &session, done).await
 }
