@@ -9,43 +9,17 @@
 // Prints "N passed, M failed" and exits non-zero on any failure.
 import { chromium } from 'playwright-core';
 import * as oidc from 'openid-client';
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { createServer } from 'node:net';
+import { spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { createServer as createHttpServer } from 'node:http';
 import assert from 'node:assert/strict';
 
-const maina = resolve(process.env.MAINA ?? new URL('../../target/debug/maina', import.meta.url).pathname);
-const data = mkdtempSync(join(tmpdir(), 'maina-oidc-'));
+import { maina, scratch, tool, freePort, sleep } from './harness.mjs';
 
-function run(args, input) {
-  const result = spawnSync(maina, ['--data', data, ...args], { input, encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`maina ${args.join(' ')}: ${result.stderr}`);
-  return result.stdout;
-}
-function tool(program, args) {
-  const result = spawnSync(program, args, { encoding: 'utf8' });
-  return { ok: result.status === 0, text: `${result.stdout ?? ''}${result.stderr ?? ''}` };
-}
+const { data, run, background } = scratch('oidc');
 // `maina card login` as the resident runs it: a child process, asynchronously.
-function cardLogin(args) {
-  return new Promise((ok) => {
-    const child = spawn(maina, ['--data', data, 'card', 'login', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let text = '';
-    child.stdout.on('data', (chunk) => { text += chunk; });
-    child.stderr.on('data', (chunk) => { text += chunk; });
-    child.on('exit', (code) => ok({ ok: code === 0, text }));
-  });
-}
-async function freePort() {
-  return new Promise((ok) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => { const { port } = server.address(); server.close(() => ok(port)); });
-  });
-}
-const sleep = (ms) => new Promise((ok) => setTimeout(ok, ms));
+const cardLogin = (args) => background(['card', 'login', ...args]);
 
 const port = await freePort();
 const base = `http://127.0.0.1:${port}`;

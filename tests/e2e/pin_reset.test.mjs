@@ -11,11 +11,11 @@ import { chromium } from 'playwright-core';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { createServer } from 'node:net';
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
 
-const maina = resolve(process.env.MAINA ?? new URL('../../target/debug/maina', import.meta.url).pathname);
+import { maina, tool, freePort, sleep } from './harness.mjs';
+
 const P11 = '/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so';
 const data = mkdtempSync(join(tmpdir(), 'maina-chip-'));
 const work = join(data, 'work');
@@ -39,17 +39,6 @@ function timed(label, args) {
   figures.push(`${label}: ${Number(process.hrtime.bigint() - started) / 1e6} ms`);
   return out;
 }
-function tool(program, args) {
-  const result = spawnSync(program, args, { encoding: 'utf8' });
-  return { ok: result.status === 0, text: `${result.stdout ?? ''}${result.stderr ?? ''}` };
-}
-async function freePort() {
-  return new Promise((ok) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => { const { port } = server.address(); server.close(() => ok(port)); });
-  });
-}
-const sleep = (ms) => new Promise((ok) => setTimeout(ok, ms));
 
 const port = await freePort();
 const base = `http://127.0.0.1:${port}`;

@@ -7,39 +7,17 @@
 // certificate stays revoked).
 // Prints "N passed, M failed" and exits non-zero on any failure.
 import { chromium } from 'playwright-core';
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { createServer } from 'node:net';
+import { spawn } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
 
-const maina = resolve(process.env.MAINA ?? new URL('../../target/debug/maina', import.meta.url).pathname);
-const data = mkdtempSync(join(tmpdir(), 'maina-suspension-'));
+import { maina, scratch, tool, freePort, sleep } from './harness.mjs';
+
+const { data, run, attempt } = scratch('suspension');
 const work = join(data, 'work');
 mkdirSync(work);
 const file = (name) => join(work, name);
-
-function run(args, input) {
-  const result = spawnSync(maina, ['--data', data, ...args], { input, encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`maina ${args.join(' ')}: ${result.stderr}`);
-  return result.stdout;
-}
-function attempt(args) {
-  const result = spawnSync(maina, ['--data', data, ...args], { encoding: 'utf8' });
-  return { ok: result.status === 0, text: `${result.stdout ?? ''}${result.stderr ?? ''}` };
-}
-function tool(program, args) {
-  const result = spawnSync(program, args, { encoding: 'utf8' });
-  return { ok: result.status === 0, text: `${result.stdout ?? ''}${result.stderr ?? ''}` };
-}
-async function freePort() {
-  return new Promise((ok) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => { const { port } = server.address(); server.close(() => ok(port)); });
-  });
-}
-const sleep = (ms) => new Promise((ok) => setTimeout(ok, ms));
 
 const port = await freePort();
 const base = `http://127.0.0.1:${port}`;
