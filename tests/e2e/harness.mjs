@@ -50,3 +50,35 @@ export async function freePort() {
 }
 
 export const sleep = (ms) => new Promise((ok) => setTimeout(ok, ms));
+
+/** Headless Chromium (Debian's, or $CHROMIUM), quiet: no background traffic. */
+export async function headless() {
+  const { chromium } = await import('playwright-core');
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
+
+/** Named checks that go on after a failure; `summary()` prints "N passed, M failed"
+ *  and answers the exit code. */
+export function checklist() {
+  let passed = 0;
+  let failed = 0;
+  const check = async (name, body) => {
+    try {
+      await body();
+      passed++;
+      console.log(`ok   ${name}`);
+    } catch (error) {
+      failed++;
+      console.log(`FAIL ${name}\n     ${error.message.split('\n').join('\n     ')}`);
+    }
+  };
+  const summary = () => {
+    console.log(`${passed} passed, ${failed} failed`);
+    return failed === 0 ? 0 : 1;
+  };
+  return { check, summary };
+}

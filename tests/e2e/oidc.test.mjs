@@ -7,7 +7,6 @@
 // (signature against the JWKS included). A second party gets another `sub`; a
 // replayed challenge, a wrong PIN and a suspended card are refused.
 // Prints "N passed, M failed" and exits non-zero on any failure.
-import { chromium } from 'playwright-core';
 import * as oidc from 'openid-client';
 import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
@@ -15,7 +14,7 @@ import { join } from 'node:path';
 import { createServer as createHttpServer } from 'node:http';
 import assert from 'node:assert/strict';
 
-import { maina, scratch, tool, freePort, sleep } from './harness.mjs';
+import { maina, scratch, tool, freePort, sleep, headless, checklist } from './harness.mjs';
 
 const { data, run, background } = scratch('oidc');
 // `maina card login` as the resident runs it: a child process, asynchronously.
@@ -57,23 +56,8 @@ for (let i = 0; i < 100; i++) {
   await sleep(100);
 }
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
-let passed = 0;
-let failed = 0;
-const check = async (name, body) => {
-  try {
-    await body();
-    passed++;
-    console.log(`ok   ${name}`);
-  } catch (error) {
-    failed++;
-    console.log(`FAIL ${name}\n     ${error.message.split('\n').join('\n     ')}`);
-  }
-};
+const browser = await headless();
+const { check, summary } = checklist();
 
 // The relying party's side, all by openid-client: discovery, PKCE, the URL.
 async function startSignIn(party) {
@@ -175,5 +159,4 @@ if (server.exitCode === null) {
   await stopped;
 }
 rmSync(data, { recursive: true, force: true });
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed === 0 ? 0 : 1);
+process.exit(summary());

@@ -7,14 +7,13 @@
 // `maina card update-chip` (after the residence PIN): `maina card read` shows the new
 // address with the issuer's signature valid; and a new signature certificate on the
 // same chip signs. Prints "N passed, M failed" and exits non-zero on any failure.
-import { chromium } from 'playwright-core';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
 
-import { maina, tool, freePort, sleep } from './harness.mjs';
+import { maina, tool, freePort, sleep, headless, checklist } from './harness.mjs';
 
 const P11 = '/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so';
 const data = mkdtempSync(join(tmpdir(), 'maina-chip-'));
@@ -59,24 +58,8 @@ for (let i = 0; i < 100; i++) {
   try { if ((await fetch(`${base}/healthz`)).ok) break; } catch { /* not yet */ }
   await sleep(100);
 }
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
-
-let passed = 0;
-let failed = 0;
-const check = async (name, body) => {
-  try {
-    await body();
-    passed++;
-    console.log(`ok   ${name}`);
-  } catch (error) {
-    failed++;
-    console.log(`FAIL ${name}\n     ${error.message.split('\n').join('\n     ')}`);
-  }
-};
+const browser = await headless();
+const { check, summary } = checklist();
 
 writeFileSync(file('doc.txt'), 'a tax return\n');
 const sign = (pin, id, slot) => tool('pkcs11-tool', ['--module', P11, ...(slot ? ['--slot-index', slot] : []), '--login', '--pin', pin,
@@ -162,5 +145,4 @@ if (server.exitCode === null) {
 }
 rmSync(data, { recursive: true, force: true });
 for (const figure of figures) console.log(`figure ${figure}`);
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed === 0 ? 0 : 1);
+process.exit(summary());

@@ -7,13 +7,12 @@
 // export has it; the resident suspends the card from the portal; signing in again
 // is refused because the card is suspended.
 // Prints "N passed, M failed" and exits non-zero on any failure.
-import { chromium } from 'playwright-core';
 import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
 
-import { maina, scratch, tool, freePort, sleep } from './harness.mjs';
+import { maina, scratch, tool, freePort, sleep, headless, checklist } from './harness.mjs';
 
 const { data, run, background } = scratch('portal');
 // `maina card login` as the resident runs it: a child process, asynchronously.
@@ -59,23 +58,8 @@ const holder = residents.body.find((r) => found.body.name.startsWith(r.name.spli
 assert.ok(holder, JSON.stringify(residents.body));
 run(['pickup', 'hand-over', notice, '--document', 'passport', '--base-url', base], '1234\nABC123\n5678\n9012\n');
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
-let passed = 0;
-let failed = 0;
-const check = async (name, body) => {
-  try {
-    await body();
-    passed++;
-    console.log(`ok   ${name}`);
-  } catch (error) {
-    failed++;
-    console.log(`FAIL ${name}\n     ${error.message.split('\n').join('\n     ')}`);
-  }
-};
+const browser = await headless();
+const { check, summary } = checklist();
 
 // /portal sends a browser without a session through the provider's card page; the
 // card answers over PC/SC; the page continues by itself back to /portal.
@@ -161,5 +145,4 @@ if (server.exitCode === null) {
   await stopped;
 }
 rmSync(data, { recursive: true, force: true });
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed === 0 ? 0 : 1);
+process.exit(summary());

@@ -6,13 +6,12 @@
 // the service's challenge and authentication is good again (the signature
 // certificate stays revoked).
 // Prints "N passed, M failed" and exits non-zero on any failure.
-import { chromium } from 'playwright-core';
 import { spawn } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
 
-import { maina, scratch, tool, freePort, sleep } from './harness.mjs';
+import { maina, scratch, tool, freePort, sleep, headless, checklist } from './harness.mjs';
 
 const { data, run, attempt } = scratch('suspension');
 const work = join(data, 'work');
@@ -59,23 +58,8 @@ const registeredName = holder.name.split(' (')[0];
 // Handed over at the counter (the PINs on standard input: auth, sign, residence, support).
 run(['pickup', 'hand-over', notice, '--document', 'passport', '--base-url', base], '1234\nABC123\n5678\n9012\n');
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
-let passed = 0;
-let failed = 0;
-const check = async (name, body) => {
-  try {
-    await body();
-    passed++;
-    console.log(`ok   ${name}`);
-  } catch (error) {
-    failed++;
-    console.log(`FAIL ${name}\n     ${error.message.split('\n').join('\n     ')}`);
-  }
-};
+const browser = await headless();
+const { check, summary } = checklist();
 
 const attach = spawn(maina, ['--data', data, 'card', 'attach', cardId], { stdio: 'ignore' });
 try {
@@ -160,5 +144,4 @@ if (server.exitCode === null) {
   await stopped;
 }
 rmSync(data, { recursive: true, force: true });
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed === 0 ? 0 : 1);
+process.exit(summary());
