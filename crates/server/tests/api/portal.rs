@@ -47,6 +47,19 @@ async fn officer_reads(kit: &Kit, token: &str, code: &str, purpose: &str) {
     assert_eq!(response.status(), StatusCode::OK);
 }
 
+/// A card handed over to its resident: the card's id and the holder's row key.
+async fn card_and_holder(kit: &Kit) -> (String, u64) {
+    let (card_id, _, _) = super::suspension::handed_over_card(kit).await;
+    let key = kit
+        .store
+        .card_record(&card_id)
+        .await
+        .unwrap()
+        .resident_key
+        .unwrap();
+    (card_id, key)
+}
+
 #[tokio::test]
 async fn an_officers_read_is_in_the_record_and_the_csv_without_the_officers_name() {
     let kit = Kit::start().await;
@@ -145,14 +158,7 @@ async fn an_access_is_emailed_once_in_the_residents_language_and_never_after_off
 #[tokio::test]
 async fn the_resident_suspends_their_own_card_and_no_one_elses() {
     let kit = Kit::start_with_pki().await;
-    let (card_id, _, _) = super::suspension::handed_over_card(&kit).await;
-    let key = kit
-        .store
-        .card_record(&card_id)
-        .await
-        .unwrap()
-        .resident_key
-        .unwrap();
+    let (card_id, key) = card_and_holder(&kit).await;
     let service = &kit.state.service;
     let record = service.portal_record(key, "en").await.unwrap();
     assert_eq!(record.cards[0].card.state, "active");
@@ -218,14 +224,7 @@ fn resident_browser(kit: &Kit, secret: &str) -> reqwest::Client {
 #[tokio::test]
 async fn the_pages_need_a_resident_session_and_show_the_record_the_access_and_the_csv() {
     let kit = Kit::start_with_pki().await;
-    let (card_id, _, _) = super::suspension::handed_over_card(&kit).await;
-    let key = kit
-        .store
-        .card_record(&card_id)
-        .await
-        .unwrap()
-        .resident_key
-        .unwrap();
+    let (card_id, key) = card_and_holder(&kit).await;
     let code = kit
         .store
         .resident(key)
