@@ -129,17 +129,10 @@ pub async fn run(
     rate: u64,
     clients: usize,
 ) -> Result<()> {
-    let scratch = scratch::open(database, "bench revocation", "bench-revocation-").await?;
-    scratch::ensure_empty(&scratch.store).await?;
-    scratch::add_municipality(&scratch.store).await?;
+    let (scratch, authorities) =
+        scratch::with_authorities(database, "bench revocation", "bench-revocation-").await?;
     let store = &scratch.store;
     let backend = store.backend().name();
-    let pki = scratch.dir.path();
-    let authorities = maina_pki::Authorities::create(
-        &pki.join("pki-root"),
-        &pki.join("pki"),
-        chrono::Utc::now(),
-    )?;
     let started = Instant::now();
     store
         .bench_seed_revoked("auth", 0x4000_0000_0000_0000, revoked)

@@ -53,3 +53,22 @@ pub async fn add_municipality(store: &Store) -> Result<()> {
         .await?;
     Ok(())
 }
+
+/// An empty benchmark store with the municipality, and both card hierarchies made
+/// in its scratch directory (the roots' keys apart, as `maina pki init` keeps them).
+pub async fn with_authorities(
+    database: Option<&str>,
+    name: &str,
+    prefix: &str,
+) -> Result<(Scratch, maina_pki::Authorities)> {
+    let scratch = open(database, name, prefix).await?;
+    ensure_empty(&scratch.store).await?;
+    add_municipality(&scratch.store).await?;
+    let pki = scratch.dir.path();
+    let authorities = maina_pki::Authorities::create(
+        &pki.join("pki-root"),
+        &pki.join("pki"),
+        chrono::Utc::now(),
+    )?;
+    Ok((scratch, authorities))
+}
