@@ -14,6 +14,7 @@
 //! writer connection behind an async mutex serialises writers the way SQLite does
 //! anyway, without lock retries.
 
+mod group_commit;
 pub(crate) mod migrations;
 mod postgres;
 mod sqlite;
@@ -54,7 +55,7 @@ pub fn sqlite_url(path: &std::path::Path) -> String {
 #[derive(Clone)]
 pub(crate) enum Pool {
     Sqlite {
-        writer: Arc<Mutex<rusqlite::Connection>>,
+        writer: Arc<group_commit::SharedWriter>,
         readers: Arc<Vec<Mutex<rusqlite::Connection>>>,
         next_reader: Arc<AtomicUsize>,
         /// Bulk mode: the background checkpointer waits.
@@ -97,19 +98,14 @@ impl Pool {
     }
 
     /// Starts a write transaction. SQLite takes its write lock at once
-    /// (BEGIN IMMEDIATE), so a transaction never fails half-way on a lock upgrade.
+    /// (BEGIN IMMEDIATE), so a transaction never fails half-way on a lock upgrade;
+    /// there the transaction is a savepoint of a group commit ([`group_commit`]).
     pub(crate) async fn begin(&self) -> Result<Tx<'_>> {
         match self {
-            Pool::Sqlite { writer, .. } => {
-                let guard = writer.lock().await;
-                guard
-                    .execute_batch("BEGIN IMMEDIATE")
-                    .map_err(sqlite_error)?;
-                Ok(Tx::Sqlite {
-                    conn: guard,
-                    done: false,
-                })
-            }
+            Pool::Sqlite { writer, .. } => Ok(Tx::Sqlite {
+                guard: Some(writer.begin().await?),
+                writer,
+            }),
             Pool::Postgres(pool) => Ok(Tx::Postgres(Some(pool.begin().await?))),
         }
     }
@@ -145,14 +141,16 @@ impl Pool {
         } = self
         {
             checkpoints_paused.store(on, Ordering::Relaxed);
+            writer.set_grouping(!on);
             let pages = if on {
                 4000
             } else {
                 sqlite::WRITER_CHECKPOINT_PAGES
             };
             writer
-                .lock()
-                .await
+                .exclusive()
+                .await?
+                .conn
                 .execute_batch(&format!("PRAGMA wal_autocheckpoint = {pages};"))
                 .map_err(sqlite_error)?;
         }
@@ -163,7 +161,8 @@ impl Pool {
     pub(crate) async fn run_script(&self, script: &str) -> Result<()> {
         match self {
             Pool::Sqlite { writer, .. } => {
-                let conn = writer.lock().await;
+                let writer = writer.exclusive().await?;
+                let conn = &writer.conn;
                 conn.execute_batch(&format!("BEGIN IMMEDIATE; {script}; COMMIT;"))
                     .map_err(|e| {
                         let _ = conn.execute_batch("ROLLBACK");
@@ -210,8 +209,9 @@ pub(crate) trait Query {
 /// A write transaction; dropped without [`Tx::commit`] it rolls back.
 pub(crate) enum Tx<'a> {
     Sqlite {
-        conn: MutexGuard<'a, rusqlite::Connection>,
-        done: bool,
+        /// `None` once committed.
+        guard: Option<MutexGuard<'a, group_commit::Writer>>,
+        writer: &'a Arc<group_commit::SharedWriter>,
     },
     Postgres(Option<sqlx::Transaction<'static, sqlx::Postgres>>),
 }
@@ -223,7 +223,8 @@ fn transaction_ended() -> StoreError {
 impl Query for Tx<'_> {
     async fn fetch_all(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
         match self {
-            Tx::Sqlite { conn, .. } => sqlite_fetch(conn, sql, params),
+            Tx::Sqlite { guard: Some(w), .. } => sqlite_fetch(&w.conn, sql, params),
+            Tx::Sqlite { guard: None, .. } => Err(transaction_ended()),
             Tx::Postgres(Some(tx)) => pg_bind(sql, params)
                 .fetch_all(&mut **tx)
                 .await?
@@ -252,7 +253,8 @@ impl Tx<'_> {
 
     pub(crate) async fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64> {
         match self {
-            Tx::Sqlite { conn, .. } => sqlite_execute(conn, sql, params),
+            Tx::Sqlite { guard: Some(w), .. } => sqlite_execute(&w.conn, sql, params),
+            Tx::Sqlite { guard: None, .. } => Err(transaction_ended()),
             Tx::Postgres(Some(tx)) => Ok(pg_bind(sql, params)
                 .execute(&mut **tx)
                 .await?
@@ -271,8 +273,9 @@ impl Tx<'_> {
         tuple: &str,
         rows: &[Vec<Value>],
     ) -> Result<()> {
-        if let Tx::Sqlite { conn, .. } = self {
-            return sqlite_insert_each(conn, &format!("{insert} {tuple}"), rows);
+        if let Tx::Sqlite { guard, .. } = self {
+            let writer = guard.as_ref().ok_or_else(transaction_ended)?;
+            return sqlite_insert_each(&writer.conn, &format!("{insert} {tuple}"), rows);
         }
         for chunk in rows.chunks(PG_INSERT_CHUNK) {
             let (sql, params) = multi_row_insert(insert, tuple, chunk);
@@ -283,11 +286,10 @@ impl Tx<'_> {
 
     pub(crate) async fn commit(mut self) -> Result<()> {
         match &mut self {
-            Tx::Sqlite { conn, done } => {
-                conn.execute_batch("COMMIT").map_err(sqlite_error)?;
-                *done = true;
-                Ok(())
-            }
+            Tx::Sqlite { guard, writer } => match guard.take() {
+                Some(taken) => writer.commit(taken).await,
+                None => Err(transaction_ended()),
+            },
             Tx::Postgres(tx) => match tx.take() {
                 Some(tx) => Ok(tx.commit().await?),
                 None => Err(transaction_ended()),
@@ -298,9 +300,13 @@ impl Tx<'_> {
 
 impl Drop for Tx<'_> {
     fn drop(&mut self) {
-        if let Tx::Sqlite { conn, done: false } = self {
+        if let Tx::Sqlite {
+            guard: Some(taken),
+            writer,
+        } = self
+        {
             // An error or an early return: undo everything this transaction did.
-            let _ = conn.execute_batch("ROLLBACK");
+            writer.rollback(taken);
         }
     }
 }

@@ -125,7 +125,7 @@ pub(super) const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::fr
 /// dropped.
 fn spawn_checkpointer(
     path: &str,
-    writer: &Arc<Mutex<rusqlite::Connection>>,
+    writer: &Arc<super::group_commit::SharedWriter>,
     paused: Arc<AtomicBool>,
 ) -> Result<()> {
     let conn = open_sqlite(path, 2)?;
@@ -193,7 +193,7 @@ impl Pool {
         let readers = (0..readers.max(1))
             .map(|_| open_sqlite(path, 8).map(Mutex::new))
             .collect::<Result<Vec<_>>>()?;
-        let writer = Arc::new(Mutex::new(writer));
+        let writer = Arc::new(super::group_commit::SharedWriter::new(writer));
         let checkpoints_paused = Arc::new(AtomicBool::new(false));
         spawn_checkpointer(path, &writer, checkpoints_paused.clone())?;
         Ok(Pool::Sqlite {
