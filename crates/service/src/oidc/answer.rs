@@ -211,7 +211,6 @@ impl Service {
             ));
         }
         let client_name = self
-            .store
             .relying_party(&request.client_id)
             .await?
             .map(|party| party.name)

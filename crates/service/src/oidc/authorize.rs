@@ -139,10 +139,37 @@ impl Service {
     /// A party that may sign residents in.
     pub(crate) async fn active_party(&self, client_id: &str) -> Result<Option<RelyingParty>> {
         Ok(self
-            .store
             .relying_party(client_id)
             .await?
             .filter(|party| !party.disabled))
+    }
+
+    /// A relying party, enabled or not, from the cache of the last
+    /// [`super::PARTY_SECONDS`] or the store.
+    pub(crate) async fn relying_party(&self, client_id: &str) -> Result<Option<RelyingParty>> {
+        let fresh = std::time::Duration::from_secs(super::PARTY_SECONDS);
+        if let Ok(cache) = self.oidc.parties.lock() {
+            if let Some((read, party)) = cache.get(client_id) {
+                if read.elapsed() < fresh {
+                    return Ok(Some(party.clone()));
+                }
+            }
+        }
+        let party = self.store.relying_party(client_id).await?;
+        if let (Some(party), Ok(mut cache)) = (&party, self.oidc.parties.lock()) {
+            if cache.len() >= 10_000 {
+                cache.clear();
+            }
+            cache.insert(client_id.to_owned(), (std::time::Instant::now(), party.clone()));
+        }
+        Ok(party)
+    }
+
+    /// Forgets the cached relying parties (after a change through this process).
+    pub(crate) fn forget_parties(&self) {
+        if let Ok(mut cache) = self.oidc.parties.lock() {
+            cache.clear();
+        }
     }
 
     /// Checks an authorization request and records it with a new challenge.

@@ -78,7 +78,15 @@ pub struct OidcCache {
     pub(crate) keys: RwLock<Option<std::sync::Arc<OidcKeys>>>,
     pub(crate) trust: std::sync::OnceLock<TrustStore>,
     pub(crate) checked: Mutex<HashMap<[u8; 32], maina_pki::ValidCertificate>>,
+    /// The relying parties read in the last [`PARTY_SECONDS`]: four reads of the
+    /// same row per sign-in otherwise. A change made through this process clears
+    /// it; one made by another process (`maina rp disable`) is seen within
+    /// [`PARTY_SECONDS`].
+    pub(crate) parties: Mutex<HashMap<String, (std::time::Instant, maina_store::RelyingParty)>>,
 }
+
+/// How long a relying party read from the store is used before it is read again.
+pub const PARTY_SECONDS: u64 = 1;
 
 impl std::fmt::Debug for OidcCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -155,7 +155,9 @@ impl Service {
     /// Disables a relying party.
     pub async fn disable_relying_party(&self, actor: &Actor, client_id: &str) -> Result<()> {
         Self::may_manage_parties(actor)?;
-        Ok(self.store.disable_relying_party(client_id, actor).await?)
+        self.store.disable_relying_party(client_id, actor).await?;
+        self.forget_parties();
+        Ok(())
     }
 
     /// Registers the resident portal as a first-party client (no secret: it
@@ -164,10 +166,13 @@ impl Service {
         let uris = vec![redirect_uri.to_owned()];
         match self.store.relying_party(PORTAL_CLIENT_ID).await? {
             Some(party) if party.redirect_uris == uris => Ok(()),
-            Some(_) => Ok(self
-                .store
-                .set_redirect_uris(PORTAL_CLIENT_ID, &uris)
-                .await?),
+            Some(_) => {
+                self.store
+                    .set_redirect_uris(PORTAL_CLIENT_ID, &uris)
+                    .await?;
+                self.forget_parties();
+                Ok(())
+            }
             None => {
                 let actor = Actor::administrator("oidc", "the resident portal's client");
                 let added = self
