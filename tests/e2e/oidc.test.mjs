@@ -5,7 +5,8 @@
 // login` run as a child process, the page continuing by itself, consent, the token
 // exchange with client_secret_basic, and the ID token validated by the library
 // (signature against the JWKS included). A second party gets another `sub`; a
-// replayed challenge, a wrong PIN and a suspended card are refused.
+// replayed challenge, a wrong PIN and a suspended card are refused (the page, polling,
+// shows why).
 // Prints "N passed, M failed" and exits non-zero on any failure.
 import * as oidc from 'openid-client';
 import { spawn } from 'node:child_process';
@@ -76,7 +77,7 @@ async function startSignIn(party) {
 }
 
 // The resident's side: the page in Chromium, the card answering over PC/SC.
-async function signIn(party, { pin = '1234', consent = true } = {}) {
+async function signIn(party, { pin = '1234', consent = true, pageReason = false } = {}) {
   const flow = await startSignIn(party);
   const context = await browser.newContext({ locale: 'en-US' });
   const page = await context.newPage();
@@ -87,7 +88,15 @@ async function signIn(party, { pin = '1234', consent = true } = {}) {
     const command = await page.locator('#command').innerText();
     const challengeUrl = command.match(/maina card login (\S+)/)[1];
     const answered = await cardLogin([challengeUrl, '--pin', pin]);
-    if (!answered.ok) return { refused: answered.text, challengeUrl };
+    if (!answered.ok) {
+      // The page, polling, says why (only this browser's page learns it).
+      let shown = null;
+      if (pageReason) {
+        await page.locator('#signin-refusal').waitFor({ state: 'visible', timeout: 5000 });
+        shown = await page.locator('#signin-refusal-text').innerText();
+      }
+      return { refused: answered.text, challengeUrl, shown };
+    }
     if (consent) {
       await page.locator('#approve').click();
     }
@@ -143,9 +152,10 @@ try {
 
   await check('a suspended card is refused with the reason', async () => {
     run(['card', 'suspend', cardId]);
-    const suspended = await signIn(bank, { consent: false });
+    const suspended = await signIn(bank, { consent: false, pageReason: true });
     assert.ok(suspended.refused, 'refused');
     assert.match(suspended.refused, /suspended/);
+    assert.match(suspended.shown, /suspended/);
   });
 } finally {
   attach.kill('SIGTERM');

@@ -4,7 +4,8 @@
 // their record; an officer reads the record through the API and, a second later,
 // the portal's record of who used my data shows the read (role, municipality,
 // purpose, its verified audit-chain position — never the officer's name); the CSV
-// export has it; the resident suspends the card from the portal; signing in again
+// export has it; the My Number is shown after the signature PIN (`--facts`), on
+// that page only, and the showing is in the record; the resident suspends the card from the portal; signing in again
 // is refused because the card is suspended.
 // Prints "N passed, M failed" and exits non-zero on any failure.
 import { spawn } from 'node:child_process';
@@ -118,6 +119,31 @@ try {
     assert.ok(text.startsWith('\ufeffWhen,'), text.slice(0, 80));
     assert.match(text, /Your record was read,read,supervisor,131016,benefit check,/);
     assert.doesNotMatch(text, /demo-supervisor/);
+  });
+
+  await check('the My Number after the signature PIN: shown folded on that page only, the showing in the record', async () => {
+    await page.goto(`${base}/portal`);
+    const masked = await page.locator('#my-number').innerText();
+    await page.locator('#reveal-my-number').click();
+    await page.waitForURL((url) => url.pathname.startsWith('/oidc/authorize'));
+    const command = await page.locator('#command').innerText();
+    assert.match(command, /--facts/);
+    const challengeUrl = command.match(/maina card login (\S+)/)[1];
+    const answered = await cardLogin([challengeUrl, '--facts', '--pin', 'ABC123']);
+    assert.ok(answered.ok, answered.text);
+    await page.waitForURL((url) => url.pathname === '/portal/reveal/callback', { timeout: 15000 });
+    assert.doesNotMatch(page.url(), /\d{12}/);
+    const clear = page.locator('#my-number-clear');
+    assert.equal(await clear.isVisible(), false, 'folded away until opened');
+    await page.locator('#my-number-revealed summary').click();
+    const number = await clear.innerText();
+    assert.match(number, /^\d{12}$/);
+    assert.equal(number.slice(-4), masked.slice(-4));
+    const cookies = (await context.cookies()).map((c) => c.value).join(' ');
+    assert.ok(!cookies.includes(number), 'not in a cookie');
+    assert.ok(await page.locator('tr.entry[data-action="portal.reveal-my-number"]').count() >= 1);
+    await page.goto(`${base}/portal`);
+    assert.match(await page.locator('#my-number').innerText(), /^\*\*\*\* \*\*\*\* \d{4}$/);
   });
 
   await check('the resident suspends the lost card from the portal; the record shows it', async () => {

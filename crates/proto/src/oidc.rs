@@ -77,5 +77,11 @@ wire! {
     response SigninStatusResponse {
         /// pending | answered | consented | used | expired
         pub status: String,
+        /// While pending: why the card's latest answer was refused (wrong-key,
+        /// unknown-certificate, suspended, abolished, destroyed, not-handed-over,
+        /// expired, certificate-revoked, no-facts); only for the browser that made
+        /// the request, and only after the card's key signed its challenge.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub refusal: Option<String>,
     }
 }

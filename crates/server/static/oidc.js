@@ -9,6 +9,18 @@
   var data = section.dataset;
   var done = false;
 
+  // Why the card's latest answer was refused, in the page's language (the
+  // reasons' texts are in the page; the provider answers only a code).
+  var refusal = document.getElementById("signin-refusal");
+  function showRefusal(reason) {
+    if (!refusal || !reason || refusal.dataset.reason === reason) { return; }
+    var item = document.querySelector('#refusal-reasons li[data-reason="' + reason + '"]');
+    if (!item) { return; }
+    refusal.dataset.reason = reason;
+    document.getElementById("signin-refusal-text").textContent = item.textContent;
+    refusal.hidden = false;
+  }
+
   function poll() {
     if (done) { return; }
     fetch(data.statusUrl, { credentials: "same-origin", cache: "no-store" })
@@ -23,6 +35,7 @@
           done = true;
           status.textContent = data.expired;
         } else {
+          showRefusal(answer.refusal);
           window.setTimeout(poll, 1000);
         }
       })

@@ -53,12 +53,16 @@ mod card_moves;
 
 #[path = "api/oidc.rs"]
 mod oidc;
+#[path = "api/oidc_hardening.rs"]
+mod oidc_hardening;
 #[path = "api/oidc_portal.rs"]
 mod oidc_portal;
 #[path = "api/oidc_refusals.rs"]
 mod oidc_refusals;
 #[path = "api/portal.rs"]
 mod portal;
+#[path = "api/portal_reveal.rs"]
+mod portal_reveal;
 
 struct Kit {
     base: String,

@@ -39,6 +39,7 @@ mod manufacture;
 mod officers;
 mod oidc;
 mod oidc_flow;
+mod oidc_replay;
 mod oidc_sessions;
 pub mod pickup;
 mod portal;
@@ -76,7 +77,7 @@ pub use oidc_sessions::ResidentSessionRecord;
 pub use pickup::{CounterCard, HandOverRecord, PinpadSession};
 pub use portal::{
     AccessEntry, AccessKind, AccessNotice, AccessNotices, AccessPage, ChainCheck, ConsentRecord,
-    NotifyAddress, NotifyPreference, CARD_ACTIONS, NOT_OFFICERS, PORTAL_ACTOR,
+    NotifyAddress, NotifyPreference, CARD_ACTIONS, NOT_OFFICERS, PORTAL_ACTOR, RESIDENT_ACTIONS,
 };
 pub use registry::*;
 pub use renewal::{NearingEnd, NewReplacement, PoliceReport, ReplacementRecord};

@@ -42,13 +42,22 @@ pub const PORTAL_ACTOR: &str = "resident";
 
 /// The audit trail's part of the record (kind `officer` or `card`).
 /// (A refused sign-in with the card is audited by the provider: kind `signin`.)
+/// (The resident's own reveal of their My Number in the portal, and its refusal,
+/// are listed too, kind `resident`: [`RESIDENT_ACTIONS`].)
 const AUDIT_SOURCE: &str = "SELECT at, \
      CASE WHEN action IN ('card.suspend', 'card.pin-reset') THEN 'card' \
-          WHEN action LIKE 'oidc.signin%' THEN 'signin' ELSE 'officer' END AS kind, \
+          WHEN action LIKE 'oidc.signin%' THEN 'signin' \
+          WHEN action IN ('portal.reveal-my-number', 'portal.reveal-refused') THEN 'resident' \
+          ELSE 'officer' END AS kind, \
      seq, role, municipality, action, purpose, '' AS detail \
      FROM audit_events WHERE resident_id = $1 \
      AND (action IN ('card.suspend', 'card.pin-reset') OR action LIKE 'oidc.signin%' \
+          OR action IN ('portal.reveal-my-number', 'portal.reveal-refused') \
           OR NOT (role = 'administrator' AND officer IN ('resident', 'public', 'photo-booth', 'oidc')))";
+
+/// The resident's own acts in the portal that the record lists (kind `resident`):
+/// the My Number shown after the signature key signed, and a refused attempt.
+pub const RESIDENT_ACTIONS: [&str; 2] = ["portal.reveal-my-number", "portal.reveal-refused"];
 
 /// The sign-ins at relying parties (the provider records them outside the audit
 /// trail, to keep its hot path to few writes: position 0, "not in the trail"):
@@ -72,6 +81,8 @@ pub enum AccessKind {
     Card,
     /// A sign-in at a relying party.
     Signin,
+    /// The resident's own act that the record lists: the My Number revealed.
+    Resident,
 }
 
 impl AccessKind {
@@ -80,6 +91,7 @@ impl AccessKind {
             Self::Officer => "officer",
             Self::Card => "card",
             Self::Signin => "signin",
+            Self::Resident => "resident",
         }
     }
 
@@ -88,6 +100,7 @@ impl AccessKind {
             "officer" => Ok(Self::Officer),
             "card" => Ok(Self::Card),
             "signin" => Ok(Self::Signin),
+            "resident" => Ok(Self::Resident),
             other => Err(StoreError::Corrupt(format!("access kind {other:?}"))),
         }
     }

@@ -1321,6 +1321,8 @@ mod card_moves;
 mod chip;
 #[path = "store/oidc.rs"]
 mod oidc;
+#[path = "store/oidc_replay.rs"]
+mod oidc_replay;
 #[path = "store/renewal.rs"]
 mod renewal;
 #[path = "store/suspension.rs"]

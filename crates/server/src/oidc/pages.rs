@@ -8,7 +8,7 @@
 use super::{issuer, request_cookie, secure_cookie, OAuthError};
 use crate::http::cookies::cookie;
 use crate::http::csrf::{cross_origin_refused, expected_origin, same_origin};
-use crate::http::{error_status, Page};
+use crate::http::{error_status, ClientAddress, Page};
 use crate::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::header::{CONTENT_TYPE, LOCATION, SET_COOKIE};
@@ -18,7 +18,7 @@ use axum::{Form, Json};
 use maina_proto::{OidcError, SigninStatusResponse};
 use maina_service::oidc::sessions::{new_secret, secret_hash};
 use maina_service::oidc::{
-    qr_svg, AuthorizeParams, AuthorizeRefusal, ContinueOutcome, CHALLENGE_SECONDS,
+    qr_svg, AuthorizeParams, AuthorizeRefusal, ContinueOutcome, CHALLENGE_SECONDS, REFUSAL_REASONS,
 };
 use maina_service::ServiceError;
 use std::collections::HashMap;
@@ -50,9 +50,15 @@ fn refusal_page(state: &AppState, page: &Page, error: &ServiceError) -> Response
         _ if error_status(error).is_server_error() => error_status(error),
         _ => StatusCode::BAD_REQUEST,
     };
+    let status = if error.kind == maina_service::ErrorKind::TooManyRequests {
+        StatusCode::TOO_MANY_REQUESTS
+    } else {
+        status
+    };
     let context = minijinja::context! {
         error => error.message.clone(),
         oauth_error => error.code,
+        throttled => status == StatusCode::TOO_MANY_REQUESTS,
     };
     page.render(state, status, SIGNIN, TITLE, context)
 }
@@ -82,13 +88,21 @@ fn refused(state: &AppState, page: &Page, refusal: AuthorizeRefusal) -> Response
     ),
     responses((status = 200, description = "the sign-in page", content_type = "text/html"),
         (status = 302, description = "back to the party with an error"),
-        (status = 400, description = "an unknown client or redirect URI (not redirected)", content_type = "text/html")))]
+        (status = 400, description = "an unknown client or redirect URI (not redirected)", content_type = "text/html"),
+        (status = 429, description = "too many sign-ins started from this client address: temporarily_unavailable (not redirected)", content_type = "text/html")))]
 pub async fn authorize(
     State(state): State<AppState>,
     page: Page,
     headers: HeaderMap,
+    ClientAddress(address): ClientAddress,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
+    // Each request writes a row for anyone who asks: counted per client address
+    // first, and refused on our own page (never redirected: the client is not
+    // even looked up).
+    if let Err(error) = state.service.oidc_authorize_allowed(address).await {
+        return refusal_page(&state, &page, &error);
+    }
     let get = |name: &str| query.get(name).cloned();
     let params = AuthorizeParams {
         response_type: get("response_type"),
@@ -120,6 +134,7 @@ pub async fn authorize(
         card_key => view.card_key,
         expires_at => view.expires_at,
         seconds => CHALLENGE_SECONDS,
+        refusal_reasons => REFUSAL_REASONS,
     };
     let mut response = page.render(&state, StatusCode::OK, SIGNIN, TITLE, context);
     let secure = if secure_cookie(&state) {
@@ -143,7 +158,8 @@ fn browser(headers: &HeaderMap, id: &str) -> [u8; 32] {
 }
 
 /// Where a sign-in stands (the page polls this): pending, answered, consented,
-/// used or expired. Only the browser that started it may ask.
+/// used or expired; while pending, why the card's latest answer was refused.
+/// Only the browser that started it may ask.
 #[utoipa::path(get, path = "/oidc/authorize/{id}/status", tag = "oidc",
     params(("id" = String, Path, description = "the sign-in's id (from its page)")),
     responses((status = 200, body = SigninStatusResponse), (status = 400, body = OidcError)))]
@@ -152,12 +168,13 @@ pub async fn status(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Json<SigninStatusResponse>, OAuthError> {
-    let status = state
+    let progress = state
         .service
-        .oidc_request_status(&id, &browser(&headers, &id))
+        .oidc_request_progress(&id, &browser(&headers, &id))
         .await?;
     Ok(Json(SigninStatusResponse {
-        status: status.to_owned(),
+        status: progress.status.to_owned(),
+        refusal: progress.refusal,
     }))
 }
 

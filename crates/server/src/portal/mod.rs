@@ -5,9 +5,11 @@
 //! cookie; `/portal/callback` checks `state` and redeems the code in-process
 //! through the same service function as `/oidc/token`, then opens a resident
 //! session ([`session::ResidentSession`]); `/portal/logout` ends it. The portal's
-//! pages live in the other files of this folder.
+//! pages live in the other files of this folder; `reveal.rs` is the signature
+//! step that shows the resident their My Number.
 
 pub mod pages;
+pub mod reveal;
 pub mod session;
 
 use crate::http::cookies::cookie;
@@ -33,6 +35,7 @@ pub fn routes() -> Router<AppState> {
         .route("/portal/callback", get(callback))
         .route("/portal/logout", post(logout))
         .merge(pages::routes())
+        .merge(reveal::routes())
 }
 
 fn callback_uri(issuer: &str) -> String {

@@ -46,23 +46,35 @@ async fn after_action(
     match done {
         Ok(id) => {
             let notice = state.pages.message(page.lang, id);
-            render_portal(state, page, session, StatusCode::OK, Some(notice), None).await
+            render_portal(
+                state,
+                page,
+                session,
+                StatusCode::OK,
+                Some(notice),
+                None,
+                None,
+            )
+            .await
         }
         Err(error) => {
             let message = error_message(state, page.lang, &error);
             let status = error_status(&error);
-            render_portal(state, page, session, status, None, Some(message)).await
+            render_portal(state, page, session, status, None, Some(message), None).await
         }
     }
 }
 
-async fn render_portal(
+/// The portal page; `my_number`: the number in clear, only in the response to a
+/// reveal (`reveal.rs`).
+pub(super) async fn render_portal(
     state: &AppState,
     page: &Page,
     session: &ResidentSession,
     status: StatusCode,
     notice: Option<String>,
     error: Option<String>,
+    my_number: Option<String>,
 ) -> Response {
     let service = &state.service;
     let record = service.portal_record(session.resident_key, page.lang).await;
@@ -80,6 +92,7 @@ async fn render_portal(
                 access => minijinja::Value::from_serialize(&access),
                 notice,
                 error,
+                my_number,
                 signed_in => true,
             },
         ),
@@ -103,7 +116,7 @@ async fn portal_page(
     page: Page,
     session: ResidentSession,
 ) -> Response {
-    render_portal(&state, &page, &session, StatusCode::OK, None, None).await
+    render_portal(&state, &page, &session, StatusCode::OK, None, None, None).await
 }
 
 async fn access_page(

@@ -119,15 +119,8 @@ impl Service {
         } else {
             CaKind::Authentication
         };
-        if valid.kind != wanted {
-            return Err(refused(
-                "certificate",
-                match wanted {
-                    CaKind::Signature => "certificate: this party asks for the facts: sign with the signature key (--facts)",
-                    CaKind::Authentication => "certificate: sign in with the user-authentication key",
-                },
-            ));
-        }
+        // The signature first: a reason for the page is noted only for an answer
+        // the certificate's key signed (refusal.rs).
         if !valid
             .public_key
             .verify_sha256(challenge.as_bytes(), signature)
@@ -137,25 +130,43 @@ impl Service {
                 "signature: the certificate's key did not sign this challenge",
             ));
         }
-        let holder = self
+        if valid.kind != wanted {
+            let error = refused(
+                "certificate",
+                match wanted {
+                    CaKind::Signature => "certificate: this party asks for the facts: sign with the signature key (--facts)",
+                    CaKind::Authentication => "certificate: sign in with the user-authentication key",
+                },
+            );
+            return Err(self.refused_answer(&request.id, "wrong-key", error).await);
+        }
+        let Some(holder) = self
             .store
             .card_holder(wanted.code(), &valid.serial.to_hex())
             .await?
-            .ok_or_else(|| {
-                refused(
-                    "certificate",
-                    "certificate: not issued to a card of this system",
-                )
-            })?;
+        else {
+            let error = refused(
+                "certificate",
+                "certificate: not issued to a card of this system",
+            );
+            return Err(self
+                .refused_answer(&request.id, "unknown-certificate", error)
+                .await);
+        };
         let state = CardState::from_code(&holder.card_state);
         let refusal = match state {
-            Some(CardState::Suspended) => Some(
+            Some(CardState::Suspended) => Some((
+                "suspended",
                 "the card is suspended (reported lost): lifting it needs a visit to the counter",
-            ),
-            Some(CardState::Revoked) => Some("the card was abolished and cannot be used"),
-            Some(CardState::Destroyed) => Some("the card was destroyed and cannot be used"),
+            )),
+            Some(CardState::Revoked) => {
+                Some(("abolished", "the card was abolished and cannot be used"))
+            }
+            Some(CardState::Destroyed) => {
+                Some(("destroyed", "the card was destroyed and cannot be used"))
+            }
             Some(CardState::Active) => None,
-            _ => Some("the card has not been handed over yet"),
+            _ => Some(("not-handed-over", "the card has not been handed over yet")),
         };
         let today = crate::today();
         let expired = holder
@@ -164,33 +175,34 @@ impl Service {
             .and_then(|day| chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").ok())
             .is_some_and(|last| today > last);
         let refusal = refusal
-            .or(expired.then_some("the card has expired: renew it at the counter"))
-            .or(holder
-                .revoked_at
-                .is_some()
-                .then_some("the certificate is revoked: have a new one issued at the counter"));
-        if let Some(reason) = refusal {
+            .or(expired.then_some(("expired", "the card has expired: renew it at the counter")))
+            .or(holder.revoked_at.is_some().then_some((
+                "certificate-revoked",
+                "the certificate is revoked: have a new one issued at the counter",
+            )));
+        if let Some((code, reason)) = refusal {
             if let Some(resident) = holder.resident_key {
                 let actor = maina_core::officer::Actor::administrator("oidc", "sign-in");
                 self.store
                     .audit(&actor, "oidc.signin-refused:card", Some(resident))
                     .await?;
             }
-            return Err(refused("card", format!("card: {reason}")));
+            let error = refused("card", format!("card: {reason}"));
+            return Err(self.refused_answer(&request.id, code, error).await);
         }
         let resident_key = holder
             .resident_key
             .ok_or_else(|| refused("card", "card: not held by a resident"))?;
-        let facts = match wanted {
-            CaKind::Signature => Some(SharedFacts::from_certificate(
-                valid.facts.as_ref().ok_or_else(|| {
-                    refused(
-                        "certificate",
-                        "certificate: the signature certificate carries no facts",
-                    )
-                })?,
-            )),
-            CaKind::Authentication => None,
+        let facts = match (wanted, valid.facts.as_ref()) {
+            (CaKind::Signature, Some(facts)) => Some(SharedFacts::from_certificate(facts)),
+            (CaKind::Signature, None) => {
+                let error = refused(
+                    "certificate",
+                    "certificate: the signature certificate carries no facts",
+                );
+                return Err(self.refused_answer(&request.id, "no-facts", error).await);
+            }
+            (CaKind::Authentication, _) => None,
         };
         let answered = self
             .store

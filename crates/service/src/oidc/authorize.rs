@@ -409,9 +409,10 @@ impl Service {
             RequestStatus::Answered => {
                 let resident = request.resident_key.unwrap_or_default();
                 let facts_party = party.kind == "facts";
-                let needs_consent = facts_party
-                    || (!party.first_party
-                        && !self
+                // A first-party client (the portal, its reveal) never asks.
+                let needs_consent = !party.first_party
+                    && (facts_party
+                        || !self
                             .store
                             .has_consent(resident, &party.client_id)
                             .await

@@ -6,6 +6,11 @@
 //! - `answer.rs`: the card's answer (chain, status from the store, card state).
 //! - `token.rs`: the token endpoint (client authentication, PKCE), ID and access
 //!   tokens, userinfo.
+//! - `replay.rs`: a client assertion's `jti` good once; a replayed code revokes
+//!   its tokens.
+//! - `throttle.rs`: the authorization endpoint's throttle per client address.
+//! - `refusal.rs`: why the card's answer was refused, for the sign-in page.
+//! - `reveal.rs`: the portal's reveal client (the signature key shows the My Number).
 //!
 //! Refusals are [`ServiceError`]s whose `code` is the OAuth 2.0 / OIDC error code
 //! (`invalid_request`, `invalid_client`, `invalid_grant`, ...) and whose `field`
@@ -16,7 +21,11 @@ mod answer;
 mod authorize;
 mod keys;
 mod parties;
+mod refusal;
+mod replay;
+mod reveal;
 pub mod sessions;
+mod throttle;
 mod token;
 
 pub use answer::CardAnswer;
@@ -25,6 +34,9 @@ pub use authorize::{
 };
 pub use keys::OidcKeys;
 pub use parties::{NewParty, PartyCreated};
+pub use refusal::{RequestProgress, REFUSAL_REASONS};
+pub use replay::MAX_ASSERTION_SECONDS;
+pub use reveal::PORTAL_REVEAL_CLIENT_ID;
 pub use token::{TokenRequest, TokenResponse};
 
 use crate::{ErrorKind, ServiceError};
@@ -148,6 +160,10 @@ impl crate::Service {
         // A request's facts serve userinfo until its access token expires.
         let keep = (CHALLENGE_SECONDS + TOKEN_SECONDS + 60) * 1_000_000;
         let keep = keep.max(sessions::RESIDENT_IDLE_MICROS);
+        // The jtis, revocations and refusal notes carry their own expiry.
+        self.store
+            .prune_oidc_replay(maina_store::now_micros())
+            .await?;
         Ok(self
             .store
             .prune_oidc(maina_store::now_micros() - keep)

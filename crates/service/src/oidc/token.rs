@@ -55,6 +55,10 @@ struct AssertionClaims {
     iss: String,
     sub: String,
     aud: serde_json::Value,
+    #[serde(default)]
+    jti: Option<String>,
+    #[serde(default)]
+    exp: i64,
 }
 
 const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
@@ -169,6 +173,8 @@ impl Service {
                 "client_assertion: aud must be the issuer or the token endpoint",
             ));
         }
+        self.spend_assertion(&party.client_id, verified.jti.as_deref(), verified.exp)
+            .await?;
         Ok(party)
     }
 
@@ -213,7 +219,7 @@ impl Service {
 
     /// The checks of the code against the client and the verifier: the grant,
     /// the resident and the code's hash.
-    async fn code_checks(
+    pub(crate) async fn code_checks(
         &self,
         party: &RelyingParty,
         request: &TokenRequest,
@@ -224,10 +230,12 @@ impl Service {
             .filter(|c| !c.is_empty())
             .ok_or_else(|| oauth("invalid_request", "code", "code: missing"))?;
         let hash = maina_pki::sha256(code.as_bytes());
-        let grant = self
-            .store
-            .code_grant(&hash)
-            .await?
+        let grant = self.store.code_grant(&hash).await?;
+        if let Some(replayed) = grant.as_ref().filter(|g| g.used) {
+            // A code presented again: its tokens are revoked (RFC 6749 4.1.2).
+            self.revoke_tokens_of(&replayed.request.id).await?;
+        }
+        let grant = grant
             .filter(|g| !g.used && g.expires_at > maina_store::now_micros())
             .filter(|g| g.request.client_id == party.client_id)
             .ok_or_else(|| {
@@ -310,6 +318,8 @@ impl Service {
             )
             .await?;
         if !redeemed {
+            // Used by a concurrent exchange, or expired: a replay revokes.
+            self.revoke_tokens_of(&auth.id).await?;
             return Err(oauth("invalid_grant", "code", "code: used or expired"));
         }
         if facts.is_some() {
@@ -401,6 +411,11 @@ impl Service {
         let claims = jsonwebtoken::decode::<AccessClaims>(access_token, key, &validation)
             .map_err(|_| invalid("access_token: invalid or expired"))?
             .claims;
+        if self.store.request_tokens_revoked(&claims.jti).await? {
+            return Err(invalid(
+                "access_token: revoked (the code it came from was presented again)",
+            ));
+        }
         let party = self
             .active_party(&claims.client_id)
             .await?

@@ -36,6 +36,10 @@ fn label_id(entry: &AccessEntry) -> String {
         _ if known.contains(&action) => format!("portal-access-{}", action.replace('.', "-")),
         _ if action.starts_with("denied") => "portal-access-denied".into(),
         AccessKind::Card => "portal-access-card".into(),
+        AccessKind::Resident if action == "portal.reveal-refused" => {
+            "portal-access-reveal-refused".into()
+        }
+        AccessKind::Resident => "portal-access-reveal-my-number-own".into(),
         AccessKind::Officer => "portal-access-other".into(),
     }
 }

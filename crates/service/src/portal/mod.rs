@@ -2,15 +2,18 @@
 //! applications; the record of who used their data (`access.rs`, with its CSV);
 //! e-mails at every access by an officer (`notify.rs`); the resident's own acts
 //! (`actions.rs`: suspend a lost card, switch a relying party's access off).
+//! The My Number in clear after the signature key signed: `reveal.rs`.
 //!
 //! Every use case here takes the resident's row key from a signed-in portal
 //! session (the server's `ResidentSession` extractor: the resident proved the card's
 //! authentication key to the provider); it acts as [`resident_actor`], so its
-//! audit events are the resident's own and never listed as an "access".
+//! audit events are the resident's own and never listed as an "access" (except the
+//! reveal of their My Number and its refusal: kind `resident`).
 
 mod access;
 mod actions;
 mod notify;
+mod reveal;
 
 pub use access::{access_label, csv_cell, MAX_CSV_ENTRIES, PAGE_SIZE};
 pub use notify::{access_mail, worker as notify_worker, NOTIFY_BATCH};

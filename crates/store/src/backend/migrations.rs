@@ -41,6 +41,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (17, include_str!("../../migrations/0017_crl_documents.sql")),
     (18, include_str!("../../migrations/0018_oidc.sql")),
     (19, include_str!("../../migrations/0019_portal.sql")),
+    (20, include_str!("../../migrations/0020_oidc_hardening.sql")),
 ];
 
 /// The source of migration `version`, tokens unrendered.
