@@ -104,6 +104,7 @@ impl std::ops::Deref for Service {
 
 impl Service {
     pub fn new(store: Store, config: ServiceConfig) -> Self {
+        oidc::jose_crypto::install();
         Self(Arc::new(Shared {
             store,
             sessions: Arc::default(),

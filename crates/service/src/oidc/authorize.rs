@@ -160,7 +160,10 @@ impl Service {
             if cache.len() >= 10_000 {
                 cache.clear();
             }
-            cache.insert(client_id.to_owned(), (std::time::Instant::now(), party.clone()));
+            cache.insert(
+                client_id.to_owned(),
+                (std::time::Instant::now(), party.clone()),
+            );
         }
         Ok(party)
     }

@@ -4,6 +4,8 @@
 //! - `keys.rs`: the provider's signing keys (ES256, RS256), their rotation and JWKS.
 //! - `authorize.rs`: the authorization request's checks and its one-time challenge.
 //! - `answer.rs`: the card's answer (chain, status from the store, card state).
+//! - `jose_crypto.rs`: the JOSE signatures through OpenSSL (a `jsonwebtoken`
+//!   crypto provider).
 //! - `token.rs`: the token endpoint (client authentication, PKCE), ID and access
 //!   tokens, userinfo.
 //! - `replay.rs`: a client assertion's `jti` good once; a replayed code revokes
@@ -19,6 +21,7 @@
 
 mod answer;
 mod authorize;
+pub mod jose_crypto;
 mod keys;
 mod parties;
 mod refusal;
