@@ -21,6 +21,7 @@ use openssl::hash::MessageDigest;
 use openssl::nid::Nid;
 use openssl::pkey::{PKey, Private, Public};
 use openssl::rsa::{Padding, Rsa};
+use std::sync::Arc;
 
 /// The provider; [`install`] makes it the process's default.
 pub static OPENSSL_PROVIDER: CryptoProvider = CryptoProvider {
@@ -48,7 +49,7 @@ enum Key<T> {
     Rsa(PKey<T>, Padding),
 }
 
-struct OpenSslSigner(Key<Private>, Algorithm);
+struct OpenSslSigner(Arc<Key<Private>>, Algorithm);
 struct OpenSslVerifier(Key<Public>, Algorithm);
 
 fn rsa_padding(alg: Algorithm) -> Padding {
@@ -59,12 +60,25 @@ fn rsa_padding(alg: Algorithm) -> Padding {
     }
 }
 
+/// The signing keys parsed already, by their DER: OpenSSL 3's decoders take
+/// process-wide locks, and parsing the key for every token made the two worker
+/// threads queue on them. The provider has a handful of keys (two per rotation).
+type ParsedKeys = std::sync::RwLock<Vec<(Vec<u8>, Algorithm, Arc<Key<Private>>)>>;
+static PARSED: ParsedKeys = std::sync::RwLock::new(Vec::new());
+/// More keys than a provider ever holds at once: the list starts again.
+const PARSED_LIMIT: usize = 32;
+
 fn new_signer(
     alg: &Algorithm,
     key: &EncodingKey,
 ) -> jsonwebtoken::errors::Result<Box<dyn JwtSigner>> {
     let der = key.inner();
-    let parsed = match (alg, key.family()) {
+    if let Ok(parsed) = PARSED.read() {
+        if let Some((_, _, found)) = parsed.iter().find(|(d, a, _)| d == der && a == alg) {
+            return Ok(Box::new(OpenSslSigner(found.clone(), *alg)));
+        }
+    }
+    let parsed = Arc::new(match (alg, key.family()) {
         (Algorithm::ES256, AlgorithmFamily::Ec) => PKey::private_key_from_pkcs8(der)
             .and_then(|pkey| pkey.ec_key())
             .ok()
@@ -78,7 +92,13 @@ fn new_signer(
                 .map_err(|e| ErrorKind::InvalidRsaKey(e.to_string()))?
         }
         _ => return (RUST_CRYPTO.signer_factory)(alg, key),
-    };
+    });
+    if let Ok(mut cache) = PARSED.write() {
+        if cache.len() >= PARSED_LIMIT {
+            cache.clear();
+        }
+        cache.push((der.to_vec(), *alg, parsed.clone()));
+    }
     Ok(Box::new(OpenSslSigner(parsed, *alg)))
 }
 
@@ -128,7 +148,7 @@ fn new_verifier(
 
 impl signature::Signer<Vec<u8>> for OpenSslSigner {
     fn try_sign(&self, message: &[u8]) -> Result<Vec<u8>, signature::Error> {
-        match &self.0 {
+        match self.0.as_ref() {
             Key::P256(key) => {
                 let signature = EcdsaSig::sign(&openssl::sha::sha256(message), key).map_err(ssl)?;
                 let mut out = signature.r().to_vec_padded(32).map_err(ssl)?;
