@@ -59,6 +59,8 @@ mod oidc_portal;
 mod oidc_refusals;
 #[path = "api/portal.rs"]
 mod portal;
+#[path = "api/signatures.rs"]
+mod signatures;
 
 struct Kit {
     base: String,

@@ -252,6 +252,14 @@ fn a_pades_signed_pdf_is_valid_in_pdfsig_and_an_appended_change_is_seen() {
     assert!(text.contains("ETSI.CAdES.detached"), "{text}");
     assert!(text.contains("Total document signed"), "{text}");
 
+    // The fuzzers' seeds (scripts/fuzz-cms.sh), when asked for.
+    if let Ok(seeds) = std::env::var("MAINA_FUZZ_SEEDS") {
+        let seeds = Path::new(&seeds);
+        for (target, bytes) in [("pdf_signature", &signed), ("cms", &found_cms(&signed))] {
+            std::fs::create_dir_all(seeds.join(target)).unwrap();
+            std::fs::write(seeds.join(target).join("valid"), bytes).unwrap();
+        }
+    }
     let found = pdf_signatures(&signed).unwrap();
     assert_eq!(found.len(), 1);
     let signature = &found[0];
@@ -288,6 +296,16 @@ fn a_pades_signed_pdf_is_valid_in_pdfsig_and_an_appended_change_is_seen() {
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(!text.contains("Signature is Valid."), "{text}");
+}
+
+/// The CMS inside a signed PDF (DER, as `/Contents` holds it, without the padding).
+fn found_cms(pdf: &[u8]) -> Vec<u8> {
+    let at = pdf.windows(9).rposition(|w| w == b"/Contents").unwrap();
+    let start = at + pdf[at..].iter().position(|b| *b == b'<').unwrap() + 1;
+    let end = start + pdf[start..].iter().position(|b| *b == b'>').unwrap();
+    let bytes = hex::decode(&pdf[start..end]).unwrap();
+    let len = 4 + usize::from(u16::from_be_bytes([bytes[2], bytes[3]]));
+    bytes[..len].to_vec()
 }
 
 #[test]

@@ -41,6 +41,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (17, include_str!("../../migrations/0017_crl_documents.sql")),
     (18, include_str!("../../migrations/0018_oidc.sql")),
     (19, include_str!("../../migrations/0019_portal.sql")),
+    (
+        21,
+        include_str!("../../migrations/0021_signature_verifiers.sql"),
+    ),
 ];
 
 /// The source of migration `version`, tokens unrendered.
