@@ -1325,6 +1325,8 @@ mod oidc;
 mod renewal;
 #[path = "store/suspension.rs"]
 mod suspension;
+#[path = "store/signature_verifiers.rs"]
+mod signature_verifiers;
 
 /// Hanako Yamada's application (born 1990-04-01, with an e-mail address and a
 /// photo) under `form` and `receipt`.
