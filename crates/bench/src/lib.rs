@@ -15,8 +15,8 @@ mod pickup;
 mod revocation;
 mod scratch;
 mod signin;
-mod verify_signature;
 pub mod synth;
+mod verify_signature;
 
 use clap::Subcommand;
 

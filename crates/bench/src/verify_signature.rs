@@ -55,7 +55,7 @@ async fn signers(
         })?;
         store
             .put_card(
-                &format!("{:016X}", 0xC000_0000_0000_0000u64 + index as u64),
+                &format!("{:016X}", 0xD500_0000_0000_0000u64 + index as u64),
                 Some(registered.resident_key),
                 b"bench chip",
                 &[NewCertificate {
@@ -89,7 +89,12 @@ async fn signers(
     Ok((requests, key, der))
 }
 
-pub async fn run(database: Option<&str>, cards: u64, signers_count: usize, verifications: u64) -> Result<()> {
+pub async fn run(
+    database: Option<&str>,
+    cards: u64,
+    signers_count: usize,
+    verifications: u64,
+) -> Result<()> {
     let (scratch, authorities) =
         scratch::with_authorities(database, "bench verify-signature", "bench-verify-").await?;
     let store = scratch.store.clone();

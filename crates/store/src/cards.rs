@@ -65,7 +65,8 @@ pub(crate) fn certificate_place(serial: &str) -> String {
 
 pub(crate) const CARD_COLUMNS: &str =
     "id, resident_id, status, created_at, updated_at, chip_version, card_number, expires_on, application_id";
-pub(crate) const CERTIFICATE_COLUMNS: &str = "serial, ca, card_id, not_before, not_after, revoked_at, reason";
+pub(crate) const CERTIFICATE_COLUMNS: &str =
+    "serial, ca, card_id, not_before, not_after, revoked_at, reason";
 
 pub(crate) fn card_record(row: &Row) -> Result<CardRecord> {
     decode_row!(row => CardRecord {

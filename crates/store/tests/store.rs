@@ -1323,10 +1323,10 @@ mod chip;
 mod oidc;
 #[path = "store/renewal.rs"]
 mod renewal;
-#[path = "store/suspension.rs"]
-mod suspension;
 #[path = "store/signature_verifiers.rs"]
 mod signature_verifiers;
+#[path = "store/suspension.rs"]
+mod suspension;
 
 /// Hanako Yamada's application (born 1990-04-01, with an e-mail address and a
 /// photo) under `form` and `receipt`.

@@ -5,9 +5,7 @@ use crate::commands::{pki, verify};
 use crate::context::Context;
 use anyhow::{anyhow, Context as _, Result};
 use chrono::Utc;
-use maina_pki::{
-    digest_info_sha256, pem, sha256, sign_detached, sign_pdf, PkiError, SignRequest,
-};
+use maina_pki::{digest_info_sha256, pem, sha256, sign_detached, sign_pdf, PkiError, SignRequest};
 use maina_reader::{JpkiKey, MyNumberCard, PcscTransport};
 use rand::Rng;
 use std::path::{Path, PathBuf};
@@ -116,7 +114,10 @@ pub fn sign(
         }
         SignFormat::Pdf => {
             let signed = sign_pdf(&document, &certificate, &chain, Utc::now(), &mut chip)?;
-            (out.unwrap_or_else(|| verify::default_signed_pdf_path(file)), signed)
+            (
+                out.unwrap_or_else(|| verify::default_signed_pdf_path(file)),
+                signed,
+            )
         }
         SignFormat::Pem => {
             let signature = chip(&digest_info_sha256(&sha256(&document)))?;

@@ -88,10 +88,7 @@ pub async fn run(context: &Context, args: &VerifyArgs) -> Result<()> {
                 if !signature.covers_whole_file {
                     bail!("signature NOT valid for the whole file: the PDF was changed after it was signed ({said})");
                 }
-                println!(
-                    "PDF signature valid ({}): {said}",
-                    signature.sub_filter
-                );
+                println!("PDF signature valid ({}): {said}", signature.sub_filter);
             }
             return Ok(());
         }

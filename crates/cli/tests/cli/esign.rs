@@ -48,7 +48,14 @@ pub fn card_signatures_verify_with_openssl_pdfsig_and_maina(data: &Path, work: &
     let file = |name: &str| work.join(name).to_string_lossy().into_owned();
     ok(maina(
         data,
-        &["pki", "root-cert", "--ca", "sign", "--out", &file("esign-root.pem")],
+        &[
+            "pki",
+            "root-cert",
+            "--ca",
+            "sign",
+            "--out",
+            &file("esign-root.pem"),
+        ],
     ));
 
     // CMS: FILE.p7s by default.
@@ -103,7 +110,14 @@ pub fn card_signatures_verify_with_openssl_pdfsig_and_maina(data: &Path, work: &
     std::fs::write(file("return.pdf"), small_pdf()).unwrap();
     let said = ok(maina(
         data,
-        &["card", "sign", &file("return.pdf"), "--pdf", "--pin", "abc123"],
+        &[
+            "card",
+            "sign",
+            &file("return.pdf"),
+            "--pdf",
+            "--pin",
+            "abc123",
+        ],
     ));
     assert!(said.contains("return-signed.pdf"), "{said}");
     let (ok_, text) = run("pdfsig", &[&file("return-signed.pdf")]);

@@ -165,8 +165,10 @@ async fn relying_parties_verify_signatures_and_follow_a_signer_across_an_address
         Utc::now(),
     )
     .unwrap();
-    let (other_key, other_der, _) =
-        certificate(other.get(CaKind::Signature).issuing(), "東京都千代田区千代田1-1");
+    let (other_key, other_der, _) = certificate(
+        other.get(CaKind::Signature).issuing(),
+        "東京都千代田区千代田1-1",
+    );
     let (status, answer) = verify(
         &kit,
         (&bank, &bank_secret),
@@ -212,7 +214,9 @@ async fn relying_parties_verify_signatures_and_follow_a_signer_across_an_address
     assert_eq!(successor["serial"], json!(new_serial), "{answer}");
     assert_eq!(
         successor["sub"],
-        json!(kit.store.pairwise_sub("bank.example", resident.resident_key))
+        json!(kit
+            .store
+            .pairwise_sub("bank.example", resident.resident_key))
     );
     assert_eq!(successor["certificate"], json!(b64(&new_der)));
     // A party without the permission learns the change, not the new certificate.

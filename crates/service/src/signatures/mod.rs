@@ -21,9 +21,7 @@ use chrono::{DateTime, Utc};
 use maina_core::card::RevocationReason;
 use maina_core::officer::Actor;
 use maina_pki::{CaKind, CmsSignature, TrustStore, ValidCertificate, VerifyError};
-use maina_proto::{
-    SignatureVerifyRequest, SignatureVerifyResponse, SignerFacts, SignerSuccessor,
-};
+use maina_proto::{SignatureVerifyRequest, SignatureVerifyResponse, SignerFacts, SignerSuccessor};
 use maina_store::{CertificateRecord, SignatureVerifier};
 use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
@@ -41,7 +39,13 @@ const CHECKED_LIMIT: usize = 100_000;
 pub struct SignatureCache {
     trust: OnceLock<TrustStore>,
     checked: Mutex<HashMap<[u8; 32], ValidCertificate>>,
+    /// Verifiers read in the last [`VERIFIER_CACHE`] (a disable takes effect
+    /// within that time, on every server).
+    verifiers: Mutex<HashMap<String, (std::time::Instant, SignatureVerifier)>>,
 }
+
+/// How long a verifier's record is reused before it is read again.
+pub const VERIFIER_CACHE: std::time::Duration = std::time::Duration::from_secs(5);
 
 impl std::fmt::Debug for SignatureCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -70,7 +74,10 @@ pub fn parse_request(request: &SignatureVerifyRequest) -> Result<(CmsSignature, 
     let b64 = base64::engine::general_purpose::STANDARD;
     let compact = |text: &str| text.split_ascii_whitespace().collect::<String>();
     if request.signature.len() > maina_pki::cms::MAX_CMS_BYTES * 4 / 3 + 1024 {
-        return Err(invalid("signature", "signature: larger than a CMS signature can be"));
+        return Err(invalid(
+            "signature",
+            "signature: larger than a CMS signature can be",
+        ));
     }
     let der = b64
         .decode(compact(&request.signature))
@@ -94,7 +101,10 @@ pub fn parse_request(request: &SignatureVerifyRequest) -> Result<(CmsSignature, 
             let bytes = hex::decode(digest.trim())
                 .map_err(|_| invalid("content_sha256", "content_sha256: not hexadecimal"))?;
             bytes.try_into().map_err(|_| {
-                invalid("content_sha256", "content_sha256: 64 hexadecimal digits (SHA-256)")
+                invalid(
+                    "content_sha256",
+                    "content_sha256: 64 hexadecimal digits (SHA-256)",
+                )
             })?
         }
         _ => {
@@ -142,7 +152,10 @@ impl Service {
         if let Some(trust) = self.signatures.trust.get() {
             return Ok(trust);
         }
-        let authorities = self.authorities.as_ref().ok_or_else(ServiceError::unavailable)?;
+        let authorities = self
+            .authorities
+            .as_ref()
+            .ok_or_else(ServiceError::unavailable)?;
         let mut trust = TrustStore::new(
             authorities.auth.root_certificate_der(),
             authorities.sign.root_certificate_der(),
@@ -179,9 +192,9 @@ impl Service {
                 }
                 Ok(Ok(valid))
             }
-            Err(VerifyError::OutsideValidity { .. }) if signing_time.is_some() => Ok(
-                trust.check_chain(certificate, signing_time.unwrap_or(now)),
-            ),
+            Err(VerifyError::OutsideValidity { .. }) if signing_time.is_some() => {
+                Ok(trust.check_chain(certificate, signing_time.unwrap_or(now)))
+            }
             Err(error) => Ok(Err(error)),
         }
     }
@@ -194,13 +207,33 @@ impl Service {
         client_secret: &str,
     ) -> Result<SignatureVerifier> {
         use subtle::ConstantTimeEq as _;
-        let unknown =
-            || ServiceError::unauthenticated().with_field("authorization");
-        let verifier = self
-            .store
-            .signature_verifier(client_id)
-            .await?
-            .ok_or_else(unknown)?;
+        let unknown = || ServiceError::unauthenticated().with_field("authorization");
+        let cached = self.signatures.verifiers.lock().ok().and_then(|cache| {
+            cache
+                .get(client_id)
+                .filter(|(read, _)| read.elapsed() < VERIFIER_CACHE)
+                .map(|(_, verifier)| verifier.clone())
+        });
+        let verifier = match cached {
+            Some(verifier) => verifier,
+            None => {
+                let verifier = self
+                    .store
+                    .signature_verifier(client_id)
+                    .await?
+                    .ok_or_else(unknown)?;
+                if let Ok(mut cache) = self.signatures.verifiers.lock() {
+                    if cache.len() >= CHECKED_LIMIT {
+                        cache.clear();
+                    }
+                    cache.insert(
+                        client_id.to_owned(),
+                        (std::time::Instant::now(), verifier.clone()),
+                    );
+                }
+                verifier
+            }
+        };
         let offered = maina_pki::sha256(client_secret.as_bytes());
         if !bool::from(offered.as_slice().ct_eq(&verifier.secret_hash)) {
             return Err(unknown());
@@ -218,7 +251,9 @@ impl Service {
         client_secret: &str,
         request: &SignatureVerifyRequest,
     ) -> Result<SignatureVerifyResponse> {
-        let verifier = self.authenticated_verifier(client_id, client_secret).await?;
+        let verifier = self
+            .authenticated_verifier(client_id, client_secret)
+            .await?;
         let (cms, digest) = parse_request(request)?;
         self.verify_parsed_signature(&verifier, &cms, &digest).await
     }

@@ -51,7 +51,10 @@ impl Service {
             _ => name.to_owned(),
         };
         if sector.chars().count() > 255 {
-            return Err(ServiceError::invalid("sector", "sector: at most 255 characters"));
+            return Err(ServiceError::invalid(
+                "sector",
+                "sector: at most 255 characters",
+            ));
         }
         let mut id = [0u8; 12];
         let mut secret = [0u8; 32];
@@ -90,9 +93,13 @@ impl Service {
     /// Disables a signature verifier: its requests are refused from now on.
     pub async fn disable_signature_verifier(&self, actor: &Actor, client_id: &str) -> Result<()> {
         may_manage(actor)?;
-        Ok(self
-            .store
+        self.store
             .disable_signature_verifier(client_id, actor)
-            .await?)
+            .await?;
+        // This server stops at once; the others within `VERIFIER_CACHE`.
+        if let Ok(mut cache) = self.signatures.verifiers.lock() {
+            cache.remove(client_id);
+        }
+        Ok(())
     }
 }

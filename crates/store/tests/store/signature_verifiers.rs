@@ -77,7 +77,11 @@ async fn the_newest_signature_certificate_is_found_across_the_holders_cards() {
             .revoke_card(CARD, RevocationReason::FactsChanged, &admin("test"))
             .await
             .unwrap();
-        let revoked = store.certificate_status("sign", "BB02").await.unwrap().unwrap();
+        let revoked = store
+            .certificate_status("sign", "BB02")
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(revoked.reason.as_deref(), Some("facts-changed"));
         assert_eq!(
             store.newest_signature_certificate(resident).await.unwrap(),
