@@ -334,11 +334,11 @@ impl Service {
         let not_before = from_seconds(record.not_before);
         let not_after = from_seconds(record.not_after);
         let revoked_at = record.revoked_at.map(from_micros);
-        let good_at = |at: DateTime<Utc>| {
-            not_before <= at && at <= not_after && revoked_at.is_none_or(|revoked| at < revoked)
+        let good_at = |at: &DateTime<Utc>| {
+            not_before <= *at && *at <= not_after && revoked_at.is_none_or(|revoked| *at < revoked)
         };
-        answer.good_now = good_at(now);
-        answer.good_at_signing_time = signing_time.map(good_at);
+        answer.good_at_signing_time = signing_time.as_ref().map(good_at);
+        answer.good_now = good_at(&now);
         answer.status = match revoked_at {
             Some(_) => "revoked",
             None if now > not_after => "expired",
