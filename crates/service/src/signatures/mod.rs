@@ -380,3 +380,71 @@ impl Service {
         }))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    //! A PDF made by the service's own PDF code (krilla, as the kiosk's documents
+    //! will be) signed PAdES with a software key through the same `maina-pki`
+    //! code the card uses, and checked by poppler's `pdfsig`.
+
+    use crate::pdf::{document, load_font, testing, DEFAULT_FONT};
+    use chrono::Utc;
+    use maina_pki::{
+        pdf_signatures, sign_pdf, Authorities, CaKind, CertificateRequest, HolderFacts, KeyPair,
+        Serial,
+    };
+
+    #[test]
+    fn a_services_pdf_signed_with_a_software_key_is_valid_in_pdfsig() {
+        let font = load_font(std::path::Path::new(DEFAULT_FONT)).unwrap();
+        let pdf = document(&font, &[(595.0, 842.0)], |_, pen| {
+            pen.text(72.0, 720.0, 14.0, "住民票の写し 山田 太郎");
+            Ok(())
+        })
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let authorities = Authorities::create(
+            &dir.path().join("root"),
+            &dir.path().join("pki"),
+            Utc::now(),
+        )
+        .unwrap();
+        let issuing = authorities.get(CaKind::Signature).issuing();
+        let mut key = KeyPair::generate().unwrap();
+        let issued = issuing
+            .issue(&CertificateRequest {
+                serial: Serial::random().unwrap(),
+                public_key_der: key.public_key_der().unwrap(),
+                subject_cn: "document signer".into(),
+                not_before: Utc::now() - chrono::Duration::minutes(5),
+                not_after: Utc::now() + chrono::Duration::days(30),
+                facts: Some(HolderFacts {
+                    name: "千代田区長".into(),
+                    address: "東京都千代田区九段南1-2-1".into(),
+                    birth_date: "19470503".into(),
+                    sex: "9".into(),
+                }),
+                ocsp_url: None,
+                crl_url: None,
+            })
+            .unwrap();
+        let chain = [issuing.certificate_der().to_vec()];
+        let signed = sign_pdf(&pdf, &issued.der, &chain, Utc::now(), &mut key).unwrap();
+        let path = dir.path().join("signed.pdf");
+        std::fs::write(&path, &signed).unwrap();
+        let file = path.to_str().unwrap();
+        let out = std::process::Command::new("pdfsig")
+            .arg(file)
+            .output()
+            .unwrap();
+        let said = String::from_utf8_lossy(&out.stdout);
+        assert!(said.contains("Signature is Valid."), "{said}");
+        assert!(said.contains("Total document signed"), "{said}");
+        assert!(testing::run("pdftotext", &[file, "-"]).contains("住民票の写し"));
+        let found = pdf_signatures(&signed).unwrap();
+        assert_eq!(found.len(), 1);
+        assert!(found[0].covers_whole_file);
+        found[0].cms.check(&found[0].covered_digest).unwrap();
+    }
+}
