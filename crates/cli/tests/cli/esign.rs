@@ -137,3 +137,37 @@ pub fn card_signatures_verify_with_openssl_pdfsig_and_maina(data: &Path, work: &
     let refused = fails(maina(data, &["verify", &file("appended.pdf")]));
     assert!(refused.contains("changed after it was signed"), "{refused}");
 }
+
+#[test]
+fn signature_verifiers_are_added_listed_and_disabled() {
+    let dir = super::initialised();
+    let data = dir.path();
+    let added = ok(maina(
+        data,
+        &[
+            "verifier",
+            "add",
+            "Example Bank",
+            "--sector",
+            "bank.example",
+            "--follow",
+        ],
+    ));
+    let client_id = super::field(&added, "client_id").trim().to_string();
+    assert!(client_id.starts_with("sv-"), "{added}");
+    assert!(
+        super::field(&added, "client_secret").trim().len() >= 43,
+        "{added}"
+    );
+    let listed = ok(maina(data, &["verifier", "list"]));
+    assert!(
+        listed.contains(&client_id)
+            && listed.contains("Example Bank (follows)")
+            && listed.contains("sector bank.example"),
+        "{listed}"
+    );
+    assert!(fails(maina(data, &["verifier", "add", "  "])).contains("name"));
+    ok(maina(data, &["verifier", "disable", &client_id]));
+    assert!(ok(maina(data, &["verifier", "list"])).contains("(disabled)"));
+    fails(maina(data, &["verifier", "disable", "sv-none"]));
+}
