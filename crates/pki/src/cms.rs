@@ -295,8 +295,8 @@ impl CmsSignature {
             .signed_attrs
             .as_ref()
             .ok_or(CmsError::MissingAttribute("signed attributes"))?;
-        let list: Vec<Attribute> = attributes.iter().cloned().collect();
-        let content_type = single_value(&list, ID_CONTENT_TYPE, "content-type")?
+        let list = attributes.as_slice();
+        let content_type = single_value(list, ID_CONTENT_TYPE, "content-type")?
             .ok_or(CmsError::MissingAttribute("content-type"))?;
         let content_type: ObjectIdentifier = content_type
             .decode_as()
@@ -304,7 +304,7 @@ impl CmsSignature {
         if content_type != ID_DATA {
             return Err(CmsError::WrongContentType);
         }
-        let digest = single_value(&list, ID_MESSAGE_DIGEST, "message-digest")?
+        let digest = single_value(list, ID_MESSAGE_DIGEST, "message-digest")?
             .ok_or(CmsError::MissingAttribute("message-digest"))?;
         let digest: OctetString = digest
             .decode_as()
@@ -313,7 +313,7 @@ impl CmsSignature {
             .as_bytes()
             .try_into()
             .map_err(|_| CmsError::BadAttribute("message-digest"))?;
-        let signing_time = single_value(&list, ID_SIGNING_TIME, "signing-time")?
+        let signing_time = single_value(list, ID_SIGNING_TIME, "signing-time")?
             .map(|value| {
                 value
                     .to_der()
@@ -336,7 +336,7 @@ impl CmsSignature {
             certificates.push(der);
         }
         let signer_certificate = signer_certificate.ok_or(CmsError::SignerCertificateMissing)?;
-        let ess = single_value(&list, ID_SIGNING_CERTIFICATE_V2, "signing-certificate-v2")?
+        let ess = single_value(list, ID_SIGNING_CERTIFICATE_V2, "signing-certificate-v2")?
             .map(|value| {
                 value
                     .decode_as::<SigningCertificateV2>()

@@ -83,12 +83,22 @@ pub async fn run(context: &Context, args: &VerifyArgs) -> Result<()> {
             pdf_signatures(&document).map_err(|e| anyhow!("{}: {e}", file.display()))?;
         if !signatures.is_empty() {
             let trust = pki::trust_store(context).await?;
-            for signature in &signatures {
+            let last = signatures.len() - 1;
+            for (index, signature) in signatures.iter().enumerate() {
                 let said = check_cms(&trust, &signature.cms, &signature.covered_digest)?;
-                if !signature.covers_whole_file {
+                if !signature.covers_whole_file && index == last {
                     bail!("signature NOT valid for the whole file: the PDF was changed after it was signed ({said})");
                 }
-                println!("PDF signature valid ({}): {said}", signature.sub_filter);
+                // An earlier signature covers the revision a later one signed over.
+                let scope = if signature.covers_whole_file {
+                    ""
+                } else {
+                    " for an earlier revision"
+                };
+                println!(
+                    "PDF signature valid{scope} ({}): {said}",
+                    signature.sub_filter
+                );
             }
             return Ok(());
         }
