@@ -230,8 +230,9 @@ pub fn sign_detached(
 pub struct CmsSignature {
     /// The signer's certificate (DER), found in the signature by issuer and serial.
     pub signer_certificate: Vec<u8>,
-    /// Every certificate the signature carries (DER), the signer's included.
-    pub certificates: Vec<Vec<u8>>,
+    /// How many certificates the signature carries, the signer's included (only the
+    /// signer's is encoded again: the chain is checked against this system's CAs).
+    pub certificate_count: usize,
     /// The signed message digest (SHA-256 of the content).
     pub message_digest: [u8; 32],
     /// The signing-time attribute, when present (absent in PAdES signatures).
@@ -322,18 +323,20 @@ impl CmsSignature {
                     .map_err(|_| CmsError::BadAttribute("signing-time"))
             })
             .transpose()?;
-        let mut certificates = Vec::new();
+        let mut certificate_count = 0;
         let mut signer_certificate = None;
         for choice in signed.certificates.iter().flat_map(|set| set.0.iter()) {
             let CertificateChoices::Certificate(certificate) = choice else {
                 continue;
             };
-            let der = certificate.to_der().map_err(malformed)?;
+            certificate_count += 1;
             let tbs = &certificate.tbs_certificate;
-            if tbs.issuer == sid.issuer && tbs.serial_number == sid.serial_number {
-                signer_certificate = Some(der.clone());
+            if signer_certificate.is_none()
+                && tbs.issuer == sid.issuer
+                && tbs.serial_number == sid.serial_number
+            {
+                signer_certificate = Some(certificate.to_der().map_err(malformed)?);
             }
-            certificates.push(der);
         }
         let signer_certificate = signer_certificate.ok_or(CmsError::SignerCertificateMissing)?;
         let ess = single_value(list, ID_SIGNING_CERTIFICATE_V2, "signing-certificate-v2")?
@@ -358,7 +361,7 @@ impl CmsSignature {
         }
         Ok(Self {
             signer_certificate,
-            certificates,
+            certificate_count,
             message_digest,
             signing_time,
             signing_certificate_v2: ess.is_some(),
