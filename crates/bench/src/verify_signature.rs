@@ -79,7 +79,8 @@ async fn signers(
             &mut key.clone(),
         )?;
         requests.push(SignatureVerifyRequest {
-            signature: b64.encode(&cms),
+            signature: Some(b64.encode(&cms)),
+            pdf: None,
             content: None,
             content_sha256: Some(hex::encode(sha256(document.as_bytes()))),
         });

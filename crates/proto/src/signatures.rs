@@ -2,10 +2,13 @@
 
 wire! {
     /// A CMS signature to check, with the content it signs or the content's SHA-256
-    /// (exactly one of the two).
+    /// (exactly one of the two); or a signed PDF alone.
     request SignatureVerifyRequest {
         /// The CMS detached signature (SignedData, DER), base64.
-        pub signature: String,
+        pub signature: Option<String>,
+        /// A signed PDF (PAdES), base64, instead of `signature` and the content: its
+        /// last signature is checked and must cover the whole file.
+        pub pdf: Option<String>,
         /// The signed content, base64.
         pub content: Option<String>,
         /// The signed content's SHA-256, 64 hexadecimal digits.

@@ -61,6 +61,30 @@ fn cms(key: &KeyPair, certificate: &[u8], content: &[u8]) -> Vec<u8> {
     .unwrap()
 }
 
+/// A one-page PDF written by hand (a classic cross-reference table).
+fn small_pdf() -> Vec<u8> {
+    let objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>",
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>",
+    ];
+    let mut out = b"%PDF-1.7\n".to_vec();
+    let mut offsets = Vec::new();
+    for (i, object) in objects.iter().enumerate() {
+        offsets.push(out.len());
+        out.extend_from_slice(format!("{} 0 obj\n{object}\nendobj\n", i + 1).as_bytes());
+    }
+    let xref = out.len();
+    out.extend_from_slice(b"xref\n0 4\n0000000000 65535 f \n");
+    for offset in offsets {
+        out.extend_from_slice(format!("{offset:010} 00000 n \n").as_bytes());
+    }
+    out.extend_from_slice(
+        format!("trailer\n<< /Size 4 /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n").as_bytes(),
+    );
+    out
+}
+
 async fn verifier(kit: &Kit, name: &str, follow: bool) -> (String, String) {
     let created = kit
         .state
@@ -144,6 +168,26 @@ async fn relying_parties_verify_signatures_and_follow_a_signer_across_an_address
         assert_eq!(answer["signer"]["gender"], json!("male"));
         assert_eq!(answer["successor"], Value::Null);
     }
+
+    // A signed PDF alone; bytes appended after signing make it not valid.
+    let signed =
+        maina_pki::sign_pdf(&small_pdf(), &der, &[], Utc::now(), &mut key.clone()).unwrap();
+    let (status, answer) = verify(&kit, (&bank, &bank_secret), json!({"pdf": b64(&signed)})).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(answer["valid"], json!(true), "{answer}");
+    assert_eq!(answer["signing_time"], Value::Null);
+    assert_eq!(answer["good_at_signing_time"], Value::Null);
+    assert_eq!(answer["good_now"], json!(true));
+    let mut appended = signed.clone();
+    appended.extend_from_slice(b"\n% changed\n");
+    let (status, answer) =
+        verify(&kit, (&bank, &bank_secret), json!({"pdf": b64(&appended)})).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(
+        answer["problem"],
+        json!("changed-after-signing"),
+        "{answer}"
+    );
 
     // Tampered content: an answer, not valid, and why.
     let (status, answer) = verify(
@@ -299,6 +343,23 @@ async fn malformed_signatures_and_content_are_refused_with_the_reason() {
             "content",
             "not base64",
         ),
+        (json!({"pdf": b64(b"not a PDF")}), "pdf", "pdf: PDF"),
+        (
+            json!({"pdf": b64(&small_pdf())}),
+            "pdf",
+            "carries no signature",
+        ),
+        (
+            json!({"pdf": b64(&small_pdf()), "content": b64(DOCUMENT)}),
+            "pdf",
+            "give no content",
+        ),
+        (
+            json!({"signature": good, "pdf": b64(&small_pdf())}),
+            "signature",
+            "exactly one of signature",
+        ),
+        (json!({}), "signature", "exactly one of signature"),
     ] {
         let (status, answer) = verify(&kit, (&id, &secret), body).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");

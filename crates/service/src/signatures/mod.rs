@@ -69,33 +69,54 @@ fn from_micros(micros: i64) -> DateTime<Utc> {
     DateTime::from_timestamp_micros(micros).unwrap_or(DateTime::<Utc>::MAX_UTC)
 }
 
-/// The request's signature and the content's digest, or the refusal naming the field.
-pub fn parse_request(request: &SignatureVerifyRequest) -> Result<(CmsSignature, [u8; 32])> {
-    let b64 = base64::engine::general_purpose::STANDARD;
-    let compact = |text: &str| text.split_ascii_whitespace().collect::<String>();
-    if request.signature.len() > maina_pki::cms::MAX_CMS_BYTES * 4 / 3 + 1024 {
+/// A request's signature, the digest of what it must cover, and whether it covers
+/// the whole document (a signed PDF with bytes appended after signing does not).
+#[derive(Debug, Clone)]
+pub struct ParsedRequest {
+    pub cms: CmsSignature,
+    pub digest: [u8; 32],
+    pub whole_document: bool,
+}
+
+fn decode_base64(field: &str, text: &str, limit: usize) -> Result<Vec<u8>> {
+    if text.len() > limit * 4 / 3 + 1024 {
         return Err(invalid(
-            "signature",
-            "signature: larger than a CMS signature can be",
+            field,
+            format!("{field}: larger than {} KiB", limit / 1024),
         ));
     }
-    let der = b64
-        .decode(compact(&request.signature))
-        .map_err(|_| invalid("signature", "signature: not base64"))?;
+    let compact = text.split_ascii_whitespace().collect::<String>();
+    base64::engine::general_purpose::STANDARD
+        .decode(compact)
+        .map_err(|_| invalid(field, format!("{field}: not base64")))
+}
+
+/// The request's signature and the content's digest (or the signed PDF's last
+/// signature and the digest of the bytes it covers), or the refusal naming the field.
+pub fn parse_request(request: &SignatureVerifyRequest) -> Result<ParsedRequest> {
+    let content_given = request.content.is_some() || request.content_sha256.is_some();
+    let signature = match (&request.signature, &request.pdf) {
+        (Some(signature), None) => signature,
+        (None, Some(pdf)) if !content_given => return parse_pdf(pdf),
+        (None, Some(_)) => {
+            return Err(invalid(
+                "pdf",
+                "pdf: a signed PDF carries its content; give no content with it",
+            ))
+        }
+        _ => {
+            return Err(invalid(
+                "signature",
+                "signature: give exactly one of signature (with the content) and pdf",
+            ))
+        }
+    };
+    let der = decode_base64("signature", signature, maina_pki::cms::MAX_CMS_BYTES)?;
     let cms =
         CmsSignature::parse(&der).map_err(|e| invalid("signature", format!("signature: {e}")))?;
     let digest = match (&request.content, &request.content_sha256) {
         (Some(content), None) => {
-            if content.len() > MAX_CONTENT_BYTES * 4 / 3 + 4 {
-                return Err(invalid(
-                    "content",
-                    "content: larger than 8 MiB; send content_sha256 instead",
-                ));
-            }
-            let bytes = b64
-                .decode(compact(content))
-                .map_err(|_| invalid("content", "content: not base64"))?;
-            maina_pki::sha256(&bytes)
+            maina_pki::sha256(&decode_base64("content", content, MAX_CONTENT_BYTES)?)
         }
         (None, Some(digest)) => {
             let bytes = hex::decode(digest.trim())
@@ -114,7 +135,26 @@ pub fn parse_request(request: &SignatureVerifyRequest) -> Result<(CmsSignature, 
             ))
         }
     };
-    Ok((cms, digest))
+    Ok(ParsedRequest {
+        cms,
+        digest,
+        whole_document: true,
+    })
+}
+
+fn parse_pdf(pdf: &str) -> Result<ParsedRequest> {
+    let bytes = decode_base64("pdf", pdf, MAX_CONTENT_BYTES)?;
+    let signatures =
+        maina_pki::pdf_signatures(&bytes).map_err(|e| invalid("pdf", format!("pdf: {e}")))?;
+    let last = signatures
+        .into_iter()
+        .last()
+        .ok_or_else(|| invalid("pdf", "pdf: the PDF carries no signature"))?;
+    Ok(ParsedRequest {
+        cms: last.cms,
+        digest: last.covered_digest,
+        whole_document: last.covers_whole_file,
+    })
 }
 
 /// An answer of `valid: false`, with the reason.
@@ -254,8 +294,8 @@ impl Service {
         let verifier = self
             .authenticated_verifier(client_id, client_secret)
             .await?;
-        let (cms, digest) = parse_request(request)?;
-        self.verify_parsed_signature(&verifier, &cms, &digest).await
+        let parsed = parse_request(request)?;
+        self.verify_parsed_signature(&verifier, &parsed).await
     }
 
     /// The checks of [`Service::verify_signature`] once the verifier is known and
@@ -263,11 +303,17 @@ impl Service {
     pub async fn verify_parsed_signature(
         &self,
         verifier: &SignatureVerifier,
-        cms: &CmsSignature,
-        digest: &[u8; 32],
+        parsed: &ParsedRequest,
     ) -> Result<SignatureVerifyResponse> {
-        if let Err(error) = cms.check_content(digest) {
+        let cms = &parsed.cms;
+        if let Err(error) = cms.check_content(&parsed.digest) {
             return Ok(not_valid("digest-mismatch", error.to_string()));
+        }
+        if !parsed.whole_document {
+            return Ok(not_valid(
+                "changed-after-signing",
+                "the PDF was changed after it was signed (its last signature does not cover the whole file)",
+            ));
         }
         let valid = match self.signature_chain(&cms.signer_certificate, cms.signing_time)? {
             Ok(valid) => valid,
