@@ -258,6 +258,65 @@ fn single_value<'a>(
     Ok(attribute.values.iter().next())
 }
 
+/// The parts of a SignedData (its fields' DER, after the SEQUENCE header) the
+/// verifier needs, with the certificates left as raw DER (the SET's contents).
+struct SignedParts<'a> {
+    encap_content_info: EncapsulatedContentInfo,
+    certificates: Option<&'a [u8]>,
+    signer_infos: SignerInfos,
+}
+
+fn signed_parts(fields: &[u8]) -> der::Result<SignedParts<'_>> {
+    use der::{Reader as _, Tag, TagNumber};
+    let mut reader = der::SliceReader::new(fields)?;
+    let _version = CmsVersion::decode(&mut reader)?;
+    let _digest_algorithms = cms::signed_data::DigestAlgorithmIdentifiers::decode(&mut reader)?;
+    let encap_content_info = EncapsulatedContentInfo::decode(&mut reader)?;
+    let tagged = |number: u8| Tag::ContextSpecific {
+        constructed: true,
+        number: TagNumber::new(number),
+    };
+    let mut certificates = None;
+    if reader.peek_tag()? == tagged(0) {
+        let header = der::Header::decode(&mut reader)?;
+        certificates = Some(reader.read_slice(header.length)?);
+    }
+    if reader.peek_tag()? == tagged(1) {
+        let _crls = reader.tlv_bytes()?;
+    }
+    let signer_infos = SignerInfos::decode(&mut reader)?;
+    reader.finish(SignedParts {
+        encap_content_info,
+        certificates,
+        signer_infos,
+    })
+}
+
+/// A certificate's serial number and its issuer's DER, read without decoding the rest.
+fn issuer_and_serial(certificate: &[u8]) -> der::Result<(SerialNumber, &[u8])> {
+    use der::{Reader as _, Tag, TagNumber};
+    let mut reader = der::SliceReader::new(certificate)?;
+    let outer = der::Header::decode(&mut reader)?;
+    if outer.tag != Tag::Sequence {
+        return Err(outer.tag.unexpected_error(Some(Tag::Sequence)));
+    }
+    let tbs = der::Header::decode(&mut reader)?;
+    if tbs.tag != Tag::Sequence {
+        return Err(tbs.tag.unexpected_error(Some(Tag::Sequence)));
+    }
+    let version = Tag::ContextSpecific {
+        constructed: true,
+        number: TagNumber::new(0),
+    };
+    if reader.peek_tag()? == version {
+        let _version = reader.tlv_bytes()?;
+    }
+    let serial = SerialNumber::decode(&mut reader)?;
+    let _algorithm = reader.tlv_bytes()?;
+    let issuer = reader.tlv_bytes()?;
+    Ok((serial, issuer))
+}
+
 impl CmsSignature {
     /// Parses a detached CMS signature (DER), strictly.
     pub fn parse(der_bytes: &[u8]) -> Result<Self, CmsError> {
@@ -268,7 +327,10 @@ impl CmsSignature {
         if info.content_type != ID_SIGNED_DATA {
             return Err(CmsError::NotSignedData);
         }
-        let signed: SignedData = info.content.decode_as().map_err(malformed)?;
+        if der::Tagged::tag(&info.content) != der::Tag::Sequence {
+            return Err(CmsError::NotSignedData);
+        }
+        let signed = signed_parts(info.content.value()).map_err(malformed)?;
         if signed.encap_content_info.econtent.is_some() {
             return Err(CmsError::NotDetached);
         }
@@ -323,19 +385,24 @@ impl CmsSignature {
                     .map_err(|_| CmsError::BadAttribute("signing-time"))
             })
             .transpose()?;
+        // The certificates stay raw DER: only each one's issuer and serial are read
+        // to find the signer's (its chain is checked later, in full).
+        let sid_issuer = sid.issuer.to_der().map_err(malformed)?;
         let mut certificate_count = 0;
         let mut signer_certificate = None;
-        for choice in signed.certificates.iter().flat_map(|set| set.0.iter()) {
-            let CertificateChoices::Certificate(certificate) = choice else {
-                continue;
-            };
+        let mut reader =
+            der::SliceReader::new(signed.certificates.unwrap_or(&[])).map_err(malformed)?;
+        while !der::Reader::is_finished(&reader) {
+            let certificate = der::Reader::tlv_bytes(&mut reader).map_err(malformed)?;
+            if certificate.first() != Some(&0x30) {
+                continue; // another CertificateChoices than a certificate
+            }
             certificate_count += 1;
-            let tbs = &certificate.tbs_certificate;
-            if signer_certificate.is_none()
-                && tbs.issuer == sid.issuer
-                && tbs.serial_number == sid.serial_number
-            {
-                signer_certificate = Some(certificate.to_der().map_err(malformed)?);
+            if signer_certificate.is_none() {
+                let (serial, issuer) = issuer_and_serial(certificate).map_err(malformed)?;
+                if issuer == sid_issuer.as_slice() && serial == sid.serial_number {
+                    signer_certificate = Some(certificate.to_vec());
+                }
             }
         }
         let signer_certificate = signer_certificate.ok_or(CmsError::SignerCertificateMissing)?;
