@@ -16,6 +16,7 @@ mod revocation;
 mod scratch;
 mod signin;
 pub mod synth;
+mod verify_signature;
 
 use clap::Subcommand;
 
@@ -156,6 +157,20 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 64)]
         clients: usize,
     },
+    /// CMS signature verifications through the signature-verification service's
+    /// use case, in process, with the certificate's status from the store:
+    /// verifications/s, beside the bare RSA-2048 verify rate and the ratio.
+    VerifySignature {
+        /// Filler cards (active, each with two certificates) in the store.
+        #[arg(long, default_value_t = 100_000)]
+        cards: u64,
+        /// Signers (a resident, a signature certificate, a signature each).
+        #[arg(long, default_value_t = 64)]
+        signers: usize,
+        /// Verifications to time.
+        #[arg(long, default_value_t = 20_000)]
+        verifications: u64,
+    },
     /// Round trips of one APDU to the card in a PC/SC reader (e.g. a card attached
     /// with `maina card attach`).
     Apdu {
@@ -203,6 +218,11 @@ pub async fn run(command: BenchCommand, database: Option<&str>) -> Result<()> {
             signins,
             clients,
         } => signin::run(database, cards, revoked, signins.max(1), clients.max(1)).await,
+        BenchCommand::VerifySignature {
+            cards,
+            signers,
+            verifications,
+        } => verify_signature::run(database, cards, signers, verifications.max(1)).await,
         BenchCommand::Apdu { count, reader } => card::apdu(count.max(1), reader.as_deref()),
     }
 }

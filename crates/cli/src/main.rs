@@ -8,7 +8,7 @@ mod logging;
 use clap::{Parser, Subcommand};
 use commands::{
     audit, card, demo, init, keys, municipality, notice, number, office, officer, oidc, pickup,
-    pki, resident, serve, verify,
+    pki, resident, serve, verifier, verify,
 };
 use context::Context;
 use std::path::PathBuf;
@@ -101,9 +101,12 @@ enum Command {
     /// The OpenID Connect provider's signing keys.
     #[command(subcommand)]
     Oidc(oidc::OidcCommand),
-    /// Check a detached signature made by `maina card sign`: signature, chain,
-    /// validity and revocation.
+    /// Check a signature made by `maina card sign` (CMS, signed PDF or the old PEM
+    /// pair): signature, chain, validity and revocation.
     Verify(verify::VerifyArgs),
+    /// Signature verifiers (署名検証者): relying parties of the signature-verification API.
+    #[command(subcommand)]
+    Verifier(verifier::VerifierCommand),
     /// Benchmarks (print figures; not tests).
     #[command(subcommand)]
     Bench(maina_bench::BenchCommand),
@@ -158,6 +161,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Pki(command) => pki::run(&context, command).await,
         Command::Rp(command) => oidc::run_rp(&context, command).await,
         Command::Oidc(command) => oidc::run_oidc(&context, command).await,
+        Command::Verifier(command) => verifier::run(&context, command).await,
         Command::Verify(args) => verify::run(&context, &args).await,
         Command::Bench(command) => Ok(maina_bench::run(command, context.db.as_deref()).await?),
     }

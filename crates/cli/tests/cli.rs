@@ -870,7 +870,7 @@ fn a_card_in_a_pcsc_reader_works_with_opensc_openssl_and_maina() {
     );
     ok(maina(
         data,
-        &["card", "sign", &file("doc.txt"), "--pin", "abc123"],
+        &["card", "sign", &file("doc.txt"), "--pin", "abc123", "--pem"],
     ));
     let verified = ok(maina(data, &["verify", &file("doc.txt")]));
     assert!(
@@ -928,6 +928,8 @@ fn a_card_in_a_pcsc_reader_works_with_opensc_openssl_and_maina() {
     ))
     .contains("signature valid"));
     assert!(ok(maina(data, &["card", "auth", "--pin", "1234"])).contains("authenticated"));
+    // CMS and PAdES signatures made by the chip, checked by openssl, pdfsig and maina.
+    esign::card_signatures_verify_with_openssl_pdfsig_and_maina(data, work.path());
 
     // The chain (root, issuing CA), the CRL and the OCSP responder, checked by
     // openssl.
@@ -1323,3 +1325,6 @@ mod renewal;
 
 #[path = "cli/card_moves.rs"]
 mod card_moves;
+
+#[path = "cli/esign.rs"]
+mod esign;

@@ -10,12 +10,14 @@
 //! RustCrypto's (`x509-cert`, `x509-ocsp`), so no certificate is built from strings.
 
 mod ca;
+pub mod cms;
 mod delta;
 mod facts;
 mod files;
 mod hierarchy;
 mod key;
 mod ocsp;
+pub mod pades;
 pub mod pem;
 mod relying;
 mod responder;
@@ -23,6 +25,7 @@ mod verify;
 mod verify_delta;
 
 pub use ca::{Authority, CaKind, CertificateRequest, Issued, Revocation, RevocationReason, Serial};
+pub use cms::{sign_detached, CmsError, CmsSignature, DigestSigner, SignRequest};
 pub use delta::{certificate_public_key, delta_crl_url, Lifted};
 pub use facts::{HolderFacts, OID_ADDRESS, OID_BIRTH_DATE, OID_NAME, OID_SEX};
 pub use hierarchy::{Authorities, Hierarchy, Roots, ISSUING_CA_YEARS, RESPONDER_DAYS, ROOT_YEARS};
@@ -31,6 +34,7 @@ pub use ocsp::{
     malformed_response as ocsp_malformed_response,
     unauthorized_response as ocsp_unauthorized_response, CertState, OcspQuery,
 };
+pub use pades::{pdf_signatures, sign_pdf, PdfSignature};
 pub use relying::{crl_entries, ocsp_request, ocsp_revoked};
 pub use responder::{Responder, ID_KP_OCSP_SIGNING, ID_PKIX_OCSP_NOCHECK};
 pub use verify::{CachedVerifier, TrustStore, ValidCertificate, VerifyError};

@@ -12,6 +12,9 @@ use maina_pki::*;
 use std::path::Path;
 use std::process::Command;
 
+#[path = "pki/esign.rs"]
+mod esign;
+
 fn facts() -> HolderFacts {
     HolderFacts {
         name: "山田 太郎".into(),

@@ -44,6 +44,7 @@ mod renewal;
 mod residents;
 mod session;
 mod shipments;
+mod signatures;
 mod suspension;
 
 pub use applications::{
@@ -87,6 +88,9 @@ pub use residents::{
 };
 pub use session::{LoginRequest, LoginResponse, OfficerInfo};
 pub use shipments::{ReceiveShipmentRequest, ShipmentResponse};
+pub use signatures::{
+    SignatureVerifyRequest, SignatureVerifyResponse, SignerFacts, SignerSuccessor,
+};
 pub use suspension::{
     CallerResponse, IdentifyCallerRequest, LiftChallengeRequest, LiftChallengeResponse,
     LiftRequest, LostCardRequest, LostCardResponse, SuspendCardRequest, SuspensionResponse,

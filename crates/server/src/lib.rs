@@ -16,6 +16,7 @@ pub mod pki;
 pub mod portal;
 pub mod residents;
 pub mod session;
+pub mod signatures;
 mod workers;
 
 pub use config::{LogFormat, ServerConfig};

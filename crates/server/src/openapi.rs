@@ -1,7 +1,9 @@
 //! The JSON API's routes under `/api/v1` and their OpenAPI document, generated
 //! from the handlers' annotations and `maina-proto`'s schemas.
 
-use crate::{applications, audit, card_life, oidc, pickup, residents, session, AppState};
+use crate::{
+    applications, audit, card_life, oidc, pickup, residents, session, signatures, AppState,
+};
 use maina_proto::ErrorBody;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -16,6 +18,11 @@ impl Modify for BearerAuth {
         components.add_security_scheme(
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        // Signature verifiers authenticate with their client id and secret.
+        components.add_security_scheme(
+            "basic",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Basic).build()),
         );
     }
 }
@@ -105,6 +112,11 @@ pub fn routes() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
                 .layer(axum::extract::DefaultBodyLimit::max(
                     applications::UPLOAD_LIMIT,
                 )),
+        )
+        .merge(
+            OpenApiRouter::new()
+                .routes(routes!(signatures::api::verify))
+                .layer(axum::extract::DefaultBodyLimit::max(signatures::BODY_LIMIT)),
         )
         .split_for_parts()
 }

@@ -63,6 +63,8 @@ mod oidc_refusals;
 mod portal;
 #[path = "api/portal_reveal.rs"]
 mod portal_reveal;
+#[path = "api/signatures.rs"]
+mod signatures;
 
 struct Kit {
     base: String,

@@ -24,6 +24,7 @@ pub mod pickup;
 pub mod portal;
 pub mod residents;
 pub mod sessions;
+pub mod signatures;
 
 pub use error::{ErrorKind, Result, ServiceError};
 
@@ -32,7 +33,7 @@ pub use error::{ErrorKind, Result, ServiceError};
 pub use maina_core::officer::{Actor, Role};
 pub use maina_core::{CardNumber, IssueNoticeNumber, MunicipalityCode};
 pub use maina_pki::{Authorities, CaKind};
-pub use maina_store::{now_micros, Officer, ShipmentRecord, Store};
+pub use maina_store::{now_micros, Officer, ShipmentRecord, SignatureVerifier, Store};
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -85,6 +86,8 @@ pub struct Shared {
     pub ocsp_cache: Arc<cards::OcspCache>,
     /// The OpenID Connect provider's keys and checked certificates.
     pub oidc: Arc<oidc::OidcCache>,
+    /// The signature-verification service's chain check and checked certificates.
+    pub signatures: Arc<signatures::SignatureCache>,
 }
 
 impl std::fmt::Debug for Service {
@@ -113,6 +116,7 @@ impl Service {
             authorities: None,
             ocsp_cache: Arc::default(),
             oidc: Arc::default(),
+            signatures: Arc::default(),
             config,
         }))
     }

@@ -65,7 +65,8 @@ pub(crate) fn certificate_place(serial: &str) -> String {
 
 pub(crate) const CARD_COLUMNS: &str =
     "id, resident_id, status, created_at, updated_at, chip_version, card_number, expires_on, application_id";
-const CERTIFICATE_COLUMNS: &str = "serial, ca, card_id, not_before, not_after, revoked_at, reason";
+pub(crate) const CERTIFICATE_COLUMNS: &str =
+    "serial, ca, card_id, not_before, not_after, revoked_at, reason";
 
 pub(crate) fn card_record(row: &Row) -> Result<CardRecord> {
     decode_row!(row => CardRecord {
@@ -74,7 +75,7 @@ pub(crate) fn card_record(row: &Row) -> Result<CardRecord> {
     })
 }
 
-fn certificate_record(row: &Row) -> Result<CertificateRecord> {
+pub(crate) fn certificate_record(row: &Row) -> Result<CertificateRecord> {
     decode_row!(row => CertificateRecord {
         serial: text, ca: text, card_id: text, not_before: int, not_after: int,
         revoked_at: opt_int, reason: opt_text,

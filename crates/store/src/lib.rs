@@ -45,6 +45,7 @@ pub mod pickup;
 mod portal;
 mod registry;
 mod renewal;
+mod signature_verifiers;
 mod suspension;
 #[cfg(feature = "bench")]
 mod suspension_bench;
@@ -81,6 +82,7 @@ pub use portal::{
 };
 pub use registry::*;
 pub use renewal::{NearingEnd, NewReplacement, PoliceReport, ReplacementRecord};
+pub use signature_verifiers::{NewSignatureVerifier, SignatureVerifier};
 pub use suspension::{ChallengeRefusal, SuspensionRecord};
 pub use suspension_crl::{CrlChanges, CrlDocument, NewDeltaCrl, StoredDeltaCrl};
 pub use throttle::{ThrottleRule, ThrottleTicket, ThrottleVerdict};

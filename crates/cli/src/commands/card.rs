@@ -85,13 +85,22 @@ pub enum CardCommand {
     /// Renew the certificates on the same chip: new keys generated on it, the old
     /// certificates revoked (renewed).
     RenewCertificates(super::card_counter::RenewArgs),
-    /// Sign a file with the card's signature key; writes FILE.sig (a detached
-    /// signature with the signature certificate) for `maina verify`.
+    /// Sign a file with the card's signature key: a CMS detached signature
+    /// (CAdES-BES) in FILE.p7s that `openssl cms -verify` and `maina verify` check;
+    /// with --pdf, a PAdES signed copy of a PDF (FILE-signed.pdf).
     Sign {
         file: PathBuf,
-        /// Where to write the signature [default: FILE.sig].
+        /// Where to write the signature [default: FILE.p7s, FILE-signed.pdf with
+        /// --pdf, FILE.sig with --pem].
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Sign a PDF inside it (PAdES B-B: an incremental update that `pdfsig`
+        /// and PDF readers check).
+        #[arg(long, conflicts_with = "pem")]
+        pdf: bool,
+        /// The old format: the bare signature and the certificate as PEM blocks.
+        #[arg(long)]
+        pem: bool,
         /// The signature password (asked at a prompt when not given).
         #[arg(long, env = "MAINA_SIGN_PIN", hide_env_values = true)]
         pin: Option<String>,
@@ -192,9 +201,18 @@ pub async fn run(context: &Context, command: CardCommand) -> Result<()> {
         CardCommand::Sign {
             file,
             out,
+            pdf,
+            pem,
             pin,
             reader,
-        } => card_reader::sign(&file, out, pin, reader.as_deref()),
+        } => {
+            let format = match (pdf, pem) {
+                (true, _) => card_reader::SignFormat::Pdf,
+                (false, true) => card_reader::SignFormat::Pem,
+                (false, false) => card_reader::SignFormat::Cms,
+            };
+            card_reader::sign(&file, out, format, pin, reader.as_deref())
+        }
         CardCommand::Auth { pin, reader } => {
             card_reader::authenticate(context, pin, reader.as_deref()).await
         }

@@ -5,7 +5,7 @@ use crate::commands::{pki, verify};
 use crate::context::Context;
 use anyhow::{anyhow, Context as _, Result};
 use chrono::Utc;
-use maina_pki::{digest_info_sha256, pem, sha256};
+use maina_pki::{digest_info_sha256, pem, sha256, sign_detached, sign_pdf, PkiError, SignRequest};
 use maina_reader::{JpkiKey, MyNumberCard, PcscTransport};
 use rand::Rng;
 use std::path::{Path, PathBuf};
@@ -67,28 +67,72 @@ pub fn read(name: Option<&str>) -> Result<()> {
     Ok(())
 }
 
-/// Signs `file` with the card's signature key; writes the signature and the
-/// signature certificate as PEM blocks (FILE.sig unless `out` says).
+/// What `maina card sign` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignFormat {
+    /// A CMS detached signature (CAdES-BES), FILE.p7s.
+    Cms,
+    /// A PAdES B-B signed copy of a PDF, FILE-signed.pdf.
+    Pdf,
+    /// The old PEM pair (signature, certificate), FILE.sig.
+    Pem,
+}
+
+/// Signs `file` with the card's signature key (the chip signs; the PIN is
+/// verified just before, as the signature key needs).
 pub fn sign(
     file: &Path,
     out: Option<PathBuf>,
+    format: SignFormat,
     given: Option<String>,
     name: Option<&str>,
 ) -> Result<()> {
     let document = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
     let mut card = reader(name)?;
     card.select_jpki()?;
+    let ca_certificate = card.read_der_file(JpkiKey::Signature.ca_certificate_file())?;
     let pin = given_or_prompt(given, "signature password")?;
     card.jpki_verify(JpkiKey::Signature, &pin)?;
     let certificate = card.read_der_file(JpkiKey::Signature.certificate_file())?;
-    let signature = card.jpki_sign(JpkiKey::Signature, &digest_info_sha256(&sha256(&document)))?;
-    let out = out.unwrap_or_else(|| verify::default_signature_path(file));
-    let text = format!(
-        "{}{}",
-        pem::encode(verify::SIGNATURE_LABEL, &signature),
-        pem::encode("CERTIFICATE", &certificate)
-    );
-    std::fs::write(&out, text).with_context(|| format!("writing {}", out.display()))?;
+    let mut chip = |digest_info: &[u8]| {
+        card.jpki_sign(JpkiKey::Signature, digest_info)
+            .map_err(|e| PkiError::Invalid(format!("the card did not sign: {e}")))
+    };
+    let chain = [ca_certificate];
+    let (out, bytes) = match format {
+        SignFormat::Cms => {
+            let cms = sign_detached(
+                &SignRequest {
+                    content_digest: sha256(&document),
+                    signer_certificate: &certificate,
+                    chain: &chain,
+                    signing_time: Some(Utc::now()),
+                },
+                &mut chip,
+            )?;
+            (out.unwrap_or_else(|| verify::default_cms_path(file)), cms)
+        }
+        SignFormat::Pdf => {
+            let signed = sign_pdf(&document, &certificate, &chain, Utc::now(), &mut chip)?;
+            (
+                out.unwrap_or_else(|| verify::default_signed_pdf_path(file)),
+                signed,
+            )
+        }
+        SignFormat::Pem => {
+            let signature = chip(&digest_info_sha256(&sha256(&document)))?;
+            let text = format!(
+                "{}{}",
+                pem::encode(verify::SIGNATURE_LABEL, &signature),
+                pem::encode("CERTIFICATE", &certificate)
+            );
+            (
+                out.unwrap_or_else(|| verify::default_signature_path(file)),
+                text.into_bytes(),
+            )
+        }
+    };
+    std::fs::write(&out, bytes).with_context(|| format!("writing {}", out.display()))?;
     println!("signed {} -> {}", file.display(), out.display());
     Ok(())
 }

@@ -26,6 +26,7 @@ pub mod pickup_counter;
 pub mod pki;
 pub mod resident;
 pub mod serve;
+pub mod verifier;
 pub mod verify;
 
 use std::path::{Path, PathBuf};

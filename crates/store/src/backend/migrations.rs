@@ -42,6 +42,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (18, include_str!("../../migrations/0018_oidc.sql")),
     (19, include_str!("../../migrations/0019_portal.sql")),
     (20, include_str!("../../migrations/0020_oidc_hardening.sql")),
+    (
+        21,
+        include_str!("../../migrations/0021_signature_verifiers.sql"),
+    ),
 ];
 
 /// The source of migration `version`, tokens unrendered.
