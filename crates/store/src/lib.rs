@@ -45,6 +45,7 @@ pub mod pickup;
 mod portal;
 mod registry;
 mod renewal;
+mod renewal_online;
 mod signature_verifiers;
 mod suspension;
 #[cfg(feature = "bench")]
@@ -82,6 +83,7 @@ pub use portal::{
 };
 pub use registry::*;
 pub use renewal::{NearingEnd, NewReplacement, PoliceReport, ReplacementRecord};
+pub use renewal_online::{FormHolder, RenewedCard};
 pub use signature_verifiers::{NewSignatureVerifier, SignatureVerifier};
 pub use suspension::{ChallengeRefusal, SuspensionRecord};
 pub use suspension_crl::{CrlChanges, CrlDocument, NewDeltaCrl, StoredDeltaCrl};

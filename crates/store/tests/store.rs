@@ -1325,6 +1325,8 @@ mod oidc;
 mod oidc_replay;
 #[path = "store/renewal.rs"]
 mod renewal;
+#[path = "store/renewal_online.rs"]
+mod renewal_online;
 #[path = "store/signature_verifiers.rs"]
 mod signature_verifiers;
 #[path = "store/suspension.rs"]

@@ -114,14 +114,14 @@ impl Service {
         &self,
         form: &ApplicationFormId,
     ) -> Result<MunicipalityCode> {
-        let notice = self
+        let holder = self
             .store
-            .notice_by_form(form)
+            .form_holder(form)
             .await?
             .ok_or_else(|| ServiceError::not_found("application form ID"))?;
         Ok(self
             .store
-            .resident(notice.resident_key)
+            .resident(holder.resident_key)
             .await?
             .record
             .municipality)

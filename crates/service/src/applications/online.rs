@@ -209,8 +209,17 @@ impl Service {
             audit("bad-form").await;
             return Err(OnlineRefusal::FormUnusable);
         };
-        let usable = match self.store.notice_by_form(&form_id).await {
-            Ok(Some(_)) => matches!(self.store.form_in_use(&form_id).await, Ok(false)),
+        // A notice's form ID, or an expiry letter's renewal form ID once the renewal
+        // is open.
+        let usable = match self.store.form_holder(&form_id).await {
+            Ok(Some(holder))
+                if holder
+                    .renews
+                    .as_ref()
+                    .is_none_or(|card| card.renewal_open(today())) =>
+            {
+                matches!(self.store.form_in_use(&form_id).await, Ok(false))
+            }
             _ => false,
         };
         if !usable {

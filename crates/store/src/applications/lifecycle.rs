@@ -47,8 +47,8 @@ impl Store {
         notify: impl Fn(&ApplicationDetails) -> Option<Mail>,
         mut next_receipt: impl FnMut() -> Option<ReceiptNumber>,
     ) -> Result<ApplicationRecord> {
-        let notice = self
-            .notice_by_form(&new.form_id)
+        let holder = self
+            .form_holder(&new.form_id)
             .await?
             .ok_or(StoreError::NotFound("application form ID"))?;
         let form_key = self.blind_index.form_key(&new.form_id);
@@ -77,13 +77,17 @@ impl Store {
         let (id, details) = self
             .insert_application_in(
                 &mut tx,
-                notice.resident_key,
+                holder.resident_key,
                 new,
                 actor,
                 &mut next_receipt,
                 now,
             )
             .await?;
+        if let Some(renews) = &holder.renews {
+            self.link_renewal_in(&mut tx, id, renews, holder.resident_key, actor, now)
+                .await?;
+        }
         if let Some(mail) = notify(&details) {
             self.enqueue_mail_in(&mut tx, &mail, now).await?;
         }
