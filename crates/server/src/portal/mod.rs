@@ -67,21 +67,8 @@ async fn login(State(state): State<AppState>, headers: HeaderMap) -> Response {
     if let Err(error) = state.service.ensure_portal_party(&redirect_uri).await {
         return crate::http::ApiError::from(error).into_response();
     }
-    let (flow, verifier, nonce) = (new_secret(), new_secret(), new_secret());
-    let mut url = format!("{issuer}/oidc/authorize?response_type=code&scope=openid");
-    for (name, value) in [
-        ("client_id", PORTAL_CLIENT_ID.to_owned()),
-        ("redirect_uri", redirect_uri),
-        ("state", flow.clone()),
-        ("nonce", nonce.clone()),
-        ("code_challenge", pkce_challenge(&verifier)),
-        ("code_challenge_method", "S256".to_owned()),
-    ] {
-        url.push('&');
-        url.push_str(name);
-        url.push('=');
-        url.push_str(&percent_encode(&value));
-    }
+    let (url, flow, verifier, nonce) =
+        authorization_request(&issuer, PORTAL_CLIENT_ID, redirect_uri);
     let secure = if secure_cookie(&state) {
         "; Secure"
     } else {
@@ -94,6 +81,31 @@ async fn login(State(state): State<AppState>, headers: HeaderMap) -> Response {
 }
 
 /// Query-component encoding of the few characters our values may hold.
+/// A first-party authorization request at our provider with fresh `state`, PKCE
+/// verifier and `nonce`: answers (URL, state, verifier, nonce).
+pub(super) fn authorization_request(
+    issuer: &str,
+    client_id: &str,
+    redirect_uri: String,
+) -> (String, String, String, String) {
+    let (flow, verifier, nonce) = (new_secret(), new_secret(), new_secret());
+    let mut url = format!("{issuer}/oidc/authorize?response_type=code&scope=openid");
+    for (name, value) in [
+        ("client_id", client_id.to_owned()),
+        ("redirect_uri", redirect_uri),
+        ("state", flow.clone()),
+        ("nonce", nonce.clone()),
+        ("code_challenge", pkce_challenge(&verifier)),
+        ("code_challenge_method", "S256".to_owned()),
+    ] {
+        url.push('&');
+        url.push_str(name);
+        url.push('=');
+        url.push_str(&percent_encode(&value));
+    }
+    (url, flow, verifier, nonce)
+}
+
 fn percent_encode(value: &str) -> String {
     value
         .bytes()

@@ -12,7 +12,7 @@
 
 use super::pages::render_portal;
 use super::session::ResidentSession;
-use super::{percent_encode, problem, see_other};
+use super::{problem, see_other};
 use crate::http::cookies::cookie;
 use crate::http::{error_status, Page};
 use crate::oidc::{issuer, secure_cookie};
@@ -23,7 +23,6 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use maina_service::oidc::sessions::{new_secret, pkce_challenge};
 use maina_service::oidc::{CHALLENGE_SECONDS, PORTAL_REVEAL_CLIENT_ID};
 use maina_service::ServiceError;
 use std::collections::HashMap;
@@ -62,21 +61,8 @@ async fn start(
     if let Err(error) = state.service.ensure_reveal_party(&redirect_uri).await {
         return crate::http::ApiError::from(error).into_response();
     }
-    let (flow, verifier, nonce) = (new_secret(), new_secret(), new_secret());
-    let mut url = format!("{issuer}/oidc/authorize?response_type=code&scope=openid");
-    for (name, value) in [
-        ("client_id", PORTAL_REVEAL_CLIENT_ID.to_owned()),
-        ("redirect_uri", redirect_uri),
-        ("state", flow.clone()),
-        ("nonce", nonce.clone()),
-        ("code_challenge", pkce_challenge(&verifier)),
-        ("code_challenge_method", "S256".to_owned()),
-    ] {
-        url.push('&');
-        url.push_str(name);
-        url.push('=');
-        url.push_str(&percent_encode(&value));
-    }
+    let (url, flow, verifier, nonce) =
+        super::authorization_request(&issuer, PORTAL_REVEAL_CLIENT_ID, redirect_uri);
     let flags = cookie_flags(&state);
     let reveal_cookie = format!(
         "{REVEAL_COOKIE}={flow}.{verifier}.{nonce}; Path={CALLBACK_PATH}; Max-Age={CHALLENGE_SECONDS}; HttpOnly; SameSite=Lax{flags}"
