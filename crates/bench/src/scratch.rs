@@ -72,3 +72,63 @@ pub async fn with_authorities(
     )?;
     Ok((scratch, authorities))
 }
+
+/// A resident holding a card with one real certificate: the key pair (the bench
+/// plays the chip), made by this process, and its certificate from the issuing CA
+/// of `kind`, stored as the card's only certificate row.
+pub struct HeldCard {
+    pub key: maina_pki::KeyPair,
+    pub certificate: Vec<u8>,
+}
+
+/// Registers resident `index` (synthetic) with card `card_base + index` and a
+/// certificate of `kind` with serial `serial_base + index`, good from an hour ago
+/// for a year, carrying `facts` (the signature certificate's four facts).
+pub async fn held_card(
+    store: &Store,
+    authorities: &maina_pki::Authorities,
+    kind: maina_pki::CaKind,
+    index: usize,
+    (serial_base, card_base): (u64, u64),
+    facts: Option<maina_pki::HolderFacts>,
+) -> Result<HeldCard> {
+    let issuing = authorities.get(kind).issuing();
+    let now = chrono::Utc::now();
+    let registration = crate::synth::resident(index as u64, MUNICIPALITY).parse(crate::today())?;
+    let registered = store.register(registration, &crate::bench_actor()).await?;
+    let key = maina_pki::KeyPair::generate()?;
+    let serial = maina_pki::Serial::from_hex(&format!("{:016X}", serial_base + index as u64))?;
+    let (not_before, not_after) = (
+        now - chrono::Duration::hours(1),
+        now + chrono::Duration::days(365),
+    );
+    let issued = issuing.issue(&maina_pki::CertificateRequest {
+        serial: serial.clone(),
+        public_key_der: key.public_key_der()?,
+        subject_cn: format!("bench card {index}"),
+        not_before,
+        not_after,
+        facts,
+        ocsp_url: None,
+        crl_url: None,
+    })?;
+    store
+        .put_card(
+            &format!("{:016X}", card_base + index as u64),
+            Some(registered.resident_key),
+            b"bench chip",
+            &[maina_store::NewCertificate {
+                serial: serial.to_hex(),
+                ca: kind.code().into(),
+                not_before: not_before.timestamp(),
+                not_after: not_after.timestamp(),
+                der: issued.der.clone(),
+            }],
+            &crate::bench_actor(),
+        )
+        .await?;
+    Ok(HeldCard {
+        key,
+        certificate: issued.der,
+    })
+}

@@ -10,23 +10,17 @@
 //! the sign-in recorded (timed). Prints sign-ins/s and p50/p99 of a sign-in's
 //! server time, beside the bare RSA-2048 verify rate in process.
 
-use crate::{bench_actor, scratch, today, BenchError, Result, MUNICIPALITY};
-use maina_pki::{CaKind, CertificateRequest, KeyPair, Serial};
+use crate::scratch::HeldCard as RealCard;
+use crate::{bench_actor, scratch, BenchError, Result};
+use maina_pki::CaKind;
 use maina_service::oidc::{AuthorizeParams, ContinueOutcome, NewParty, TokenRequest};
 use maina_service::Service;
-use maina_store::NewCertificate;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const ISSUER: &str = "https://bench.invalid";
 const REDIRECT: &str = "https://rp.bench.invalid/callback";
 const VERIFIER: &str = "the-bench-pkce-verifier-that-is-long-enough-0123456789abcdef";
-
-/// One real card: its key (the bench plays the chip) and certificate.
-struct RealCard {
-    key: KeyPair,
-    certificate: Vec<u8>,
-}
 
 /// One sign-in in flight between the phases.
 struct Pending {
@@ -52,44 +46,19 @@ async fn real_cards(
     authorities: &maina_pki::Authorities,
     count: usize,
 ) -> Result<Vec<RealCard>> {
-    let issuing = authorities.get(CaKind::Authentication).issuing();
-    let now = chrono::Utc::now();
     let mut cards = Vec::with_capacity(count);
     for index in 0..count {
-        let registration = crate::synth::resident(index as u64, MUNICIPALITY).parse(today())?;
-        let registered = store.register(registration, &bench_actor()).await?;
-        let key = KeyPair::generate()?;
-        let serial =
-            Serial::from_hex(&format!("{:016X}", 0x7000_0000_0000_0000u64 + index as u64))?;
-        let issued = issuing.issue(&CertificateRequest {
-            serial: serial.clone(),
-            public_key_der: key.public_key_der()?,
-            subject_cn: format!("bench card {index}"),
-            not_before: now - chrono::Duration::hours(1),
-            not_after: now + chrono::Duration::days(365),
-            facts: None,
-            ocsp_url: None,
-            crl_url: None,
-        })?;
-        store
-            .put_card(
-                &format!("{:016X}", 0xB000_0000_0000_0000u64 + index as u64),
-                Some(registered.resident_key),
-                b"bench chip",
-                &[NewCertificate {
-                    serial: serial.to_hex(),
-                    ca: "auth".into(),
-                    not_before: (now - chrono::Duration::hours(1)).timestamp(),
-                    not_after: (now + chrono::Duration::days(365)).timestamp(),
-                    der: issued.der.clone(),
-                }],
-                &bench_actor(),
+        cards.push(
+            scratch::held_card(
+                store,
+                authorities,
+                CaKind::Authentication,
+                index,
+                (0x7000_0000_0000_0000, 0xB000_0000_0000_0000),
+                None,
             )
-            .await?;
-        cards.push(RealCard {
-            key,
-            certificate: issued.der,
-        });
+            .await?,
+        );
     }
     Ok(cards)
 }

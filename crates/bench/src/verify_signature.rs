@@ -6,14 +6,11 @@
 //! the store), on a store of N filler cards; beside it the bare in-process RSA-2048
 //! verify rate on one core, and the ratio (the issue's target: at least 70 %).
 
-use crate::{bench_actor, scratch, today, BenchError, Result, MUNICIPALITY};
+use crate::{bench_actor, scratch, BenchError, Result};
 use base64::Engine as _;
-use maina_pki::{
-    sha256, sign_detached, CaKind, CertificateRequest, HolderFacts, KeyPair, Serial, SignRequest,
-};
+use maina_pki::{sha256, sign_detached, CaKind, HolderFacts, KeyPair, SignRequest};
 use maina_proto::SignatureVerifyRequest;
 use maina_service::signatures::NewVerifier;
-use maina_store::NewCertificate;
 use std::time::{Duration, Instant};
 
 fn refused(what: &str, error: impl std::fmt::Debug) -> BenchError {
@@ -33,46 +30,28 @@ async fn signers(
     let mut requests = Vec::with_capacity(count);
     let mut last = None;
     for index in 0..count {
-        let registration = crate::synth::resident(index as u64, MUNICIPALITY).parse(today())?;
-        let registered = store.register(registration, &bench_actor()).await?;
-        let key = KeyPair::generate()?;
-        let serial =
-            Serial::from_hex(&format!("{:016X}", 0x7100_0000_0000_0000u64 + index as u64))?;
-        let issued = issuing.issue(&CertificateRequest {
-            serial: serial.clone(),
-            public_key_der: key.public_key_der()?,
-            subject_cn: format!("bench signer {index}"),
-            not_before: now - chrono::Duration::hours(1),
-            not_after: now + chrono::Duration::days(365),
-            facts: Some(HolderFacts {
+        let scratch::HeldCard {
+            key,
+            certificate: der,
+        } = scratch::held_card(
+            store,
+            authorities,
+            CaKind::Signature,
+            index,
+            (0x7100_0000_0000_0000, 0xD500_0000_0000_0000),
+            Some(HolderFacts {
                 name: format!("署名 {index}"),
                 address: "東京都千代田区千代田1-1".into(),
                 birth_date: "19900401".into(),
                 sex: "2".into(),
             }),
-            ocsp_url: None,
-            crl_url: None,
-        })?;
-        store
-            .put_card(
-                &format!("{:016X}", 0xD500_0000_0000_0000u64 + index as u64),
-                Some(registered.resident_key),
-                b"bench chip",
-                &[NewCertificate {
-                    serial: serial.to_hex(),
-                    ca: "sign".into(),
-                    not_before: (now - chrono::Duration::hours(1)).timestamp(),
-                    not_after: (now + chrono::Duration::days(365)).timestamp(),
-                    der: issued.der.clone(),
-                }],
-                &bench_actor(),
-            )
-            .await?;
+        )
+        .await?;
         let document = format!("a tax return of signer {index}");
         let cms = sign_detached(
             &SignRequest {
                 content_digest: sha256(document.as_bytes()),
-                signer_certificate: &issued.der,
+                signer_certificate: &der,
                 chain: &[issuing.certificate_der().to_vec()],
                 signing_time: Some(now),
             },
@@ -84,7 +63,7 @@ async fn signers(
             content: None,
             content_sha256: Some(hex::encode(sha256(document.as_bytes()))),
         });
-        last = Some((key, issued.der));
+        last = Some((key, der));
     }
     let (key, der) = last.ok_or_else(|| BenchError::Refused("no signer".into()))?;
     Ok((requests, key, der))
