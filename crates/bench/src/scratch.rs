@@ -81,6 +81,26 @@ pub struct HeldCard {
     pub certificate: Vec<u8>,
 }
 
+impl HeldCard {
+    /// The bare in-process RSA-2048 verify rate on one core, for one second, with
+    /// this card's key: the ceiling the benches print their rates beside.
+    pub fn bare_verify_rate(&self) -> Result<f64> {
+        let public = maina_pki::certificate_public_key(&self.certificate)?;
+        let signature = self.key.sign_sha256(b"bench")?;
+        let started = std::time::Instant::now();
+        let mut done = 0u64;
+        while started.elapsed() < std::time::Duration::from_secs(1) {
+            for _ in 0..64 {
+                if !public.verify_sha256(b"bench", &signature) {
+                    return Err(BenchError::Refused("a verify failed".into()));
+                }
+            }
+            done += 64;
+        }
+        Ok(done as f64 / started.elapsed().as_secs_f64())
+    }
+}
+
 /// Registers resident `index` (synthetic) with card `card_base + index` and a
 /// certificate of `kind` with serial `serial_base + index`, good from an hour ago
 /// for a year, carrying `facts` (the signature certificate's four facts).

@@ -303,22 +303,10 @@ pub async fn run(
     Ok(())
 }
 
-/// The in-process RSA-2048 verify rate on one core for one second.
+/// The bare verify rate with the first card's key.
 fn verify_rate(cards: &[RealCard]) -> Result<f64> {
-    let card = cards
+    cards
         .first()
-        .ok_or_else(|| BenchError::Refused("no card".into()))?;
-    let public = maina_pki::certificate_public_key(&card.certificate)?;
-    let signature = card.key.sign_sha256(b"bench")?;
-    let started = Instant::now();
-    let mut done = 0u64;
-    while started.elapsed() < Duration::from_secs(1) {
-        for _ in 0..64 {
-            if !public.verify_sha256(b"bench", &signature) {
-                return Err(BenchError::Refused("a verify failed".into()));
-            }
-        }
-        done += 64;
-    }
-    Ok(done as f64 / started.elapsed().as_secs_f64())
+        .ok_or_else(|| BenchError::Refused("no card".into()))?
+        .bare_verify_rate()
 }

@@ -8,7 +8,7 @@
 
 use crate::{bench_actor, scratch, BenchError, Result};
 use base64::Engine as _;
-use maina_pki::{sha256, sign_detached, CaKind, HolderFacts, KeyPair, SignRequest};
+use maina_pki::{sha256, sign_detached, CaKind, HolderFacts, SignRequest};
 use maina_proto::SignatureVerifyRequest;
 use maina_service::signatures::NewVerifier;
 use std::time::{Duration, Instant};
@@ -23,17 +23,14 @@ async fn signers(
     store: &maina_store::Store,
     authorities: &maina_pki::Authorities,
     count: usize,
-) -> Result<(Vec<SignatureVerifyRequest>, KeyPair, Vec<u8>)> {
+) -> Result<(Vec<SignatureVerifyRequest>, scratch::HeldCard)> {
     let issuing = authorities.get(CaKind::Signature).issuing();
     let now = chrono::Utc::now();
     let b64 = base64::engine::general_purpose::STANDARD;
     let mut requests = Vec::with_capacity(count);
     let mut last = None;
     for index in 0..count {
-        let scratch::HeldCard {
-            key,
-            certificate: der,
-        } = scratch::held_card(
+        let held = scratch::held_card(
             store,
             authorities,
             CaKind::Signature,
@@ -51,11 +48,11 @@ async fn signers(
         let cms = sign_detached(
             &SignRequest {
                 content_digest: sha256(document.as_bytes()),
-                signer_certificate: &der,
+                signer_certificate: &held.certificate,
                 chain: &[issuing.certificate_der().to_vec()],
                 signing_time: Some(now),
             },
-            &mut key.clone(),
+            &mut held.key.clone(),
         )?;
         requests.push(SignatureVerifyRequest {
             signature: Some(b64.encode(&cms)),
@@ -63,10 +60,10 @@ async fn signers(
             content: None,
             content_sha256: Some(hex::encode(sha256(document.as_bytes()))),
         });
-        last = Some((key, der));
+        last = Some(held);
     }
-    let (key, der) = last.ok_or_else(|| BenchError::Refused("no signer".into()))?;
-    Ok((requests, key, der))
+    let last = last.ok_or_else(|| BenchError::Refused("no signer".into()))?;
+    Ok((requests, last))
 }
 
 pub async fn run(
@@ -85,7 +82,7 @@ pub async fn run(
         "bench verify-signature ({backend}): {cards} filler cards seeded in {:.1} s",
         started.elapsed().as_secs_f64()
     );
-    let (requests, key, certificate) = signers(&store, &authorities, signers_count.max(1)).await?;
+    let (requests, last) = signers(&store, &authorities, signers_count.max(1)).await?;
     let state = maina_server::AppState::new(store.clone(), maina_server::ServerConfig::default())
         .with_authorities(authorities);
     let service = state.service().clone();
@@ -137,7 +134,7 @@ pub async fn run(
             .map_or(f64::NAN, |d: &Duration| d.as_secs_f64() * 1000.0)
     };
     let rate = done as f64 / elapsed.as_secs_f64();
-    let bare = verify_rate(&key, &certificate)?;
+    let bare = last.bare_verify_rate()?;
     println!(
         "  {rate:.0} CMS verifications/s with status checks ({done} in {:.2} s, one task, {} signers)",
         elapsed.as_secs_f64(),
@@ -156,21 +153,4 @@ pub async fn run(
     );
     drop(scratch);
     Ok(())
-}
-
-/// The in-process RSA-2048 verify rate on one core for one second.
-fn verify_rate(key: &KeyPair, certificate: &[u8]) -> Result<f64> {
-    let public = maina_pki::certificate_public_key(certificate)?;
-    let signature = key.sign_sha256(b"bench")?;
-    let started = Instant::now();
-    let mut done = 0u64;
-    while started.elapsed() < Duration::from_secs(1) {
-        for _ in 0..64 {
-            if !public.verify_sha256(b"bench", &signature) {
-                return Err(BenchError::Refused("a verify failed".into()));
-            }
-        }
-        done += 64;
-    }
-    Ok(done as f64 / started.elapsed().as_secs_f64())
 }
